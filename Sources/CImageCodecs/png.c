@@ -1,0 +1,180 @@
+// PNG reading and writing through libpng 1.6. See ldm_codecs.h for the contract.
+//
+// libpng reports fatal errors by longjmp-ing to the setjmp in png_jmpbuf; every such jump lands in
+// the function that called setjmp, here in C, never across Swift frames. Locals that change after
+// setjmp and are read after the jump are volatile (C11 7.13.2.1).
+#include "ldm_codecs.h"
+#include "codec_util.h"
+
+#include <png.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    FILE *file;
+    int hit_eof;
+    char *err;
+    size_t err_capacity;
+} png_context;
+
+static void on_png_error(png_structp png, png_const_charp message) {
+    png_context *ctx = (png_context *)png_get_error_ptr(png);
+    // Keep the first, most specific message (the read callback sets one before raising).
+    if (ctx->err != NULL && ctx->err[0] == '\0') ldm_set_error(ctx->err, ctx->err_capacity, "%s", message);
+    png_longjmp(png, 1);
+}
+
+static void on_png_warning(png_structp png, png_const_charp message) {
+    // Warnings (bad ancillary chunks, sRGB profile quirks) do not stop decoding; stay silent.
+    (void)png;
+    (void)message;
+}
+
+static void read_from_file(png_structp png, png_bytep data, size_t length) {
+    png_context *ctx = (png_context *)png_get_io_ptr(png);
+    if (fread(data, 1, length, ctx->file) != length) {
+        ctx->hit_eof = feof(ctx->file) != 0;
+        ldm_set_error(ctx->err, ctx->err_capacity, "%s",
+                      ctx->hit_eof ? "file ends before the image data does" : "read error");
+        png_longjmp(png, 1);
+    }
+}
+
+ldm_status ldm_png_read(const char *path, uint64_t max_pixels, ldm_image *out, char *err, size_t err_capacity) {
+    memset(out, 0, sizeof(*out));
+    if (err != NULL && err_capacity > 0) err[0] = '\0';
+    FILE *file = ldm_open_file(path, "rb", err, err_capacity);
+    if (file == NULL) return LDM_ERR_OPEN;
+
+    png_byte signature[8];
+    size_t got = fread(signature, 1, sizeof(signature), file);
+    if (got != sizeof(signature) || png_sig_cmp(signature, 0, sizeof(signature)) != 0) {
+        fclose(file);
+        ldm_set_error(err, err_capacity, "not a PNG file (bad signature)");
+        return LDM_ERR_CORRUPT;
+    }
+
+    png_context ctx = {file, 0, err, err_capacity};
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &ctx, on_png_error, on_png_warning);
+    png_infop info = png == NULL ? NULL : png_create_info_struct(png);
+    if (info == NULL) {
+        png_destroy_read_struct(&png, NULL, NULL);
+        fclose(file);
+        ldm_set_error(err, err_capacity, "out of memory creating the PNG decoder");
+        return LDM_ERR_NO_MEMORY;
+    }
+
+    void *volatile pixels = NULL;
+    png_bytep *volatile rows = NULL;
+    volatile ldm_status failure = LDM_ERR_CORRUPT;
+    if (setjmp(png_jmpbuf(png))) {
+        png_destroy_read_struct(&png, &info, NULL);
+        fclose(file);
+        free(rows);
+        free(pixels);
+        return ctx.hit_eof ? LDM_ERR_TRUNCATED : failure;
+    }
+
+    png_set_read_fn(png, &ctx, read_from_file);
+    png_set_sig_bytes(png, sizeof(signature));
+    png_read_info(png, info);
+
+    png_uint_32 width = 0, height = 0;
+    int depth = 0, color_type = 0;
+    png_get_IHDR(png, info, &width, &height, &depth, &color_type, NULL, NULL, NULL);
+    if (color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
+    if (color_type == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(png);
+    if (png_get_valid(png, info, PNG_INFO_tRNS)) png_set_tRNS_to_alpha(png);
+    if (depth == 16) {
+        // PNG stores 16-bit samples big-endian; hand Swift native order.
+        const uint16_t probe = 1;
+        if (*(const uint8_t *)&probe == 1) png_set_swap(png);
+    }
+    png_set_interlace_handling(png);
+    png_read_update_info(png, info);
+
+    int channels = png_get_channels(png, info);
+    int out_depth = png_get_bit_depth(png, info);
+    size_t byte_count = 0;
+    ldm_status check = ldm_check_dimensions(width, height, channels, out_depth, max_pixels, &byte_count, err,
+                                            err_capacity);
+    if (check != LDM_OK || channels < 1 || channels > 4 || (out_depth != 8 && out_depth != 16)) {
+        if (check == LDM_OK) ldm_set_error(err, err_capacity, "unexpected PNG layout (%d channels, %d bit)",
+                                           channels, out_depth);
+        failure = check == LDM_OK ? LDM_ERR_UNSUPPORTED : check;
+        png_longjmp(png, 1);
+    }
+    pixels = malloc(byte_count);
+    rows = malloc(sizeof(png_bytep) * height);
+    if (pixels == NULL || rows == NULL) {
+        ldm_set_error(err, err_capacity, "out of memory for a %ux%u image", width, height);
+        failure = LDM_ERR_NO_MEMORY;
+        png_longjmp(png, 1);
+    }
+    size_t stride = byte_count / height;
+    for (png_uint_32 y = 0; y < height; y++) rows[y] = (png_bytep)pixels + (size_t)y * stride;
+    png_read_image(png, rows);
+    // Trailing chunks after the image data are not read: a file cut after its last IDAT still holds
+    // the whole image, and its metadata is not used.
+
+    png_destroy_read_struct(&png, &info, NULL);
+    fclose(file);
+    free(rows);
+    out->width = width;
+    out->height = height;
+    out->channels = channels;
+    out->bit_depth = out_depth;
+    out->pixels = pixels;
+    return LDM_OK;
+}
+
+ldm_status ldm_png_write(const char *path, const ldm_image *image, char *err, size_t err_capacity) {
+    if (err != NULL && err_capacity > 0) err[0] = '\0';
+    static const int color_types[5] = {0, PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA, PNG_COLOR_TYPE_RGB,
+                                       PNG_COLOR_TYPE_RGB_ALPHA};
+    if (image->channels < 1 || image->channels > 4 || (image->bit_depth != 8 && image->bit_depth != 16) ||
+        image->width == 0 || image->height == 0 || image->pixels == NULL) {
+        ldm_set_error(err, err_capacity, "cannot write a %ux%u PNG with %d channels at %d bit", image->width,
+                      image->height, image->channels, image->bit_depth);
+        return LDM_ERR_INVALID_ARGUMENT;
+    }
+    FILE *file = ldm_open_file(path, "wb", err, err_capacity);
+    if (file == NULL) return LDM_ERR_WRITE;
+
+    png_context ctx = {file, 0, err, err_capacity};
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &ctx, on_png_error, on_png_warning);
+    png_infop info = png == NULL ? NULL : png_create_info_struct(png);
+    if (info == NULL) {
+        png_destroy_write_struct(&png, NULL);
+        fclose(file);
+        ldm_set_error(err, err_capacity, "out of memory creating the PNG encoder");
+        return LDM_ERR_NO_MEMORY;
+    }
+    if (setjmp(png_jmpbuf(png))) {
+        png_destroy_write_struct(&png, &info);
+        fclose(file);
+        return LDM_ERR_WRITE;
+    }
+    png_init_io(png, file);
+    png_set_IHDR(png, info, image->width, image->height, image->bit_depth, color_types[image->channels],
+                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(png, info);
+    if (image->bit_depth == 16) {
+        const uint16_t probe = 1;
+        if (*(const uint8_t *)&probe == 1) png_set_swap(png);
+    }
+    size_t stride = (size_t)image->width * (size_t)image->channels * (size_t)(image->bit_depth / 8);
+    for (uint32_t y = 0; y < image->height; y++) {
+        png_write_row(png, (png_const_bytep)image->pixels + (size_t)y * stride);
+    }
+    png_write_end(png, NULL);
+    png_destroy_write_struct(&png, &info);
+    // Buffered data reaches the disk only here: a full disk shows up as a failing fflush/fclose.
+    int flushed = fflush(file);
+    int closed = fclose(file);
+    if (flushed != 0 || closed != 0) {
+        ldm_set_error(err, err_capacity, "could not finish writing the file (disk full?)");
+        return LDM_ERR_WRITE;
+    }
+    return LDM_OK;
+}

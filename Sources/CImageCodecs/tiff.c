@@ -1,0 +1,515 @@
+// TIFF reading and writing through libtiff 4.5+. See ldm_codecs.h for the contract.
+//
+// libtiff reports problems through handlers rather than longjmp. Each call passes its own
+// tiff_context through TIFFOpenOptions, so concurrent calls never share error state, and nothing
+// reaches stderr. We open the file descriptor ourselves: that gives an honest errno for
+// LDM_ERR_OPEN and the file size needed to tell a truncated file from a corrupt one.
+#if !defined(_POSIX_C_SOURCE) && !defined(__APPLE__)
+#define _POSIX_C_SOURCE 200809L // pread, O_CLOEXEC under -std=c11
+#endif
+
+#include "ldm_codecs.h"
+#include "codec_util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <tiffio.h>
+#include <unistd.h>
+
+typedef struct {
+    int failed;
+    char message[LDM_ERROR_CAPACITY];
+} tiff_context;
+
+static int on_tiff_error(TIFF *tif, void *user_data, const char *module, const char *fmt, va_list ap) {
+    (void)tif;
+    (void)module;
+    tiff_context *ctx = user_data;
+    // The first message is the specific one; later ones are callers reporting the same failure.
+    if (!ctx->failed) vsnprintf(ctx->message, sizeof ctx->message, fmt, ap);
+    ctx->failed = 1;
+    return 1; // non-zero: libtiff does not also call the process-wide handlers
+}
+
+static int on_tiff_warning(TIFF *tif, void *user_data, const char *module, const char *fmt, va_list ap) {
+    // Warnings (unknown tags, guessed byte counts) do not stop decoding.
+    (void)tif, (void)user_data, (void)module, (void)fmt, (void)ap;
+    return 1;
+}
+
+static pthread_once_t silence_once = PTHREAD_ONCE_INIT;
+
+static void silence_global_handlers(void) {
+    // A few libtiff paths still report through the process-wide handlers, whose default prints to
+    // stderr. This process has no other libtiff user that would want them.
+    TIFFSetErrorHandler(NULL);
+    TIFFSetWarningHandler(NULL);
+}
+
+static TIFF *open_tiff(int fd, const char *path, const char *mode, tiff_context *ctx) {
+    pthread_once(&silence_once, silence_global_handlers);
+    TIFFOpenOptions *opts = TIFFOpenOptionsAlloc();
+    if (opts == NULL) return NULL;
+    TIFFOpenOptionsSetErrorHandlerExtR(opts, on_tiff_error, ctx);
+    TIFFOpenOptionsSetWarningHandlerExtR(opts, on_tiff_warning, ctx);
+    TIFF *tif = TIFFFdOpenExt(fd, path, mode, opts); // the handle copies what it needs from opts
+    TIFFOpenOptionsFree(opts);
+    return tif;
+}
+
+// MARK: Reading
+
+typedef struct {
+    uint32_t width, height;
+    uint16_t bps, spp;
+    int colour;        // colour samples in the file: 1 (gray, palette) or 3 (RGB)
+    int keep;          // leading file samples we decode: colour samples plus at most one alpha
+    int channels;      // output channels
+    int out_bytes;     // 1 or 2
+    int invert, palette;
+    uint8_t cmap[3][256];
+    uint8_t *pixels;
+} tiff_reader;
+
+static int contains(const char *haystack, const char *needle) { return strstr(haystack, needle) != NULL; }
+
+static ldm_status read_failure(const tiff_context *ctx, const char *what, char *err, size_t cap) {
+    const char *m = ctx->failed ? ctx->message : "unknown libtiff error";
+    int truncated = contains(m, "Read error") || contains(m, "end of file") || contains(m, "past end") ||
+                    contains(m, "Premature end") || contains(m, "Cannot read") || contains(m, "Can not read");
+    ldm_set_error(err, cap, "%s%s: %s", truncated ? "TIFF file is truncated; " : "", what, m);
+    return truncated ? LDM_ERR_TRUNCATED : LDM_ERR_CORRUPT;
+}
+
+static uint64_t read_uint(const uint8_t *p, int bytes, int little) {
+    uint64_t v = 0;
+    for (int i = 0; i < bytes; i++) v |= (uint64_t)p[little ? i : bytes - 1 - i] << (8 * i);
+    return v;
+}
+
+// libtiff writes the directory after the pixel data, so cutting a file short usually removes the
+// directory and TIFFFdOpenExt fails. Looking at the header tells that apart from garbage.
+static ldm_status classify_open_failure(int fd, uint64_t file_size, const tiff_context *ctx, char *err,
+                                        size_t cap) {
+    uint8_t h[16] = {0};
+    ssize_t n = pread(fd, h, sizeof h, 0);
+    if (n < 0) {
+        ldm_set_error(err, cap, "cannot read TIFF file: %s", strerror(errno));
+        return LDM_ERR_OPEN;
+    }
+    int little = h[0] == 'I' && h[1] == 'I', big = h[0] == 'M' && h[1] == 'M';
+    uint64_t magic = read_uint(h + 2, 2, little);
+    if (n < 4 || (!little && !big) || (magic != 42 && magic != 43)) {
+        ldm_set_error(err, cap, "not a TIFF file (%s)", n == 0 ? "file is empty" : "bad magic number");
+        return LDM_ERR_CORRUPT;
+    }
+    int bigtiff = magic == 43;
+    uint64_t header = bigtiff ? 16 : 8, count_size = bigtiff ? 8 : 2, entry_size = bigtiff ? 20 : 12;
+    uint64_t dir = (uint64_t)n >= header ? read_uint(h + (bigtiff ? 8 : 4), bigtiff ? 8 : 4, little) : 0;
+    if ((uint64_t)n >= header && dir < header) {
+        ldm_set_error(err, cap, "invalid TIFF file: bad directory offset %llu", (unsigned long long)dir);
+        return LDM_ERR_CORRUPT;
+    }
+    int truncated = (uint64_t)n < header || dir >= file_size || file_size - dir < count_size;
+    if (!truncated) {
+        uint8_t c[8];
+        if (pread(fd, c, count_size, (off_t)dir) == (ssize_t)count_size) {
+            uint64_t entries = read_uint(c, (int)count_size, little);
+            truncated = entries <= (file_size - dir - count_size) / entry_size ? 0 : entries < 65536;
+        }
+    }
+    if (truncated) {
+        ldm_set_error(err, cap, "TIFF file is truncated: the image directory lies beyond its %llu bytes",
+                      (unsigned long long)file_size);
+        return LDM_ERR_TRUNCATED;
+    }
+    ldm_set_error(err, cap, "invalid TIFF file: %s", ctx->failed ? ctx->message : "cannot read its directory");
+    return LDM_ERR_CORRUPT;
+}
+
+static const char *photometric_name(uint16_t p) {
+    switch (p) {
+    case PHOTOMETRIC_SEPARATED: return "CMYK (separated)";
+    case PHOTOMETRIC_YCBCR: return "YCbCr";
+    case PHOTOMETRIC_CIELAB: case PHOTOMETRIC_ICCLAB: case PHOTOMETRIC_ITULAB: return "Lab";
+    case PHOTOMETRIC_MASK: return "transparency-mask";
+    case PHOTOMETRIC_LOGL: case PHOTOMETRIC_LOGLUV: return "LogLuv";
+    case PHOTOMETRIC_CFA: return "CFA (raw sensor)";
+    default: return "unknown";
+    }
+}
+
+// Decides how file samples map to output channels, or says in err why we cannot.
+static ldm_status describe(TIFF *tif, tiff_reader *r, char *err, size_t cap) {
+    uint16_t photometric = 0, format = SAMPLEFORMAT_UINT, compression = COMPRESSION_NONE, planar = 0;
+    TIFFGetFieldDefaulted(tif, TIFFTAG_BITSPERSAMPLE, &r->bps);
+    TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLESPERPIXEL, &r->spp);
+    TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLEFORMAT, &format);
+    TIFFGetFieldDefaulted(tif, TIFFTAG_COMPRESSION, &compression);
+    TIFFGetFieldDefaulted(tif, TIFFTAG_PLANARCONFIG, &planar);
+    if (!TIFFGetField(tif, TIFFTAG_PHOTOMETRIC, &photometric)) {
+        ldm_set_error(err, cap, "TIFF has no photometric interpretation tag");
+        return LDM_ERR_CORRUPT;
+    }
+    if (format == SAMPLEFORMAT_IEEEFP || format == SAMPLEFORMAT_COMPLEXIEEEFP) {
+        ldm_set_error(err, cap, "TIFF with floating-point samples is not supported (8 or 16-bit integers only)");
+        return LDM_ERR_UNSUPPORTED;
+    }
+    if (format != SAMPLEFORMAT_UINT && format != SAMPLEFORMAT_VOID) {
+        ldm_set_error(err, cap, "TIFF with signed integer samples is not supported (unsigned only)");
+        return LDM_ERR_UNSUPPORTED;
+    }
+    if (photometric == PHOTOMETRIC_YCBCR && compression == COMPRESSION_JPEG && planar == PLANARCONFIG_CONTIG) {
+        // libjpeg converts to RGB for us, and libtiff then sizes strips and tiles as RGB.
+        TIFFSetField(tif, TIFFTAG_JPEGCOLORMODE, JPEGCOLORMODE_RGB);
+        photometric = PHOTOMETRIC_RGB;
+    }
+    switch (photometric) {
+    case PHOTOMETRIC_MINISWHITE: r->invert = 1; /* fall through */
+    case PHOTOMETRIC_MINISBLACK: r->colour = 1; break;
+    case PHOTOMETRIC_PALETTE: r->colour = 1, r->palette = 1; break;
+    case PHOTOMETRIC_RGB: r->colour = 3; break;
+    default:
+        ldm_set_error(err, cap, "TIFF with %s colour (photometric %u) is not supported", photometric_name(photometric),
+                      photometric);
+        return LDM_ERR_UNSUPPORTED;
+    }
+    // 1/2/4-bit gray (fax, bilevel scans) and palettes are expanded to 8 bits.
+    int depth_ok = r->bps == 8 || (r->bps == 16 && !r->palette) ||
+                   ((r->bps == 1 || r->bps == 2 || r->bps == 4) && r->colour == 1);
+    if (!depth_ok) {
+        ldm_set_error(err, cap, "TIFF with %u bits per sample is not supported (%s)", r->bps,
+                      r->palette ? "palette indices must be 1, 2, 4 or 8 bits" : "8 or 16 only");
+        return LDM_ERR_UNSUPPORTED;
+    }
+    if (r->spp < r->colour) {
+        ldm_set_error(err, cap, "invalid TIFF: %u samples per pixel for %d colour channels", r->spp, r->colour);
+        return LDM_ERR_CORRUPT;
+    }
+    // The first extra sample is taken as alpha without consulting ExtraSamples; associated
+    // (premultiplied) alpha is returned as is, not un-premultiplied. Further extra samples are dropped.
+    int alpha = r->spp > r->colour;
+    r->keep = r->colour + alpha;
+    r->channels = (r->palette ? 3 : r->colour) + alpha;
+    r->out_bytes = r->bps == 16 ? 2 : 1;
+    if (r->palette) {
+        uint16_t *red, *green, *blue;
+        if (!TIFFGetField(tif, TIFFTAG_COLORMAP, &red, &green, &blue)) {
+            ldm_set_error(err, cap, "invalid TIFF: palette image without a colour map");
+            return LDM_ERR_CORRUPT;
+        }
+        size_t n = (size_t)1 << r->bps;
+        // Some writers store 8-bit values in the 16-bit map; libtiff's tools detect it the same way.
+        int eight = 1;
+        for (size_t i = 0; i < n; i++) eight &= red[i] < 256 && green[i] < 256 && blue[i] < 256;
+        int shift = eight ? 0 : 8;
+        for (size_t i = 0; i < n; i++) {
+            r->cmap[0][i] = (uint8_t)(red[i] >> shift);
+            r->cmap[1][i] = (uint8_t)(green[i] >> shift);
+            r->cmap[2][i] = (uint8_t)(blue[i] >> shift);
+        }
+    }
+    return LDM_OK;
+}
+
+static uint32_t get_sample(const uint8_t *row, size_t index, int bps) {
+    if (bps == 8) return row[index];
+    if (bps == 16) {
+        uint16_t v;
+        memcpy(&v, row + 2 * index, 2);
+        return v;
+    }
+    size_t bit = index * (size_t)bps;
+    return (uint32_t)(row[bit >> 3] >> (8 - bps - (int)(bit & 7))) & ((1u << bps) - 1);
+}
+
+// Copies a decoded strip or tile (rows of `nsamp` samples per pixel, file sample `first` first)
+// into the interleaved output.
+static void put_chunk(tiff_reader *r, const uint8_t *buf, size_t stride, uint32_t x0, uint32_t y0, uint32_t cw,
+                      uint32_t ch, int first, int nsamp) {
+    size_t ob = (size_t)r->out_bytes, pixel = (size_t)r->channels * ob;
+    uint32_t max = (1u << r->bps) - 1;
+    int plain = nsamp == r->channels && r->bps >= 8 && !r->invert && !r->palette;
+    for (uint32_t y = 0; y < ch; y++) {
+        const uint8_t *row = buf + (size_t)y * stride;
+        uint8_t *dst = r->pixels + ((size_t)(y0 + y) * r->width + x0) * pixel;
+        if (plain) {
+            memcpy(dst, row, (size_t)cw * pixel);
+            continue;
+        }
+        for (uint32_t x = 0; x < cw; x++, dst += pixel) {
+            for (int k = 0; k < nsamp && first + k < r->keep; k++) {
+                int s = first + k;
+                uint32_t v = get_sample(row, (size_t)x * (size_t)nsamp + (size_t)k, r->bps);
+                if (s < r->colour && r->palette) {
+                    for (int c = 0; c < 3; c++) dst[c] = r->cmap[c][v];
+                    continue;
+                }
+                if (s < r->colour && r->invert) v = max - v;
+                if (r->bps < 8) v = v * 255 / max;
+                size_t at = (size_t)(r->palette ? s + 2 : s) * ob;
+                if (ob == 1) {
+                    dst[at] = (uint8_t)v;
+                } else {
+                    uint16_t w = (uint16_t)v;
+                    memcpy(dst + at, &w, 2);
+                }
+            }
+        }
+    }
+}
+
+static ldm_status read_pixels(TIFF *tif, tiff_reader *r, uint64_t file_size, tiff_context *ctx,
+                              size_t image_bytes, char *err, size_t cap) {
+    uint16_t planar = PLANARCONFIG_CONTIG;
+    TIFFGetFieldDefaulted(tif, TIFFTAG_PLANARCONFIG, &planar);
+    int separate = planar == PLANARCONFIG_SEPARATE && r->spp > 1;
+    int planes = separate ? r->keep : 1, nsamp = separate ? 1 : r->spp;
+    int tiled = TIFFIsTiled(tif);
+    uint32_t cw = r->width, chh = r->height;
+    if (tiled) {
+        TIFFGetField(tif, TIFFTAG_TILEWIDTH, &cw);
+        TIFFGetField(tif, TIFFTAG_TILELENGTH, &chh);
+    } else {
+        TIFFGetFieldDefaulted(tif, TIFFTAG_ROWSPERSTRIP, &chh);
+        if (chh == 0 || chh > r->height) chh = r->height;
+    }
+    uint64_t stride = tiled ? TIFFTileRowSize64(tif) : TIFFScanlineSize64(tif);
+    uint64_t chunk = tiled ? TIFFTileSize64(tif) : TIFFStripSize64(tif);
+    uint64_t min_stride = ((uint64_t)cw * (uint64_t)nsamp * r->bps + 7) / 8;
+    // Tile dimensions are independent of the image size: refuse a scratch buffer out of all
+    // proportion to the image rather than let a forged header allocate gigabytes.
+    uint64_t limit = image_bytes > (1u << 24) ? (uint64_t)image_bytes * 16 : (uint64_t)1 << 28;
+    if (cw == 0 || chh == 0 || stride < min_stride || chunk < stride * chh || chunk > limit || chunk > SIZE_MAX) {
+        ldm_set_error(err, cap, "invalid TIFF: bad %s layout (%ux%u, %llu bytes)", tiled ? "tile" : "strip", cw,
+                      chh, (unsigned long long)chunk);
+        return LDM_ERR_CORRUPT;
+    }
+    uint8_t *scratch = malloc((size_t)chunk);
+    if (scratch == NULL) {
+        ldm_set_error(err, cap, "out of memory for a %llu-byte TIFF %s", (unsigned long long)chunk,
+                      tiled ? "tile" : "strip");
+        return LDM_ERR_NO_MEMORY;
+    }
+    ldm_status status = LDM_OK;
+    for (int p = 0; p < planes && status == LDM_OK; p++) {
+        for (uint64_t y = 0; y < r->height && status == LDM_OK; y += chh) {
+            for (uint64_t x = 0; x < r->width && status == LDM_OK; x += cw) {
+                uint32_t index = tiled ? TIFFComputeTile(tif, (uint32_t)x, (uint32_t)y, 0, (uint16_t)p)
+                                       : TIFFComputeStrip(tif, (uint32_t)y, (uint16_t)p);
+                const char *kind = tiled ? "tile" : "strip";
+                uint64_t offset = TIFFGetStrileOffset(tif, index), count = TIFFGetStrileByteCount(tif, index);
+                if (offset > file_size || count > file_size - offset) {
+                    ldm_set_error(err, cap, "TIFF file is truncated: %s %u needs bytes up to %llu but the file has %llu",
+                                  kind, index, (unsigned long long)(offset + count), (unsigned long long)file_size);
+                    status = LDM_ERR_TRUNCATED;
+                    break;
+                }
+                ctx->failed = 0; // report this chunk's error, not an earlier non-fatal one
+                tmsize_t got = tiled ? TIFFReadEncodedTile(tif, index, scratch, (tmsize_t)chunk)
+                                     : TIFFReadEncodedStrip(tif, index, scratch, (tmsize_t)chunk);
+                uint32_t w = (uint32_t)(r->width - x < cw ? r->width - x : cw);
+                uint32_t h = (uint32_t)(r->height - y < chh ? r->height - y : chh);
+                if (got < 0) {
+                    char what[64];
+                    snprintf(what, sizeof what, "cannot decode TIFF %s %u", kind, index);
+                    status = read_failure(ctx, what, err, cap);
+                } else if ((uint64_t)got < stride * h) {
+                    ldm_set_error(err, cap, "invalid TIFF: %s %u decoded to %lld bytes, expected %llu", kind, index,
+                                  (long long)got, (unsigned long long)(stride * h));
+                    status = LDM_ERR_CORRUPT;
+                } else {
+                    put_chunk(r, scratch, (size_t)stride, (uint32_t)x, (uint32_t)y, w, h, separate ? p : 0, nsamp);
+                }
+            }
+        }
+    }
+    free(scratch);
+    return status;
+}
+
+ldm_status ldm_tiff_read(const char *path, uint64_t max_pixels, ldm_image *out, char *err, size_t err_capacity) {
+    if (err != NULL && err_capacity > 0) err[0] = '\0';
+    if (path == NULL || out == NULL) {
+        ldm_set_error(err, err_capacity, "no path or output image given");
+        return LDM_ERR_INVALID_ARGUMENT;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        ldm_set_error(err, err_capacity, "%s", strerror(errno));
+        return LDM_ERR_OPEN;
+    }
+    struct stat st;
+    int stat_failed = fstat(fd, &st) != 0;
+    if (stat_failed || S_ISDIR(st.st_mode)) {
+        ldm_set_error(err, err_capacity, "%s", strerror(stat_failed ? errno : EISDIR));
+        close(fd);
+        return LDM_ERR_OPEN;
+    }
+    uint64_t file_size = (uint64_t)st.st_size;
+    tiff_context ctx = {0};
+    // "m": read() instead of mmap, so a file shrinking under us is an error, not a SIGBUS.
+    TIFF *tif = open_tiff(fd, path, "rm", &ctx);
+    if (tif == NULL) {
+        ldm_status status = ctx.failed ? classify_open_failure(fd, file_size, &ctx, err, err_capacity)
+                                       : (ldm_set_error(err, err_capacity, "out of memory opening TIFF"),
+                                          LDM_ERR_NO_MEMORY);
+        close(fd);
+        return status;
+    }
+    // From here TIFFClose owns and closes fd. Only the first directory (page) is read, and the
+    // Orientation tag is ignored: pixels come back in stored order.
+    tiff_reader *r = calloc(1, sizeof *r);
+    ldm_status status = r == NULL ? LDM_ERR_NO_MEMORY : LDM_OK;
+    size_t bytes = 0;
+    if (r == NULL) ldm_set_error(err, err_capacity, "out of memory");
+    if (status == LDM_OK) {
+        TIFFGetField(tif, TIFFTAG_IMAGEWIDTH, &r->width);
+        TIFFGetField(tif, TIFFTAG_IMAGELENGTH, &r->height);
+        status = describe(tif, r, err, err_capacity);
+    }
+    if (status == LDM_OK)
+        status = ldm_check_dimensions(r->width, r->height, r->channels, r->out_bytes * 8, max_pixels, &bytes, err,
+                                      err_capacity);
+    if (status == LDM_OK && (r->pixels = malloc(bytes)) == NULL) {
+        ldm_set_error(err, err_capacity, "out of memory for a %ux%u image", r->width, r->height);
+        status = LDM_ERR_NO_MEMORY;
+    }
+    if (status == LDM_OK) status = read_pixels(tif, r, file_size, &ctx, bytes, err, err_capacity);
+    TIFFClose(tif);
+    if (status == LDM_OK) {
+        memset(out, 0, sizeof *out);
+        out->width = r->width;
+        out->height = r->height;
+        out->channels = r->channels;
+        out->bit_depth = r->out_bytes * 8;
+        out->pixels = r->pixels;
+    } else if (r != NULL) {
+        free(r->pixels);
+    }
+    free(r);
+    return status;
+}
+
+// MARK: Writing
+
+// Gathers a strip or tile (all channels, or only channel `plane` when plane >= 0) from the image.
+static void gather(const ldm_image *im, uint8_t *dst, size_t dst_stride, uint32_t x0, uint32_t y0, uint32_t cw,
+                   uint32_t ch, int plane) {
+    size_t ob = (size_t)im->bit_depth / 8, pixel = (size_t)im->channels * ob;
+    for (uint32_t y = 0; y < ch; y++) {
+        const uint8_t *src = (const uint8_t *)im->pixels + ((size_t)(y0 + y) * im->width + x0) * pixel;
+        uint8_t *d = dst + (size_t)y * dst_stride;
+        if (plane < 0) {
+            memcpy(d, src, (size_t)cw * pixel);
+        } else {
+            for (uint32_t x = 0; x < cw; x++) memcpy(d + x * ob, src + x * pixel + (size_t)plane * ob, ob);
+        }
+    }
+}
+
+static int write_pixels(TIFF *tif, const ldm_image *im, int tiled, int separate) {
+    int nsamp = separate ? 1 : im->channels, planes = separate ? im->channels : 1;
+    uint32_t cw = im->width, ch = 16;
+    if (tiled) {
+        cw = 16; // TIFF requires tile sizes in multiples of 16
+        if (!TIFFSetField(tif, TIFFTAG_TILEWIDTH, cw) || !TIFFSetField(tif, TIFFTAG_TILELENGTH, ch)) return 0;
+    } else {
+        ch = TIFFDefaultStripSize(tif, 0);
+        if (ch == 0 || ch > im->height) ch = im->height;
+        if (!TIFFSetField(tif, TIFFTAG_ROWSPERSTRIP, ch)) return 0;
+    }
+    size_t stride = (size_t)cw * (size_t)nsamp * (size_t)(im->bit_depth / 8);
+    uint8_t *scratch = calloc(ch, stride); // zeroed, so edge tiles are padded with zeros
+    if (scratch == NULL) {
+        TIFFErrorExtR(tif, "ldm_tiff_write", "out of memory for a %zu-byte buffer", stride * ch);
+        return 0;
+    }
+    int ok = 1;
+    for (int p = 0; p < planes && ok; p++) {
+        for (uint64_t y = 0; y < im->height && ok; y += ch) {
+            for (uint64_t x = 0; x < im->width && ok; x += cw) {
+                uint32_t w = (uint32_t)(im->width - x < cw ? im->width - x : cw);
+                uint32_t h = (uint32_t)(im->height - y < ch ? im->height - y : ch);
+                if (tiled && (w < cw || h < ch)) memset(scratch, 0, stride * ch);
+                gather(im, scratch, stride, (uint32_t)x, (uint32_t)y, w, h, separate ? p : -1);
+                // Encoders (the predictor in particular) modify the buffer, hence the copy above.
+                ok = tiled ? TIFFWriteEncodedTile(tif, TIFFComputeTile(tif, (uint32_t)x, (uint32_t)y, 0, (uint16_t)p),
+                                                  scratch, (tmsize_t)(stride * ch)) >= 0
+                           : TIFFWriteEncodedStrip(tif, TIFFComputeStrip(tif, (uint32_t)y, (uint16_t)p), scratch,
+                                                   (tmsize_t)(stride * h)) >= 0;
+            }
+        }
+    }
+    free(scratch);
+    return ok;
+}
+
+ldm_status ldm_tiff_write_layout(const char *path, const ldm_image *image, ldm_tiff_compression compression,
+                                 int tiled, int separate_planes, char *err, size_t err_capacity) {
+    if (err != NULL && err_capacity > 0) err[0] = '\0';
+    if (path == NULL || image == NULL || image->pixels == NULL || image->width == 0 || image->height == 0) {
+        ldm_set_error(err, err_capacity, "TIFF writer needs a path and a non-empty image");
+        return LDM_ERR_INVALID_ARGUMENT;
+    }
+    if (image->channels < 1 || image->channels > 4 || (image->bit_depth != 8 && image->bit_depth != 16)) {
+        ldm_set_error(err, err_capacity, "TIFF writer takes 1 to 4 channels of 8 or 16 bits, not %d of %d",
+                      image->channels, image->bit_depth);
+        return LDM_ERR_INVALID_ARGUMENT;
+    }
+    static const uint16_t codecs[] = {COMPRESSION_NONE, COMPRESSION_LZW, COMPRESSION_ADOBE_DEFLATE};
+    if ((int)compression < 0 || (int)compression > 2) {
+        ldm_set_error(err, err_capacity, "unknown TIFF compression %d", (int)compression);
+        return LDM_ERR_INVALID_ARGUMENT;
+    }
+    uint64_t data = (uint64_t)image->width * image->height * (uint64_t)image->channels * (uint64_t)(image->bit_depth / 8);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        ldm_set_error(err, err_capacity, "cannot create %s: %s", path, strerror(errno));
+        return LDM_ERR_WRITE;
+    }
+    // libtiff closes its own descriptor and ignores close()'s result; closing this duplicate last is
+    // where a deferred write error (NFS, quotas) would surface.
+    int tiff_fd = dup(fd);
+    tiff_context ctx = {0};
+    // Classic TIFF offsets are 32-bit; leave headroom for the directory and compression overhead.
+    TIFF *tif = tiff_fd < 0 ? NULL : open_tiff(tiff_fd, path, data > 3900000000ull ? "w8" : "w", &ctx);
+    if (tif == NULL) {
+        ldm_set_error(err, err_capacity, "cannot create TIFF %s: %s", path,
+                      tiff_fd < 0 ? strerror(errno) : ctx.failed ? ctx.message : "out of memory");
+        if (tiff_fd >= 0) close(tiff_fd);
+        close(fd);
+        return LDM_ERR_WRITE;
+    }
+    int alpha = image->channels == 2 || image->channels == 4;
+    uint16_t extra = EXTRASAMPLE_UNASSALPHA;
+    uint16_t codec = codecs[compression];
+    int ok = TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, image->width) &&
+             TIFFSetField(tif, TIFFTAG_IMAGELENGTH, image->height) &&
+             TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, (uint16_t)image->bit_depth) &&
+             TIFFSetField(tif, TIFFTAG_SAMPLESPERPIXEL, (uint16_t)image->channels) &&
+             TIFFSetField(tif, TIFFTAG_SAMPLEFORMAT, SAMPLEFORMAT_UINT) &&
+             TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, image->channels >= 3 ? PHOTOMETRIC_RGB : PHOTOMETRIC_MINISBLACK) &&
+             TIFFSetField(tif, TIFFTAG_PLANARCONFIG, separate_planes ? PLANARCONFIG_SEPARATE : PLANARCONFIG_CONTIG) &&
+             TIFFSetField(tif, TIFFTAG_ORIENTATION, ORIENTATION_TOPLEFT) &&
+             TIFFSetField(tif, TIFFTAG_COMPRESSION, codec) &&
+             (codec == COMPRESSION_NONE || TIFFSetField(tif, TIFFTAG_PREDICTOR, PREDICTOR_HORIZONTAL)) &&
+             (!alpha || TIFFSetField(tif, TIFFTAG_EXTRASAMPLES, (uint16_t)1, &extra));
+    ok = ok && write_pixels(tif, image, tiled != 0, separate_planes != 0) && TIFFWriteDirectory(tif);
+    TIFFClose(tif); // also reports flush failures through ctx
+    int close_failed = close(fd) != 0;
+    if (ok && !ctx.failed && !close_failed) return LDM_OK;
+    ldm_set_error(err, err_capacity, "cannot write TIFF %s: %s", path,
+                  ctx.failed ? ctx.message : close_failed ? strerror(errno) : "libtiff rejected the image");
+    return LDM_ERR_WRITE;
+}
+
+ldm_status ldm_tiff_write(const char *path, const ldm_image *image, ldm_tiff_compression compression, char *err,
+                          size_t err_capacity) {
+    return ldm_tiff_write_layout(path, image, compression, 0, 0, err, err_capacity);
+}
