@@ -20,18 +20,18 @@ public struct PlanarImage: Sendable, Equatable {
         self.alpha = alpha
     }
 
-    /// Samples divided by 255 or 65535; exact (the inverse below recovers every integer).
+    /// Samples divided by 255 or 65535 (correctly rounded; the inverse below recovers every integer).
     public init(_ raster: RasterImage) {
         let (w, h, c) = (raster.width, raster.height, raster.channels)
         let n = w * h
-        let scale = 1 / Float(raster.maxValue)
+        let maxValue = Float(raster.maxValue)
         var rgb = [Float](repeating: 0, count: 3 * n)
         var alpha: [Float]? = raster.hasAlpha ? [Float](repeating: 0, count: n) : nil
         let colour = c >= 3 ? 3 : 1
         func fill<T: BinaryInteger>(_ s: [T]) {
             for p in 0..<n {
-                for k in 0..<3 { rgb[k * n + p] = Float(s[p * c + (colour == 3 ? k : 0)]) * scale }
-                if alpha != nil { alpha![p] = Float(s[p * c + c - 1]) * scale }
+                for k in 0..<3 { rgb[k * n + p] = Float(s[p * c + (colour == 3 ? k : 0)]) / maxValue }
+                if alpha != nil { alpha![p] = Float(s[p * c + c - 1]) / maxValue }
             }
         }
         switch raster.samples {

@@ -1,66 +1,19 @@
-// TIFF reading and writing through libtiff 4.5+. See ldm_codecs.h for the contract.
-//
-// libtiff reports problems through handlers rather than longjmp. Each call passes its own
-// tiff_context through TIFFOpenOptions, so concurrent calls never share error state, and nothing
-// reaches stderr. We open the file descriptor ourselves: that gives an honest errno for
-// LDM_ERR_OPEN and the file size needed to tell a truncated file from a corrupt one.
+// TIFF reading through libtiff 4.5+. See ldm_codecs.h for the contract.
 #if !defined(_POSIX_C_SOURCE) && !defined(__APPLE__)
 #define _POSIX_C_SOURCE 200809L // pread, O_CLOEXEC under -std=c11
 #endif
 
 #include "ldm_codecs.h"
 #include "codec_util.h"
+#include "tiff_support.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <tiffio.h>
 #include <unistd.h>
-
-typedef struct {
-    int failed;
-    char message[LDM_ERROR_CAPACITY];
-} tiff_context;
-
-static int on_tiff_error(TIFF *tif, void *user_data, const char *module, const char *fmt, va_list ap) {
-    (void)tif;
-    (void)module;
-    tiff_context *ctx = user_data;
-    // The first message is the specific one; later ones are callers reporting the same failure.
-    if (!ctx->failed) vsnprintf(ctx->message, sizeof ctx->message, fmt, ap);
-    ctx->failed = 1;
-    return 1; // non-zero: libtiff does not also call the process-wide handlers
-}
-
-static int on_tiff_warning(TIFF *tif, void *user_data, const char *module, const char *fmt, va_list ap) {
-    // Warnings (unknown tags, guessed byte counts) do not stop decoding.
-    (void)tif, (void)user_data, (void)module, (void)fmt, (void)ap;
-    return 1;
-}
-
-static pthread_once_t silence_once = PTHREAD_ONCE_INIT;
-
-static void silence_global_handlers(void) {
-    // A few libtiff paths still report through the process-wide handlers, whose default prints to
-    // stderr. This process has no other libtiff user that would want them.
-    TIFFSetErrorHandler(NULL);
-    TIFFSetWarningHandler(NULL);
-}
-
-static TIFF *open_tiff(int fd, const char *path, const char *mode, tiff_context *ctx) {
-    pthread_once(&silence_once, silence_global_handlers);
-    TIFFOpenOptions *opts = TIFFOpenOptionsAlloc();
-    if (opts == NULL) return NULL;
-    TIFFOpenOptionsSetErrorHandlerExtR(opts, on_tiff_error, ctx);
-    TIFFOpenOptionsSetWarningHandlerExtR(opts, on_tiff_warning, ctx);
-    TIFF *tif = TIFFFdOpenExt(fd, path, mode, opts); // the handle copies what it needs from opts
-    TIFFOpenOptionsFree(opts);
-    return tif;
-}
 
 // MARK: Reading
 
@@ -284,8 +237,11 @@ static ldm_status read_pixels(TIFF *tif, tiff_reader *r, uint64_t file_size, tif
     uint64_t min_stride = ((uint64_t)cw * (uint64_t)nsamp * r->bps + 7) / 8;
     // Tile dimensions are independent of the image size: refuse a scratch buffer out of all
     // proportion to the image rather than let a forged header allocate gigabytes.
-    uint64_t limit = image_bytes > (1u << 24) ? (uint64_t)image_bytes * 16 : (uint64_t)1 << 28;
-    if (cw == 0 || chh == 0 || stride < min_stride || chunk < stride * chh || chunk > limit || chunk > SIZE_MAX) {
+    uint64_t limit = image_bytes <= (1u << 24) ? (uint64_t)1 << 28
+                     : image_bytes > UINT64_MAX / 16 ? UINT64_MAX : (uint64_t)image_bytes * 16;
+    if (limit > SIZE_MAX) limit = SIZE_MAX;
+    if (cw == 0 || chh == 0 || stride == 0 || stride < min_stride || stride > limit || chh > limit / stride ||
+        chunk < stride * chh || chunk > limit) {
         ldm_set_error(err, cap, "invalid TIFF: bad %s layout (%ux%u, %llu bytes)", tiled ? "tile" : "strip", cw,
                       chh, (unsigned long long)chunk);
         return LDM_ERR_CORRUPT;
@@ -305,8 +261,9 @@ static ldm_status read_pixels(TIFF *tif, tiff_reader *r, uint64_t file_size, tif
                 const char *kind = tiled ? "tile" : "strip";
                 uint64_t offset = TIFFGetStrileOffset(tif, index), count = TIFFGetStrileByteCount(tif, index);
                 if (offset > file_size || count > file_size - offset) {
-                    ldm_set_error(err, cap, "TIFF file is truncated: %s %u needs bytes up to %llu but the file has %llu",
-                                  kind, index, (unsigned long long)(offset + count), (unsigned long long)file_size);
+                    ldm_set_error(err, cap,
+                                  "TIFF file is truncated: %s %u needs bytes up to %llu but the file has %llu", kind,
+                                  index, (unsigned long long)(offset + count), (unsigned long long)file_size);
                     status = LDM_ERR_TRUNCATED;
                     break;
                 }
@@ -354,11 +311,11 @@ ldm_status ldm_tiff_read(const char *path, uint64_t max_pixels, ldm_image *out, 
     uint64_t file_size = (uint64_t)st.st_size;
     tiff_context ctx = {0};
     // "m": read() instead of mmap, so a file shrinking under us is an error, not a SIGBUS.
-    TIFF *tif = open_tiff(fd, path, "rm", &ctx);
+    TIFF *tif = ldm_open_tiff(fd, path, "rm", &ctx);
     if (tif == NULL) {
-        ldm_status status = ctx.failed ? classify_open_failure(fd, file_size, &ctx, err, err_capacity)
-                                       : (ldm_set_error(err, err_capacity, "out of memory opening TIFF"),
-                                          LDM_ERR_NO_MEMORY);
+        ldm_status status = LDM_ERR_NO_MEMORY; // libtiff reports every failure except allocating opts
+        if (ctx.failed) status = classify_open_failure(fd, file_size, &ctx, err, err_capacity);
+        else ldm_set_error(err, err_capacity, "out of memory opening TIFF");
         close(fd);
         return status;
     }
@@ -394,122 +351,4 @@ ldm_status ldm_tiff_read(const char *path, uint64_t max_pixels, ldm_image *out, 
     }
     free(r);
     return status;
-}
-
-// MARK: Writing
-
-// Gathers a strip or tile (all channels, or only channel `plane` when plane >= 0) from the image.
-static void gather(const ldm_image *im, uint8_t *dst, size_t dst_stride, uint32_t x0, uint32_t y0, uint32_t cw,
-                   uint32_t ch, int plane) {
-    size_t ob = (size_t)im->bit_depth / 8, pixel = (size_t)im->channels * ob;
-    for (uint32_t y = 0; y < ch; y++) {
-        const uint8_t *src = (const uint8_t *)im->pixels + ((size_t)(y0 + y) * im->width + x0) * pixel;
-        uint8_t *d = dst + (size_t)y * dst_stride;
-        if (plane < 0) {
-            memcpy(d, src, (size_t)cw * pixel);
-        } else {
-            for (uint32_t x = 0; x < cw; x++) memcpy(d + x * ob, src + x * pixel + (size_t)plane * ob, ob);
-        }
-    }
-}
-
-static int write_pixels(TIFF *tif, const ldm_image *im, int tiled, int separate) {
-    int nsamp = separate ? 1 : im->channels, planes = separate ? im->channels : 1;
-    uint32_t cw = im->width, ch = 16;
-    if (tiled) {
-        cw = 16; // TIFF requires tile sizes in multiples of 16
-        if (!TIFFSetField(tif, TIFFTAG_TILEWIDTH, cw) || !TIFFSetField(tif, TIFFTAG_TILELENGTH, ch)) return 0;
-    } else {
-        ch = TIFFDefaultStripSize(tif, 0);
-        if (ch == 0 || ch > im->height) ch = im->height;
-        if (!TIFFSetField(tif, TIFFTAG_ROWSPERSTRIP, ch)) return 0;
-    }
-    size_t stride = (size_t)cw * (size_t)nsamp * (size_t)(im->bit_depth / 8);
-    uint8_t *scratch = calloc(ch, stride); // zeroed, so edge tiles are padded with zeros
-    if (scratch == NULL) {
-        TIFFErrorExtR(tif, "ldm_tiff_write", "out of memory for a %zu-byte buffer", stride * ch);
-        return 0;
-    }
-    int ok = 1;
-    for (int p = 0; p < planes && ok; p++) {
-        for (uint64_t y = 0; y < im->height && ok; y += ch) {
-            for (uint64_t x = 0; x < im->width && ok; x += cw) {
-                uint32_t w = (uint32_t)(im->width - x < cw ? im->width - x : cw);
-                uint32_t h = (uint32_t)(im->height - y < ch ? im->height - y : ch);
-                if (tiled && (w < cw || h < ch)) memset(scratch, 0, stride * ch);
-                gather(im, scratch, stride, (uint32_t)x, (uint32_t)y, w, h, separate ? p : -1);
-                // Encoders (the predictor in particular) modify the buffer, hence the copy above.
-                ok = tiled ? TIFFWriteEncodedTile(tif, TIFFComputeTile(tif, (uint32_t)x, (uint32_t)y, 0, (uint16_t)p),
-                                                  scratch, (tmsize_t)(stride * ch)) >= 0
-                           : TIFFWriteEncodedStrip(tif, TIFFComputeStrip(tif, (uint32_t)y, (uint16_t)p), scratch,
-                                                   (tmsize_t)(stride * h)) >= 0;
-            }
-        }
-    }
-    free(scratch);
-    return ok;
-}
-
-ldm_status ldm_tiff_write_layout(const char *path, const ldm_image *image, ldm_tiff_compression compression,
-                                 int tiled, int separate_planes, char *err, size_t err_capacity) {
-    if (err != NULL && err_capacity > 0) err[0] = '\0';
-    if (path == NULL || image == NULL || image->pixels == NULL || image->width == 0 || image->height == 0) {
-        ldm_set_error(err, err_capacity, "TIFF writer needs a path and a non-empty image");
-        return LDM_ERR_INVALID_ARGUMENT;
-    }
-    if (image->channels < 1 || image->channels > 4 || (image->bit_depth != 8 && image->bit_depth != 16)) {
-        ldm_set_error(err, err_capacity, "TIFF writer takes 1 to 4 channels of 8 or 16 bits, not %d of %d",
-                      image->channels, image->bit_depth);
-        return LDM_ERR_INVALID_ARGUMENT;
-    }
-    static const uint16_t codecs[] = {COMPRESSION_NONE, COMPRESSION_LZW, COMPRESSION_ADOBE_DEFLATE};
-    if ((int)compression < 0 || (int)compression > 2) {
-        ldm_set_error(err, err_capacity, "unknown TIFF compression %d", (int)compression);
-        return LDM_ERR_INVALID_ARGUMENT;
-    }
-    uint64_t data = (uint64_t)image->width * image->height * (uint64_t)image->channels * (uint64_t)(image->bit_depth / 8);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (fd < 0) {
-        ldm_set_error(err, err_capacity, "cannot create %s: %s", path, strerror(errno));
-        return LDM_ERR_WRITE;
-    }
-    // libtiff closes its own descriptor and ignores close()'s result; closing this duplicate last is
-    // where a deferred write error (NFS, quotas) would surface.
-    int tiff_fd = dup(fd);
-    tiff_context ctx = {0};
-    // Classic TIFF offsets are 32-bit; leave headroom for the directory and compression overhead.
-    TIFF *tif = tiff_fd < 0 ? NULL : open_tiff(tiff_fd, path, data > 3900000000ull ? "w8" : "w", &ctx);
-    if (tif == NULL) {
-        ldm_set_error(err, err_capacity, "cannot create TIFF %s: %s", path,
-                      tiff_fd < 0 ? strerror(errno) : ctx.failed ? ctx.message : "out of memory");
-        if (tiff_fd >= 0) close(tiff_fd);
-        close(fd);
-        return LDM_ERR_WRITE;
-    }
-    int alpha = image->channels == 2 || image->channels == 4;
-    uint16_t extra = EXTRASAMPLE_UNASSALPHA;
-    uint16_t codec = codecs[compression];
-    int ok = TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, image->width) &&
-             TIFFSetField(tif, TIFFTAG_IMAGELENGTH, image->height) &&
-             TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, (uint16_t)image->bit_depth) &&
-             TIFFSetField(tif, TIFFTAG_SAMPLESPERPIXEL, (uint16_t)image->channels) &&
-             TIFFSetField(tif, TIFFTAG_SAMPLEFORMAT, SAMPLEFORMAT_UINT) &&
-             TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, image->channels >= 3 ? PHOTOMETRIC_RGB : PHOTOMETRIC_MINISBLACK) &&
-             TIFFSetField(tif, TIFFTAG_PLANARCONFIG, separate_planes ? PLANARCONFIG_SEPARATE : PLANARCONFIG_CONTIG) &&
-             TIFFSetField(tif, TIFFTAG_ORIENTATION, ORIENTATION_TOPLEFT) &&
-             TIFFSetField(tif, TIFFTAG_COMPRESSION, codec) &&
-             (codec == COMPRESSION_NONE || TIFFSetField(tif, TIFFTAG_PREDICTOR, PREDICTOR_HORIZONTAL)) &&
-             (!alpha || TIFFSetField(tif, TIFFTAG_EXTRASAMPLES, (uint16_t)1, &extra));
-    ok = ok && write_pixels(tif, image, tiled != 0, separate_planes != 0) && TIFFWriteDirectory(tif);
-    TIFFClose(tif); // also reports flush failures through ctx
-    int close_failed = close(fd) != 0;
-    if (ok && !ctx.failed && !close_failed) return LDM_OK;
-    ldm_set_error(err, err_capacity, "cannot write TIFF %s: %s", path,
-                  ctx.failed ? ctx.message : close_failed ? strerror(errno) : "libtiff rejected the image");
-    return LDM_ERR_WRITE;
-}
-
-ldm_status ldm_tiff_write(const char *path, const ldm_image *image, ldm_tiff_compression compression, char *err,
-                          size_t err_capacity) {
-    return ldm_tiff_write_layout(path, image, compression, 0, 0, err, err_capacity);
 }
