@@ -24,6 +24,7 @@ import Testing
         let expected = NaiveResampler.resize(input, width: s.w, height: s.h, to: s.outW, s.outH, filter: filter)
         let saved = Parallel.threads
         defer { Parallel.threads = saved }
+        var byThreads: [[Float]] = []
         for threads in [1, 2] {
             Parallel.threads = threads
             let image = PlanarImage(width: s.w, height: s.h, rgb: input + input + input)
@@ -32,7 +33,9 @@ import Testing
             let maxError = zip(out.rgb[0..<n], expected).map { abs($0 - $1) }.max() ?? 0
             #expect(maxError < 1e-5, "max abs error \(maxError)")
             #expect(out.rgb[0..<n] == out.rgb[n..<(2 * n)])
+            byThreads.append(out.rgb)
         }
+        #expect(byThreads[0] == byThreads[1], "results must not depend on the thread count")
     }
 
     @Test(arguments: ResamplingFilter.allCases)

@@ -54,9 +54,13 @@ struct BatchPlan {
         var files: [String] = []
         for input in inputs {
             if Self.isDirectory(input) {
-                let found = Self.imageFiles(in: input)
-                if found.isEmpty { problems.append(Problem(input: input, message: "\(input): folder has no PNG, JPEG or TIFF files")) }
-                files += found
+                do {
+                    let found = try Self.imageFiles(in: input)
+                    if found.isEmpty { problems.append(Problem(input: input, message: "\(input): folder has no PNG, JPEG or TIFF files")) }
+                    files += found
+                } catch {
+                    problems.append(Problem(input: input, message: "\(input): cannot list folder: \(error.localizedDescription)"))
+                }
             } else if FileManager.default.fileExists(atPath: input) {
                 files.append(input)
             } else {
@@ -100,8 +104,8 @@ struct BatchPlan {
         return "\(stem)\(suffix).\(outExt)"
     }
 
-    static func imageFiles(in folder: String) -> [String] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+    static func imageFiles(in folder: String) throws -> [String] {
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder)
         return names.filter { name in
             !name.hasPrefix(".") && imageExtensions.contains((name as NSString).pathExtension.lowercased())
                 && !isDirectory((folder as NSString).appendingPathComponent(name))
