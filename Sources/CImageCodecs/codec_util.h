@@ -17,4 +17,7 @@ ldm_status ldm_check_dimensions(uint64_t width, uint64_t height, int channels, i
 /// fopen with strerror in `err` on failure.
 FILE *ldm_open_file(const char *path, const char *mode, char *err, size_t capacity);
 
+/// fflush + fclose of a file being written; a failure of either (e.g. disk full) is LDM_ERR_WRITE.
+ldm_status ldm_close_written_file(FILE *file, char *err, size_t capacity);
+
 #endif

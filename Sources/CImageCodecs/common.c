@@ -56,3 +56,15 @@ FILE *ldm_open_file(const char *path, const char *mode, char *err, size_t capaci
     }
     return file;
 }
+
+ldm_status ldm_close_written_file(FILE *file, char *err, size_t capacity) {
+    // Buffered data reaches the disk only here: a full disk shows up as a failing fflush/fclose.
+    int flushed = fflush(file);
+    int saved = errno;
+    int closed = fclose(file);
+    if (flushed != 0 || closed != 0) {
+        ldm_set_error(err, capacity, "could not finish writing the file: %s", strerror(flushed != 0 ? saved : errno));
+        return LDM_ERR_WRITE;
+    }
+    return LDM_OK;
+}

@@ -195,11 +195,5 @@ ldm_status ldm_jpeg_write(const char *path, const ldm_image *image, int quality,
     }
     jpeg_finish_compress(&cinfo);
     jpeg_destroy_compress(&cinfo);
-    int flushed = fflush(file);
-    int closed = fclose(file);
-    if (flushed != 0 || closed != 0) {
-        ldm_set_error(err, err_capacity, "could not finish writing the file (disk full?)");
-        return LDM_ERR_WRITE;
-    }
-    return LDM_OK;
+    return ldm_close_written_file(file, err, err_capacity);
 }

@@ -169,12 +169,5 @@ ldm_status ldm_png_write(const char *path, const ldm_image *image, char *err, si
     }
     png_write_end(png, NULL);
     png_destroy_write_struct(&png, &info);
-    // Buffered data reaches the disk only here: a full disk shows up as a failing fflush/fclose.
-    int flushed = fflush(file);
-    int closed = fclose(file);
-    if (flushed != 0 || closed != 0) {
-        ldm_set_error(err, err_capacity, "could not finish writing the file (disk full?)");
-        return LDM_ERR_WRITE;
-    }
-    return LDM_OK;
+    return ldm_close_written_file(file, err, err_capacity);
 }

@@ -52,7 +52,7 @@ public enum ImageFile {
         case .tiff: ldm_tiff_read(path, limit, &image, &message, message.count)
         }
         defer { ldm_image_free(&image) }
-        let reason = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let reason = String(nulTerminated: message)
         switch status {
         case LDM_OK: break
         case LDM_ERR_OPEN: throw .unreadable(path: path, reason: reason)
@@ -112,7 +112,7 @@ public enum ImageFile {
                 }
             }
             guard status == LDM_OK else {
-                let reason = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                let reason = String(nulTerminated: message)
                 if status == LDM_ERR_INVALID_ARGUMENT { throw .cannotEncode(path: path, format: format, reason: reason) }
                 throw .writeFailed(path: path, reason: reason.isEmpty ? "encoder failed" : reason)
             }
@@ -164,5 +164,12 @@ extension RasterImage {
         case .uint8(let s): return s.withUnsafeBytes { call($0.baseAddress!) }
         case .uint16(let s): return s.withUnsafeBytes { call($0.baseAddress!) }
         }
+    }
+}
+
+extension String {
+    /// The text of a NUL-terminated C buffer (an error message, a mkstemp path).
+    init(nulTerminated buffer: [CChar]) {
+        self.init(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
