@@ -2,13 +2,17 @@
 // ldm-edit: latent-diffusion inpainting and 4x super-resolution on the CPU.
 // Targets are layered, arrows pointing down (docs/architecture.md):
 //   ldm-edit (CLI) → LDMImageIO → CImageCodecs → CPNG / CJPEG / CTIFF (system libraries)
+//                  → LDMTensor → CBLAS (OpenBLAS)
+//   LDMParallel (thread policy) sits under both; ldm-bench measures LDMTensor.
 import PackageDescription
 
 let package = Package(
     name: "ldm-edit",
     products: [
         .executable(name: "ldm-edit", targets: ["ldm-edit"]),
+        .executable(name: "ldm-bench", targets: ["ldm-bench"]),
         .library(name: "LDMImageIO", targets: ["LDMImageIO"]),
+        .library(name: "LDMTensor", targets: ["LDMTensor"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -18,22 +22,35 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
         .systemLibrary(name: "CTIFF", pkgConfig: "libtiff-4", providers: [.apt(["libtiff-dev"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+
+        // MARK: - Threading policy (the one place that decides how many threads run)
+        .target(name: "LDMParallel"),
+
+        // MARK: - Tensor engine
+        .target(name: "LDMTensor", dependencies: ["CBLAS", "LDMParallel"]),
 
         // MARK: - Image I/O (knows nothing of tensors)
         // C wrappers that keep libpng/libjpeg's setjmp/longjmp error paths out of Swift.
         .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG", "CTIFF"]),
-        .target(name: "LDMImageIO", dependencies: ["CImageCodecs"]),
+        .target(name: "LDMImageIO", dependencies: ["CImageCodecs", "LDMParallel"]),
 
         // MARK: - Command-line tool (parses, validates, reports; no maths)
         .executableTarget(
             name: "ldm-edit",
             dependencies: [
                 "LDMImageIO",
+                "LDMParallel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        // Kernel benchmarks: median time, GFLOP/s and threads per shape (docs/performance.md).
+        .executableTarget(name: "ldm-bench", dependencies: ["LDMTensor", "LDMParallel"]),
 
         // MARK: - Tests
-        .testTarget(name: "LDMImageIOTests", dependencies: ["LDMImageIO", "CImageCodecs"]),
+        // Plain, obviously-correct twins of every fast kernel, and comparison helpers.
+        .target(name: "LDMTestSupport", dependencies: ["LDMTensor"]),
+        .testTarget(name: "LDMTensorTests", dependencies: ["LDMTensor", "LDMTestSupport", "LDMParallel"]),
+        .testTarget(name: "LDMImageIOTests", dependencies: ["LDMImageIO", "CImageCodecs", "LDMParallel"]),
         .testTarget(name: "LDMEditCLITests", dependencies: ["ldm-edit", "LDMImageIO"]),
     ]
 )

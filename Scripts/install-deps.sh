@@ -4,7 +4,7 @@
 # Needs: Debian 12 (or newer) with apt; root or sudo. The Swift toolchain itself is not installed here.
 set -euo pipefail
 
-PACKAGES=(pkg-config libpng-dev libjpeg62-turbo-dev libtiff-dev)
+PACKAGES=(pkg-config libpng-dev libjpeg62-turbo-dev libtiff-dev libopenblas-dev)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

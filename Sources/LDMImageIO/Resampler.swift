@@ -1,3 +1,5 @@
+import LDMParallel
+
 /// Interpolation kernels for classical resizing.
 public enum ResamplingFilter: String, Sendable, CaseIterable {
     /// Keys' cubic convolution with a = -0.5 (Keys 1981; the "bicubic" of Pillow and libvips).

@@ -1,3 +1,4 @@
+import LDMParallel
 import Testing
 @testable import LDMImageIO
 

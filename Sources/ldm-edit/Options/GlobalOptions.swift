@@ -1,4 +1,5 @@
 import ArgumentParser
+import LDMParallel
 import LDMImageIO
 
 /// Options every subcommand shares.

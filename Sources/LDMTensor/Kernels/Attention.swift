@@ -1,0 +1,107 @@
+import LDMParallel
+
+/// Multi-head dot-product attention over channel-major sequences, computed in query blocks.
+///
+/// For each head and block of queries the scores against all keys are formed with one GEMM,
+/// soft-maxed row by row, and multiplied into the values with a second GEMM, so memory is
+/// O(T × block) instead of O(T²): a 16384-token head needs 16384 × 256 floats (16 MiB) of scores.
+/// Because every query row sees all its keys at once, the softmax is the exact two-pass one; no
+/// online rescaling is needed and block boundaries cannot change the result.
+public enum Attention {
+    /// Where q, k and v of head h live.
+    public enum Layout: Sendable, Equatable {
+        /// One [N, 3C, T] tensor whose rows are grouped per head as [q_h; k_h; v_h], d rows each
+        /// (openaimodel `QKVAttentionLegacy`: qkv.reshape(B·heads, 3d, T).split(d)).
+        case legacyQKV
+        /// Three [N, C, T] tensors; head h is channels [h·d, (h+1)·d) of each (diffusers; VQ AttnBlock).
+        case separate
+    }
+
+    /// Where the 1/√d factor is applied; both follow their reference's rounding.
+    public enum Scaling: Sendable, Equatable {
+        /// q and k each multiplied by d^(−1/4) before the product (QKVAttentionLegacy).
+        case splitQK
+        /// The product multiplied by d^(−1/2) (model.py AttnBlock: w_ = q·k · C^(−0.5)).
+        case scores
+    }
+
+    /// Upper bound on the score block, in floats (16 MiB).
+    public static let scoreBudget = 4 << 20
+
+    /// out[n, h·d + i, t] = Σ_s softmax_s(q_h[:, t] · k_h[:, s] · scale) v_h[i, s]
+    /// - qkv: [N, 3C, T] (legacyQKV) → out: [N, C, T], C = heads · d.
+    /// Naive twin: `Naive.attention`.
+    public static func forward(qkv: Tensor, heads: Int, scaling: Scaling, into out: Tensor,
+                               workspace: Workspace) throws(TensorError) {
+        try qkv.expect([nil, nil, nil], "attention", "qkv")
+        let (n, c3, t) = (qkv.shape[0], qkv.shape[1], qkv.shape[2])
+        guard c3 % 3 == 0 else { throw .invalidArgument(operation: "attention", reason: "qkv has \(c3) channels, not 3·C") }
+        try compute(n: n, channels: c3 / 3, tokens: t, heads: heads, scaling: scaling, out: out, workspace: workspace) { image, head, d in
+            let q = qkv.data + (image * c3 + head * 3 * d) * t
+            return (q, q + d * t, q + 2 * d * t)
+        }
+    }
+
+    /// - q, k, v: [N, C, T] (separate) → out: [N, C, T]
+    public static func forward(q: Tensor, k: Tensor, v: Tensor, heads: Int, scaling: Scaling, into out: Tensor,
+                               workspace: Workspace) throws(TensorError) {
+        try q.expect([nil, nil, nil], "attention", "q")
+        try k.expect(q.shape.map { $0 }, "attention", "k")
+        try v.expect(q.shape.map { $0 }, "attention", "v")
+        let (n, c, t) = (q.shape[0], q.shape[1], q.shape[2])
+        try compute(n: n, channels: c, tokens: t, heads: heads, scaling: scaling, out: out, workspace: workspace) { image, head, d in
+            let offset = (image * c + head * d) * t
+            return (q.data + offset, k.data + offset, v.data + offset)
+        }
+    }
+
+    private static func compute(n: Int, channels c: Int, tokens t: Int, heads: Int, scaling: Scaling, out: Tensor,
+                                workspace: Workspace,
+                                head location: (Int, Int, Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>)) throws(TensorError) {
+        guard heads >= 1, c % heads == 0, t >= 1 else {
+            throw .invalidArgument(operation: "attention", reason: "\(c) channels do not split into \(heads) heads (T = \(t))")
+        }
+        try out.expect([n, c, t], "attention", "output")
+        let d = c / heads
+        let block = max(1, min(t, scoreBudget / t))
+        let scores = try workspace.scratch(.scores, count: block * t)
+        var scaledQ: UnsafeMutablePointer<Float>?, scaledK: UnsafeMutablePointer<Float>?
+        if scaling == .splitQK {
+            scaledQ = try workspace.scratch(.queries, count: d * t)
+            scaledK = try workspace.scratch(.keys, count: d * t)
+        }
+        let factor = Float(1 / Double(d).squareRoot())
+        let quarter = Float(1 / Double(d).squareRoot().squareRoot())
+        for image in 0..<n {
+            for head in 0..<heads {
+                var (q, k, v) = location(image, head, d)
+                if let sq = scaledQ, let sk = scaledK {
+                    let (q0, k0) = (q, k)
+                    Parallel.forEach(d * t, minimumChunk: 16384) { range in
+                        for i in range {
+                            sq[i] = q0[i] * quarter
+                            sk[i] = k0[i] * quarter
+                        }
+                    }
+                    (q, k) = (sq, sk)
+                }
+                let result = out.data + (image * c + head * d) * t
+                var t0 = 0
+                while t0 < t {
+                    let rows = min(block, t - t0)
+                    // scores[rows, T] = q[:, t0..<t0+rows]ᵀ · k
+                    BLAS.sgemm(transposeA: true, m: rows, n: t, k: d, a: q + t0, lda: t, b: k, ldb: t,
+                               c: scores, ldc: t)
+                    let scale = scaling == .scores ? factor : 1
+                    Parallel.forEach(rows, minimumChunk: max(1, 2048 / t)) { range in
+                        for r in range { Softmax.rowSoftmax(scores + r * t, scores + r * t, length: t, scale: scale) }
+                    }
+                    // result[:, t0..<t0+rows] = v · scoresᵀ
+                    BLAS.sgemm(transposeB: true, m: d, n: rows, k: t, a: v, lda: t, b: scores, ldb: t,
+                               c: result + t0, ldc: t)
+                    t0 += rows
+                }
+            }
+        }
+    }
+}

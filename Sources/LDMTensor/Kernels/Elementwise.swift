@@ -1,0 +1,44 @@
+import LDMParallel
+
+/// Pointwise kernels. Each splits work into contiguous ranges; no element depends on the split.
+public enum Elementwise {
+    /// y = x · sigmoid(x). - x: any shape → y: same shape (y may be x).
+    /// Naive twin: `Naive.silu`.
+    public static func silu(_ x: Tensor, into y: Tensor) throws(TensorError) {
+        try y.expect(x.shape.map { $0 }, "silu", "output")
+        let (src, dst) = (x.data, y.data)
+        Parallel.forEach(x.count / 8, minimumChunk: 4096) { range in
+            for v in range {
+                let i = v * 8
+                let value = UnsafeRawPointer(src + i).loadUnaligned(as: FastMath.Vector.self)
+                UnsafeMutableRawPointer(dst + i).storeBytes(of: FastMath.silu(value), as: FastMath.Vector.self)
+            }
+        }
+        for i in (x.count / 8 * 8)..<x.count { dst[i] = FastMath.silu(src[i]) }
+    }
+
+    /// y = a + b (residual add). - a, b: same shape → y: same shape (y may be a or b).
+    public static func add(_ a: Tensor, _ b: Tensor, into y: Tensor) throws(TensorError) {
+        try b.expect(a.shape.map { $0 }, "add", "b")
+        try y.expect(a.shape.map { $0 }, "add", "output")
+        let (p, q, r) = (a.data, b.data, y.data)
+        Parallel.forEach(a.count, minimumChunk: 32768) { range in
+            for i in range { r[i] = p[i] + q[i] }
+        }
+    }
+
+    /// x[n, c, ...] += v[n, c] (the ResBlock's timestep-embedding projection, broadcast over space).
+    /// - x: [N, C, ...], v: [N, C]
+    public static func addPerChannel(_ x: Tensor, _ v: Tensor) throws(TensorError) {
+        guard x.rank >= 2 else { throw .invalidArgument(operation: "addPerChannel", reason: "x \(x.shape) needs [N, C, ...]") }
+        try v.expect([x.shape[0], x.shape[1]], "addPerChannel", "v")
+        let planes = x.shape[0] * x.shape[1], spatial = x.count / max(1, planes)
+        let (p, q) = (x.data, v.data)
+        Parallel.forEach(planes, minimumChunk: max(1, 16384 / max(1, spatial))) { range in
+            for plane in range {
+                let base = p + plane * spatial, value = q[plane]
+                for i in 0..<spatial { base[i] += value }
+            }
+        }
+    }
+}

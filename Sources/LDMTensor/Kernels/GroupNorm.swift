@@ -1,0 +1,66 @@
+import LDMParallel
+
+/// Group normalisation (Wu & He 2018; PyTorch `nn.GroupNorm`), optionally followed by SiLU.
+public enum GroupNorm {
+    /// y = (x − μ_g) / √(σ²_g + eps) · γ_c + β_c, then SiLU when `fusedSiLU`.
+    /// μ and the biased σ² are taken per sample over each group's C/G channels × spatial positions,
+    /// accumulated in Double in a fixed order (so any thread count gives the same bits).
+    /// - x: [N, C, ...], gamma, beta: [C] → y: same shape as x (y may be x: in place).
+    /// Naive twin: `Naive.groupNorm`.
+    public static func forward(_ x: Tensor, groups: Int, gamma: Tensor, beta: Tensor, eps: Float,
+                               fusedSiLU: Bool = false, into y: Tensor) throws(TensorError) {
+        let op = "groupNorm"
+        guard x.rank >= 2 else { throw .invalidArgument(operation: op, reason: "x \(x.shape) needs [N, C, ...]") }
+        let (n, c) = (x.shape[0], x.shape[1])
+        guard groups >= 1, c % groups == 0 else {
+            throw .invalidArgument(operation: op, reason: "\(c) channels do not split into \(groups) groups")
+        }
+        try gamma.expect([c], op, "gamma")
+        try beta.expect([c], op, "beta")
+        try y.expect(x.shape.map { $0 }, op, "output")
+        let spatial = x.count / max(1, n * c)
+        let perGroup = c / groups
+        let groupSize = perGroup * spatial
+        let (src, dst, g, b) = (x.data, y.data, gamma.data, beta.data)
+        Parallel.forEach(n * groups) { range in
+            for index in range {
+                let start = index * groupSize
+                var sum = 0.0
+                for i in 0..<groupSize { sum += Double(src[start + i]) }
+                let mean = sum / Double(groupSize)
+                var squares = 0.0
+                for i in 0..<groupSize {
+                    let d = Double(src[start + i]) - mean
+                    squares += d * d
+                }
+                let invStd = 1 / (squares / Double(groupSize) + Double(eps)).squareRoot()
+                let firstChannel = (index % groups) * perGroup
+                for k in 0..<perGroup {
+                    let ch = firstChannel + k
+                    // y = (x − μ)·(γ/σ) + β. Subtracting μ first (rather than folding it into the
+                    // shift, as PyTorch does) avoids cancellation when σ is tiny.
+                    let scale = Float(Double(g[ch]) * invStd)
+                    let from = src + start + k * spatial, to = dst + start + k * spatial
+                    apply(from, to, count: spatial, mean: Float(mean), scale: scale, shift: b[ch], silu: fusedSiLU)
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func apply(_ from: UnsafeMutablePointer<Float>, _ to: UnsafeMutablePointer<Float>, count: Int,
+                              mean: Float, scale: Float, shift: Float, silu: Bool) {
+        typealias V = FastMath.Vector
+        var i = 0
+        if silu {
+            while i + 8 <= count {
+                let v = (UnsafeRawPointer(from + i).loadUnaligned(as: V.self) - mean) * scale + shift
+                UnsafeMutableRawPointer(to + i).storeBytes(of: FastMath.silu(v), as: V.self)
+                i += 8
+            }
+            while i < count { to[i] = FastMath.silu((from[i] - mean) * scale + shift); i += 1 }
+        } else {
+            while i < count { to[i] = (from[i] - mean) * scale + shift; i += 1 }
+        }
+    }
+}

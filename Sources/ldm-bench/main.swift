@@ -1,0 +1,72 @@
+import Foundation
+import LDMParallel
+import LDMTensor
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// ldm-bench: kernel benchmarks (not tests). Prints median time, GFLOP/s and threads per case.
+//   ldm-bench [--threads N] [--repeat R] [--filter TEXT] [--tsv]
+// Scripts/bench_kernels.sh runs this and the PyTorch twin side by side.
+
+var threads = System.physicalCoreCount, repeats = 5, filter = "", tsv = false
+var arguments = CommandLine.arguments.dropFirst().makeIterator()
+while let argument = arguments.next() {
+    switch argument {
+    case "--threads": threads = Int(arguments.next() ?? "") ?? threads
+    case "--repeat": repeats = max(1, Int(arguments.next() ?? "") ?? repeats)
+    case "--filter": filter = arguments.next() ?? ""
+    case "--tsv": tsv = true
+    default:
+        print("usage: ldm-bench [--threads N] [--repeat R] [--filter TEXT] [--tsv]")
+        exit(argument == "--help" || argument == "-h" ? 0 : 64)
+    }
+}
+Parallel.threads = threads
+
+func now() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}
+
+let workspace = Workspace()
+let cases: [KernelCase]
+do {
+    cases = try KernelCases.all(workspace: workspace).filter {
+        filter.isEmpty || $0.kernel.contains(filter) || $0.shape.contains(filter)
+    }
+} catch {
+    print("error: \(error)")
+    exit(1)
+}
+if tsv {
+    print("kernel\tshape\tmedian_ms\tgflops\tthreads")
+} else {
+    print("ldm-bench: \(threads) thread(s), median of \(repeats) after 1 warm-up; OpenBLAS \(BLAS.configuration)")
+    print("kernel".padding(toLength: 16, withPad: " ", startingAt: 0) + "shape".padding(toLength: 44, withPad: " ", startingAt: 0)
+          + "   median ms    GFLOP/s")
+}
+for c in cases {
+    do {
+        try c.run()
+        var times: [Double] = []
+        for _ in 0..<repeats {
+            let start = now()
+            try c.run()
+            times.append(now() - start)
+        }
+        times.sort()
+        let median = times[times.count / 2]
+        let gflops = c.flops / median / 1e9
+        if tsv {
+            print("\(c.kernel)\t\(c.shape)\t\(median * 1000)\t\(gflops)\t\(threads)")
+        } else {
+            let ms = String(format: "%12.3f", median * 1000), g = String(format: "%10.1f", gflops)
+            print(c.kernel.padding(toLength: 16, withPad: " ", startingAt: 0)
+                  + c.shape.padding(toLength: 44, withPad: " ", startingAt: 0) + ms + g)
+        }
+    } catch {
+        print("\(c.kernel) \(c.shape): error: \(error)")
+    }
+}

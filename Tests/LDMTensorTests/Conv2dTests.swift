@@ -1,0 +1,103 @@
+import LDMTensor
+import LDMTestSupport
+import Testing
+
+@Suite struct Conv2dTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        let n, c, h, w, o, k, stride: Int
+        let padding: Conv2d.Padding
+        var testDescription: String {
+            "x[\(n),\(c),\(h),\(w)] w[\(o),\(c),\(k),\(k)] s\(stride) pad(\(padding.top),\(padding.left),\(padding.bottom),\(padding.right))"
+        }
+    }
+
+    /// Odd, prime and size-1 dimensions; stride 1 and 2; no, symmetric and the VQ encoder's
+    /// asymmetric padding; 1x1 (pointwise GEMM path), 3x3, 5x5 and non-square inputs.
+    static let sweep: [Case] = [
+        Case(n: 1, c: 1, h: 1, w: 1, o: 1, k: 1, stride: 1, padding: .symmetric(0)),
+        Case(n: 2, c: 7, h: 5, w: 3, o: 11, k: 1, stride: 1, padding: .symmetric(0)),
+        Case(n: 1, c: 3, h: 7, w: 13, o: 5, k: 3, stride: 1, padding: .symmetric(1)),
+        Case(n: 2, c: 5, h: 1, w: 1, o: 3, k: 3, stride: 1, padding: .symmetric(1)),
+        Case(n: 1, c: 4, h: 9, w: 8, o: 6, k: 3, stride: 2, padding: .symmetric(1)),
+        Case(n: 1, c: 3, h: 8, w: 10, o: 4, k: 3, stride: 2, padding: .bottomRight),
+        Case(n: 1, c: 2, h: 7, w: 7, o: 3, k: 3, stride: 2, padding: .bottomRight),
+        Case(n: 1, c: 2, h: 11, w: 6, o: 2, k: 5, stride: 1, padding: .symmetric(2)),
+        Case(n: 1, c: 3, h: 6, w: 5, o: 2, k: 3, stride: 1, padding: .symmetric(0)),
+        Case(n: 1, c: 2, h: 4, w: 4, o: 2, k: 1, stride: 2, padding: .symmetric(0)),
+        Case(n: 1, c: 17, h: 13, w: 1, o: 19, k: 3, stride: 1, padding: .symmetric(1)),
+        Case(n: 1, c: 3, h: 2, w: 9, o: 2, k: 3, stride: 2, padding: Conv2d.Padding(top: 1, left: 0, bottom: 0, right: 2)),
+    ]
+
+    /// Float32 GEMM sums K = C·kH·kW products; against a Double twin the error stays below
+    /// ~√K·ε·|max|. 1e-5 relative to the output's magnitude holds that with a 10x margin for K ≤ 600.
+    static let tolerance = 1e-5
+
+    func check(_ c: Case, bias: Bool) throws {
+        let x = try tensor([c.n, c.c, c.h, c.w], seed: 1)
+        let weight = try tensor([c.o, c.c, c.k, c.k], seed: 2, scale: 0.5)
+        let b = bias ? try tensor([c.o], seed: 3) : nil
+        let ws = Workspace()
+        let y = try Conv2d.forward(x, weight: weight, bias: b, stride: c.stride, padding: c.padding, workspace: ws)
+        let expected = Naive.conv2d(x.values, x.shape, weight.values, weight.shape, b?.values, stride: c.stride,
+                                    padding: c.padding)
+        #expect(y.shape == expected.shape)
+        let cmp = Comparison(y.values, expected.values)
+        #expect(cmp.maxAbs <= Self.tolerance * magnitude(expected.values), "\(cmp)")
+    }
+
+    @Test(arguments: sweep)
+    func matchesNaiveTwin(_ c: Case) throws {
+        try check(c, bias: true)
+        try check(c, bias: false)
+    }
+
+    /// Big enough that im2col splits the output rows into several bands (64·9·130 floats per row
+    /// against a 4 Mi-float budget → 56 rows per band, 3 bands).
+    @Test func severalColumnBandsMatchTheTwin() throws {
+        let c = Case(n: 1, c: 64, h: 130, w: 130, o: 4, k: 3, stride: 1, padding: .symmetric(1))
+        if case .im2colGEMM(let rows) = Conv2d.strategy(channels: 64, kernelH: 3, kernelW: 3, stride: 1,
+                                                         padding: .symmetric(1), outputWidth: 130) {
+            #expect(rows < 130)
+        } else {
+            Issue.record("expected the im2col strategy")
+        }
+        try check(c, bias: true)
+    }
+
+    @Test func strategiesAreChosenInOnePlace() {
+        #expect(Conv2d.strategy(channels: 8, kernelH: 1, kernelW: 1, stride: 1, padding: .symmetric(0), outputWidth: 9) == .pointwise)
+        #expect(Conv2d.strategy(channels: 8, kernelH: 1, kernelW: 1, stride: 2, padding: .symmetric(0), outputWidth: 9) != .pointwise)
+        // Scratch stays bounded for a 4096-wide image: one band never exceeds the budget (or one row).
+        if case .im2colGEMM(let rows) = Conv2d.strategy(channels: 128, kernelH: 3, kernelW: 3, stride: 1,
+                                                         padding: .symmetric(1), outputWidth: 4096) {
+            #expect(rows * 128 * 9 * 4096 <= max(Conv2d.columnBudget, 128 * 9 * 4096))
+        }
+    }
+
+    @Test func sameResultForOneAndTwoThreads() throws {
+        let x = try tensor([1, 32, 33, 31], seed: 4)
+        let weight = try tensor([48, 32, 3, 3], seed: 5)
+        let bias = try tensor([48], seed: 6)
+        let runs = try [1, 2].map { threads in
+            try withThreads(threads) {
+                try Conv2d.forward(x, weight: weight, bias: bias, padding: .symmetric(1), workspace: Workspace()).values
+            }
+        }
+        #expect(mismatches(runs[0], runs[1]) == 0)
+    }
+
+    @Test func shapeErrorsSayWhatWasExpected() throws {
+        let x = try tensor([1, 3, 8, 8], seed: 1)
+        let weight = try tensor([4, 5, 3, 3], seed: 2)
+        do {
+            _ = try Conv2d.forward(x, weight: weight, bias: nil, workspace: Workspace())
+            Issue.record("no error")
+        } catch {
+            #expect(error.description == "conv2d: weight must be [4, 3, 3, 3], got [4, 5, 3, 3]")
+        }
+        #expect(throws: TensorError.self) {
+            _ = try Conv2d.forward(try tensor([1, 3, 2, 2], seed: 1), weight: try tensor([1, 3, 5, 5], seed: 1),
+                                   bias: nil, workspace: Workspace())
+        }
+    }
+}
