@@ -23,10 +23,21 @@ public enum Parallel {
     /// independent of the split (no cross-index reductions), which is what keeps results bitwise
     /// identical for any thread count.
     public static func forEach(_ count: Int, minimumChunk: Int = 1, _ body: (Range<Int>) -> Void) {
+        forEachChunk(count, minimumChunk: minimumChunk) { _, range in body(range) }
+    }
+
+    /// Number of chunks `forEachChunk` uses for `count` indices (for sizing per-chunk scratch).
+    public static func chunkCount(_ count: Int, minimumChunk: Int = 1) -> Int {
+        max(1, min(threads, count / max(1, minimumChunk)))
+    }
+
+    /// Like `forEach`, also passing the chunk's index in 0..<chunkCount(count, minimumChunk:), so a
+    /// chunk can use its own slice of scratch memory.
+    public static func forEachChunk(_ count: Int, minimumChunk: Int = 1, _ body: (Int, Range<Int>) -> Void) {
         guard count > 0 else { return }
-        let chunks = max(1, min(threads, count / max(1, minimumChunk)))
+        let chunks = chunkCount(count, minimumChunk: minimumChunk)
         if chunks == 1 {
-            body(0..<count)
+            body(0, 0..<count)
             return
         }
         // concurrentPerform wants a @Sendable closure; `body` is only called during this call and
@@ -35,7 +46,7 @@ public enum Parallel {
             let shared = UncheckedSendable(body)
             DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
                 let start = count * chunk / chunks, end = count * (chunk + 1) / chunks
-                shared.value(start..<end)
+                shared.value(chunk, start..<end)
             }
         }
     }

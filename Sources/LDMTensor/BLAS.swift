@@ -9,14 +9,12 @@ import LDMParallel
 /// shape alone, which `Parallel.forEach` spreads over the threads. Each tile is the same
 /// single-threaded call whatever the thread count, hence bitwise identical results.
 public enum BLAS {
-    nonisolated(unsafe) private static var singleThreaded = false
-
     /// Tiles smaller than this many FLOPs are not worth a separate call (packing dominates).
-    static let minimumTileFlops = 16.0e6
+    static let minimumTileFlops = 24.0e6
     /// Upper bound on the tiles of one product (bounds the repeated packing of the shared operand).
-    static let maximumTiles = 16
-    /// Narrowest tile edge: keeps tiles on whole micro-kernel widths.
-    static let minimumTileEdge = 32
+    static let maximumTiles = 8
+    /// Narrowest tile edges: wide enough that repacking the shared operand stays a small cost.
+    static let minimumTileColumns = 192, minimumTileRows = 64
 
     /// C[M, N] = alpha · op(A) · op(B) + beta · C, row-major with leading dimensions.
     /// - A: [M, K] (or [K, M] when transposeA), B: [K, N] (or [N, K] when transposeB).
@@ -26,7 +24,6 @@ public enum BLAS {
                              b: UnsafePointer<Float>, ldb: Int,
                              beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
         guard m > 0, n > 0 else { return }
-        configureOnce()
         let grid = tiles(m: m, n: n, k: k)
         Parallel.forEach(grid.rows * grid.columns) { range in
             for tile in range {
@@ -36,11 +33,21 @@ public enum BLAS {
                 // Row r of op(A) starts at a + r·lda (plain) or a + r (transposed); likewise columns of op(B).
                 let aTile = transposeA ? a + r0 : a + r0 * lda
                 let bTile = transposeB ? b + c0 * ldb : b + c0
-                cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
-                            transposeB ? CblasTrans : CblasNoTrans, Int32(r1 - r0), Int32(c1 - c0), Int32(k), alpha,
-                            aTile, Int32(lda), bTile, Int32(ldb), beta, c + r0 * ldc + c0, Int32(ldc))
+                serialSgemm(transposeA: transposeA, transposeB: transposeB, m: r1 - r0, n: c1 - c0, k: k, alpha: alpha,
+                            a: aTile, lda: lda, b: bTile, ldb: ldb, beta: beta, c: c + r0 * ldc + c0, ldc: ldc)
             }
         }
+    }
+
+    /// One single-threaded OpenBLAS call, for use inside `Parallel.forEach` bodies (kernels that
+    /// parallelise over independent products themselves, such as conv2d's bands).
+    public static func serialSgemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
+                                   alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+                                   b: UnsafePointer<Float>, ldb: Int,
+                                   beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        configureOnce()
+        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
     /// The tile grid for an M×N×K product, from the shape only (never from the thread count).
@@ -49,18 +56,25 @@ public enum BLAS {
     public static func tiles(m: Int, n: Int, k: Int) -> (rows: Int, columns: Int) {
         let flops = 2 * Double(m) * Double(n) * Double(max(k, 1))
         let wanted = max(1, min(maximumTiles, Int(flops / minimumTileFlops)))
-        if m <= n {
-            return (1, max(1, min(wanted, n / minimumTileEdge)))
+        // A power of two, so the tiles share out evenly over 1, 2, 4 or 8 threads.
+        func evenly(_ limit: Int) -> Int {
+            var t = 1
+            while t * 2 <= min(wanted, limit) { t *= 2 }
+            return t
         }
-        return (max(1, min(wanted, m / minimumTileEdge)), 1)
+        if m <= n { return (1, evenly(n / minimumTileColumns)) }
+        return (evenly(m / minimumTileRows), 1)
     }
 
-    private static func configureOnce() {
-        if !singleThreaded {
-            openblas_set_num_threads(1)
-            singleThreaded = true
-        }
-    }
+    /// OpenBLAS's own pool stays at one thread; a lazily initialised static runs exactly once,
+    /// thread-safely, before the first GEMM.
+    private static let singleThreaded: Bool = {
+        openblas_set_num_threads(1)
+        return true
+    }()
+
+    @inline(__always)
+    private static func configureOnce() { _ = singleThreaded }
 
     /// OpenBLAS build description (core type, threading), for benchmark reports.
     public static var configuration: String {

@@ -51,26 +51,33 @@ import Testing
         try check(c, bias: false)
     }
 
-    /// Big enough that im2col splits the output rows into several bands (64·9·130 floats per row
-    /// against a 4 Mi-float budget → 56 rows per band, 3 bands).
-    @Test func severalColumnBandsMatchTheTwin() throws {
-        let c = Case(n: 1, c: 64, h: 130, w: 130, o: 4, k: 3, stride: 1, padding: .symmetric(1))
-        if case .im2colGEMM(let rows) = Conv2d.strategy(channels: 64, kernelH: 3, kernelW: 3, stride: 1,
-                                                         padding: .symmetric(1), outputWidth: 130) {
-            #expect(rows < 130)
-        } else {
-            Issue.record("expected the im2col strategy")
+    /// Big enough for the banded strategy with several bands (64·9·130 floats per output row
+    /// against a 2 Mi-float budget → 28 rows per band, 5 bands), with a ragged last band.
+    @Test func severalBandsMatchTheTwin() throws {
+        let strategy = Conv2d.strategy(channels: 64, kernelH: 3, kernelW: 3, stride: 1, padding: .symmetric(1),
+                                       outputHeight: 130, outputWidth: 130)
+        guard case .bandedIm2colGEMM(let rows) = strategy else {
+            Issue.record("expected the banded strategy, got \(strategy)")
+            return
         }
-        try check(c, bias: true)
+        #expect(rows < 130 && 130 % rows != 0)
+        try check(Case(n: 1, c: 64, h: 130, w: 130, o: 4, k: 3, stride: 1, padding: .symmetric(1)), bias: true)
+        try check(Case(n: 2, c: 3, h: 67, w: 41, o: 5, k: 3, stride: 2, padding: .bottomRight), bias: true)
     }
 
     @Test func strategiesAreChosenInOnePlace() {
-        #expect(Conv2d.strategy(channels: 8, kernelH: 1, kernelW: 1, stride: 1, padding: .symmetric(0), outputWidth: 9) == .pointwise)
-        #expect(Conv2d.strategy(channels: 8, kernelH: 1, kernelW: 1, stride: 2, padding: .symmetric(0), outputWidth: 9) != .pointwise)
+        func strategy(_ c: Int, _ k: Int, _ s: Int, _ p: Int, _ h: Int, _ w: Int) -> Conv2d.Strategy {
+            Conv2d.strategy(channels: c, kernelH: k, kernelW: k, stride: s, padding: .symmetric(p),
+                            outputHeight: h, outputWidth: w)
+        }
+        #expect(strategy(8, 1, 1, 0, 9, 9) == .pointwise)
+        #expect(strategy(8, 1, 2, 0, 9, 9) == .im2colGEMM)
+        #expect(strategy(640, 3, 1, 1, 16, 16) == .im2colGEMM)
         // Scratch stays bounded for a 4096-wide image: one band never exceeds the budget (or one row).
-        if case .im2colGEMM(let rows) = Conv2d.strategy(channels: 128, kernelH: 3, kernelW: 3, stride: 1,
-                                                         padding: .symmetric(1), outputWidth: 4096) {
+        if case .bandedIm2colGEMM(let rows) = strategy(128, 3, 1, 1, 4096, 4096) {
             #expect(rows * 128 * 9 * 4096 <= max(Conv2d.columnBudget, 128 * 9 * 4096))
+        } else {
+            Issue.record("expected bands for a 4096x4096 output")
         }
     }
 

@@ -64,43 +64,67 @@ public enum Attention {
         try out.expect([n, c, t], "attention", "output")
         let d = c / heads
         let block = max(1, min(t, scoreBudget / t))
-        let scores = try workspace.scratch(.scores, count: block * t)
-        var scaledQ: UnsafeMutablePointer<Float>?, scaledK: UnsafeMutablePointer<Float>?
-        if scaling == .splitQK {
-            scaledQ = try workspace.scratch(.queries, count: d * t)
-            scaledK = try workspace.scratch(.keys, count: d * t)
-        }
-        let factor = Float(1 / Double(d).squareRoot())
-        let quarter = Float(1 / Double(d).squareRoot().squareRoot())
-        for image in 0..<n {
-            for head in 0..<heads {
-                var (q, k, v) = location(image, head, d)
-                if let sq = scaledQ, let sk = scaledK {
-                    let (q0, k0) = (q, k)
-                    Parallel.forEach(d * t, minimumChunk: 16384) { range in
-                        for i in range {
-                            sq[i] = q0[i] * quarter
-                            sk[i] = k0[i] * quarter
-                        }
-                    }
-                    (q, k) = (sq, sk)
+        let units = n * heads
+        // Several heads: each thread takes whole heads with serial GEMMs and its own scratch.
+        // One head (the VQ autoencoder): the GEMMs are tiled and the softmax rows shared instead.
+        // Either way the arithmetic per output element is fixed by the shapes, not the threads.
+        let chunks = units > 1 ? Parallel.chunkCount(units) : 1
+        let perChunk = block * t + (scaling == .splitQK ? 2 * d * t : 0)
+        let scratch = try workspace.scratch(.scores, count: chunks * perChunk)
+        let plan = HeadPlan(d: d, t: t, block: block, scaling: scaling)
+        if units > 1 {
+            Parallel.forEachChunk(units) { chunk, range in
+                for unit in range {
+                    let (q, k, v) = location(unit / heads, unit % heads, d)
+                    let result = out.data + (unit / heads * c + unit % heads * d) * t
+                    plan.run(q: q, k: k, v: v, into: result, scratch: scratch + chunk * perChunk, parallel: false)
                 }
-                let result = out.data + (image * c + head * d) * t
-                var t0 = 0
-                while t0 < t {
-                    let rows = min(block, t - t0)
-                    // scores[rows, T] = q[:, t0..<t0+rows]ᵀ · k
-                    BLAS.sgemm(transposeA: true, m: rows, n: t, k: d, a: q + t0, lda: t, b: k, ldb: t,
-                               c: scores, ldc: t)
-                    let scale = scaling == .scores ? factor : 1
+            }
+        } else {
+            let (q, k, v) = location(0, 0, d)
+            plan.run(q: q, k: k, v: v, into: out.data, scratch: scratch, parallel: true)
+        }
+    }
+
+    /// One head: out[d, T] = v · softmax(qᵀk · scale)ᵀ, in blocks of query rows.
+    private struct HeadPlan {
+        let d, t, block: Int
+        let scaling: Scaling
+
+        /// scratch: block·T score floats, then (splitQK) the scaled copies of q and k, d·T each.
+        func run(q: UnsafeMutablePointer<Float>, k: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
+                 into result: UnsafeMutablePointer<Float>, scratch scores: UnsafeMutablePointer<Float>, parallel: Bool) {
+            var (q, k) = (q, k)
+            var scale: Float = 1
+            if scaling == .splitQK {
+                // QKVAttentionLegacy scales q and k by d^(-1/4) each, before the product.
+                let quarter = Float(1 / Double(d).squareRoot().squareRoot())
+                let (sq, sk) = (scores + block * t, scores + block * t + d * t)
+                for i in 0..<(d * t) {
+                    sq[i] = q[i] * quarter
+                    sk[i] = k[i] * quarter
+                }
+                (q, k) = (sq, sk)
+            } else {
+                scale = Float(1 / Double(d).squareRoot())
+            }
+            var t0 = 0
+            while t0 < t {
+                let rows = min(block, t - t0)
+                // scores[rows, T] = q[:, t0..<t0+rows]ᵀ · k ; result[:, t0..<t0+rows] = v · scoresᵀ
+                if parallel {
+                    BLAS.sgemm(transposeA: true, m: rows, n: t, k: d, a: q + t0, lda: t, b: k, ldb: t, c: scores, ldc: t)
                     Parallel.forEach(rows, minimumChunk: max(1, 2048 / t)) { range in
                         for r in range { Softmax.rowSoftmax(scores + r * t, scores + r * t, length: t, scale: scale) }
                     }
-                    // result[:, t0..<t0+rows] = v · scoresᵀ
-                    BLAS.sgemm(transposeB: true, m: d, n: rows, k: t, a: v, lda: t, b: scores, ldb: t,
-                               c: result + t0, ldc: t)
-                    t0 += rows
+                    BLAS.sgemm(transposeB: true, m: d, n: rows, k: t, a: v, lda: t, b: scores, ldb: t, c: result + t0, ldc: t)
+                } else {
+                    BLAS.serialSgemm(transposeA: true, m: rows, n: t, k: d, a: q + t0, lda: t, b: k, ldb: t, c: scores, ldc: t)
+                    for r in 0..<rows { Softmax.rowSoftmax(scores + r * t, scores + r * t, length: t, scale: scale) }
+                    BLAS.serialSgemm(transposeB: true, m: d, n: rows, k: t, a: v, lda: t, b: scores, ldb: t,
+                                     c: result + t0, ldc: t)
                 }
+                t0 += rows
             }
         }
     }

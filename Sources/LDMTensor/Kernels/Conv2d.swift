@@ -15,26 +15,38 @@ public enum Conv2d {
 
     /// How a convolution is computed; chosen in `strategy(...)` only.
     public enum Strategy: Sendable, Equatable {
-        /// 1x1, stride 1, no padding: one GEMM per image, no data rearrangement.
+        /// 1x1, stride 1, no padding: one (tiled) GEMM per image, no data rearrangement.
         case pointwise
-        /// im2col of a band of output rows into bounded scratch, then one GEMM per band.
-        case im2colGEMM(rowsPerBand: Int)
+        /// Small outputs: im2col of the whole output into scratch, then one tiled GEMM (which
+        /// splits the output channels, since the pixels are few).
+        case im2colGEMM
+        /// Large outputs: bands of output rows, each im2col'ed by one thread into its own scratch
+        /// and multiplied by one single-threaded GEMM while the band is still in cache.
+        case bandedIm2colGEMM(rowsPerBand: Int)
     }
 
-    /// Upper bound on the im2col scratch, in floats (16 MiB): large enough for efficient GEMMs,
-    /// small enough that a 4096x4096 image does not need an H·W·C·9 buffer.
+    /// Largest im2col block per thread, in floats (16 MiB): measured best of 4, 8 and 16 MiB on the
+    /// 2-core machine (docs/performance.md); a 4096x4096 image never needs an H·W·C·9 buffer.
     public static let columnBudget = 4 << 20
+    /// Fewest output pixels per band worth a separate GEMM (its weights are packed once per band).
+    public static let minimumBandPixels = 256
 
     /// Output size for one spatial axis.
     public static func outputSize(_ input: Int, kernel: Int, stride: Int, padBefore: Int, padAfter: Int) -> Int {
         (input + padBefore + padAfter - kernel) / stride + 1
     }
 
+    /// The one place a convolution's strategy is decided, from the shapes only.
     public static func strategy(channels: Int, kernelH: Int, kernelW: Int, stride: Int, padding: Padding,
-                                outputWidth: Int) -> Strategy {
+                                outputHeight: Int, outputWidth: Int) -> Strategy {
         if kernelH == 1, kernelW == 1, stride == 1, padding == .symmetric(0) { return .pointwise }
         let floatsPerRow = channels * kernelH * kernelW * outputWidth
-        return .im2colGEMM(rowsPerBand: max(1, columnBudget / max(1, floatsPerRow)))
+        let budgetRows = max(1, columnBudget / max(1, floatsPerRow))
+        // At least four bands when the image allows it, so two or four threads share them evenly.
+        let minimumRows = max(1, (minimumBandPixels + outputWidth - 1) / outputWidth)
+        let rows = max(minimumRows, min(budgetRows, (outputHeight + 3) / 4))
+        if rows >= outputHeight, outputHeight * floatsPerRow <= 4 * columnBudget { return .im2colGEMM }
+        return .bandedIm2colGEMM(rowsPerBand: min(rows, outputHeight))
     }
 
     /// y = conv2d(x, weight) + bias.
@@ -63,30 +75,49 @@ public enum Conv2d {
         try y.expect([n, o, ho, wo], op, "output")
 
         let pixels = ho * wo
-        let geometry = Geometry(c: c, h: h, w: w, kh: kh, kw: kw, stride: stride, padding: padding, ho: ho, wo: wo)
+        let g = Geometry(c: c, h: h, w: w, kh: kh, kw: kw, stride: stride, padding: padding, ho: ho, wo: wo)
         let k = c * kh * kw
-        let strategy = strategy(channels: c, kernelH: kh, kernelW: kw, stride: stride, padding: padding, outputWidth: wo)
-        var columns: UnsafeMutablePointer<Float>?
-        if case .im2colGEMM(let rows) = strategy {
-            columns = try workspace.scratch(.columns, count: k * min(rows, ho) * wo)
-        }
-        for image in 0..<n {
-            let xn = x.data + image * c * h * w, yn = y.data + image * o * pixels
-            // Bias first, then GEMMs accumulate onto it (beta = 1): no separate bias pass afterwards.
-            fillBias(yn, bias: bias, channels: o, pixels: pixels)
-            switch strategy {
-            case .pointwise:
-                BLAS.sgemm(m: o, n: pixels, k: c, a: weight.data, lda: c, b: xn, ldb: pixels,
-                           beta: bias == nil ? 0 : 1, c: yn, ldc: pixels)
-            case .im2colGEMM(let rows):
-                guard let columns else { continue }
-                var row0 = 0
-                while row0 < ho {
-                    let band = min(rows, ho - row0)
-                    im2col(xn, geometry, rows: row0..<(row0 + band), into: columns)
-                    BLAS.sgemm(m: o, n: band * wo, k: k, a: weight.data, lda: k, b: columns, ldb: band * wo,
-                               beta: bias == nil ? 0 : 1, c: yn + row0 * wo, ldc: pixels)
-                    row0 += band
+        let beta: Float = bias == nil ? 0 : 1
+        switch strategy(channels: c, kernelH: kh, kernelW: kw, stride: stride, padding: padding,
+                        outputHeight: ho, outputWidth: wo) {
+        case .pointwise:
+            for image in 0..<n {
+                let yn = y.data + image * o * pixels
+                // Bias first, then the GEMM accumulates onto it (beta = 1): no separate bias pass.
+                fillBias(yn, bias: bias, channels: o, pixels: pixels)
+                BLAS.sgemm(m: o, n: pixels, k: c, a: weight.data, lda: c, b: x.data + image * c * h * w, ldb: pixels,
+                           beta: beta, c: yn, ldc: pixels)
+            }
+        case .im2colGEMM:
+            let columns = try workspace.scratch(.columns, count: k * pixels)
+            for image in 0..<n {
+                let yn = y.data + image * o * pixels
+                fillBias(yn, bias: bias, channels: o, pixels: pixels)
+                Parallel.forEach(k, minimumChunk: max(1, 8192 / max(1, pixels))) { taps in
+                    im2col(x.data + image * c * h * w, g, rows: 0..<ho, taps: taps, into: columns)
+                }
+                BLAS.sgemm(m: o, n: pixels, k: k, a: weight.data, lda: k, b: columns, ldb: pixels,
+                           beta: beta, c: yn, ldc: pixels)
+            }
+        case .bandedIm2colGEMM(let rows):
+            let bands = (ho + rows - 1) / rows
+            let chunks = Parallel.chunkCount(bands)
+            let bandFloats = k * rows * wo
+            let columns = try workspace.scratch(.columns, count: chunks * bandFloats)
+            for image in 0..<n {
+                let xn = x.data + image * c * h * w, yn = y.data + image * o * pixels
+                Parallel.forEachChunk(bands) { chunk, range in
+                    let scratch = columns + chunk * bandFloats
+                    for band in range {
+                        let first = band * rows, last = min(ho, first + rows)
+                        let width = (last - first) * wo
+                        im2col(xn, g, rows: first..<last, taps: 0..<k, into: scratch)
+                        if let bias {
+                            for ch in 0..<o { (yn + ch * pixels + first * wo).update(repeating: bias.data[ch], count: width) }
+                        }
+                        BLAS.serialSgemm(m: o, n: width, k: k, a: weight.data, lda: k, b: scratch, ldb: width,
+                                         beta: beta, c: yn + first * wo, ldc: pixels)
+                    }
                 }
             }
         }
@@ -120,38 +151,37 @@ public enum Conv2d {
     }
 
     /// Rows of the column matrix are (c, i, j) in weight order; columns are the output pixels of
-    /// `rows`, row-major. Out-of-image taps are zero (the padding).
-    /// - x: [C, H, W] → columns: [C·kH·kW, rows.count·Wo]
-    static func im2col(_ x: UnsafePointer<Float>, _ g: Geometry, rows: Range<Int>, into columns: UnsafeMutablePointer<Float>) {
+    /// `rows`, row-major. Out-of-image taps are zero (the padding). Serial: callers parallelise.
+    /// - x: [C, H, W] → columns: [C·kH·kW, rows.count·Wo] (only rows `taps` are written)
+    static func im2col(_ x: UnsafePointer<Float>, _ g: Geometry, rows: Range<Int>, taps: Range<Int>,
+                       into columns: UnsafeMutablePointer<Float>) {
         let width = rows.count * g.wo
-        Parallel.forEach(g.c * g.kh * g.kw, minimumChunk: max(1, 8192 / max(1, width))) { range in
-            for r in range {
-                let ch = r / (g.kh * g.kw), i = (r / g.kw) % g.kh, j = r % g.kw
-                let plane = x + ch * g.h * g.w
-                // Output columns ox whose input column ox·stride − left + j lies inside [0, W).
-                let first = max(0, (g.padding.left - j + g.stride - 1) / g.stride)
-                let reach = g.w - 1 + g.padding.left - j
-                let last = min(g.wo, max(first, reach < 0 ? 0 : reach / g.stride + 1))
-                for (k, oy) in rows.enumerated() {
-                    let out = columns + r * width + k * g.wo
-                    let iy = oy * g.stride - g.padding.top + i
-                    guard iy >= 0, iy < g.h, first < last else {
-                        out.update(repeating: 0, count: g.wo)
-                        continue
-                    }
-                    let src = plane + iy * g.w
-                    if first > 0 { out.update(repeating: 0, count: first) }
-                    if g.stride == 1 {
-                        (out + first).update(from: src + (first - g.padding.left + j), count: last - first)
-                    } else {
-                        var ix = first * g.stride - g.padding.left + j
-                        for ox in first..<last {
-                            out[ox] = src[ix]
-                            ix += g.stride
-                        }
-                    }
-                    if last < g.wo { (out + last).update(repeating: 0, count: g.wo - last) }
+        for r in taps {
+            let ch = r / (g.kh * g.kw), i = (r / g.kw) % g.kh, j = r % g.kw
+            let plane = x + ch * g.h * g.w
+            // Output columns ox whose input column ox·stride − left + j lies inside [0, W).
+            let first = max(0, (g.padding.left - j + g.stride - 1) / g.stride)
+            let reach = g.w - 1 + g.padding.left - j
+            let last = min(g.wo, max(first, reach < 0 ? 0 : reach / g.stride + 1))
+            for (k, oy) in rows.enumerated() {
+                let out = columns + r * width + k * g.wo
+                let iy = oy * g.stride - g.padding.top + i
+                guard iy >= 0, iy < g.h, first < last else {
+                    out.update(repeating: 0, count: g.wo)
+                    continue
                 }
+                let src = plane + iy * g.w
+                if first > 0 { out.update(repeating: 0, count: first) }
+                if g.stride == 1 {
+                    (out + first).update(from: src + (first - g.padding.left + j), count: last - first)
+                } else {
+                    var ix = first * g.stride - g.padding.left + j
+                    for ox in first..<last {
+                        out[ox] = src[ix]
+                        ix += g.stride
+                    }
+                }
+                if last < g.wo { (out + last).update(repeating: 0, count: g.wo - last) }
             }
         }
     }

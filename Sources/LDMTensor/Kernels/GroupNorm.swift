@@ -4,7 +4,7 @@ import LDMParallel
 public enum GroupNorm {
     /// y = (x − μ_g) / √(σ²_g + eps) · γ_c + β_c, then SiLU when `fusedSiLU`.
     /// μ and the biased σ² are taken per sample over each group's C/G channels × spatial positions,
-    /// accumulated in Double in a fixed order (so any thread count gives the same bits).
+    /// reduced in Float chunks added in Double, in a fixed order (so any thread count gives the same bits).
     /// - x: [N, C, ...], gamma, beta: [C] → y: same shape as x (y may be x: in place).
     /// Naive twin: `Naive.groupNorm`.
     public static func forward(_ x: Tensor, groups: Int, gamma: Tensor, beta: Tensor, eps: Float,
@@ -25,14 +25,9 @@ public enum GroupNorm {
         Parallel.forEach(n * groups) { range in
             for index in range {
                 let start = index * groupSize
-                var sum = 0.0
-                for i in 0..<groupSize { sum += Double(src[start + i]) }
-                let mean = sum / Double(groupSize)
-                var squares = 0.0
-                for i in 0..<groupSize {
-                    let d = Double(src[start + i]) - mean
-                    squares += d * d
-                }
+                let mean = FastMath.sum(src + start, count: groupSize) / Double(groupSize)
+                // Two-pass variance (deviations from the mean), as accurate as the Double twin.
+                let squares = FastMath.sum(src + start, count: groupSize, offset: Float(mean), squared: true)
                 let invStd = 1 / (squares / Double(groupSize) + Double(eps)).squareRoot()
                 let firstChannel = (index % groups) * perGroup
                 for k in 0..<perGroup {

@@ -19,26 +19,17 @@ public enum Softmax {
     @inline(__always)
     static func rowSoftmax(_ from: UnsafeMutablePointer<Float>, _ to: UnsafeMutablePointer<Float>, length: Int,
                            scale: Float) {
-        typealias V = FastMath.Vector
-        var maximum = -Float.infinity
-        for i in 0..<length { maximum = max(maximum, from[i]) }
-        let shift = maximum * scale
-        var sums = SIMD8<Double>()
+        let shift = FastMath.maximum(from, count: length) * scale
         var i = 0
         while i + 8 <= length {
-            let e = FastMath.exp(UnsafeRawPointer(from + i).loadUnaligned(as: V.self) * scale - shift)
-            UnsafeMutableRawPointer(to + i).storeBytes(of: e, as: V.self)
-            sums += SIMD8<Double>(e)
+            FastMath.store(FastMath.exp(FastMath.load(from + i) * scale - shift), to + i)
             i += 8
         }
-        var sum = sums.sum()
         while i < length {
-            let e = FastMath.exp(from[i] * scale - shift)
-            to[i] = e
-            sum += Double(e)
+            to[i] = FastMath.exp(from[i] * scale - shift)
             i += 1
         }
-        let inverse = Float(1 / sum)
+        let inverse = Float(1 / FastMath.sum(to, count: length))
         for j in 0..<length { to[j] *= inverse }
     }
 }

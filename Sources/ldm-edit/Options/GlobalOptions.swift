@@ -4,7 +4,7 @@ import LDMImageIO
 
 /// Options every subcommand shares.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: "Threads for computation (default: number of processors).")
+    @Option(name: .long, help: "Threads for computation (default: number of physical cores).")
     var threads: Int?
 
     @Option(name: .long, help: ArgumentHelp(
