@@ -14,7 +14,7 @@ public enum BLAS {
     /// Upper bound on the tiles of one product (bounds the repeated packing of the shared operand).
     static let maximumTiles = 8
     /// Narrowest tile edges: wide enough that repacking the shared operand stays a small cost.
-    static let minimumTileColumns = 192, minimumTileRows = 64
+    static let minimumTileColumns = 256, minimumTileRows = 128
 
     /// C[M, N] = alpha · op(A) · op(B) + beta · C, row-major with leading dimensions.
     /// - A: [M, K] (or [K, M] when transposeA), B: [K, N] (or [N, K] when transposeB).
