@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """PyTorch twin of `ldm-bench`: the same kernel cases, CPU, fp32, same thread count.
 
-    python Scripts/bench_torch_kernels.py [--threads N] [--repeat R] [--ours ours.tsv]
+    python Scripts/bench_torch_kernels.py [--threads N] [--repeat R] [--tsv]
+    python Scripts/bench_torch_kernels.py --merge-ours A.tsv B.tsv ... --merge-torch C.tsv D.tsv ...
 
-Prints median ms and GFLOP/s per case. With --ours (the output of `ldm-bench --tsv`), adds our
-time and the ratio ours/torch (< 1 means ldm-edit is faster). Scripts/bench_kernels.sh runs both.
+Prints median ms and GFLOP/s per case (or TSV rows with --tsv). The merge form takes several
+rounds of `ldm-bench --tsv` and of this script's --tsv output, made alternately so that load on a
+shared machine hits both alike, and prints per case the median over rounds of each side and the
+ratio ours/torch (< 1 means ldm-edit is faster). Scripts/bench_kernels.sh does all of that.
 Keep the case list in step with Sources/ldm-bench/KernelCases.swift.
 Needs: torch (PyPI), in a virtualenv outside the repository.
 """
@@ -73,18 +76,19 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--threads", type=int, default=torch.get_num_threads())
     p.add_argument("--repeat", type=int, default=5)
-    p.add_argument("--ours", help="ldm-bench --tsv output to compare with")
+    p.add_argument("--tsv", action="store_true", help="print TSV rows like ldm-bench --tsv")
     p.add_argument("--filter", default="")
+    p.add_argument("--merge-ours", nargs="*", default=[])
+    p.add_argument("--merge-torch", nargs="*", default=[])
     args = p.parse_args()
+    if args.merge_ours or args.merge_torch:
+        return merge(args.merge_ours, args.merge_torch)
     torch.set_num_threads(args.threads)
-    ours = {}
-    if args.ours:
-        with open(args.ours) as f:
-            for row in csv.DictReader(f, delimiter="\t"):
-                ours[(row["kernel"], row["shape"])] = float(row["median_ms"])
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), median of {args.repeat} after 1 warm-up")
-    head = f"{'kernel':16}{'shape':44}{'torch ms':>11}{'GFLOP/s':>9}"
-    print(head + (f"{'ours ms':>11}{'ours/torch':>12}" if ours else ""))
+    if args.tsv:
+        print("kernel\tshape\tmedian_ms\tgflops\tthreads")
+    else:
+        print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), median of {args.repeat} after 1 warm-up")
+        print(f"{'kernel':16}{'shape':44}{'torch ms':>11}{'GFLOP/s':>9}")
     with torch.inference_mode():
         for kernel, shape, flops, fn in cases():
             if args.filter and args.filter not in kernel and args.filter not in shape:
@@ -96,11 +100,41 @@ def main():
                 fn()
                 times.append(time.perf_counter() - t)
             ms = statistics.median(times) * 1000
-            line = f"{kernel:16}{shape:44}{ms:11.3f}{flops / ms / 1e6:9.1f}"
-            key = (kernel.replace("-sdpa", ""), shape)
-            if key in ours:
-                line += f"{ours[key]:11.3f}{ours[key] / ms:12.2f}"
-            print(line)
+            if args.tsv:
+                print(f"{kernel}\t{shape}\t{ms}\t{flops / ms / 1e6}\t{torch.get_num_threads()}")
+            else:
+                print(f"{kernel:16}{shape:44}{ms:11.3f}{flops / ms / 1e6:9.1f}")
+
+
+def read_rounds(paths):
+    """{(kernel, shape): [median_ms per round]} and the GFLOP count implied by each case."""
+    times, flops, threads = {}, {}, set()
+    for path in paths:
+        with open(path) as f:
+            for row in csv.DictReader(f, delimiter="\t"):
+                key = (row["kernel"], row["shape"])
+                ms = float(row["median_ms"])
+                times.setdefault(key, []).append(ms)
+                flops[key] = float(row["gflops"]) * ms / 1000
+                threads.add(row["threads"])
+    return times, flops, threads
+
+
+def merge(ours_paths, torch_paths):
+    ours, flops, t1 = read_rounds(ours_paths)
+    theirs, _, t2 = read_rounds(torch_paths)
+    print(f"median over {len(ours_paths)} alternating rounds (each round: median of its repeats); "
+          f"threads: ours {','.join(sorted(t1))}, torch {','.join(sorted(t2))}; torch {torch.__version__}")
+    print(f"{'kernel':16}{'shape':44}{'ours ms':>10}{'GFLOP/s':>9}{'torch ms':>10}{'GFLOP/s':>9}{'ours/torch':>12}")
+    for key, values in theirs.items():
+        kernel, shape = key
+        mine = ours.get((kernel.replace("-sdpa", ""), shape))
+        t = statistics.median(values)
+        g = flops.get((kernel.replace("-sdpa", ""), shape), 0)
+        if mine is None:
+            continue
+        m = statistics.median(mine)
+        print(f"{kernel:16}{shape:44}{m:10.3f}{g / m * 1000:9.1f}{t:10.3f}{g / t * 1000:9.1f}{m / t:12.2f}")
 
 
 if __name__ == "__main__":
