@@ -12,7 +12,7 @@ struct KernelCase {
 /// 32-channel heads), the inpainting U-Net, and the VQ-f4 autoencoder. Scripts/bench_torch_kernels.py
 /// runs the same list in PyTorch; keep the two in step.
 enum KernelCases {
-    static func all(workspace ws: Workspace) throws -> [KernelCase] {
+    static func all(workspace ws: Workspace, large: Bool = false) throws -> [KernelCase] {
         var cases: [KernelCase] = []
         func values(_ shape: [Int], seed: UInt64) throws -> Tensor {
             let t = try Tensor(shape: shape)
@@ -42,7 +42,8 @@ enum KernelCases {
                 BLAS.sgemm(m: m, n: n, k: kk, a: a.data, lda: kk, b: bm.data, ldb: n, c: cm.data, ldc: n)
             })
         }
-        for (tokens, heads, d) in [(4096, 20, 32), (1024, 20, 32), (256, 8, 128), (4096, 1, 512)] {
+        // --large adds the VQ decoder's mid attention at a 128x128 latent (550 GFLOP, seconds per run).
+        for (tokens, heads, d) in [(4096, 20, 32), (1024, 20, 32), (256, 8, 128), (4096, 1, 512)] + (large ? [(16384, 1, 512)] : []) {
             let c = heads * d
             let qkv = try values([1, 3 * c, tokens], seed: 6), out = try Tensor(shape: [1, c, tokens])
             let flops = 4.0 * Double(tokens) * Double(tokens) * Double(c)

@@ -6,10 +6,10 @@ import Glibc
 #endif
 
 // ldm-bench: kernel benchmarks (not tests). Prints median time, GFLOP/s and threads per case.
-//   ldm-bench [--threads N] [--repeat R] [--filter TEXT] [--tsv]
+//   ldm-bench [--threads N] [--repeat R] [--filter TEXT] [--tsv] [--large]
 // Scripts/bench_kernels.sh runs this and the PyTorch twin side by side.
 
-var threads = System.physicalCoreCount, repeats = 5, filter = "", tsv = false
+var threads = System.physicalCoreCount, repeats = 5, filter = "", tsv = false, large = false
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
     switch argument {
@@ -17,8 +17,9 @@ while let argument = arguments.next() {
     case "--repeat": repeats = max(1, Int(arguments.next() ?? "") ?? repeats)
     case "--filter": filter = arguments.next() ?? ""
     case "--tsv": tsv = true
+    case "--large": large = true
     default:
-        print("usage: ldm-bench [--threads N] [--repeat R] [--filter TEXT] [--tsv]")
+        print("usage: ldm-bench [--threads N] [--repeat R] [--filter TEXT] [--tsv] [--large]")
         exit(argument == "--help" || argument == "-h" ? 0 : 64)
     }
 }
@@ -33,7 +34,7 @@ func now() -> Double {
 let workspace = Workspace()
 let cases: [KernelCase]
 do {
-    cases = try KernelCases.all(workspace: workspace).filter {
+    cases = try KernelCases.all(workspace: workspace, large: large).filter {
         filter.isEmpty || $0.kernel.contains(filter) || $0.shape.contains(filter)
     }
 } catch {
@@ -69,4 +70,7 @@ for c in cases {
     } catch {
         print("\(c.kernel) \(c.shape): error: \(error)")
     }
+}
+if !tsv {
+    print("workspace scratch after all cases: \(workspace.allocatedBytes >> 20) MiB in \(workspace.allocations) buffers")
 }
