@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "ldm-bench", targets: ["ldm-bench"]),
         .library(name: "LDMImageIO", targets: ["LDMImageIO"]),
         .library(name: "LDMTensor", targets: ["LDMTensor"]),
+        .library(name: "LDMModels", targets: ["LDMModels"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -29,6 +30,9 @@ let package = Package(
 
         // MARK: - Tensor engine
         .target(name: "LDMTensor", dependencies: ["CBLAS", "LDMParallel"]),
+
+        // MARK: - Models and checkpoint loading
+        .target(name: "LDMModels", dependencies: ["LDMTensor"]),
 
         // MARK: - Image I/O (knows nothing of tensors)
         // C wrappers that keep libpng/libjpeg's setjmp/longjmp error paths out of Swift.
@@ -50,6 +54,7 @@ let package = Package(
         // Plain, obviously-correct twins of every fast kernel, and comparison helpers.
         .target(name: "LDMTestSupport", dependencies: ["LDMTensor"]),
         .testTarget(name: "LDMTensorTests", dependencies: ["LDMTensor", "LDMTestSupport", "LDMParallel"]),
+        .testTarget(name: "LDMModelsTests", dependencies: ["LDMModels", "LDMTensor"], exclude: ["Fixtures"]),
         .testTarget(name: "LDMImageIOTests", dependencies: ["LDMImageIO", "CImageCodecs", "LDMParallel"]),
         .testTarget(name: "LDMEditCLITests", dependencies: ["ldm-edit", "LDMImageIO"]),
     ]

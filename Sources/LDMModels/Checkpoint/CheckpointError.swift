@@ -1,0 +1,30 @@
+/// What can go wrong opening or reading a weight file. Every case names the file.
+public enum CheckpointError: Error, Sendable, Equatable, CustomStringConvertible {
+    case unreadable(path: String, reason: String)
+    /// Neither safetensors, a PyTorch zip checkpoint, nor a diffusers folder.
+    case unknownFormat(path: String, hint: String)
+    case malformedSafetensors(path: String, reason: String)
+    case malformedZip(path: String, reason: String)
+    case malformedPickle(path: String, reason: String)
+    /// The checkpoint holds no dictionary of tensors where one was expected.
+    case notAStateDict(path: String, found: String)
+    /// A tensor's dtype cannot be turned into Float32 (integer or boolean tensors, unknown dtypes).
+    case unsupportedDType(path: String, key: String, dtype: String)
+    /// A tensor's bytes (offset, shape, strides) reach outside its storage.
+    case tensorOutOfBounds(path: String, key: String, reason: String)
+    case missingTensor(path: String, key: String)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let p, let r): "\(p): cannot read: \(r)"
+        case .unknownFormat(let p, let hint): "\(p): not a supported weight file (\(hint))"
+        case .malformedSafetensors(let p, let r): "\(p): malformed safetensors file: \(r)"
+        case .malformedZip(let p, let r): "\(p): malformed PyTorch zip checkpoint: \(r)"
+        case .malformedPickle(let p, let r): "\(p): malformed or unsupported pickle in checkpoint: \(r)"
+        case .notAStateDict(let p, let found): "\(p): expected a dictionary of tensors, found \(found)"
+        case .unsupportedDType(let p, let k, let d): "\(p): tensor \(k) has dtype \(d), which cannot be loaded as float32"
+        case .tensorOutOfBounds(let p, let k, let r): "\(p): tensor \(k) lies outside its data: \(r)"
+        case .missingTensor(let p, let k): "\(p): no tensor named \(k)"
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import LDMTensor
+
+/// Where one tensor's elements live inside a mapped file.
+public struct TensorInfo: Sendable, Equatable {
+    public let name: String
+    public let dtype: DType
+    public let shape: [Int]
+    /// Byte offset of element 0 in the file.
+    public let byteOffset: Int
+    /// Element strides (row-major contiguous for safetensors; as saved for PyTorch).
+    public let strides: [Int]
+    /// Name of the storage the data lives in (tensors sharing one share memory), if known.
+    public let storage: String?
+
+    public var elementCount: Int { shape.reduce(1, *) }
+}
+
+/// A read-only collection of named tensors, whatever the file format.
+public protocol WeightSource: Sendable {
+    var path: String { get }
+    /// "safetensors", "pytorch-zip", ...
+    var format: String { get }
+    /// Every tensor, keyed by its name in the file.
+    var tensors: [String: TensorInfo] { get }
+    /// Free-form metadata (safetensors `__metadata__`); empty when the format has none.
+    var metadata: [String: String] { get }
+    /// The mapped bytes the infos point into.
+    var file: MappedFile { get }
+}
+
+extension WeightSource {
+    public var names: [String] { tensors.keys.sorted() }
+
+    /// Loads a floating-point tensor as contiguous Float32 (F16/BF16/F64 converted, strides honoured).
+    public func load(_ name: String) throws(CheckpointError) -> Tensor {
+        guard let info = tensors[name] else { throw .missingTensor(path: path, key: name) }
+        guard info.dtype.isFloatingPoint else {
+            throw .unsupportedDType(path: path, key: name, dtype: info.dtype.rawValue)
+        }
+        let tensor: Tensor
+        do {
+            tensor = try Tensor(shape: info.shape)
+        } catch {
+            throw .tensorOutOfBounds(path: path, key: name, reason: "\(error)")
+        }
+        guard let base = file.bytes.baseAddress, info.elementCount > 0 else { return tensor }
+        let origin = base + info.byteOffset
+        let out = tensor.data
+        if info.strides == Self.contiguousStrides(info.shape) {
+            if info.dtype == .f32 {
+                UnsafeMutableRawPointer(out).copyMemory(from: origin, byteCount: 4 * info.elementCount)
+            } else {
+                for i in 0..<info.elementCount { out[i] = info.dtype.float(origin, i) }
+            }
+            return tensor
+        }
+        // Strided: walk the index space in row-major order.
+        var index = [Int](repeating: 0, count: info.shape.count)
+        var source = 0
+        for i in 0..<info.elementCount {
+            out[i] = info.dtype.float(origin, source)
+            var axis = info.shape.count - 1
+            while axis >= 0 {
+                index[axis] += 1
+                source += info.strides[axis]
+                if index[axis] < info.shape[axis] { break }
+                source -= info.strides[axis] * info.shape[axis]
+                index[axis] = 0
+                axis -= 1
+            }
+        }
+        return tensor
+    }
+
+    static func contiguousStrides(_ shape: [Int]) -> [Int] {
+        var strides = [Int](repeating: 1, count: shape.count)
+        var step = 1
+        for axis in stride(from: shape.count - 1, through: 0, by: -1) {
+            strides[axis] = step
+            step *= shape[axis]
+        }
+        return strides
+    }
+}
