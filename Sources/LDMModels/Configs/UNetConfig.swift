@@ -1,0 +1,78 @@
+/// Hyper-parameters of the CompVis `openaimodel.UNetModel` family (ldm-spec §1.3), the numbers
+/// every U-Net block and key name is derived from.
+public struct UNetConfig: Sendable, Codable, Equatable {
+    /// How attention heads are counted.
+    public enum Heads: Sendable, Codable, Equatable {
+        /// `num_heads: n` at every width (inpainting_big: 8).
+        case count(Int)
+        /// `num_head_channels: d`, heads = C / d (bsr_sr: 32).
+        case channelsPerHead(Int)
+
+        public func heads(channels: Int) -> Int {
+            switch self {
+            case .count(let n): n
+            case .channelsPerHead(let d): max(1, channels / d)
+            }
+        }
+    }
+
+    public var inChannels: Int
+    public var outChannels: Int
+    public var modelChannels: Int
+    public var channelMult: [Int]
+    public var numResBlocks: Int
+    /// Levels (0 = full latent resolution) whose blocks have attention; the mid block always has.
+    public var attentionLevels: [Int]
+    public var heads: Heads
+    /// Down/up-sample with ResBlocks (avg-pool / nearest inside) instead of (strided) convolutions.
+    public var resblockUpdown: Bool
+    public var normGroups: Int = 32
+    /// `GroupNorm32` = `nn.GroupNorm(32, C)` default eps.
+    public var normEps: Double = 1e-5
+
+    public var timeEmbedChannels: Int { 4 * modelChannels }
+    public func width(level: Int) -> Int { modelChannels * channelMult[level] }
+
+    public init(inChannels: Int, outChannels: Int, modelChannels: Int, channelMult: [Int], numResBlocks: Int,
+                attentionLevels: [Int], heads: Heads, resblockUpdown: Bool, normGroups: Int = 32, normEps: Double = 1e-5) {
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.modelChannels = modelChannels
+        self.channelMult = channelMult
+        self.numResBlocks = numResBlocks
+        self.attentionLevels = attentionLevels
+        self.heads = heads
+        self.resblockUpdown = resblockUpdown
+        self.normGroups = normGroups
+        self.normEps = normEps
+    }
+
+    /// `models/ldm/bsr_sr/config.yaml` (= HF ldm-super-resolution-4x-openimages unet/config.json):
+    /// widths 160/320/320/640, attention_resolutions [16, 8] → level 3, num_head_channels 32.
+    public static let superResolution4x = UNetConfig(
+        inChannels: 6, outChannels: 3, modelChannels: 160, channelMult: [1, 2, 2, 4], numResBlocks: 2,
+        attentionLevels: [3], heads: .channelsPerHead(32), resblockUpdown: false)
+
+    /// `models/ldm/inpainting_big/config.yaml`: widths 256/512/768/1024, attention_resolutions
+    /// [8, 4, 2] → levels 1–3, num_heads 8, resblock_updown true.
+    public static let inpaintingBig = UNetConfig(
+        inChannels: 7, outChannels: 3, modelChannels: 256, channelMult: [1, 2, 3, 4], numResBlocks: 2,
+        attentionLevels: [1, 2, 3], heads: .count(8), resblockUpdown: true)
+}
+
+/// Which editing task a U-Net serves, from the channels it concatenates to the 3 latent channels.
+public enum ModelTask: String, Sendable, Codable, Equatable {
+    case superResolution = "super-resolution"
+    case inpainting
+
+    /// 6 = latent + low-res RGB; 7 = latent + encoded masked image + mask (ldm-spec §0.8).
+    public init?(unetInputChannels: Int) {
+        switch unetInputChannels {
+        case 6: self = .superResolution
+        case 7: self = .inpainting
+        default: return nil
+        }
+    }
+
+    public var command: String { self == .superResolution ? "upscale" : "inpaint" }
+}
