@@ -13,6 +13,12 @@ public enum CheckpointError: Error, Sendable, Equatable, CustomStringConvertible
     /// A tensor's bytes (offset, shape, strides) reach outside its storage.
     case tensorOutOfBounds(path: String, key: String, reason: String)
     case missingTensor(path: String, key: String)
+    /// The file's tensors do not fit the model: every missing, mis-shaped and unexpected key.
+    case auditFailed(path: String, audit: WeightAudit)
+    /// The architecture cannot be recognised or is outside what ldm-edit implements.
+    case unsupportedModel(path: String, reason: String)
+    /// A model for the other editing task.
+    case wrongTask(path: String, found: ModelTask, expected: ModelTask)
 
     public var description: String {
         switch self {
@@ -25,6 +31,10 @@ public enum CheckpointError: Error, Sendable, Equatable, CustomStringConvertible
         case .unsupportedDType(let p, let k, let d): "\(p): tensor \(k) has dtype \(d), which cannot be loaded as float32"
         case .tensorOutOfBounds(let p, let k, let r): "\(p): tensor \(k) lies outside its data: \(r)"
         case .missingTensor(let p, let k): "\(p): no tensor named \(k)"
+        case .auditFailed(let p, let audit): "\(p): the weights do not fit the model:\n\(audit)"
+        case .unsupportedModel(let p, let r): "\(p): unsupported model: \(r)"
+        case .wrongTask(let p, let found, let expected):
+            "\(p): this is a \(found.rawValue) model, not \(expected.rawValue); use `ldm-edit \(found.command)`"
         }
     }
 }

@@ -1,0 +1,148 @@
+import Foundation
+import LDMTensor
+
+/// A model's weights under canonical names, from any supported checkpoint, audited strictly.
+///
+/// `open` recognises the layout — a CompVis LatentDiffusion checkpoint (`model.diffusion_model.*`,
+/// `first_stage_model.*`, EMA copies), a diffusers folder (`unet/`, `vqvae/` with config.json and
+/// `.safetensors` or `.bin` weights, either attention spelling), or ldm-edit's own single file
+/// (canonical names, configs in the metadata) — and translates it here, in one place. Then every
+/// parameter of the U-Net and autoencoder is matched; anything missing, mis-shaped or unexpected
+/// (beyond a named ignore list) fails with one report. Tensors are read on demand from the mapped
+/// files, so nothing is copied until a model is built.
+public struct ModelWeights: Sendable {
+    public enum Layout: String, Sendable { case compVis = "CompVis LatentDiffusion", diffusers, canonical = "ldm-edit" }
+
+    public let path: String
+    public let layout: Layout
+    public let unet: UNetConfig
+    public let autoencoder: AutoencoderConfig
+    public let task: ModelTask
+    public let emaPresent: Bool
+    public let emaUsed: Bool
+    /// The files read (one, or the unet and vqvae files of a diffusers folder).
+    public let sources: [any WeightSource]
+    let recipes: [String: Recipe]
+
+    /// How one canonical tensor is produced from the files.
+    enum Recipe: Sendable {
+        case tensor(source: Int, name: String, shape: [Int])
+        case fusedQKV(source: Int, q: String, k: String, v: String, heads: Int, shape: [Int])
+    }
+
+    public var parameters: [ParameterSpec] {
+        UNetLayout.parameters(unet) + AutoencoderLayout.parameters(autoencoder)
+    }
+
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.shape.reduce(1, *) } }
+
+    /// The tensor for a canonical name (`unet.…`, `vq.…`), as Float32 in its canonical shape.
+    public func tensor(_ name: String) throws(CheckpointError) -> Tensor {
+        guard let recipe = recipes[name] else { throw .missingTensor(path: path, key: name) }
+        switch recipe {
+        case .tensor(let source, let key, let shape):
+            let t = try sources[source].load(key)
+            do { return try t.reshaped(shape) } catch { throw .tensorOutOfBounds(path: path, key: key, reason: "\(error)") }
+        case .fusedQKV(let source, let q, let k, let v, let heads, let shape):
+            let parts = [try sources[source].load(q), try sources[source].load(k), try sources[source].load(v)]
+            // Legacy order (ldm-spec §2.3): rows [h·3d, h·3d + d) = q_h, then k_h, then v_h.
+            let channels = parts[0].shape[0], d = channels / heads, row = parts[0].count / channels
+            let fused: Tensor
+            do { fused = try Tensor(shape: shape) } catch { throw .tensorOutOfBounds(path: path, key: q, reason: "\(error)") }
+            for h in 0..<heads {
+                for (p, part) in parts.enumerated() {
+                    (fused.data + (h * 3 * d + p * d) * row).update(from: part.data + h * d * row, count: d * row)
+                }
+            }
+            return fused
+        }
+    }
+
+    // MARK: - Opening
+
+    public static func open(_ path: String, useEMA: Bool = true) throws(CheckpointError) -> ModelWeights {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw .unreadable(path: path, reason: "No such file or directory")
+        }
+        if isDirectory.boolValue { return try openDiffusersFolder(path) }
+        let source = try WeightFile.open(path)
+        if let text = source.metadata[canonicalConfigKey] { return try openCanonical(source, config: text) }
+        if source.tensors.keys.contains(where: { $0.hasPrefix(CompVisKeys.unet) || $0.hasPrefix(CompVisKeys.firstStage) }) {
+            return try openCompVis(source, useEMA: useEMA)
+        }
+        throw .unsupportedModel(path: path, reason: "no model.diffusion_model.* / first_stage_model.* keys and no ldm-edit config; "
+                                + "a diffusers component file needs its folder (model_index.json, unet/, vqvae/)")
+    }
+
+    /// Metadata key under which `ldm-edit convert` stores the configs (JSON).
+    public static let canonicalConfigKey = "ldm_edit_config"
+
+    struct CanonicalConfig: Codable {
+        var unet: UNetConfig
+        var autoencoder: AutoencoderConfig
+    }
+
+    static func openCanonical(_ source: any WeightSource, config text: String) throws(CheckpointError) -> ModelWeights {
+        guard let config = try? JSONDecoder().decode(CanonicalConfig.self, from: Data(text.utf8)) else {
+            throw .unsupportedModel(path: source.path, reason: "the \(canonicalConfigKey) metadata is not a valid config")
+        }
+        var builder = Builder(path: source.path, sources: [source])
+        for spec in UNetLayout.parameters(config.unet) + AutoencoderLayout.parameters(config.autoencoder) {
+            builder.match(spec, source: 0, candidates: [spec.name])
+        }
+        builder.finishUnexpected(source: 0, ignore: { _ in false })
+        return try builder.build(layout: .canonical, unet: config.unet, autoencoder: config.autoencoder, emaPresent: false, emaUsed: false)
+    }
+
+    static func openCompVis(_ source: any WeightSource, useEMA: Bool) throws(CheckpointError) -> ModelWeights {
+        func shapes(_ prefix: String) -> [String: [Int]] {
+            var out: [String: [Int]] = [:]
+            for (k, info) in source.tensors where k.hasPrefix(prefix) { out[String(k.dropFirst(prefix.count))] = info.shape }
+            return out
+        }
+        let unetShapes = shapes(CompVisKeys.unet), vqShapes = shapes(CompVisKeys.firstStage)
+        guard let unet = ConfigDetection.unet(unetShapes) else {
+            throw .unsupportedModel(path: source.path, reason: "the U-Net (\(unetShapes.count) model.diffusion_model.* tensors) matches no openaimodel configuration ldm-edit implements")
+        }
+        guard let vq = ConfigDetection.autoencoder(vqShapes) else {
+            throw .unsupportedModel(path: source.path, reason: "the autoencoder (\(vqShapes.count) first_stage_model.* tensors) matches no VQ configuration ldm-edit implements")
+        }
+        let emaPresent = source.tensors.keys.contains { $0.hasPrefix(CompVisKeys.ema + "diffusion_model") }
+        var builder = Builder(path: source.path, sources: [source])
+        var emaUsed = false
+        for spec in UNetLayout.parameters(unet) {
+            let key = String(spec.name.dropFirst(UNetLayout.prefix.count))
+            let ema = CompVisKeys.emaName(key)
+            if useEMA, emaPresent, source.tensors[ema] != nil { emaUsed = true }
+            builder.match(spec, source: 0, candidates: useEMA && emaPresent ? [ema] : [CompVisKeys.unet + key])
+        }
+        for spec in AutoencoderLayout.parameters(vq) {
+            builder.match(spec, source: 0, candidates: [CompVisKeys.firstStage + spec.name.dropFirst(AutoencoderLayout.prefix.count)])
+        }
+        builder.finishUnexpected(source: 0) { key in
+            // The weight set not chosen (raw when EMA is used, EMA otherwise) is unused on purpose.
+            CompVisKeys.ignoredOnPurpose(key) || (emaUsed ? key.hasPrefix(CompVisKeys.unet) : key.hasPrefix(CompVisKeys.ema))
+        }
+        return try builder.build(layout: .compVis, unet: unet, autoencoder: vq, emaPresent: emaPresent, emaUsed: emaUsed)
+    }
+
+    static func openDiffusersFolder(_ folder: String) throws(CheckpointError) -> ModelWeights {
+        func weights(_ component: String) throws(CheckpointError) -> any WeightSource {
+            for name in ["diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.bin"] {
+                let p = "\(folder)/\(component)/\(name)"
+                if FileManager.default.fileExists(atPath: p) { return try WeightFile.open(p) }
+            }
+            throw .unreadable(path: "\(folder)/\(component)", reason: "no diffusion_pytorch_model.safetensors or .bin")
+        }
+        let unetConfigPath = "\(folder)/unet/config.json", vqConfigPath = "\(folder)/vqvae/config.json"
+        let unet = try DiffusersConfig.unet(try DiffusersConfig.load(unetConfigPath), path: unetConfigPath)
+        let vq = try DiffusersConfig.autoencoder(try DiffusersConfig.load(vqConfigPath), path: vqConfigPath)
+        var builder = Builder(path: folder, sources: [try weights("unet"), try weights("vqvae")])
+        for spec in UNetLayout.parameters(unet) { builder.match(spec, source: 0, candidates: nil) }
+        for spec in AutoencoderLayout.parameters(vq) { builder.match(spec, source: 1, candidates: nil) }
+        builder.finishUnexpected(source: 0) { _ in false }
+        builder.finishUnexpected(source: 1) { _ in false }
+        return try builder.build(layout: .diffusers, unet: unet, autoencoder: vq, emaPresent: false, emaUsed: false)
+    }
+}

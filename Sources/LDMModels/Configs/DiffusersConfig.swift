@@ -1,0 +1,63 @@
+import Foundation
+
+/// Reading diffusers `config.json` files (UNet2DModel, VQModel) into our configs, refusing options
+/// that would change the computation in ways ldm-edit does not implement.
+enum DiffusersConfig {
+    static func load(_ path: String) throws(CheckpointError) -> [String: Any] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .unreadable(path: path, reason: "missing or unreadable")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: data), let dict = object as? [String: Any] else {
+            throw .unsupportedModel(path: path, reason: "config.json is not a JSON object")
+        }
+        return dict
+    }
+
+    static func unet(_ json: [String: Any], path: String) throws(CheckpointError) -> UNetConfig {
+        func fail(_ r: String) -> CheckpointError { .unsupportedModel(path: path, reason: r) }
+        func require(_ key: String, _ allowed: [String], default value: String) throws(CheckpointError) {
+            let v = (json[key] as? String) ?? value
+            guard allowed.contains(v) else { throw fail("\(key) = \(v) (supported: \(allowed.joined(separator: ", ")))") }
+        }
+        guard let widths = json["block_out_channels"] as? [Int], let first = widths.first, first > 0,
+              widths.allSatisfy({ $0 % first == 0 }),
+              let inChannels = json["in_channels"] as? Int, let outChannels = json["out_channels"] as? Int,
+              let downTypes = json["down_block_types"] as? [String], downTypes.count == widths.count else {
+            throw fail("config.json lacks block_out_channels / in_channels / out_channels / down_block_types")
+        }
+        try require("time_embedding_type", ["positional"], default: "positional")
+        try require("resnet_time_scale_shift", ["default"], default: "default")
+        try require("act_fn", ["silu"], default: "silu")
+        if (json["flip_sin_to_cos"] as? Bool) == false || ((json["freq_shift"] as? Int) ?? 0) != 0 {
+            throw fail("flip_sin_to_cos must be true and freq_shift 0 (the CompVis timestep embedding)")
+        }
+        if (json["center_input_sample"] as? Bool) == true { throw fail("center_input_sample = true") }
+        let headDim = (json["attention_head_dim"] as? Int) ?? 8
+        // `ldm_edit_num_heads`: written by `ldm-edit convert` for the inpainting family, whose
+        // 8 heads at every width a diffusers config cannot express (ldm-spec §6.3).
+        let heads: UNetConfig.Heads = (json["ldm_edit_num_heads"] as? Int).map { .count($0) } ?? .channelsPerHead(headDim)
+        return UNetConfig(
+            inChannels: inChannels, outChannels: outChannels, modelChannels: first, channelMult: widths.map { $0 / first },
+            numResBlocks: (json["layers_per_block"] as? Int) ?? 2,
+            attentionLevels: downTypes.enumerated().filter { $0.element.hasPrefix("Attn") }.map(\.offset),
+            heads: heads, resblockUpdown: (json["downsample_type"] as? String) == "resnet",
+            normGroups: (json["norm_num_groups"] as? Int) ?? 32, normEps: (json["norm_eps"] as? Double) ?? 1e-5)
+    }
+
+    static func autoencoder(_ json: [String: Any], path: String) throws(CheckpointError) -> AutoencoderConfig {
+        guard let widths = json["block_out_channels"] as? [Int], let first = widths.first, first > 0,
+              widths.allSatisfy({ $0 % first == 0 }) else {
+            throw .unsupportedModel(path: path, reason: "config.json lacks block_out_channels")
+        }
+        let latent = (json["latent_channels"] as? Int) ?? 3
+        var c = AutoencoderConfig(channels: first, channelMult: widths.map { $0 / first },
+                                  numResBlocks: (json["layers_per_block"] as? Int) ?? 2, zChannels: latent,
+                                  embedDim: (json["vq_embed_dim"] as? Int) ?? latent,
+                                  codebookSize: (json["num_vq_embeddings"] as? Int) ?? 8192,
+                                  midAttention: (json["mid_block_add_attention"] as? Bool) ?? true,
+                                  normGroups: (json["norm_num_groups"] as? Int) ?? 32)
+        c.inChannels = (json["in_channels"] as? Int) ?? 3
+        c.outChannels = (json["out_channels"] as? Int) ?? 3
+        return c
+    }
+}
