@@ -2,7 +2,7 @@
 // ldm-edit: latent-diffusion inpainting and 4x super-resolution on the CPU.
 // Targets are layered, arrows pointing down (docs/architecture.md):
 //   ldm-edit (CLI) → LDMImageIO → CImageCodecs → CPNG / CJPEG / CTIFF (system libraries)
-//                  → LDMTensor → CBLAS (OpenBLAS)
+//                  → LDMModels → LDMTensor → CBLAS (OpenBLAS)
 //   LDMParallel (thread policy) sits under both; ldm-bench measures LDMTensor.
 import PackageDescription
 
@@ -44,6 +44,7 @@ let package = Package(
             name: "ldm-edit",
             dependencies: [
                 "LDMImageIO",
+                "LDMModels",
                 "LDMParallel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),

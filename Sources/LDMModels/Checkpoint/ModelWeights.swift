@@ -36,6 +36,11 @@ public struct ModelWeights: Sendable {
 
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.shape.reduce(1, *) } }
 
+    /// Throws `wrongTask` (naming the command that fits) unless this model serves `expected`.
+    public func require(task expected: ModelTask) throws(CheckpointError) {
+        guard task == expected else { throw .wrongTask(path: path, found: task, expected: expected) }
+    }
+
     /// The tensor for a canonical name (`unet.…`, `vq.…`), as Float32 in its canonical shape.
     public func tensor(_ name: String) throws(CheckpointError) -> Tensor {
         guard let recipe = recipes[name] else { throw .missingTensor(path: path, key: name) }

@@ -1,0 +1,47 @@
+/// Human-readable facts about weight files and models, for `ldm-edit inspect`.
+public enum CheckpointSummary {
+    /// Format, tensor count, dtypes, key prefixes and SHA-256 of one file.
+    public static func describe(_ source: any WeightSource, hash: Bool = true) -> [String] {
+        var lines = ["file: \(source.path)", "  format: \(source.format), \(source.file.count) bytes, \(source.tensors.count) tensors"]
+        var dtypes: [DType: Int] = [:]
+        for info in source.tensors.values { dtypes[info.dtype, default: 0] += 1 }
+        lines.append("  dtypes: " + dtypes.sorted { $0.value > $1.value }.map { "\($0.key.rawValue) ×\($0.value)" }.joined(separator: ", "))
+        var prefixes: [String: Int] = [:]
+        for name in source.tensors.keys {
+            let parts = name.split(separator: ".")
+            prefixes[parts.count > 1 ? String(parts[0]) + "." : name, default: 0] += 1
+        }
+        lines.append("  key prefixes: " + prefixes.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value))" }.joined(separator: ", "))
+        if let checkpoint = source as? TorchCheckpoint, !checkpoint.otherTopLevelKeys.isEmpty {
+            lines.append("  other top-level entries: " + checkpoint.otherTopLevelKeys.joined(separator: ", "))
+        }
+        if !source.metadata.isEmpty {
+            lines.append("  metadata keys: " + source.metadata.keys.sorted().joined(separator: ", "))
+        }
+        if hash { lines.append("  sha256: \(SHA256.hex(of: source.file))") }
+        return lines
+    }
+
+    /// Task, layout, architecture, parameter counts and weight choice of a loaded model.
+    public static func describe(_ model: ModelWeights) -> [String] {
+        let u = model.unet, v = model.autoencoder
+        let unetCount = UNetLayout.parameters(u).reduce(0) { $0 + $1.shape.reduce(1, *) }
+        let vqCount = AutoencoderLayout.parameters(v).reduce(0) { $0 + $1.shape.reduce(1, *) }
+        let heads: String = switch u.heads {
+        case .count(let n): "\(n) heads"
+        case .channelsPerHead(let d): "\(d) channels per head"
+        }
+        return [
+            "model: \(model.task.rawValue) (use `ldm-edit \(model.task.command)`), \(model.layout.rawValue) layout",
+            "  U-Net: \(u.inChannels)→\(u.outChannels) channels, widths \(u.channelMult.map { $0 * u.modelChannels }), "
+                + "\(u.numResBlocks) res blocks per level, attention at levels \(u.attentionLevels) + mid (\(heads)), "
+                + (u.resblockUpdown ? "ResBlock up/down sampling" : "conv up/down sampling") + ", \(unetCount) parameters",
+            "  autoencoder: VQ-f\(v.downsamplingFactor), widths \(v.channelMult.map { $0 * v.channels }), codebook \(v.codebookSize)×\(v.embedDim), "
+                + (v.midAttention ? "mid attention" : "no mid attention") + ", \(vqCount) parameters",
+            "  weights: " + (model.emaPresent ? (model.emaUsed ? "EMA (present, used; --no-ema for the raw weights)" : "raw (EMA present, not used)") : "as stored (no EMA copy)"),
+            "  parameters: \(model.parameterCount) (\(String(format: "%.1f", Double(model.parameterCount) / 1e6)) M)",
+        ]
+    }
+}
+
+import Foundation

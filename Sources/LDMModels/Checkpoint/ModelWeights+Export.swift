@@ -1,0 +1,19 @@
+import Foundation
+
+extension ModelWeights {
+    /// Writes every parameter under its canonical name, with the configs in the metadata, so the
+    /// file opens again with `ModelWeights.open` (and `--model`) without any detection.
+    public func export(to path: String, dtype: SafetensorsWriter.OutputType = .f32) throws {
+        let config = CanonicalConfig(unet: unet, autoencoder: autoencoder)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let metadata = [
+            Self.canonicalConfigKey: String(decoding: try encoder.encode(config), as: UTF8.self),
+            "format": "pt", "task": task.rawValue, "converted_from": self.path,
+            "weights": emaUsed ? "ema" : "raw",
+        ]
+        try SafetensorsWriter.write(to: path, entries: parameters.map { ($0.name, $0.shape) }, dtype: dtype, metadata: metadata) {
+            try tensor($0)
+        }
+    }
+}
