@@ -1,0 +1,56 @@
+import Foundation
+import LDMModels
+import Testing
+
+@Suite struct CheckpointCommandTests {
+    let scratch = Scratch()
+    static func fixture(_ name: String) -> String { CLI.sample("Tests/LDMModelsTests/Fixtures/models/" + name) }
+
+    @Test func inspectDescribesACompVisCheckpoint() throws {
+        let r = try CLI.run(["inspect", Self.fixture("sr_compvis.ckpt")])
+        #expect(r.status == 0, "\(r.stderr)")
+        for text in ["format: pytorch-zip", "model: super-resolution (use `ldm-edit upscale`)", "CompVis LatentDiffusion layout",
+                     "weights: EMA (present, used", "sha256: ", "other top-level entries: epoch, global_step"] {
+            #expect(r.stdout.contains(text), "missing \(text) in:\n\(r.stdout)")
+        }
+        let raw = try CLI.run(["inspect", Self.fixture("sr_compvis.ckpt"), "--no-ema", "--no-hash"])
+        #expect(raw.stdout.contains("weights: raw (EMA present, not used)") && !raw.stdout.contains("sha256"))
+    }
+
+    @Test func inspectDescribesADiffusersFolder() throws {
+        let r = try CLI.run(["inspect", Self.fixture("inp_diffusers"), "--no-hash"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("unet/diffusion_pytorch_model.bin") && r.stdout.contains("vqvae/diffusion_pytorch_model.safetensors"))
+        #expect(r.stdout.contains("model: inpainting (use `ldm-edit inpaint`), diffusers layout"))
+    }
+
+    @Test func inspectFailuresExitWithOne() throws {
+        let missing = try CLI.run(["inspect", scratch.file("nope.ckpt")])
+        #expect(missing.status == 1 && missing.stderr.contains("nope.ckpt: no such file or folder"))
+        let stateDict = try CLI.run(["inspect", CLI.sample("Tests/LDMModelsTests/Fixtures/tiny_state_dict.bin"), "--no-hash"])
+        #expect(stateDict.status == 1)
+        #expect(stateDict.stdout.contains("format: pytorch-zip") && stateDict.stderr.contains("unsupported model"))
+    }
+
+    @Test func convertWritesALoadableCanonicalFile() throws {
+        let out = scratch.file("inp.safetensors")
+        let r = try CLI.run(["convert", Self.fixture("inp_compvis.ckpt"), out, "--dtype", "bf16"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("inpainting model") && r.stderr.contains("EMA weights"))
+        let model = try ModelWeights.open(out)
+        #expect(model.layout == .canonical && model.task == .inpainting)
+        #expect(model.sources[0].tensors.values.allSatisfy { $0.dtype == .bf16 })
+        let again = try CLI.run(["inspect", out, "--no-hash"])
+        #expect(again.stdout.contains("ldm-edit layout"))
+    }
+
+    @Test func convertRejectsBadArguments() throws {
+        let wrongExtension = try CLI.run(["convert", Self.fixture("sr_compvis.ckpt"), scratch.file("out.ckpt")])
+        #expect(wrongExtension.status == 64 && wrongExtension.stderr.contains("must be a .safetensors file"))
+        let broken = scratch.file("broken.ckpt")
+        try Data("not a checkpoint at all".utf8).write(to: URL(fileURLWithPath: broken))
+        let r = try CLI.run(["convert", broken, scratch.file("x.safetensors")])
+        #expect(r.status == 1 && r.stderr.contains("broken.ckpt"))
+        #expect(!FileManager.default.fileExists(atPath: scratch.file("x.safetensors")))
+    }
+}
