@@ -70,3 +70,36 @@ import Testing
         #expect(Array(fused[0..<(d * c)]) == Array(q[0..<(d * c)]))
     }
 }
+
+@Suite struct ScheduleTests {
+    /// CompVis buffers and diffusers scheduler_config.json give the same schedule (ldm-spec §1.4).
+    @Test(arguments: [("sr", 0.0155), ("inp", 0.0205)])
+    func scheduleIsReadFromEveryLayout(_ c: (String, Double)) throws {
+        let ckpt = try ModelWeights.open(ModelWeightsTests.path("\(c.0)_compvis.ckpt"))
+        #expect(ckpt.schedule.source == "checkpoint buffers")
+        #expect(ckpt.schedule.linearStart == 0.0015 && ckpt.schedule.linearEnd == c.1 && ckpt.schedule.timesteps == 1000)
+        let folder = try ModelWeights.open(ModelWeightsTests.path("\(c.0)_diffusers"))
+        #expect(folder.schedule.source == "scheduler_config.json" && folder.schedule.linearEnd == c.1)
+    }
+
+    /// ᾱ test vectors of ldm-spec §1.4 (CompVis float64 → float32).
+    @Test func linearScheduleMatchesTheReferenceVectors() {
+        func alphas(_ end: Double) -> [Double] {
+            var p = 1.0
+            return NoiseScheduleConfig(linearStart: 0.0015, linearEnd: end, source: "test").betas.map { p *= 1 - $0; return p }
+        }
+        let inpaint = alphas(0.0205), sr = alphas(0.0155)
+        #expect(Float(inpaint[0]) == 0.9985 && Float(inpaint[1]) == 0.996994138 && Float(inpaint[999]) == 9.6910866e-5)
+        #expect(Float(inpaint[501]) == 0.106782906 && Float(inpaint[981]) == 1.40045944e-4)
+        #expect(Float(sr[1]) == 0.996995628 && Float(sr[501]) == 0.149067298 && Float(sr[999]) == 6.68665161e-4)
+    }
+
+    @Test func foreignSchedulesAreRefused() {
+        var betas = NoiseScheduleConfig(linearStart: 0.0015, linearEnd: 0.0205, source: "t").betas.map { Float($0) }
+        betas[500] *= 1.01
+        #expect(throws: CheckpointError.self) { _ = try NoiseScheduleConfig.fromBuffers(betas: betas, alphasCumprod: nil, path: "x") }
+        #expect(throws: CheckpointError.self) {
+            _ = try NoiseScheduleConfig.fromDiffusers(["beta_schedule": "linear", "beta_start": 0.0015, "beta_end": 0.0155], path: "x")
+        }
+    }
+}

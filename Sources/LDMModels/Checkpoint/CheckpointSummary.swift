@@ -38,6 +38,7 @@ public enum CheckpointSummary {
                 + (u.resblockUpdown ? "ResBlock up/down sampling" : "conv up/down sampling") + ", \(unetCount) parameters",
             "  autoencoder: VQ-f\(v.downsamplingFactor), widths \(v.channelMult.map { $0 * v.channels }), codebook \(v.codebookSize)×\(v.embedDim), "
                 + (v.midAttention ? "mid attention" : "no mid attention") + ", \(vqCount) parameters",
+            "  noise schedule: LDM linear, β \(model.schedule.linearStart) → \(model.schedule.linearEnd) over \(model.schedule.timesteps) steps (\(model.schedule.source))",
             "  weights: " + (model.emaPresent ? (model.emaUsed ? "EMA (present, used; --no-ema for the raw weights)" : "raw (EMA present, not used)") : "as stored (no EMA copy)"),
             "  parameters: \(model.parameterCount) (\(String(format: "%.1f", Double(model.parameterCount) / 1e6)) M)",
         ]

@@ -79,8 +79,8 @@ extension ModelWeights {
             }
         }
 
-        func build(layout: Layout, unet: UNetConfig, autoencoder: AutoencoderConfig, emaPresent: Bool,
-                   emaUsed: Bool) throws(CheckpointError) -> ModelWeights {
+        func build(layout: Layout, unet: UNetConfig, autoencoder: AutoencoderConfig, schedule: NoiseScheduleConfig?,
+                   emaPresent: Bool, emaUsed: Bool) throws(CheckpointError) -> ModelWeights {
             guard let task = ModelTask(unetInputChannels: unet.inChannels) else {
                 throw .unsupportedModel(path: path, reason: "a U-Net with \(unet.inChannels) input channels (6 = super-resolution, 7 = inpainting)")
             }
@@ -95,7 +95,8 @@ extension ModelWeights {
                 throw .auditFailed(path: path, audit: report)
             }
             return ModelWeights(path: path, layout: layout, unet: unet, autoencoder: autoencoder, task: task,
-                                emaPresent: emaPresent, emaUsed: emaUsed, sources: sources, recipes: recipes)
+                                schedule: schedule ?? .preset(for: task), emaPresent: emaPresent, emaUsed: emaUsed,
+                                sources: sources, recipes: recipes)
         }
     }
 }

@@ -4,7 +4,7 @@ extension ModelWeights {
     /// Writes every parameter under its canonical name, with the configs in the metadata, so the
     /// file opens again with `ModelWeights.open` (and `--model`) without any detection.
     public func export(to path: String, dtype: SafetensorsWriter.OutputType = .f32) throws {
-        let config = CanonicalConfig(unet: unet, autoencoder: autoencoder)
+        let config = CanonicalConfig(unet: unet, autoencoder: autoencoder, schedule: schedule)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let metadata = [

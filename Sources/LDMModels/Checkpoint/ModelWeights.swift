@@ -18,6 +18,7 @@ public struct ModelWeights: Sendable {
     public let unet: UNetConfig
     public let autoencoder: AutoencoderConfig
     public let task: ModelTask
+    public let schedule: NoiseScheduleConfig
     public let emaPresent: Bool
     public let emaUsed: Bool
     /// The files read (one, or the unet and vqvae files of a diffusers folder).
@@ -86,6 +87,7 @@ public struct ModelWeights: Sendable {
     struct CanonicalConfig: Codable {
         var unet: UNetConfig
         var autoencoder: AutoencoderConfig
+        var schedule: NoiseScheduleConfig?
     }
 
     static func openCanonical(_ source: any WeightSource, config text: String) throws(CheckpointError) -> ModelWeights {
@@ -97,7 +99,10 @@ public struct ModelWeights: Sendable {
             builder.match(spec, source: 0, candidates: [spec.name])
         }
         builder.finishUnexpected(source: 0, ignore: { _ in false })
-        return try builder.build(layout: .canonical, unet: config.unet, autoencoder: config.autoencoder, emaPresent: false, emaUsed: false)
+        var schedule = config.schedule
+        schedule?.source = "ldm-edit config"
+        return try builder.build(layout: .canonical, unet: config.unet, autoencoder: config.autoencoder, schedule: schedule,
+                                 emaPresent: false, emaUsed: false)
     }
 
     static func openCompVis(_ source: any WeightSource, useEMA: Bool) throws(CheckpointError) -> ModelWeights {
@@ -129,7 +134,12 @@ public struct ModelWeights: Sendable {
             // The weight set not chosen (raw when EMA is used, EMA otherwise) is unused on purpose.
             CompVisKeys.ignoredOnPurpose(key) || (emaUsed ? key.hasPrefix(CompVisKeys.unet) : key.hasPrefix(CompVisKeys.ema))
         }
-        return try builder.build(layout: .compVis, unet: unet, autoencoder: vq, emaPresent: emaPresent, emaUsed: emaUsed)
+        var schedule: NoiseScheduleConfig?
+        if source.tensors["betas"] != nil {
+            let alphas = source.tensors["alphas_cumprod"] != nil ? try source.load("alphas_cumprod").values : nil
+            schedule = try NoiseScheduleConfig.fromBuffers(betas: try source.load("betas").values, alphasCumprod: alphas, path: source.path)
+        }
+        return try builder.build(layout: .compVis, unet: unet, autoencoder: vq, schedule: schedule, emaPresent: emaPresent, emaUsed: emaUsed)
     }
 
     static func openDiffusersFolder(_ folder: String) throws(CheckpointError) -> ModelWeights {
@@ -148,6 +158,9 @@ public struct ModelWeights: Sendable {
         for spec in AutoencoderLayout.parameters(vq) { builder.match(spec, source: 1, candidates: nil) }
         builder.finishUnexpected(source: 0) { _ in false }
         builder.finishUnexpected(source: 1) { _ in false }
-        return try builder.build(layout: .diffusers, unet: unet, autoencoder: vq, emaPresent: false, emaUsed: false)
+        let schedulerPath = "\(folder)/scheduler/scheduler_config.json"
+        let schedule = FileManager.default.fileExists(atPath: schedulerPath)
+            ? try NoiseScheduleConfig.fromDiffusers(try DiffusersConfig.load(schedulerPath), path: schedulerPath) : nil
+        return try builder.build(layout: .diffusers, unet: unet, autoencoder: vq, schedule: schedule, emaPresent: false, emaUsed: false)
     }
 }

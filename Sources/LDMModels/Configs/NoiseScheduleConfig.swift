@@ -1,0 +1,71 @@
+import Foundation
+
+/// The training noise schedule a model was made with (ldm-spec §1.4): the LDM "linear" schedule,
+/// β_i = (√β_start + i·(√β_end − √β_start)/(T−1))², computed in float64 as util.py does.
+public struct NoiseScheduleConfig: Sendable, Codable, Equatable {
+    public var timesteps: Int = 1000
+    public var linearStart: Double
+    public var linearEnd: Double
+    /// Where the numbers came from: "checkpoint buffers", "scheduler_config.json", "ldm-edit config", "preset".
+    public var source: String
+
+    public init(timesteps: Int = 1000, linearStart: Double, linearEnd: Double, source: String) {
+        self.timesteps = timesteps
+        self.linearStart = linearStart
+        self.linearEnd = linearEnd
+        self.source = source
+    }
+
+    /// bsr_sr/config.yaml `linear_end: 0.0155`; inpainting_big/config.yaml `linear_end: 0.0205`.
+    public static func preset(for task: ModelTask) -> NoiseScheduleConfig {
+        NoiseScheduleConfig(linearStart: 0.0015, linearEnd: task == .superResolution ? 0.0155 : 0.0205, source: "preset")
+    }
+
+    public var betas: [Double] {
+        let a = linearStart.squareRoot(), b = linearEnd.squareRoot()
+        return (0..<timesteps).map { i in
+            let s = timesteps == 1 ? a : a + Double(i) * (b - a) / Double(timesteps - 1)
+            return s * s
+        }
+    }
+
+    /// Recovers the schedule from CompVis' float32 `betas` buffer (and checks `alphas_cumprod`
+    /// when present): the end points are read off, rounded to 6 significant digits (the YAML
+    /// values), and all buffers must agree with the recomputed schedule to float32 rounding.
+    static func fromBuffers(betas: [Float], alphasCumprod: [Float]?, path: String) throws(CheckpointError) -> NoiseScheduleConfig {
+        guard betas.count >= 2, let first = betas.first, let last = betas.last else {
+            throw .unsupportedModel(path: path, reason: "the betas buffer has \(betas.count) values")
+        }
+        func round6(_ x: Float) -> Double { Double(String(format: "%.6g", Double(x))) ?? Double(x) }
+        let config = NoiseScheduleConfig(timesteps: betas.count, linearStart: round6(first), linearEnd: round6(last),
+                                         source: "checkpoint buffers")
+        let expected = config.betas
+        for (i, (have, want)) in zip(betas, expected).enumerated() where abs(Double(have) - want) > 2e-7 * want + 1e-12 {
+            throw .unsupportedModel(path: path, reason: "betas[\(i)] = \(have) is not the LDM linear schedule from \(config.linearStart) to \(config.linearEnd) (expected \(Float(want)))")
+        }
+        if let alphasCumprod, alphasCumprod.count == betas.count {
+            var product = 1.0
+            for (i, beta) in expected.enumerated() {
+                product *= 1 - beta
+                if abs(Double(alphasCumprod[i]) - product) > 1e-6 * product + 1e-12 {
+                    throw .unsupportedModel(path: path, reason: "alphas_cumprod[\(i)] = \(alphasCumprod[i]) disagrees with its betas (expected \(Float(product)))")
+                }
+            }
+        }
+        return config
+    }
+
+    /// diffusers `scheduler_config.json`: `scaled_linear` is the LDM linear schedule; diffusers'
+    /// own `linear` (linear in β) is a different curve and is refused.
+    static func fromDiffusers(_ json: [String: Any], path: String) throws(CheckpointError) -> NoiseScheduleConfig {
+        let kind = (json["beta_schedule"] as? String) ?? "linear"
+        guard kind == "scaled_linear" else {
+            throw .unsupportedModel(path: path, reason: "beta_schedule \(kind); LDM models use scaled_linear")
+        }
+        guard let start = json["beta_start"] as? Double, let end = json["beta_end"] as? Double else {
+            throw .unsupportedModel(path: path, reason: "scheduler_config.json lacks beta_start / beta_end")
+        }
+        return NoiseScheduleConfig(timesteps: (json["num_train_timesteps"] as? Int) ?? 1000, linearStart: start,
+                                   linearEnd: end, source: "scheduler_config.json")
+    }
+}
