@@ -49,7 +49,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Kernel benchmarks: median time, GFLOP/s and threads per shape (docs/performance.md).
-        .executableTarget(name: "ldm-bench", dependencies: ["LDMTensor", "LDMParallel"]),
+        .executableTarget(name: "ldm-bench", dependencies: ["LDMTensor", "LDMModels", "LDMParallel"]),
 
         // MARK: - Tests
         // Plain, obviously-correct twins of every fast kernel, and comparison helpers.

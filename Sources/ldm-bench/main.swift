@@ -1,4 +1,5 @@
 import Foundation
+import LDMModels
 import LDMParallel
 import LDMTensor
 #if canImport(Glibc)
@@ -7,6 +8,7 @@ import Glibc
 
 // ldm-bench: kernel benchmarks (not tests). Prints median time, GFLOP/s and threads per case.
 //   ldm-bench [--threads N] [--repeat R] [--filter TEXT] [--tsv] [--large]
+//   ldm-bench --load CHECKPOINT    time and peak memory of loading every tensor of a model
 // Scripts/bench_kernels.sh runs this and the PyTorch twin side by side.
 
 var threads = System.physicalCoreCount, repeats = 5, filter = "", tsv = false, large = false
@@ -18,12 +20,34 @@ while let argument = arguments.next() {
     case "--filter": filter = arguments.next() ?? ""
     case "--tsv": tsv = true
     case "--large": large = true
+    case "--load":
+        loadCheckpoint(arguments.next() ?? "")
+        exit(0)
     default:
         print("usage: ldm-bench [--threads N] [--repeat R] [--filter TEXT] [--tsv] [--large]")
         exit(argument == "--help" || argument == "-h" ? 0 : 64)
     }
 }
 Parallel.threads = threads
+
+/// Opens a model and loads every canonical tensor, keeping them all (as a model build would).
+func loadCheckpoint(_ path: String) {
+    let start = now()
+    do {
+        let model = try ModelWeights.open(path)
+        let opened = now()
+        var tensors: [Tensor] = []
+        for spec in model.parameters { tensors.append(try model.tensor(spec.name)) }
+        let bytes = tensors.reduce(0) { $0 + $1.count * 4 }
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        print(String(format: "open %.2f s, load %.2f s, %d tensors, %.2f GB of float32, peak RSS %.2f GB",
+                     opened - start, now() - opened, tensors.count, Double(bytes) / 1e9, Double(usage.ru_maxrss) / 1e6))
+    } catch {
+        print("error: \(error)")
+        exit(1)
+    }
+}
 
 func now() -> Double {
     var t = timespec()

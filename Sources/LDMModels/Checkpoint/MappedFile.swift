@@ -33,6 +33,17 @@ public final class MappedFile: @unchecked Sendable {
         if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
     }
 
+    /// Tells the kernel the pages fully inside `range` are not needed any more (they are re-read
+    /// from the file if touched again). Called after a tensor has been copied out, so a loaded
+    /// model is held once in memory, not once as file pages and again as tensors.
+    public func release(_ range: Range<Int>) {
+        guard let base = bytes.baseAddress, !range.isEmpty else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (range.lowerBound + page - 1) / page * page, end = range.upperBound / page * page
+        guard end > start else { return }
+        madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, MADV_DONTNEED)
+    }
+
     /// Little-endian integer at `offset`; nil when it does not fit in the file.
     func le<T: FixedWidthInteger>(_ type: T.Type, at offset: Int) -> T? {
         guard offset >= 0, offset <= count - MemoryLayout<T>.size else { return nil }

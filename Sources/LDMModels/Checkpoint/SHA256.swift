@@ -53,7 +53,12 @@ public struct SHA256: Sendable {
     }
 
     private mutating func compress(_ p: UnsafeRawPointer) {
-        var w = [UInt32](repeating: 0, count: 64)
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+            Self.compress(p, schedule: w, state: &state)
+        }
+    }
+
+    private static func compress(_ p: UnsafeRawPointer, schedule w: UnsafeMutableBufferPointer<UInt32>, state: inout [UInt32]) {
         for i in 0..<16 { w[i] = UInt32(bigEndian: p.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)) }
         func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
         for i in 16..<64 {
@@ -63,7 +68,7 @@ public struct SHA256: Sendable {
         }
         var (a, b, c, d, e, f, g, h) = (state[0], state[1], state[2], state[3], state[4], state[5], state[6], state[7])
         for i in 0..<64 {
-            let t1 = h &+ (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) &+ ((e & f) ^ (~e & g)) &+ Self.k[i] &+ w[i]
+            let t1 = h &+ (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) &+ ((e & f) ^ (~e & g)) &+ k[i] &+ w[i]
             let t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) &+ ((a & b) ^ (a & c) ^ (b & c))
             (h, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
         }
@@ -77,6 +82,7 @@ public struct SHA256: Sendable {
         while offset < file.count {
             let end = min(file.count, offset + (16 << 20))
             h.update(UnsafeRawBufferPointer(rebasing: file.bytes[offset..<end]))
+            file.release(offset..<end)
             offset = end
         }
         return h.finish()

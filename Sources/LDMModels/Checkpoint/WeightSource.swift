@@ -47,6 +47,7 @@ extension WeightSource {
         let origin = base + info.byteOffset
         let out = tensor.data
         if info.strides == Self.contiguousStrides(info.shape) {
+            defer { file.release(info.byteOffset..<(info.byteOffset + info.elementCount * info.dtype.byteSize)) }
             if info.dtype == .f32 {
                 UnsafeMutableRawPointer(out).copyMemory(from: origin, byteCount: 4 * info.elementCount)
             } else {
