@@ -49,6 +49,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Kernel benchmarks: median time, GFLOP/s and threads per shape (docs/performance.md).
+        // Kernel benchmarks and checkpoint load measurements.
         .executableTarget(name: "ldm-bench", dependencies: ["LDMTensor", "LDMModels", "LDMParallel"]),
 
         // MARK: - Tests
