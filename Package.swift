@@ -3,7 +3,7 @@
 // Targets are layered, arrows pointing down (docs/architecture.md):
 //   ldm-edit (CLI) → LDMImageIO → CImageCodecs → CPNG / CJPEG / CTIFF (system libraries)
 //                  → LDMModels → LDMTensor → CBLAS (OpenBLAS)
-//   LDMParallel (thread policy) sits under both; ldm-bench measures LDMTensor.
+//   LDMParallel (thread policy) sits under both; ldm-bench measures LDMTensor and LDMModels.
 import PackageDescription
 
 let package = Package(
@@ -48,8 +48,7 @@ let package = Package(
                 "LDMParallel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        // Kernel benchmarks: median time, GFLOP/s and threads per shape (docs/performance.md).
-        // Kernel benchmarks and checkpoint load measurements.
+        // Kernel benchmarks and checkpoint load measurements (docs/performance.md, docs/checkpoints.md).
         .executableTarget(name: "ldm-bench", dependencies: ["LDMTensor", "LDMModels", "LDMParallel"]),
 
         // MARK: - Tests
