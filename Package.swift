@@ -55,7 +55,7 @@ let package = Package(
         // Plain, obviously-correct twins of every fast kernel, and comparison helpers.
         .target(name: "LDMTestSupport", dependencies: ["LDMTensor"]),
         .testTarget(name: "LDMTensorTests", dependencies: ["LDMTensor", "LDMTestSupport", "LDMParallel"]),
-        .testTarget(name: "LDMModelsTests", dependencies: ["LDMModels", "LDMTensor"], exclude: ["Fixtures"]),
+        .testTarget(name: "LDMModelsTests", dependencies: ["LDMModels", "LDMTensor", "LDMTestSupport", "LDMParallel"], exclude: ["Fixtures"]),
         .testTarget(name: "LDMImageIOTests", dependencies: ["LDMImageIO", "CImageCodecs", "LDMParallel"]),
         .testTarget(name: "LDMEditCLITests", dependencies: ["ldm-edit", "LDMImageIO"]),
     ]

@@ -1,0 +1,63 @@
+import LDMTensor
+
+/// Conv2d with its weights. - x: [N, C, H, W] → [N, O, Ho, Wo]
+public struct Conv2dLayer: Sendable {
+    public let weight: Tensor
+    public let bias: Tensor?
+    public let stride: Int
+    public let padding: Conv2d.Padding
+
+    public init(_ w: WeightScope, out: Int, in c: Int, kernel: Int, stride: Int = 1, padding: Conv2d.Padding = .symmetric(0),
+                bias: Bool = true) throws {
+        weight = try w.tensor("weight", [out, c, kernel, kernel])
+        self.bias = bias ? try w.tensor("bias", [out]) : nil
+        self.stride = stride
+        self.padding = padding
+    }
+
+    public func callAsFunction(_ x: Tensor, _ ws: Workspace) throws -> Tensor {
+        try Conv2d.forward(x, weight: weight, bias: bias, stride: stride, padding: padding, workspace: ws)
+    }
+}
+
+/// GroupNorm (+ optional fused SiLU). - x: [N, C, ...] → same shape
+public struct GroupNormLayer: Sendable {
+    public let gamma: Tensor
+    public let beta: Tensor
+    public let groups: Int
+    public let eps: Float
+
+    public init(_ w: WeightScope, channels: Int, groups: Int, eps: Double) throws {
+        gamma = try w.tensor("weight", [channels])
+        beta = try w.tensor("bias", [channels])
+        self.groups = groups
+        self.eps = Float(eps)
+    }
+
+    public func callAsFunction(_ x: Tensor, silu: Bool, _ ws: Workspace) throws -> Tensor {
+        let y = try ws.tensor(x.shape)
+        try GroupNorm.forward(x, groups: groups, gamma: gamma, beta: beta, eps: eps, fusedSiLU: silu, into: y)
+        return y
+    }
+}
+
+/// nn.Linear. - x: [N, In] → [N, Out]
+public struct LinearLayer: Sendable {
+    public let weight: Tensor
+    public let bias: Tensor
+
+    public init(_ w: WeightScope, out: Int, in c: Int) throws {
+        weight = try w.tensor("weight", [out, c])
+        bias = try w.tensor("bias", [out])
+    }
+
+    public func callAsFunction(_ x: Tensor, _ ws: Workspace) throws -> Tensor {
+        let y = try ws.tensor([x.shape[0], weight.shape[0]])
+        try Linear.forward(x, weight: weight, bias: bias, into: y)
+        return y
+    }
+}
+
+/// Observer of intermediate results, keyed with the diffusers module name of the same output,
+/// so parity tests can compare every block with a PyTorch trace.
+public typealias ModelTrace = (String, Tensor) -> Void
