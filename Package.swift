@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "LDMImageIO", targets: ["LDMImageIO"]),
         .library(name: "LDMTensor", targets: ["LDMTensor"]),
         .library(name: "LDMModels", targets: ["LDMModels"]),
+        .library(name: "LDMPipelines", targets: ["LDMPipelines"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -33,6 +34,9 @@ let package = Package(
 
         // MARK: - Models and checkpoint loading
         .target(name: "LDMModels", dependencies: ["LDMTensor"]),
+
+        // MARK: - Pipelines (conditioning modules; samplers and the editing pipelines join later)
+        .target(name: "LDMPipelines", dependencies: ["LDMModels", "LDMTensor"]),
 
         // MARK: - Image I/O (knows nothing of tensors)
         // C wrappers that keep libpng/libjpeg's setjmp/longjmp error paths out of Swift.
@@ -56,6 +60,7 @@ let package = Package(
         .target(name: "LDMTestSupport", dependencies: ["LDMTensor"]),
         .testTarget(name: "LDMTensorTests", dependencies: ["LDMTensor", "LDMTestSupport", "LDMParallel"]),
         .testTarget(name: "LDMModelsTests", dependencies: ["LDMModels", "LDMTensor", "LDMTestSupport", "LDMParallel"], exclude: ["Fixtures"]),
+        .testTarget(name: "LDMPipelinesTests", dependencies: ["LDMPipelines", "LDMModels", "LDMTensor", "LDMTestSupport"]),
         .testTarget(name: "LDMImageIOTests", dependencies: ["LDMImageIO", "CImageCodecs", "LDMParallel"]),
         .testTarget(name: "LDMEditCLITests", dependencies: ["ldm-edit", "LDMImageIO"]),
     ]

@@ -140,6 +140,19 @@ def main():
         traced, decoded = trace(vq, lambda: vq.decode(z).sample, names)
         out.update({"vq.dec." + k: v for k, v in traced.items()})
         out["vq.decoded"] = decoded.contiguous()
+        if kind == "inp":
+            # scripts/inpaint.py make_batch + the concat conditioning (ldm-spec §3): image and mask in
+            # [0, 1], mask binarised at 0.5, masked = (1 − mask)·image, all three mapped by ·2 − 1;
+            # c = encode(masked) (not quantised), cc = nearest-resize(mask) to the latent size.
+            side = factor * latent
+            img01 = torch.rand(1, 3, side, side, generator=g)
+            mask01 = torch.zeros(1, 1, side, side)
+            mask01[:, :, side // 4: 3 * side // 4, side // 8: side // 2] = 1
+            masked = (1 - mask01) * img01
+            with torch.no_grad():
+                c = vq.encode(masked * 2 - 1).latents
+            cc = torch.nn.functional.interpolate(mask01 * 2 - 1, size=c.shape[-2:])
+            out["cond.image"], out["cond.mask"], out["cond.reference"] = img01 * 2 - 1, mask01, torch.cat([c, cc], dim=1)
         zf = z.permute(0, 2, 3, 1).reshape(-1, 3)
         emb = vq.quantize.embedding.weight
         # CompVis expanded distance (taming VectorQuantizer2) and diffusers' cdist, for the record.

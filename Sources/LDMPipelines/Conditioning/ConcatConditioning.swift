@@ -1,0 +1,33 @@
+import LDMModels
+import LDMTensor
+
+/// Extra channels concatenated to the noisy latent before every U-Net call — the design's
+/// task-specific conditioning modules (CompVis `DiffusionWrapper` with conditioning_key "concat":
+/// `torch.cat([x] + c_concat, dim=1)`, ddpm.py:1406).
+public protocol ConcatConditioning: Sendable {
+    /// The task this conditioning serves (decides the U-Net it fits).
+    var task: ModelTask { get }
+    /// Channels contributed; must equal the U-Net's input channels minus the latent channels.
+    var channels: Int { get }
+    /// Latent height and width the conditioning is made for.
+    var latentSize: (height: Int, width: Int) { get }
+    /// [1, channels, h, w], computed once per image and reused at every sampling step.
+    func conditioning(autoencoder: VQAutoencoder, workspace: Workspace) throws -> Tensor
+}
+
+/// Why a conditioning and a model do not fit, or an input is unusable.
+public enum PipelineError: Error, Sendable, Equatable, CustomStringConvertible {
+    case channelMismatch(unetInput: Int, latent: Int, conditioning: Int, task: ModelTask)
+    case wrongTask(model: ModelTask, conditioning: ModelTask)
+    case badInput(String)
+
+    public var description: String {
+        switch self {
+        case .channelMismatch(let unet, let latent, let cond, let task):
+            "the U-Net takes \(unet) input channels, but the \(task.rawValue) conditioning gives \(cond) + \(latent) latent channels"
+        case .wrongTask(let model, let cond):
+            "this is a \(model.rawValue) model; it cannot run \(cond.rawValue) (use `ldm-edit \(model.command)`)"
+        case .badInput(let reason): reason
+        }
+    }
+}

@@ -1,0 +1,35 @@
+import LDMModels
+import LDMTensor
+
+/// The design's shared core: one latent U-Net and one autoencoder, with a task-specific
+/// conditioning module plugged in front. Built from checked weights; the conditioning's channels
+/// are checked against the U-Net's input width here, before any sampling.
+public struct LatentDiffusionModel: Sendable {
+    public let unet: UNet
+    public let autoencoder: VQAutoencoder
+    public let task: ModelTask
+
+    public init(weights: ModelWeights) throws {
+        unet = try UNet(weights, config: weights.unet)
+        autoencoder = try VQAutoencoder(weights, config: weights.autoencoder)
+        task = weights.task
+    }
+
+    /// Throws unless `conditioning` fits this model (task and channel count).
+    public func check(_ conditioning: some ConcatConditioning) throws {
+        guard conditioning.task == task else { throw PipelineError.wrongTask(model: task, conditioning: conditioning.task) }
+        let latent = autoencoder.config.embedDim
+        guard latent + conditioning.channels == unet.config.inChannels else {
+            throw PipelineError.channelMismatch(unetInput: unet.config.inChannels, latent: latent,
+                                                conditioning: conditioning.channels, task: conditioning.task)
+        }
+    }
+
+    /// ε for x_t: the U-Net on [x_t, conditioning] (latent first, as the reference concatenates).
+    /// - latent: [1, z, h, w], conditioning: [1, c, h, w] → [1, z, h, w]
+    public func predictNoise(_ latent: Tensor, conditioning: Tensor, timestep: Float, workspace ws: Workspace) throws -> Tensor {
+        let input = try ws.tensor([1, latent.shape[1] + conditioning.shape[1], latent.shape[2], latent.shape[3]])
+        try Concat.channels([latent, conditioning], into: input)
+        return try unet(input, timesteps: [timestep], workspace: ws)
+    }
+}
