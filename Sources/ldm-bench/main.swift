@@ -9,9 +9,11 @@ import Glibc
 // ldm-bench: kernel benchmarks (not tests). Prints median time, GFLOP/s and threads per case.
 //   ldm-bench [--threads N] [--repeat R] [--filter TEXT] [--tsv] [--large]
 //   ldm-bench --load CHECKPOINT    time and peak memory of loading every tensor of a model
+//   ldm-bench --model NAME [--threads N] [--repeat R]   one whole-model call (ModelCases.names)
 // Scripts/bench_kernels.sh runs this and the PyTorch twin side by side.
 
 var threads = System.physicalCoreCount, repeats = 5, filter = "", tsv = false, large = false
+var modelCase: String?
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
     switch argument {
@@ -23,6 +25,7 @@ while let argument = arguments.next() {
     case "--load":
         loadCheckpoint(arguments.next() ?? "")
         exit(0)
+    case "--model": modelCase = arguments.next()
     default:
         print("usage: ldm-bench [--threads N] [--repeat R] [--filter TEXT] [--tsv] [--large]")
         exit(argument == "--help" || argument == "-h" ? 0 : 64)
@@ -53,6 +56,27 @@ func now() -> Double {
     var t = timespec()
     clock_gettime(CLOCK_MONOTONIC, &t)
     return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}
+
+if let name = modelCase {
+    do {
+        let run = try ModelCases.make(name)
+        try run()  // warm-up: sizes the workspace
+        var times: [Double] = []
+        for _ in 0..<repeats {
+            let start = now()
+            try run()
+            times.append(now() - start)
+        }
+        times.sort()
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        print("model\t\(name)\t\(times[times.count / 2])\t\(Double(usage.ru_maxrss) / 1e6)\t\(threads)")
+    } catch {
+        print("error: \(error)")
+        exit(1)
+    }
+    exit(0)
 }
 
 let workspace = Workspace()

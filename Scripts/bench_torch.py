@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""PyTorch/diffusers twin of `ldm-bench --model NAME`: one whole-model call on the real
+architectures with random weights, CPU, fp32.
+
+    python Scripts/bench_torch.py --model sr-unet-64 [--threads N] [--repeat R]
+Prints one TSV line: model, name, median seconds, peak RSS (GB), threads, GFLOP (counted with
+torch.utils.flop_counter on one call). Scripts/bench_models.sh runs both sides alternately.
+Needs torch and diffusers (PyPI) in a virtualenv outside the repository.
+"""
+import argparse
+import resource
+import statistics
+import time
+
+import torch
+from diffusers import UNet2DModel, VQModel
+from diffusers.models.attention_processor import Attention
+from torch.utils.flop_counter import FlopCounterMode
+
+SR = dict(in_channels=6, out_channels=3, block_out_channels=[160, 320, 320, 640], layers_per_block=2,
+          down_block_types=["DownBlock2D"] * 3 + ["AttnDownBlock2D"], up_block_types=["AttnUpBlock2D"] + ["UpBlock2D"] * 3,
+          attention_head_dim=32, norm_num_groups=32, flip_sin_to_cos=True, freq_shift=0, downsample_padding=1)
+INPAINT = dict(in_channels=7, out_channels=3, block_out_channels=[256, 512, 768, 1024], layers_per_block=2,
+               down_block_types=["ResnetDownsampleBlock2D"] + ["AttnDownBlock2D"] * 3,
+               up_block_types=["AttnUpBlock2D"] * 3 + ["ResnetUpsampleBlock2D"], downsample_type="resnet",
+               upsample_type="resnet", attention_head_dim=64, norm_num_groups=32, flip_sin_to_cos=True, freq_shift=0)
+VQ = dict(in_channels=3, out_channels=3, block_out_channels=[128, 256, 512], layers_per_block=2, latent_channels=3,
+          down_block_types=["DownEncoderBlock2D"] * 3, up_block_types=["UpDecoderBlock2D"] * 3, num_vq_embeddings=8192,
+          norm_num_groups=32)
+
+
+def make(name):
+    if name.startswith("vq"):
+        model = VQModel(**VQ).eval()
+        z = torch.rand(1, 3, 64, 64) - 0.5
+        return lambda: model.decode(z).sample
+    kind, _, side = name.split("-")
+    model = UNet2DModel(**(SR if kind == "sr" else INPAINT)).eval()
+    if kind == "inp":
+        for m in model.modules():
+            if isinstance(m, Attention):
+                m.heads = 8  # inpainting_big: 8 heads at every width (ldm-spec §6.3)
+    x = torch.rand(1, model.config.in_channels, int(side), int(side)) * 2 - 1
+    t = torch.tensor([500])
+    return lambda: model(x, t).sample
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--threads", type=int, default=torch.get_num_threads())
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    with torch.inference_mode():
+        run = make(args.model)
+        with FlopCounterMode(display=False) as counter:
+            run()
+        times = []
+        for _ in range(args.repeat):
+            start = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - start)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+    print(f"torch\t{args.model}\t{statistics.median(times)}\t{rss}\t{torch.get_num_threads()}\t{counter.get_total_flops() / 1e9}")
+
+
+if __name__ == "__main__":
+    main()
