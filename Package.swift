@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "LDMModels", dependencies: ["LDMTensor"]),
 
         // MARK: - Pipelines (conditioning modules; samplers and the editing pipelines join later)
-        .target(name: "LDMPipelines", dependencies: ["LDMModels", "LDMTensor"]),
+        .target(name: "LDMPipelines", dependencies: ["LDMModels", "LDMTensor", "LDMImageIO", "LDMParallel"]),
 
         // MARK: - Image I/O (knows nothing of tensors)
         // C wrappers that keep libpng/libjpeg's setjmp/longjmp error paths out of Swift.

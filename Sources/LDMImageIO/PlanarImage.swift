@@ -41,7 +41,7 @@ public struct PlanarImage: Sendable, Equatable {
         self.init(width: w, height: h, rgb: rgb, alpha: alpha)
     }
 
-    /// Quantises back to integers (round to nearest, clamped to [0, 1]).
+    /// Quantises back to integers (round to nearest, ties to even; clamped to [0, 1]).
     ///
     /// - channels: 1 or 2 write luma (Rec. 601 weights; exact for gray-origin images), 3 or 4 RGB.
     ///   The alpha channel (2 or 4) is taken from `alpha`, or opaque when there is none.
@@ -53,8 +53,9 @@ public struct PlanarImage: Sendable, Equatable {
         let colour = channels >= 3 ? 3 : 1
         let withAlpha = channels == 2 || channels == 4
         var values = [UInt16](repeating: 0, count: n * channels)
+        // Round half to even, as numpy's round() in the references' postprocessing.
         func quantise(_ v: Float) -> UInt16 {
-            UInt16(min(max(v, 0), 1) * maxValue + 0.5)
+            UInt16((min(max(v, 0), 1) * maxValue).rounded(.toNearestOrEven))
         }
         for p in 0..<n {
             let r = rgb[p], g = rgb[n + p], b = rgb[2 * n + p]

@@ -1,0 +1,104 @@
+import LDMImageIO
+import LDMModels
+import LDMParallel
+import LDMTensor
+
+/// Settings shared by the editing pipelines.
+public struct SamplingSettings: Sendable, Equatable {
+    public var steps: Int
+    public var eta: Float
+    /// Seed of the PyTorch-compatible generator; `torch.manual_seed(seed)` reproduces the same noise.
+    public var seed: UInt64
+
+    public init(steps: Int, eta: Float = 0, seed: UInt64) {
+        self.steps = steps
+        self.eta = eta
+        self.seed = seed
+    }
+}
+
+/// Reports progress and asks whether to stop; both are called between sampling steps.
+public struct PipelineCallbacks: Sendable {
+    public var progress: @Sendable (_ step: Int, _ total: Int) -> Void
+    public var isCancelled: @Sendable () -> Bool
+
+    public init(progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in },
+                isCancelled: @escaping @Sendable () -> Bool = { false }) {
+        self.progress = progress
+        self.isCancelled = isCancelled
+    }
+}
+
+/// The sampling loop both editing modes share: noise from the seed, DDIM steps on
+/// [x_t, conditioning], decode with quantisation.
+struct DiffusionLoop {
+    let model: LatentDiffusionModel
+    let sampler: DDIMSampler
+
+    /// - conditioning: [1, c, h, w] → decoded image [1, 3, h·f, w·f] (not clamped)
+    func run(conditioning: Tensor, latentChannels: Int, settings: SamplingSettings, callbacks: PipelineCallbacks,
+             workspace ws: Workspace) throws -> Tensor {
+        let (h, w) = (conditioning.shape[2], conditioning.shape[3])
+        var generator = TorchGenerator(seed: settings.seed)
+        let latent = try Tensor(shape: [1, latentChannels, h, w], values: generator.normal(latentChannels * h * w))
+        for (index, t) in sampler.timesteps.enumerated() {
+            if callbacks.isCancelled() { throw PipelineError.cancelled }
+            let eps = try model.predictNoise(latent, conditioning: conditioning, timestep: Float(t), workspace: ws)
+            // One generator stream: the initial latents, then each step's noise when η > 0
+            // (diffusers' SR pipeline draws both from the global generator).
+            let noise = settings.eta > 0 ? generator.normal(latent.count) : nil
+            sampler.step(index, x: latent, eps: eps, noise: noise)
+            callbacks.progress(index + 1, sampler.timesteps.count)
+        }
+        return try model.autoencoder.decode(latent, workspace: ws)
+    }
+}
+
+extension PipelineError {
+    static let cancelled = PipelineError.badInput("cancelled")
+}
+
+/// Image ⇄ tensor conversion in the references' conventions.
+enum ImageTensor {
+    /// PlanarImage RGB ([0, 1], values v/255 in float32) → [1, 3, H, W] in [−1, 1] as 2v − 1.
+    static func tensor(_ image: PlanarImage) throws -> Tensor {
+        try Tensor(shape: [1, 3, image.height, image.width], values: image.rgb.map { 2 * $0 - 1 })
+    }
+
+    /// Reflect-pads a [1, C, H, W] tensor at the bottom and right to multiples of `multiple`.
+    static func reflectPad(_ x: Tensor, multiple: Int) throws -> Tensor {
+        let (c, h, w) = (x.shape[1], x.shape[2], x.shape[3])
+        let (ph, pw) = ((h + multiple - 1) / multiple * multiple, (w + multiple - 1) / multiple * multiple)
+        if ph == h, pw == w { return x }
+        guard h > 1 || ph == h, w > 1 || pw == w, ph - h < h, pw - w < w else {
+            throw PipelineError.badInput("a \(w)x\(h) image is too small to pad to a multiple of \(multiple); upscale it classically first")
+        }
+        let out = try Tensor(shape: [1, c, ph, pw])
+        for ch in 0..<c {
+            for y in 0..<ph {
+                let sy = y < h ? y : 2 * (h - 1) - y
+                for xx in 0..<pw {
+                    let sx = xx < w ? xx : 2 * (w - 1) - xx
+                    out.data[(ch * ph + y) * pw + xx] = x.data[(ch * h + sy) * w + sx]
+                }
+            }
+        }
+        return out
+    }
+
+    /// [1, 3, H', W'] decoded in [−1, 1] → PlanarImage of the top-left width×height, as
+    /// clamp(x, −1, 1) / 2 + 0.5 (diffusers' postprocess, float32).
+    static func image(_ x: Tensor, width: Int, height: Int) -> PlanarImage {
+        let (ph, pw) = (x.shape[2], x.shape[3])
+        var rgb = [Float](repeating: 0, count: 3 * width * height)
+        for c in 0..<3 {
+            for y in 0..<height {
+                for xx in 0..<width {
+                    let v = min(max(x.data[(c * ph + y) * pw + xx], -1), 1)
+                    rgb[(c * height + y) * width + xx] = v / 2 + 0.5
+                }
+            }
+        }
+        return PlanarImage(width: width, height: height, rgb: rgb)
+    }
+}

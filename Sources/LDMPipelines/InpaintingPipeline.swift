@@ -1,0 +1,64 @@
+import LDMImageIO
+import LDMModels
+import LDMTensor
+
+/// Inpainting with an LDM (CompVis `scripts/inpaint.py` semantics, ldm-spec §3): the masked image
+/// encoded (not quantised) and the ±1 mask at latent size condition the U-Net; DDIM from noise;
+/// decode with quantisation; composite.
+/// Better than the reference: pixels outside the mask are taken from the source exactly (the
+/// caller copies them bit for bit; `run` returns the blended float image for the rest), results are
+/// rounded rather than truncated, and any size works (reflect-padded to the model's multiple,
+/// cropped back).
+public struct InpaintingPipeline: Sendable {
+    public let model: LatentDiffusionModel
+    let schedule: NoiseSchedule
+    let convention: DDIMSampler.Convention
+
+    public init(weights: ModelWeights, model: LatentDiffusionModel) throws {
+        try weights.require(task: .inpainting)
+        self.model = model
+        let diffusers = weights.layout == .diffusers
+        schedule = NoiseSchedule(weights.schedule, precision: diffusers ? .diffusers : .compVis)
+        // inpaint.py uses CompVis' DDIMSampler (ᾱ_prev = ᾱ₀ at the end); a diffusers-layout
+        // inpainting model has no official pipeline, so the same convention applies.
+        convention = diffusers ? .diffusers(setAlphaToOne: false) : .compVis
+    }
+
+    /// The multiple image sides are padded to: the VQ factor times the U-Net's downsamplings.
+    public var sizeMultiple: Int {
+        model.autoencoder.config.downsamplingFactor * (1 << (model.unet.config.channelMult.count - 1))
+    }
+
+    /// - image: planar [0, 1] RGB; mask: width·height values, ≥ 0.5 = repaint → the blended image
+    ///   (1 − m)·image + m·prediction in [0, 1], as inpaint.py computes it before quantising.
+    public func run(_ image: PlanarImage, mask: [Float], settings: SamplingSettings, callbacks: PipelineCallbacks = .init(),
+                    workspace ws: Workspace = Workspace()) throws -> PlanarImage {
+        let (w, h) = (image.width, image.height)
+        guard mask.count == w * h else { throw PipelineError.badInput("the mask has \(mask.count) values for a \(w)x\(h) image") }
+        let padded = try ImageTensor.reflectPad(try ImageTensor.tensor(image), multiple: sizeMultiple)
+        let maskTensor = try ImageTensor.reflectPad(try Tensor(shape: [1, 1, h, w], values: mask.map { $0 >= 0.5 ? 1 : 0 }),
+                                                    multiple: sizeMultiple)
+        let conditioning = try InpaintingConditioning(image: padded, mask: maskTensor, autoencoder: model.autoencoder.config)
+        try model.check(conditioning)
+        let cond = try conditioning.conditioning(autoencoder: model.autoencoder, workspace: ws)
+        let sampler = DDIMSampler(schedule: schedule, steps: settings.steps, eta: settings.eta, convention: convention)
+        let decoded = try DiffusionLoop(model: model, sampler: sampler).run(
+            conditioning: cond, latentChannels: model.autoencoder.config.embedDim, settings: settings, callbacks: callbacks,
+            workspace: ws)
+        // inpaint.py: image, mask and prediction back to [0, 1] from [−1, 1], clamped; blend.
+        let (ph, pw) = (decoded.shape[2], decoded.shape[3])
+        var rgb = [Float](repeating: 0, count: 3 * w * h)
+        for c in 0..<3 {
+            for y in 0..<h {
+                for x in 0..<w {
+                    let i = y * w + x
+                    let m: Float = mask[i] >= 0.5 ? 1 : 0
+                    let source = min(max(((2 * image.rgb[c * w * h + i] - 1) + 1) / 2, 0), 1)
+                    let prediction = min(max((decoded.data[(c * ph + y) * pw + x] + 1) / 2, 0), 1)
+                    rgb[c * w * h + i] = (1 - m) * source + m * prediction
+                }
+            }
+        }
+        return PlanarImage(width: w, height: h, rgb: rgb, alpha: image.alpha)
+    }
+}

@@ -1,0 +1,84 @@
+import LDMTensor
+
+/// DDIM for ε-prediction (Song et al. 2021), in the two reference conventions (ldm-spec §5.1).
+///
+/// Both use the "leading" grid τ_k = k·(T // S) + 1 and
+///   x̂₀ = (x_t − √(1−ᾱ_t)·ε) / √ᾱ_t,  σ = η·√((1−ᾱ_prev)/(1−ᾱ_t)·(1 − ᾱ_t/ᾱ_prev)),
+///   x_prev = √ᾱ_prev·x̂₀ + √(1 − ᾱ_prev − σ²)·ε + σ·z.
+/// They differ in ᾱ_prev at the last step and in the rounding of the per-step scalars, each
+/// reproduced here operation by operation in Float32.
+public struct DDIMSampler: Sendable {
+    public enum Convention: Sendable, Equatable {
+        /// CompVis `DDIMSampler` (inpaint.py, the SR notebook): ᾱ_prev = ᾱ₀ at the last step; the
+        /// per-step scalars are float32 buffers made in numpy (`make_ddim_sampling_parameters`).
+        case compVis
+        /// diffusers `DDIMScheduler` (`steps_offset`, `set_alpha_to_one`).
+        case diffusers(setAlphaToOne: Bool)
+    }
+
+    public let schedule: NoiseSchedule
+    public let convention: Convention
+    public let eta: Float
+    /// The timesteps the U-Net is called with, in sampling order (descending).
+    public let timesteps: [Int]
+
+    public init(schedule: NoiseSchedule, steps: Int, eta: Float, convention: Convention) {
+        self.schedule = schedule
+        self.convention = convention
+        self.eta = eta
+        let stride = schedule.count / max(1, steps)
+        switch convention {
+        case .compVis:
+            // make_ddim_timesteps("uniform"): range(0, T, T // S) + 1 — for S not dividing T this
+            // gives more than S steps, as the reference does.
+            timesteps = Array(Swift.stride(from: 0, to: schedule.count, by: stride).map { $0 + 1 }.reversed())
+        case .diffusers:
+            timesteps = (0..<steps).map { $0 * stride + 1 }.reversed()
+        }
+    }
+
+    /// Scalars of one step, rounded as the reference rounds them.
+    struct StepScalars {
+        let sqrtOneMinusAlpha: Float, sqrtAlpha: Float, sqrtAlphaPrev: Float, direction: Float, sigma: Float
+    }
+
+    func scalars(step index: Int) -> StepScalars {
+        let a = schedule.alphasCumprod
+        let t = timesteps[index]
+        switch convention {
+        case .compVis:
+            let k = timesteps.count - 1 - index  // position in the ascending grid
+            let alpha = a[t]
+            let alphaPrev = k == 0 ? a[0] : a[timesteps[index + 1]]
+            // numpy float64 from the float32 values, stored back as float32.
+            let (ad, apd) = (Double(alpha), Double(alphaPrev))
+            let sigma = Float(Double(eta) * ((1 - apd) / (1 - ad) * (1 - ad / apd)).squareRoot())
+            let sqrtOneMinus = Float(1 - alpha).squareRoot()
+            return StepScalars(sqrtOneMinusAlpha: sqrtOneMinus, sqrtAlpha: alpha.squareRoot(), sqrtAlphaPrev: alphaPrev.squareRoot(),
+                               direction: (1 - alphaPrev - sigma * sigma).squareRoot(), sigma: sigma)
+        case .diffusers(let setAlphaToOne):
+            let alpha = a[t]
+            let previous = t - schedule.count / timesteps.count
+            let alphaPrev = previous >= 0 ? a[previous] : (setAlphaToOne ? 1 : a[0])
+            let beta = 1 - alpha, betaPrev = 1 - alphaPrev
+            let variance = (betaPrev / beta) * (1 - alpha / alphaPrev)
+            let sigma = eta * variance.squareRoot()
+            return StepScalars(sqrtOneMinusAlpha: beta.squareRoot(), sqrtAlpha: alpha.squareRoot(), sqrtAlphaPrev: alphaPrev.squareRoot(),
+                               direction: (1 - alphaPrev - sigma * sigma).squareRoot(), sigma: sigma)
+        }
+    }
+
+    /// One step in place: x ← x_prev. `noise` (same size as x) is used only when η > 0.
+    /// - x, eps: [N, C, H, W]
+    public func step(_ index: Int, x: Tensor, eps: Tensor, noise: [Float]?) {
+        let s = scalars(step: index)
+        let (p, e) = (x.data, eps.data)
+        for i in 0..<x.count {
+            let x0 = (p[i] - s.sqrtOneMinusAlpha * e[i]) / s.sqrtAlpha
+            let direction = s.direction * e[i]
+            var next = s.sqrtAlphaPrev * x0 + direction
+            if eta > 0, let noise { next = next + s.sigma * noise[i] }
+            p[i] = next
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import LDMImageIO
+import LDMModels
+import LDMTensor
+
+/// 4x super-resolution with an LDM (diffusers `LDMSuperResolutionPipeline` semantics, ldm-spec
+/// §4.1): the low-res image in [−1, 1] is the conditioning, random latents of the same size are
+/// denoised with DDIM on [latents, low-res] and decoded (quantised) to 4x the pixels.
+/// Unlike diffusers, any size works: the input is reflect-padded to the U-Net's multiple and the
+/// output cropped back to exactly 4x the input (diffusers squeezes to a multiple of 32 instead).
+/// Alpha is upscaled separately with Lanczos-3; the returned image has the input's alpha layout.
+public struct SuperResolutionPipeline: Sendable {
+    public let model: LatentDiffusionModel
+    let schedule: NoiseSchedule
+    let convention: DDIMSampler.Convention
+
+    /// - convention: diffusers' (`set_alpha_to_one`, from scheduler_config.json) for diffusers
+    ///   folders, CompVis' for CompVis checkpoints.
+    public init(weights: ModelWeights, model: LatentDiffusionModel) throws {
+        try weights.require(task: .superResolution)
+        self.model = model
+        let diffusers = weights.layout == .diffusers
+        schedule = NoiseSchedule(weights.schedule, precision: diffusers ? .diffusers : .compVis)
+        convention = diffusers ? .diffusers(setAlphaToOne: true) : .compVis
+    }
+
+    /// Upscales `image` 4x. - image: planar [0, 1] RGB (+ alpha) → 4x width and height.
+    public func run(_ image: PlanarImage, settings: SamplingSettings, callbacks: PipelineCallbacks = .init(),
+                    workspace: Workspace = Workspace()) throws -> PlanarImage {
+        let factor = 1 << (model.unet.config.channelMult.count - 1)
+        let lowRes = try ImageTensor.reflectPad(try ImageTensor.tensor(image), multiple: factor)
+        let conditioning = try SuperResolutionConditioning(lowResolution: lowRes)
+        try model.check(conditioning)
+        let sampler = DDIMSampler(schedule: schedule, steps: settings.steps, eta: settings.eta, convention: convention)
+        let decoded = try DiffusionLoop(model: model, sampler: sampler).run(
+            conditioning: lowRes, latentChannels: model.autoencoder.config.embedDim, settings: settings, callbacks: callbacks,
+            workspace: workspace)
+        let scale = decoded.shape[2] / lowRes.shape[2]
+        var result = ImageTensor.image(decoded, width: image.width * scale, height: image.height * scale)
+        if let alpha = image.alpha {
+            let plane = PlanarImage(width: image.width, height: image.height, rgb: alpha + alpha + alpha)
+            let big = Resampler.resize(plane, width: result.width, height: result.height, filter: .lanczos)
+            result.alpha = big.rgb[0..<(result.width * result.height)].map { min(max($0, 0), 1) }
+        }
+        return result
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import LDMImageIO
+import LDMModels
+import LDMTensor
+import LDMTestSupport
+import Testing
+@testable import LDMPipelines
+
+/// End-to-end parity on the tiny parity models. Fixture: Fixtures/pipelines.safetensors, made by
+/// Scripts/make_pipeline_fixtures.py: the diffusers LDMSuperResolutionPipeline itself (10 steps,
+/// generator = torch.manual_seed(42), η 0 and 1) and the inpaint.py recipe with CompVis DDIMSampler
+/// arithmetic (10 steps, η 0, seed 43).
+///
+/// Bounds: the final float image within 1e-4 absolute (the per-call U-Net differences of ~1e-6
+/// relative pass through 10 steps and the decoder; measured far below), and the 8-bit images equal
+/// except ±1 on at most 0.1 % of the values (a float difference can straddle a rounding boundary).
+@Suite struct PipelineParityTests {
+    static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/pipelines.safetensors").path
+
+    /// NHWC [1, H, W, 3] reference → planar.
+    static func planar(_ nhwc: [Float], width: Int, height: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: nhwc.count)
+        for y in 0..<height { for x in 0..<width { for c in 0..<3 {
+            out[(c * height + y) * width + x] = nhwc[(y * width + x) * 3 + c]
+        } } }
+        return out
+    }
+
+    static func compare8Bit(_ mine: [Float], _ reference: [Float], truncate: Bool) -> (differ: Int, worst: Int) {
+        var differ = 0, worst = 0
+        for (a, b) in zip(mine, reference) {
+            let q = truncate ? Int(a * 255) : Int((a * 255).rounded(.toNearestOrEven))
+            let d = abs(q - Int(b))
+            if d > 0 { differ += 1 }
+            worst = max(worst, d)
+        }
+        return (differ, worst)
+    }
+
+    @Test(arguments: [0, 1])
+    func upscaleMatchesTheDiffusersPipeline(_ eta: Int) throws {
+        let reference = try SafetensorsFile(path: Self.fixture)
+        let weights = try ModelWeights.open(ParityFixture.root + "/sr")
+        let pipeline = try SuperResolutionPipeline(weights: weights, model: try LatentDiffusionModel(weights: weights))
+        let lr = try reference.load("sr_lr_u8").values.map { $0 / 255 }  // [1, 3, 16, 16] planar
+        let image = PlanarImage(width: 16, height: 16, rgb: lr)
+        let result = try pipeline.run(image, settings: SamplingSettings(steps: 10, eta: Float(eta), seed: 42))
+        #expect(result.width == 32 && result.height == 32)
+        let expected = Self.planar(try reference.load("sr_eta\(eta)_float").values, width: 32, height: 32)
+        let cmp = Comparison(result.rgb, expected)
+        #expect(cmp.maxAbs < 1e-4, "\(cmp)")
+        let (differ, worst) = Self.compare8Bit(result.rgb, Self.planar(try reference.load("sr_eta\(eta)_u8").values, width: 32, height: 32), truncate: false)
+        if ProcessInfo.processInfo.environment["LDM_PARITY_VERBOSE"] != nil { print("PARITY upscale eta \(eta): \(cmp) 8-bit differ \(differ) worst \(worst)") }
+        #expect(worst <= 1 && differ * 1000 <= result.rgb.count, "\(differ) values differ, worst by \(worst)")
+    }
+
+    @Test func inpaintMatchesTheInpaintRecipe() throws {
+        let reference = try SafetensorsFile(path: Self.fixture)
+        let weights = try ModelWeights.open(ParityFixture.root + "/inp")
+        let pipeline = try InpaintingPipeline(weights: weights, model: try LatentDiffusionModel(weights: weights))
+        let pixels = Self.planar(try reference.load("inp_image_u8").values, width: 16, height: 16).map { $0 / 255 }
+        let mask = try reference.load("inp_mask_u8").values.map { $0 / 255 }
+        let result = try pipeline.run(PlanarImage(width: 16, height: 16, rgb: pixels), mask: mask,
+                                      settings: SamplingSettings(steps: 10, eta: 0, seed: 43))
+        let expected = Self.planar(try reference.load("inp_float").values, width: 16, height: 16)
+        let cmp = Comparison(result.rgb, expected)
+        #expect(cmp.maxAbs < 1e-4, "\(cmp)")
+        let (differ, worst) = Self.compare8Bit(result.rgb, Self.planar(try reference.load("inp_u8_truncated").values, width: 16, height: 16), truncate: true)
+        if ProcessInfo.processInfo.environment["LDM_PARITY_VERBOSE"] != nil { print("PARITY inpaint: \(cmp) 8-bit differ \(differ) worst \(worst)") }
+        #expect(worst <= 1 && differ * 1000 <= result.rgb.count, "\(differ) values differ, worst by \(worst)")
+    }
+
+    @Test func samplerTimestepsFollowEachConvention() {
+        let schedule = NoiseSchedule(NoiseScheduleConfig(linearStart: 0.0015, linearEnd: 0.0155, source: "t"), precision: .diffusers)
+        #expect(DDIMSampler(schedule: schedule, steps: 50, eta: 0, convention: .compVis).timesteps.prefix(3) == [981, 961, 941])
+        #expect(DDIMSampler(schedule: schedule, steps: 100, eta: 0, convention: .diffusers(setAlphaToOne: true)).timesteps.first == 991)
+        #expect(DDIMSampler(schedule: schedule, steps: 30, eta: 0, convention: .compVis).timesteps.count == 31, "CompVis gives 31 steps for S = 30")
+        #expect(DDIMSampler(schedule: schedule, steps: 30, eta: 0, convention: .diffusers(setAlphaToOne: true)).timesteps.first == 958)
+    }
+
+    @Test func cancellationStopsBetweenSteps() throws {
+        let weights = try ModelWeights.open(ParityFixture.root + "/sr")
+        let pipeline = try SuperResolutionPipeline(weights: weights, model: try LatentDiffusionModel(weights: weights))
+        let image = PlanarImage(width: 8, height: 8, rgb: [Float](repeating: 0.5, count: 192))
+        let steps = StepCounter()
+        #expect(throws: PipelineError.self) {
+            _ = try pipeline.run(image, settings: SamplingSettings(steps: 10, seed: 1),
+                                 callbacks: PipelineCallbacks(progress: { step, _ in steps.set(step) }, isCancelled: { steps.value >= 3 }))
+        }
+        #expect(steps.value == 3)
+    }
+}
+
+final class StepCounter: @unchecked Sendable {
+    private(set) var value = 0
+    func set(_ v: Int) { value = v }
+}
