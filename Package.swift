@@ -49,6 +49,7 @@ let package = Package(
             dependencies: [
                 "LDMImageIO",
                 "LDMModels",
+                "LDMPipelines",
                 "LDMParallel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),

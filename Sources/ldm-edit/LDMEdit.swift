@@ -16,5 +16,5 @@ struct LDMEdit: ParsableCommand {
             64 bad command line.
             """,
         version: version,
-        subcommands: [Upscale.self, Inspect.self, Convert.self])
+        subcommands: [Upscale.self, Inpaint.self, Inspect.self, Convert.self])
 }

@@ -1,5 +1,7 @@
 import ArgumentParser
 import LDMImageIO
+import LDMModels
+import LDMPipelines
 
 extension LDMEdit {
     /// `ldm-edit upscale`: 4x super-resolution.
@@ -7,16 +9,21 @@ extension LDMEdit {
         static let configuration = CommandConfiguration(
             abstract: "Upscale images 4x.",
             discussion: """
-                Inputs are image files or folders (their PNG, JPEG and TIFF files, not recursive). \
-                Each output keeps the input's format unless -o names a file with another extension, \
-                and keeps its bit depth and alpha (JPEG outputs are 8-bit without alpha).
+                With --model, a latent-diffusion super-resolution model does the work (diffusers \
+                LDMSuperResolutionPipeline semantics; the same --seed gives the Python reference's \
+                result); otherwise a classical resampler (--method). Inputs are image files or \
+                folders (their PNG, JPEG and TIFF files, not recursive). Each output keeps the \
+                input's format unless -o names a file with another extension, and keeps its bit \
+                depth, gray/colour layout and alpha (alpha is resampled with Lanczos; JPEG outputs \
+                are 8-bit without alpha). Any input size: the output is exactly 4x.
 
                 Examples:
                   ldm-edit upscale Samples/lowres/chelsea.png -o chelsea_x4.png
+                  ldm-edit upscale photo.png --model ldm-super-resolution-4x-openimages/ --steps 100 --seed 42
                   ldm-edit upscale Samples/lowres -o upscaled/ --method bicubic
                 """)
 
-        /// Classical resamplers available today.
+        /// Classical resamplers.
         enum Method: String, ExpressibleByArgument, CaseIterable {
             case lanczos, bicubic
 
@@ -33,27 +40,48 @@ extension LDMEdit {
         @Argument(help: ArgumentHelp("Image files or folders.", valueName: "input"))
         var inputs: [String]
 
-        @Option(name: .long, help: "Resampling method.")
-        var method: Method = .lanczos
+        @Option(name: .long, help: "Classical resampling method (used without --model).")
+        var method: Method?
 
+        @OptionGroup var modelOptions: ModelOptions
         @OptionGroup var outputOptions: OutputOptions
         @OptionGroup var globalOptions: GlobalOptions
 
         func validate() throws {
             try BatchPlan.validate(inputs: inputs, output: outputOptions.output)
+            if method != nil, modelOptions.model != nil {
+                throw ValidationError("--method is for classical upscaling; it cannot be combined with --model.")
+            }
         }
 
         func run() throws {
             globalOptions.applyThreads()
+            let reporter = Reporter()
+            var transform: (BatchPlan.Job, RasterImage) throws -> RasterImage
+            if modelOptions.model != nil {
+                let (weights, model) = try modelOptions.load(for: .superResolution, reporter: reporter)
+                let pipeline = try SuperResolutionPipeline(weights: weights, model: model)
+                let settings = SamplingSettings(steps: modelOptions.steps, eta: modelOptions.eta, seed: modelOptions.resolvedSeed(reporter))
+                let maxPixels = globalOptions.maxPixels
+                transform = { job, raster in
+                    try BatchRunner.checkPixelCeiling(width: raster.width * Self.factor, height: raster.height * Self.factor,
+                                                      limit: maxPixels, input: job.input)
+                    let result = try pipeline.run(PlanarImage(raster), settings: settings)
+                    return result.raster(bitDepth: raster.bitDepth, channels: raster.channels)
+                }
+            } else {
+                let filter = (method ?? .lanczos).filter
+                let maxPixels = globalOptions.maxPixels
+                transform = { job, raster in
+                    let (width, height) = (raster.width * Self.factor, raster.height * Self.factor)
+                    try BatchRunner.checkPixelCeiling(width: width, height: height, limit: maxPixels, input: job.input)
+                    return Resampler.resize(raster, width: width, height: height, filter: filter)
+                }
+            }
             let plan = BatchPlan(inputs: inputs, output: outputOptions.output, defaultSuffix: "_x\(Self.factor)")
             let runner = BatchRunner(plan: plan, quiet: globalOptions.quiet, maxPixels: globalOptions.maxPixels,
                                      jpegQuality: outputOptions.quality)
-            let method = method
-            let summary = runner.run { job, raster in
-                let (width, height) = (raster.width * Self.factor, raster.height * Self.factor)
-                try runner.checkPixelCeiling(width: width, height: height, input: job.input)
-                return Resampler.resize(raster, width: width, height: height, filter: method.filter)
-            }
+            let summary = runner.run(transform)
             if summary.failed > 0 { throw ExitCode(1) }
         }
     }

@@ -75,4 +75,7 @@ public enum ModelTask: String, Sendable, Codable, Equatable {
     }
 
     public var command: String { self == .superResolution ? "upscale" : "inpaint" }
+
+    /// "a super-resolution", "an inpainting".
+    public var withArticle: String { self == .inpainting ? "an inpainting" : "a super-resolution" }
 }

@@ -28,6 +28,9 @@ public struct GroupNormLayer: Sendable {
     public let eps: Float
 
     public init(_ w: WeightScope, channels: Int, groups: Int, eps: Double) throws {
+        guard groups > 0, channels % groups == 0 else {
+            throw TensorError.invalidArgument(operation: "GroupNorm \(w.prefix)", reason: "\(channels) channels do not split into \(groups) groups; the configuration does not fit these weights")
+        }
         gamma = try w.tensor("weight", [channels])
         beta = try w.tensor("bias", [channels])
         self.groups = groups

@@ -26,7 +26,7 @@ public enum PipelineError: Error, Sendable, Equatable, CustomStringConvertible {
         case .channelMismatch(let unet, let latent, let cond, let task):
             "the U-Net takes \(unet) input channels, but the \(task.rawValue) conditioning gives \(cond) + \(latent) latent channels"
         case .wrongTask(let model, let cond):
-            "this is a \(model.rawValue) model; it cannot run \(cond.rawValue) (use `ldm-edit \(model.command)`)"
+            "this is \(model.withArticle) model; it cannot run \(cond.rawValue) (use `ldm-edit \(model.command)`)"
         case .badInput(let reason): reason
         }
     }

@@ -30,10 +30,10 @@ struct BatchRunner {
     let reporter = Reporter()
 
     /// Refuses results larger than the pixel ceiling before computing them.
-    func checkPixelCeiling(width: Int, height: Int, input: String) throws {
+    static func checkPixelCeiling(width: Int, height: Int, limit: Int, input: String) throws {
         let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
-        if overflow || pixels > maxPixels {
-            throw BatchError.outputTooLarge(input: input, width: width, height: height, limit: maxPixels)
+        if overflow || pixels > limit {
+            throw BatchError.outputTooLarge(input: input, width: width, height: height, limit: limit)
         }
     }
 

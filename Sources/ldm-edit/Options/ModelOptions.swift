@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import LDMModels
+import LDMPipelines
+
+/// Which diffusion model to use and how to sample it.
+struct ModelOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "Model: a CompVis .ckpt, a diffusers folder or an ldm-edit .safetensors (see `ldm-edit inspect`).",
+        valueName: "path"))
+    var model: String?
+
+    @Flag(name: .customLong("no-ema"), help: "Use the raw weights even when EMA weights are present.")
+    var noEMA = false
+
+    @Option(help: "Sampling steps (DDIM).")
+    var steps: Int = 50
+
+    @Option(help: "DDIM eta: 0 is deterministic given the seed, 1 adds fresh noise every step.")
+    var eta: Float = 0
+
+    @Option(help: ArgumentHelp("Seed; the same seed gives the same result as torch.manual_seed(seed) in the Python reference. Random (and printed) when omitted."))
+    var seed: UInt64?
+
+    func validate() throws {
+        guard (1...1000).contains(steps) else { throw ValidationError("--steps must be 1-1000, got \(steps).") }
+        guard eta >= 0, eta <= 1 else { throw ValidationError("--eta must be between 0 and 1, got \(eta).") }
+        if let model, !FileManager.default.fileExists(atPath: model) {
+            throw ValidationError("--model \(model): no such file or folder.")
+        }
+    }
+
+    /// The seed to use: the given one, or a fresh random one that is reported so the run can be repeated.
+    func resolvedSeed(_ reporter: Reporter) -> UInt64 {
+        if let seed { return seed }
+        let chosen = UInt64.random(in: 0..<(1 << 53))
+        reporter.status("seed \(chosen) (pass --seed \(chosen) to repeat this result)")
+        return chosen
+    }
+
+    /// Loads and checks the model for `task`, or reports why not.
+    func load(for task: ModelTask, reporter: Reporter) throws -> (ModelWeights, LatentDiffusionModel) {
+        guard let model else { throw ValidationError("--model is required for diffusion (no bundled default model yet).") }
+        do {
+            let weights = try ModelWeights.open(model, useEMA: !noEMA)
+            try weights.require(task: task)
+            return (weights, try LatentDiffusionModel(weights: weights))
+        } catch {
+            reporter.error("\(error)")
+            throw ExitCode(1)
+        }
+    }
+}
