@@ -61,7 +61,7 @@ let package = Package(
         .target(name: "LDMTestSupport", dependencies: ["LDMTensor"]),
         .testTarget(name: "LDMTensorTests", dependencies: ["LDMTensor", "LDMTestSupport", "LDMParallel"]),
         .testTarget(name: "LDMModelsTests", dependencies: ["LDMModels", "LDMTensor", "LDMTestSupport", "LDMParallel"], exclude: ["Fixtures"]),
-        .testTarget(name: "LDMPipelinesTests", dependencies: ["LDMPipelines", "LDMModels", "LDMTensor", "LDMTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "LDMPipelinesTests", dependencies: ["LDMPipelines", "LDMModels", "LDMTensor", "LDMTestSupport", "LDMImageIO", "LDMParallel"], exclude: ["Fixtures"]),
         .testTarget(name: "LDMImageIOTests", dependencies: ["LDMImageIO", "CImageCodecs", "LDMParallel"]),
         .testTarget(name: "LDMEditCLITests", dependencies: ["ldm-edit", "LDMImageIO"]),
     ]

@@ -8,6 +8,7 @@
   generator=torch.manual_seed(42) (the global generator, which the pipeline's scheduler also uses
   for η > 0), on a 16x16 random low-res image given as a [-1, 1] tensor; latents of every step and
   the final float image (clamp, /2 + 0.5) and its uint8 rounding.
+- sr_dpm: the same pipeline with DPMSolverMultistepScheduler (diffusers defaults), 10 steps, seed 42.
 - inp: the scripts/inpaint.py recipe with CompVis DDIMSampler arithmetic (float64 schedule stored
   as float32, make_ddim_sampling_parameters, p_sample_ddim), 10 steps, η = 0, seed 43, on a 16x16
   image and mask; the blended float image and inpaint.py's truncated uint8.
@@ -17,7 +18,7 @@ import sys
 import numpy as np
 import torch
 import torch.nn.functional as F
-from diffusers import DDIMScheduler, UNet2DModel, VQModel
+from diffusers import DDIMScheduler, DPMSolverMultistepScheduler, UNet2DModel, VQModel
 from diffusers.models.attention_processor import Attention
 from diffusers.pipelines.latent_diffusion.pipeline_latent_diffusion_superresolution import LDMSuperResolutionPipeline
 from safetensors.torch import save_file, load_file
@@ -46,6 +47,13 @@ for eta in (0.0, 1.0):
     key = f"sr_eta{int(eta)}"
     ref[key + "_float"] = torch.from_numpy(out)                      # NHWC in [0, 1]
     ref[key + "_u8"] = torch.from_numpy((out * 255).round().astype(np.uint8)).float()
+
+# DPM-Solver++(2M) with diffusers' defaults, built from the same beta schedule.
+dpm = DPMSolverMultistepScheduler(beta_start=0.0015, beta_end=0.0155, beta_schedule="scaled_linear", num_train_timesteps=1000)
+pipe = LDMSuperResolutionPipeline(vqvae=vq, unet=unet, scheduler=dpm)
+out = pipe(image=lr01 * 2 - 1, num_inference_steps=STEPS, generator=torch.manual_seed(42), output_type="np").images
+ref["sr_dpm_float"] = torch.from_numpy(out)
+ref["sr_dpm_timesteps"] = dpm.timesteps.float()
 
 # ---------------- inpainting: inpaint.py with CompVis DDIMSampler arithmetic ----------------
 unet, vq = load("inp")

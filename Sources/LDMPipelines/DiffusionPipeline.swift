@@ -5,15 +5,27 @@ import LDMTensor
 
 /// Settings shared by the editing pipelines.
 public struct SamplingSettings: Sendable, Equatable {
+    public var sampler: SamplerKind
     public var steps: Int
+    /// DDIM's η (0: deterministic given the seed); ignored by the other samplers.
     public var eta: Float
     /// Seed of the PyTorch-compatible generator; `torch.manual_seed(seed)` reproduces the same noise.
     public var seed: UInt64
 
-    public init(steps: Int, eta: Float = 0, seed: UInt64) {
+    public init(sampler: SamplerKind = .ddim, steps: Int, eta: Float = 0, seed: UInt64) {
+        self.sampler = sampler
         self.steps = steps
         self.eta = eta
         self.seed = seed
+    }
+
+    /// The sampler for these settings over a model's schedule, in the model's DDIM convention.
+    func makeSampler(schedule: NoiseSchedule, config: NoiseScheduleConfig, convention: DDIMSampler.Convention) -> any DiffusionSampler {
+        switch sampler {
+        case .ddim: DDIMSampler(schedule: schedule, steps: steps, eta: eta, convention: convention)
+        case .dpmpp2m: DPMSolverSampler(schedule: schedule, steps: steps)
+        case .ddpm: DDPMSampler(config)
+        }
     }
 }
 
@@ -33,21 +45,20 @@ public struct PipelineCallbacks: Sendable {
 /// [x_t, conditioning], decode with quantisation.
 struct DiffusionLoop {
     let model: LatentDiffusionModel
-    let sampler: DDIMSampler
+    var sampler: any DiffusionSampler
 
     /// - conditioning: [1, c, h, w] → decoded image [1, 3, h·f, w·f] (not clamped)
-    func run(conditioning: Tensor, latentChannels: Int, settings: SamplingSettings, callbacks: PipelineCallbacks,
-             workspace ws: Workspace) throws -> Tensor {
+    mutating func run(conditioning: Tensor, latentChannels: Int, settings: SamplingSettings, callbacks: PipelineCallbacks,
+                      workspace ws: Workspace) throws -> Tensor {
         let (h, w) = (conditioning.shape[2], conditioning.shape[3])
         var generator = TorchGenerator(seed: settings.seed)
         let latent = try Tensor(shape: [1, latentChannels, h, w], values: generator.normal(latentChannels * h * w))
         for (index, t) in sampler.timesteps.enumerated() {
             if callbacks.isCancelled() { throw PipelineError.cancelled }
             let eps = try model.predictNoise(latent, conditioning: conditioning, timestep: Float(t), workspace: ws)
-            // One generator stream: the initial latents, then each step's noise when η > 0
-            // (diffusers' SR pipeline draws both from the global generator).
-            let noise = settings.eta > 0 ? generator.normal(latent.count) : nil
-            sampler.step(index, x: latent, eps: eps, noise: noise)
+            // One generator stream: the initial latents, then each step's noise when the sampler
+            // needs it (diffusers' SR pipeline draws both from the global generator).
+            sampler.step(index, x: latent, eps: eps, generator: &generator)
             callbacks.progress(index + 1, sampler.timesteps.count)
         }
         return try model.autoencoder.decode(latent, workspace: ws)

@@ -12,6 +12,7 @@ import LDMTensor
 public struct InpaintingPipeline: Sendable {
     public let model: LatentDiffusionModel
     let schedule: NoiseSchedule
+    let scheduleConfig: NoiseScheduleConfig
     let convention: DDIMSampler.Convention
 
     public init(weights: ModelWeights, model: LatentDiffusionModel) throws {
@@ -19,6 +20,7 @@ public struct InpaintingPipeline: Sendable {
         self.model = model
         let diffusers = weights.layout == .diffusers
         schedule = NoiseSchedule(weights.schedule, precision: diffusers ? .diffusers : .compVis)
+        scheduleConfig = weights.schedule
         // inpaint.py uses CompVis' DDIMSampler (ᾱ_prev = ᾱ₀ at the end); a diffusers-layout
         // inpainting model has no official pipeline, so the same convention applies.
         convention = diffusers ? .diffusers(setAlphaToOne: false) : .compVis
@@ -41,8 +43,8 @@ public struct InpaintingPipeline: Sendable {
         let conditioning = try InpaintingConditioning(image: padded, mask: maskTensor, autoencoder: model.autoencoder.config)
         try model.check(conditioning)
         let cond = try conditioning.conditioning(autoencoder: model.autoencoder, workspace: ws)
-        let sampler = DDIMSampler(schedule: schedule, steps: settings.steps, eta: settings.eta, convention: convention)
-        let decoded = try DiffusionLoop(model: model, sampler: sampler).run(
+        var loop = DiffusionLoop(model: model, sampler: settings.makeSampler(schedule: schedule, config: scheduleConfig, convention: convention))
+        let decoded = try loop.run(
             conditioning: cond, latentChannels: model.autoencoder.config.embedDim, settings: settings, callbacks: callbacks,
             workspace: ws)
         // inpaint.py: image, mask and prediction back to [0, 1] from [−1, 1], clamped; blend.

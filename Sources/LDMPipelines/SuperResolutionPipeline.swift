@@ -11,6 +11,7 @@ import LDMTensor
 public struct SuperResolutionPipeline: Sendable {
     public let model: LatentDiffusionModel
     let schedule: NoiseSchedule
+    let scheduleConfig: NoiseScheduleConfig
     let convention: DDIMSampler.Convention
 
     /// - convention: diffusers' (`set_alpha_to_one`, from scheduler_config.json) for diffusers
@@ -20,6 +21,7 @@ public struct SuperResolutionPipeline: Sendable {
         self.model = model
         let diffusers = weights.layout == .diffusers
         schedule = NoiseSchedule(weights.schedule, precision: diffusers ? .diffusers : .compVis)
+        scheduleConfig = weights.schedule
         convention = diffusers ? .diffusers(setAlphaToOne: true) : .compVis
     }
 
@@ -30,8 +32,8 @@ public struct SuperResolutionPipeline: Sendable {
         let lowRes = try ImageTensor.reflectPad(try ImageTensor.tensor(image), multiple: factor)
         let conditioning = try SuperResolutionConditioning(lowResolution: lowRes)
         try model.check(conditioning)
-        let sampler = DDIMSampler(schedule: schedule, steps: settings.steps, eta: settings.eta, convention: convention)
-        let decoded = try DiffusionLoop(model: model, sampler: sampler).run(
+        var loop = DiffusionLoop(model: model, sampler: settings.makeSampler(schedule: schedule, config: scheduleConfig, convention: convention))
+        let decoded = try loop.run(
             conditioning: lowRes, latentChannels: model.autoencoder.config.embedDim, settings: settings, callbacks: callbacks,
             workspace: workspace)
         let scale = decoded.shape[2] / lowRes.shape[2]

@@ -52,7 +52,7 @@ extension LDMEdit {
             }
             let (weights, model) = try modelOptions.load(for: .inpainting, reporter: reporter)
             let pipeline = try InpaintingPipeline(weights: weights, model: model)
-            let settings = SamplingSettings(steps: modelOptions.steps, eta: modelOptions.eta, seed: modelOptions.resolvedSeed(reporter))
+            let settings = modelOptions.settings(reporter)
             let (maskPath, resize) = (mask, maskResize)
             let plan = BatchPlan(inputs: inputs, output: outputOptions.output, defaultSuffix: "_inpainted")
             let runner = BatchRunner(plan: plan, quiet: globalOptions.quiet, maxPixels: globalOptions.maxPixels,

@@ -61,7 +61,7 @@ extension LDMEdit {
             if modelOptions.model != nil {
                 let (weights, model) = try modelOptions.load(for: .superResolution, reporter: reporter)
                 let pipeline = try SuperResolutionPipeline(weights: weights, model: model)
-                let settings = SamplingSettings(steps: modelOptions.steps, eta: modelOptions.eta, seed: modelOptions.resolvedSeed(reporter))
+                let settings = modelOptions.settings(reporter)
                 let maxPixels = globalOptions.maxPixels
                 transform = { job, raster in
                     try BatchRunner.checkPixelCeiling(width: raster.width * Self.factor, height: raster.height * Self.factor,

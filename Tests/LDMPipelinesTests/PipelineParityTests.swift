@@ -95,3 +95,63 @@ final class StepCounter: @unchecked Sendable {
     private(set) var value = 0
     func set(_ v: Int) { value = v }
 }
+
+@Suite struct SamplerParityTests {
+    @Test func dpmSolverMatchesDiffusers() throws {
+        let reference = try SafetensorsFile(path: PipelineParityTests.fixture)
+        let weights = try ModelWeights.open(ParityFixture.root + "/sr")
+        let schedule = NoiseSchedule(weights.schedule, precision: .diffusers)
+        #expect(DPMSolverSampler(schedule: schedule, steps: 10).timesteps.map(Float.init) == (try reference.load("sr_dpm_timesteps").values))
+        let pipeline = try SuperResolutionPipeline(weights: weights, model: try LatentDiffusionModel(weights: weights))
+        let lr = try reference.load("sr_lr_u8").values.map { $0 / 255 }
+        let result = try pipeline.run(PlanarImage(width: 16, height: 16, rgb: lr), settings: SamplingSettings(sampler: .dpmpp2m, steps: 10, seed: 42))
+        let cmp = Comparison(result.rgb, PipelineParityTests.planar(try reference.load("sr_dpm_float").values, width: 32, height: 32))
+        #expect(cmp.maxAbs < 1e-4, "\(cmp)")
+    }
+
+    /// The same inpainting model as an ldm-edit file (CompVis convention: float64 schedule, ᾱ₀ at
+    /// the end) against the inpaint.py recipe.
+    @Test func inpaintFromACompVisConventionFileMatchesTheRecipe() throws {
+        let reference = try SafetensorsFile(path: PipelineParityTests.fixture)
+        let folder = try ModelWeights.open(ParityFixture.root + "/inp")
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("inp-\(UUID().uuidString).safetensors").path
+        defer { unlink(path) }
+        try folder.export(to: path)
+        let weights = try ModelWeights.open(path)
+        #expect(weights.layout == .canonical)
+        let pipeline = try InpaintingPipeline(weights: weights, model: try LatentDiffusionModel(weights: weights))
+        #expect(pipeline.convention == .compVis)
+        let pixels = PipelineParityTests.planar(try reference.load("inp_image_u8").values, width: 16, height: 16).map { $0 / 255 }
+        let mask = try reference.load("inp_mask_u8").values.map { $0 / 255 }
+        let result = try pipeline.run(PlanarImage(width: 16, height: 16, rgb: pixels), mask: mask, settings: SamplingSettings(steps: 10, seed: 43))
+        let cmp = Comparison(result.rgb, PipelineParityTests.planar(try reference.load("inp_float").values, width: 16, height: 16))
+        #expect(cmp.maxAbs < 1e-4, "\(cmp)")
+    }
+
+    @Test(arguments: [SamplerKind.ddim, .dpmpp2m])
+    func pipelinesAreBitwiseIdenticalForOneAndTwoThreads(_ sampler: SamplerKind) throws {
+        let weights = try ModelWeights.open(ParityFixture.root + "/sr")
+        let pipeline = try SuperResolutionPipeline(weights: weights, model: try LatentDiffusionModel(weights: weights))
+        let image = PlanarImage(width: 12, height: 8, rgb: (0..<288).map { Float($0 % 17) / 16 })
+        let runs = try [1, 2].map { threads in
+            try withThreads(threads) {
+                try pipeline.run(image, settings: SamplingSettings(sampler: sampler, steps: 4, eta: 1, seed: 9)).rgb
+            }
+        }
+        #expect(runs[0] == runs[1])
+    }
+
+    @Test func ddpmVisitsEveryTimestep() throws {
+        let sampler = DDPMSampler(NoiseScheduleConfig(linearStart: 0.0015, linearEnd: 0.0205, source: "t"))
+        #expect(sampler.timesteps.count == 1000 && sampler.timesteps.first == 999 && sampler.timesteps.last == 0)
+    }
+}
+
+func withThreads<T>(_ threads: Int, _ body: () throws -> T) rethrows -> T {
+    let saved = Parallel.threads
+    Parallel.threads = threads
+    defer { Parallel.threads = saved }
+    return try body()
+}
+
+import LDMParallel
