@@ -12,6 +12,9 @@
 - inp: the scripts/inpaint.py recipe with CompVis DDIMSampler arithmetic (float64 schedule stored
   as float32, make_ddim_sampling_parameters, p_sample_ddim), 10 steps, η = 0, seed 43, on a 16x16
   image and mask; the blended float image and inpaint.py's truncated uint8.
+With --full (after make_parity_fixtures.py PATH --full), the same runs on the full-size random
+models with 5 steps, a 32x32 low-res image and a 64x64 inpainting image, written to
+PATH/pipelines.safetensors for the opt-in full-size test.
 """
 import sys
 
@@ -24,7 +27,9 @@ from diffusers.pipelines.latent_diffusion.pipeline_latent_diffusion_superresolut
 from safetensors.torch import save_file, load_file
 
 PARITY, OUT = sys.argv[1], sys.argv[2]
-STEPS = 10
+FULL = "--full" in sys.argv      # full-size models from make_parity_fixtures.py --full: bigger inputs, fewer steps
+STEPS = 5 if FULL else 10
+SIDE = 32 if FULL else 16
 ref = {}
 
 
@@ -39,7 +44,7 @@ unet, vq = load("sr")
 sched = DDIMScheduler(beta_start=0.0015, beta_end=0.0155, beta_schedule="scaled_linear", num_train_timesteps=1000,
                       clip_sample=False, set_alpha_to_one=True, steps_offset=1)
 pipe = LDMSuperResolutionPipeline(vqvae=vq, unet=unet, scheduler=sched)
-lr01 = torch.rand(1, 3, 16, 16, generator=torch.Generator().manual_seed(5))
+lr01 = torch.rand(1, 3, SIDE, SIDE, generator=torch.Generator().manual_seed(5))
 lr01 = (lr01 * 255).round() / 255          # an 8-bit image, so Swift can start from the same bytes
 ref["sr_lr_u8"] = (lr01 * 255).round()
 for eta in (0.0, 1.0):
@@ -67,9 +72,9 @@ tau = np.asarray(list(range(0, 1000, c))) + 1
 alphas = alphacums[tau]
 alphas_prev = np.asarray([alphacums[0].item()] + alphacums[tau[:-1]].tolist())
 sqrt_one_minus = torch.from_numpy(np.sqrt(1.0 - alphas.numpy())).float()
-img_u8 = torch.randint(0, 256, (1, 16, 16, 3), generator=torch.Generator().manual_seed(7), dtype=torch.uint8)
-mask_u8 = torch.zeros(1, 16, 16, dtype=torch.uint8)
-mask_u8[:, 4:12, 2:9] = 255
+img_u8 = torch.randint(0, 256, (1, 2 * SIDE, 2 * SIDE, 3), generator=torch.Generator().manual_seed(7), dtype=torch.uint8)
+mask_u8 = torch.zeros(1, 2 * SIDE, 2 * SIDE, dtype=torch.uint8)
+mask_u8[:, SIDE // 2: 3 * SIDE // 2, SIDE // 4: SIDE] = 255
 image = (img_u8.float() / 255.0).permute(0, 3, 1, 2)
 mask = (mask_u8.float() / 255.0)[:, None]
 mask = (mask >= 0.5).float()

@@ -58,14 +58,15 @@ import Testing
         let reference = try SafetensorsFile(path: Self.fixture)
         let weights = try ModelWeights.open(ParityFixture.root + "/inp")
         let pipeline = try InpaintingPipeline(weights: weights, model: try LatentDiffusionModel(weights: weights))
-        let pixels = Self.planar(try reference.load("inp_image_u8").values, width: 16, height: 16).map { $0 / 255 }
+        let side = reference.tensors["inp_image_u8"]!.shape[1]
+        let pixels = Self.planar(try reference.load("inp_image_u8").values, width: side, height: side).map { $0 / 255 }
         let mask = try reference.load("inp_mask_u8").values.map { $0 / 255 }
-        let result = try pipeline.run(PlanarImage(width: 16, height: 16, rgb: pixels), mask: mask,
+        let result = try pipeline.run(PlanarImage(width: side, height: side, rgb: pixels), mask: mask,
                                       settings: SamplingSettings(steps: 10, eta: 0, seed: 43))
-        let expected = Self.planar(try reference.load("inp_float").values, width: 16, height: 16)
+        let expected = Self.planar(try reference.load("inp_float").values, width: side, height: side)
         let cmp = Comparison(result.rgb, expected)
         #expect(cmp.maxAbs < 1e-4, "\(cmp)")
-        let (differ, worst) = Self.compare8Bit(result.rgb, Self.planar(try reference.load("inp_u8_truncated").values, width: 16, height: 16), truncate: true)
+        let (differ, worst) = Self.compare8Bit(result.rgb, Self.planar(try reference.load("inp_u8_truncated").values, width: side, height: side), truncate: true)
         if ProcessInfo.processInfo.environment["LDM_PARITY_VERBOSE"] != nil { print("PARITY inpaint: \(cmp) 8-bit differ \(differ) worst \(worst)") }
         #expect(worst <= 1 && differ * 1000 <= result.rgb.count, "\(differ) values differ, worst by \(worst)")
     }
@@ -121,10 +122,11 @@ final class StepCounter: @unchecked Sendable {
         #expect(weights.layout == .canonical)
         let pipeline = try InpaintingPipeline(weights: weights, model: try LatentDiffusionModel(weights: weights))
         #expect(pipeline.convention == .compVis)
-        let pixels = PipelineParityTests.planar(try reference.load("inp_image_u8").values, width: 16, height: 16).map { $0 / 255 }
+        let side = reference.tensors["inp_image_u8"]!.shape[1]
+        let pixels = PipelineParityTests.planar(try reference.load("inp_image_u8").values, width: side, height: side).map { $0 / 255 }
         let mask = try reference.load("inp_mask_u8").values.map { $0 / 255 }
-        let result = try pipeline.run(PlanarImage(width: 16, height: 16, rgb: pixels), mask: mask, settings: SamplingSettings(steps: 10, seed: 43))
-        let cmp = Comparison(result.rgb, PipelineParityTests.planar(try reference.load("inp_float").values, width: 16, height: 16))
+        let result = try pipeline.run(PlanarImage(width: side, height: side, rgb: pixels), mask: mask, settings: SamplingSettings(steps: 10, seed: 43))
+        let cmp = Comparison(result.rgb, PipelineParityTests.planar(try reference.load("inp_float").values, width: side, height: side))
         #expect(cmp.maxAbs < 1e-4, "\(cmp)")
     }
 
