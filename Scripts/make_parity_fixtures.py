@@ -115,8 +115,11 @@ def main():
             ucfg["ldm_edit_num_heads"] = spec["heads"]
         json.dump(ucfg, open(f"{root}/unet/config.json", "w"), indent=1)
         json.dump({k: v for k, v in dict(vq.config).items() if not k.startswith("_")}, open(f"{root}/vqvae/config.json", "w"), indent=1)
-        json.dump({"beta_start": 0.0015, "beta_end": spec["end"], "beta_schedule": "scaled_linear", "num_train_timesteps": 1000},
-                  open(f"{root}/scheduler/scheduler_config.json", "w"), indent=1)
+        # As HF's ldm-super-resolution-4x-openimages ships it; the inpainting family with CompVis'
+        # final ᾱ_prev = ᾱ₀ (set_alpha_to_one false).
+        json.dump({"_class_name": "DDIMScheduler", "beta_start": 0.0015, "beta_end": spec["end"], "beta_schedule": "scaled_linear",
+                   "num_train_timesteps": 1000, "clip_sample": False, "set_alpha_to_one": kind == "sr", "steps_offset": 1,
+                   "timestep_spacing": "leading"}, open(f"{root}/scheduler/scheduler_config.json", "w"), indent=1)
         save_file({k: v.half().contiguous() for k, v in unet.state_dict().items()}, f"{root}/unet/diffusion_pytorch_model.safetensors")
         save_file({k: v.half().contiguous() for k, v in vq.state_dict().items()}, f"{root}/vqvae/diffusion_pytorch_model.safetensors")
 

@@ -104,3 +104,24 @@ ref["inp_u8_truncated"] = (blend.permute(0, 2, 3, 1) * 255).to(torch.uint8).floa
 save_file({k: v.contiguous().float() for k, v in ref.items()}, f"{OUT}/pipelines.safetensors",
           metadata={"torch": torch.__version__, "steps": str(STEPS)})
 print("wrote", sorted(ref))
+
+# The tiny inpainting model once more, as a CompVis LatentDiffusion checkpoint (EMA weights only,
+# float16 storages, duplicated cond stage, schedule buffers), for `inpaint` on a CompVis-layout .ckpt.
+if not FULL:
+    import importlib.util
+    import os
+    spec = importlib.util.spec_from_file_location("fx", os.path.join(os.path.dirname(os.path.abspath(__file__)), "make_model_fixtures.py"))
+    fx = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fx)
+    usd = {k: v.detach().clone() for k, v in unet.state_dict().items()}
+    vsd = {k: v.detach().clone() for k, v in vq.state_dict().items()}
+    cu = fx.to_compvis_unet(usd, dict(unet.config), lambda C: 8)
+    cv = fx.to_compvis_vq(vsd, dict(vq.config))
+    state = {"model_ema.diffusion_model" + k.replace(".", ""): v.half() for k, v in cu.items()}
+    for k, v in cv.items():
+        state["first_stage_model." + k] = v.half()
+        state["cond_stage_model." + k] = state["first_stage_model." + k]
+    state["betas"] = betas.float()
+    state["alphas_cumprod"] = alphacums
+    torch.save({"state_dict": state, "global_step": 0}, f"{OUT}/inp_compvis.ckpt")
+    print("wrote inp_compvis.ckpt")

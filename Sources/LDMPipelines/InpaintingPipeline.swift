@@ -23,7 +23,9 @@ public struct InpaintingPipeline: Sendable {
         scheduleConfig = weights.schedule
         // inpaint.py uses CompVis' DDIMSampler (ᾱ_prev = ᾱ₀ at the end); a diffusers-layout
         // inpainting model has no official pipeline, so the same convention applies.
-        convention = diffusers ? .diffusers(setAlphaToOne: false) : .compVis
+        convention = diffusers
+            ? .diffusers(setAlphaToOne: weights.schedule.setAlphaToOne ?? false, stepsOffset: weights.schedule.stepsOffset ?? 1)
+            : .compVis
     }
 
     /// The multiple image sides are padded to: the VQ factor times the U-Net's downsamplings.

@@ -22,7 +22,9 @@ public struct SuperResolutionPipeline: Sendable {
         let diffusers = weights.layout == .diffusers
         schedule = NoiseSchedule(weights.schedule, precision: diffusers ? .diffusers : .compVis)
         scheduleConfig = weights.schedule
-        convention = diffusers ? .diffusers(setAlphaToOne: true) : .compVis
+        convention = diffusers
+            ? .diffusers(setAlphaToOne: weights.schedule.setAlphaToOne ?? true, stepsOffset: weights.schedule.stepsOffset ?? 1)
+            : .compVis
     }
 
     /// Upscales `image` 4x. - image: planar [0, 1] RGB (+ alpha) → 4x width and height.

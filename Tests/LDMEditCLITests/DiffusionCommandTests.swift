@@ -73,3 +73,57 @@ import Testing
         #expect(both.status == 64)
     }
 }
+
+/// The acceptance run: `ldm-edit inpaint` on a CompVis-layout .ckpt against the inpaint.py recipe
+/// (Tests/LDMPipelinesTests/Fixtures, Scripts/make_pipeline_fixtures.py): masked pixels equal the
+/// reference's float result rounded (ldm-edit rounds where inpaint.py truncates), ±1 on ≤ 0.1 %;
+/// unmasked pixels are the source's.
+@Suite struct InpaintAcceptanceTests {
+    let scratch = Scratch()
+
+    @Test func inpaintOnACompVisCheckpointMatchesTheRecipe() throws {
+        let fixtures = CLI.sample("Tests/LDMPipelinesTests/Fixtures")
+        let reference = try SafetensorsReader.load(fixtures + "/pipelines.safetensors")
+        let side = Int(sqrt(Double(reference["inp_mask_u8"]!.count)))
+        let image = reference["inp_image_u8"]!.map { UInt8($0) }          // NHWC = interleaved RGB
+        let mask = reference["inp_mask_u8"]!.map { UInt8($0) }
+        try ImageFile.write(try RasterImage(width: side, height: side, channels: 3, samples: .uint8(image)), to: scratch.file("img.png"))
+        try ImageFile.write(try RasterImage(width: side, height: side, channels: 1, samples: .uint8(mask)), to: scratch.file("mask.png"))
+        let out = scratch.file("out.png")
+        let r = try CLI.run(["inpaint", scratch.file("img.png"), "--mask", scratch.file("mask.png"), "--model", fixtures + "/inp_compvis.ckpt",
+                             "--steps", "10", "--seed", "43", "-o", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        let result = try ImageFile.read(out)
+        guard case .uint8(let got) = result.samples else { Issue.record("not 8-bit"); return }
+        let expected = reference["inp_float"]!.map { Int(($0 * 255).rounded(.toNearestOrEven)) }
+        var differ = 0
+        for p in 0..<(side * side) {
+            for c in 0..<3 {
+                let i = p * 3 + c
+                if mask[p] == 0 {
+                    #expect(got[i] == image[i])
+                } else if abs(Int(got[i]) - expected[i]) > 0 {
+                    differ += 1
+                    #expect(abs(Int(got[i]) - expected[i]) <= 1)
+                }
+            }
+        }
+        #expect(differ * 1000 <= got.count, "\(differ) values differ")
+    }
+}
+
+/// Minimal reader for the F32 safetensors fixtures (the CLI tests do not link LDMModels' internals).
+enum SafetensorsReader {
+    static func load(_ path: String) throws -> [String: [Float]] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let n = Int(data.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+        let header = try JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + n))) as? [String: Any] ?? [:]
+        var out: [String: [Float]] = [:]
+        for (name, value) in header {
+            guard let entry = value as? [String: Any], let offsets = entry["data_offsets"] as? [Int] else { continue }
+            let bytes = data.subdata(in: (8 + n + offsets[0])..<(8 + n + offsets[1]))
+            out[name] = bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        }
+        return out
+    }
+}

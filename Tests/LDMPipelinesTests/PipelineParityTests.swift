@@ -130,6 +130,27 @@ final class StepCounter: @unchecked Sendable {
         #expect(cmp.maxAbs < 1e-4, "\(cmp)")
     }
 
+    /// `inpaint` on a CompVis-layout .ckpt (EMA weights, float16 storages, schedule from the
+    /// buffers, CompVis DDIM) against the inpaint.py recipe; fixture inp_compvis.ckpt made by
+    /// make_pipeline_fixtures.py from the same tiny model.
+    @Test func inpaintFromACompVisCheckpointMatchesTheRecipe() throws {
+        let reference = try SafetensorsFile(path: PipelineParityTests.fixture)
+        let path = URL(fileURLWithPath: PipelineParityTests.fixture).deletingLastPathComponent().appendingPathComponent("inp_compvis.ckpt").path
+        let weights = try ModelWeights.open(path)
+        #expect(weights.layout == .compVis && weights.emaUsed && weights.schedule.source == "checkpoint buffers")
+        let pipeline = try InpaintingPipeline(weights: weights, model: try LatentDiffusionModel(weights: weights))
+        #expect(pipeline.convention == .compVis)
+        let side = reference.tensors["inp_image_u8"]!.shape[1]
+        let pixels = PipelineParityTests.planar(try reference.load("inp_image_u8").values, width: side, height: side).map { $0 / 255 }
+        let result = try pipeline.run(PlanarImage(width: side, height: side, rgb: pixels), mask: try reference.load("inp_mask_u8").values.map { $0 / 255 },
+                                      settings: SamplingSettings(steps: 10, seed: 43))
+        let cmp = Comparison(result.rgb, PipelineParityTests.planar(try reference.load("inp_float").values, width: side, height: side))
+        #expect(cmp.maxAbs < 1e-4, "\(cmp)")
+        let (differ, worst) = PipelineParityTests.compare8Bit(result.rgb, PipelineParityTests.planar(try reference.load("inp_u8_truncated").values, width: side, height: side), truncate: true)
+        #expect(worst <= 1 && differ * 1000 <= result.rgb.count, "\(differ) values differ, worst by \(worst)")
+        if ProcessInfo.processInfo.environment["LDM_PARITY_VERBOSE"] != nil { print("PARITY inpaint ckpt: \(cmp) 8-bit differ \(differ)") }
+    }
+
     @Test(arguments: [SamplerKind.ddim, .dpmpp2m])
     func pipelinesAreBitwiseIdenticalForOneAndTwoThreads(_ sampler: SamplerKind) throws {
         let weights = try ModelWeights.open(ParityFixture.root + "/sr")

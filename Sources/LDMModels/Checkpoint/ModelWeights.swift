@@ -112,8 +112,13 @@ public struct ModelWeights: Sendable {
             return out
         }
         let unetShapes = shapes(CompVisKeys.unet), vqShapes = shapes(CompVisKeys.firstStage)
-        guard let unet = ConfigDetection.unet(unetShapes) else {
-            throw .unsupportedModel(path: source.path, reason: "the U-Net (\(unetShapes.count) model.diffusion_model.* tensors) matches no openaimodel configuration ldm-edit implements")
+        // Files pruned to their EMA weights have no raw U-Net keys: detect through the flattened EMA names.
+        let emaShapes = shapes(CompVisKeys.ema + "diffusion_model")
+        let detected = unetShapes.isEmpty
+            ? ConfigDetection.unet(count: emaShapes.count) { emaShapes[$0.replacingOccurrences(of: ".", with: "")] }
+            : ConfigDetection.unet(unetShapes)
+        guard let unet = detected else {
+            throw .unsupportedModel(path: source.path, reason: "the U-Net (\(max(unetShapes.count, emaShapes.count)) tensors) matches no openaimodel configuration ldm-edit implements")
         }
         guard let vq = ConfigDetection.autoencoder(vqShapes) else {
             throw .unsupportedModel(path: source.path, reason: "the autoencoder (\(vqShapes.count) first_stage_model.* tensors) matches no VQ configuration ldm-edit implements")

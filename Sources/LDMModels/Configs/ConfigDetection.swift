@@ -6,26 +6,43 @@
 enum ConfigDetection {
     /// - shapes: the U-Net's tensors without the `model.diffusion_model.` prefix.
     static func unet(_ shapes: [String: [Int]]) -> UNetConfig? {
-        guard let convIn = shapes["input_blocks.0.0.weight"], convIn.count == 4,
-              let convOut = shapes["out.2.weight"], convOut.count == 4 else { return nil }
+        unet(count: shapes.count) { shapes[$0] }
+    }
+
+    /// - lookup: shape of a U-Net tensor by its module path (raw or, for EMA-only files, through
+    ///   the flattened EMA name); count: how many U-Net tensors the file holds.
+    static func unet(count: Int, lookup: (String) -> [Int]?) -> UNetConfig? {
+        guard let convIn = lookup("input_blocks.0.0.weight"), convIn.count == 4,
+              let convOut = lookup("out.2.weight"), convOut.count == 4 else { return nil }
         let (mc, inChannels, outChannels) = (convIn[0], convIn[1], convOut[0])
-        let inputBlocks = (shapes.keys.compactMap { blockIndex($0, "input_blocks.") }.max() ?? 0) + 1
-        let updown = !shapes.keys.contains { $0.hasPrefix("input_blocks.") && $0.hasSuffix(".0.op.weight") }
+        var inputBlocks = 1
+        var updown = true
+        while true {
+            if lookup("input_blocks.\(inputBlocks).0.op.weight") != nil {
+                updown = false
+            } else if lookup("input_blocks.\(inputBlocks).0.in_layers.0.weight") == nil {
+                break
+            }
+            inputBlocks += 1
+        }
         for resBlocks in 1...4 where inputBlocks % (resBlocks + 1) == 0 {
             let levels = inputBlocks / (resBlocks + 1)
             var mult: [Int] = []
             var attention: [Int] = []
             for level in 0..<levels {
                 let index = 1 + level * (resBlocks + 1)
-                guard let w = shapes["input_blocks.\(index).0.out_layers.3.weight"], mc > 0, w[0] % mc == 0 else { break }
+                guard let w = lookup("input_blocks.\(index).0.out_layers.3.weight"), mc > 0, w[0] % mc == 0 else { break }
                 mult.append(w[0] / mc)
-                if shapes["input_blocks.\(index).1.qkv.weight"] != nil { attention.append(level) }
+                if lookup("input_blocks.\(index).1.qkv.weight") != nil { attention.append(level) }
             }
             guard mult.count == levels else { continue }
             let candidate = UNetConfig(inChannels: inChannels, outChannels: outChannels, modelChannels: mc, channelMult: mult,
                                        numResBlocks: resBlocks, attentionLevels: attention,
                                        heads: updown ? .count(8) : .channelsPerHead(32), resblockUpdown: updown)
-            if matches(UNetLayout.parameters(candidate), prefix: UNetLayout.prefix, shapes) { return candidate }
+            let specs = UNetLayout.parameters(candidate)
+            if specs.count == count, specs.allSatisfy({ lookup(String($0.name.dropFirst(UNetLayout.prefix.count))) == $0.shape }) {
+                return candidate
+            }
         }
         return nil
     }
@@ -52,7 +69,7 @@ enum ConfigDetection {
         return matches(AutoencoderLayout.parameters(candidate), prefix: AutoencoderLayout.prefix, shapes) ? candidate : nil
     }
 
-    private static func matches(_ specs: [ParameterSpec], prefix: String, _ shapes: [String: [Int]]) -> Bool {
+    static func matches(_ specs: [ParameterSpec], prefix: String, _ shapes: [String: [Int]]) -> Bool {
         specs.count == shapes.count && specs.allSatisfy { shapes[String($0.name.dropFirst(prefix.count))] == $0.shape }
     }
 

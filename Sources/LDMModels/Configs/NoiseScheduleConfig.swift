@@ -8,6 +8,10 @@ public struct NoiseScheduleConfig: Sendable, Codable, Equatable {
     public var linearEnd: Double
     /// Where the numbers came from: "checkpoint buffers", "scheduler_config.json", "ldm-edit config", "preset".
     public var source: String
+    /// diffusers DDIM settings from `scheduler_config.json` (nil elsewhere): ᾱ_prev at the last
+    /// step is 1 when `setAlphaToOne`, and timesteps are shifted by `stepsOffset` ("leading" spacing).
+    public var setAlphaToOne: Bool?
+    public var stepsOffset: Int?
 
     public init(timesteps: Int = 1000, linearStart: Double, linearEnd: Double, source: String) {
         self.timesteps = timesteps
@@ -65,7 +69,14 @@ public struct NoiseScheduleConfig: Sendable, Codable, Equatable {
         guard let start = json["beta_start"] as? Double, let end = json["beta_end"] as? Double else {
             throw .unsupportedModel(path: path, reason: "scheduler_config.json lacks beta_start / beta_end")
         }
-        return NoiseScheduleConfig(timesteps: (json["num_train_timesteps"] as? Int) ?? 1000, linearStart: start,
-                                   linearEnd: end, source: "scheduler_config.json")
+        let spacing = (json["timestep_spacing"] as? String) ?? "leading"
+        guard spacing == "leading" else {
+            throw .unsupportedModel(path: path, reason: "timestep_spacing \(spacing); ldm-edit implements diffusers' \"leading\" spacing (the LDM default)")
+        }
+        var config = NoiseScheduleConfig(timesteps: (json["num_train_timesteps"] as? Int) ?? 1000, linearStart: start,
+                                         linearEnd: end, source: "scheduler_config.json")
+        config.setAlphaToOne = (json["set_alpha_to_one"] as? Bool) ?? true
+        config.stepsOffset = (json["steps_offset"] as? Int) ?? 0
+        return config
     }
 }

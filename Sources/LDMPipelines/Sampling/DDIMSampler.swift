@@ -12,8 +12,9 @@ public struct DDIMSampler: Sendable {
         /// CompVis `DDIMSampler` (inpaint.py, the SR notebook): ᾱ_prev = ᾱ₀ at the last step; the
         /// per-step scalars are float32 buffers made in numpy (`make_ddim_sampling_parameters`).
         case compVis
-        /// diffusers `DDIMScheduler` (`steps_offset`, `set_alpha_to_one`).
-        case diffusers(setAlphaToOne: Bool)
+        /// diffusers `DDIMScheduler` ("leading" spacing shifted by `steps_offset`; ᾱ_prev = 1 at the
+        /// last step when `set_alpha_to_one`, else ᾱ₀).
+        case diffusers(setAlphaToOne: Bool, stepsOffset: Int = 1)
     }
 
     public let schedule: NoiseSchedule
@@ -32,8 +33,8 @@ public struct DDIMSampler: Sendable {
             // make_ddim_timesteps("uniform"): range(0, T, T // S) + 1 — for S not dividing T this
             // gives more than S steps, as the reference does.
             timesteps = Array(Swift.stride(from: 0, to: schedule.count, by: stride).map { $0 + 1 }.reversed())
-        case .diffusers:
-            timesteps = (0..<steps).map { $0 * stride + 1 }.reversed()
+        case .diffusers(_, let offset):
+            timesteps = (0..<steps).map { $0 * stride + offset }.reversed()
         }
     }
 
@@ -56,7 +57,7 @@ public struct DDIMSampler: Sendable {
             let sqrtOneMinus = Float(1 - alpha).squareRoot()
             return StepScalars(sqrtOneMinusAlpha: sqrtOneMinus, sqrtAlpha: alpha.squareRoot(), sqrtAlphaPrev: alphaPrev.squareRoot(),
                                direction: (1 - alphaPrev - sigma * sigma).squareRoot(), sigma: sigma)
-        case .diffusers(let setAlphaToOne):
+        case .diffusers(let setAlphaToOne, _):
             let alpha = a[t]
             let previous = t - schedule.count / timesteps.count
             let alphaPrev = previous >= 0 ? a[previous] : (setAlphaToOne ? 1 : a[0])
