@@ -37,7 +37,6 @@ extension LDMEdit {
         func validate() throws {
             try BatchPlan.validate(inputs: inputs, output: outputOptions.output)
             guard FileManager.default.fileExists(atPath: mask) else { throw ValidationError("--mask \(mask): no such file.") }
-            guard modelOptions.model != nil else { throw ValidationError("--model is required (no bundled inpainting model yet).") }
         }
 
         func run() throws {

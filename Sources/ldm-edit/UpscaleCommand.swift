@@ -58,7 +58,8 @@ extension LDMEdit {
             globalOptions.applyThreads()
             let reporter = Reporter()
             var transform: (BatchPlan.Job, RasterImage) throws -> RasterImage
-            if modelOptions.model != nil {
+            // Diffusion with --model or a default model (ModelLocator); classical with --method or when none is found.
+            if method == nil, modelOptions.resolvedModel(for: .superResolution) != nil {
                 let (weights, model) = try modelOptions.load(for: .superResolution, reporter: reporter)
                 let pipeline = try SuperResolutionPipeline(weights: weights, model: model)
                 let settings = modelOptions.settings(reporter)

@@ -32,10 +32,13 @@ enum CLI {
     static func sample(_ relative: String) -> String { root.appendingPathComponent(relative).path }
 
     @discardableResult
-    static func run(_ arguments: [String], in directory: String? = nil) throws -> CLIResult {
+    static func run(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]) throws -> CLIResult {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out

@@ -67,10 +67,32 @@ import Testing
         #expect(resized.status == 0, "\(resized.stderr)")
         let wrongTask = try CLI.run(["inpaint", input, "--mask", small, "--model", Self.parity("sr"), "-o", scratch.file("w.png")])
         #expect(wrongTask.status == 1 && wrongTask.stderr.contains("this is a super-resolution model") && wrongTask.stderr.contains("ldm-edit upscale"))
-        let noModel = try CLI.run(["inpaint", input, "--mask", small])
-        #expect(noModel.status == 64 && noModel.stderr.contains("--model is required"))
+        let noModel = try CLI.run(["inpaint", input, "--mask", small, "--mask-resize"], environment: ["LDM_EDIT_MODELS": scratch.path])
+        #expect(noModel.status == 1 && noModel.stderr.contains("no inpainting model: pass --model, or put ldm-edit-inpaint.safetensors in one of: \(scratch.path)"))
         let both = try CLI.run(["upscale", input, "--method", "bicubic", "--model", Self.parity("sr")])
         #expect(both.status == 64)
+    }
+}
+
+/// Default models: without --model, ldm-edit looks in $LDM_EDIT_MODELS (then share/, the source
+/// tree's Models/, ./Models) for ldm-edit-sr.safetensors / ldm-edit-inpaint.safetensors.
+@Suite struct DefaultModelTests {
+    let scratch = Scratch()
+
+    @Test func defaultModelsAreFoundThroughTheEnvironment() throws {
+        let convert = try CLI.run(["convert", DiffusionCommandTests.parity("sr"), scratch.file("ldm-edit-sr.safetensors"), "--dtype", "f16"])
+        #expect(convert.status == 0, "\(convert.stderr)")
+        let input = scratch.file("in.png")
+        try ImageFile.write(try RasterImage(width: 8, height: 8, channels: 3, samples: .uint8((0..<192).map { UInt8($0) })), to: input)
+        // The tiny model's VQ is f2: a diffusion result is 2x, the classical fallback 4x.
+        let withDefault = try CLI.run(["upscale", input, "-o", scratch.file("d.png"), "--steps", "2", "--seed", "1"],
+                                      environment: ["LDM_EDIT_MODELS": scratch.path])
+        #expect(withDefault.status == 0, "\(withDefault.stderr)")
+        #expect(try ImageFile.read(scratch.file("d.png")).width == 16)
+        let classical = try CLI.run(["upscale", input, "-o", scratch.file("c.png"), "--method", "lanczos"],
+                                    environment: ["LDM_EDIT_MODELS": scratch.path])
+        #expect(classical.status == 0)
+        #expect(try ImageFile.read(scratch.file("c.png")).width == 32)
     }
 }
 

@@ -54,9 +54,18 @@ struct ModelOptions: ParsableArguments {
         return chosen
     }
 
+    /// The model to use: --model, or the default model for `task` found by `ModelLocator`.
+    func resolvedModel(for task: ModelTask) -> String? {
+        model ?? ModelLocator.defaultModel(for: task).path
+    }
+
     /// Loads and checks the model for `task`, or reports why not.
     func load(for task: ModelTask, reporter: Reporter) throws -> (ModelWeights, LatentDiffusionModel) {
-        guard let model else { throw ValidationError("--model is required for diffusion (no bundled default model yet).") }
+        guard let model = resolvedModel(for: task) else {
+            let searched = ModelLocator.defaultModel(for: task).searched
+            reporter.error("no \(task.rawValue) model: pass --model, or put \(ModelLocator.fileName(for: task)) in one of: \(searched.joined(separator: ", ")) (LDM_EDIT_MODELS sets the first)")
+            throw ExitCode(1)
+        }
         do {
             let weights = try ModelWeights.open(model, useEMA: !noEMA)
             try weights.require(task: task)
