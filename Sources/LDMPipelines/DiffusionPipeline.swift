@@ -41,6 +41,28 @@ public struct PipelineCallbacks: Sendable {
     }
 }
 
+/// How a model's schedule is sampled: the ᾱ precision and DDIM convention of its own reference.
+/// diffusers folders follow diffusers (settings from scheduler_config.json, `defaultSetAlphaToOne`
+/// when absent); CompVis checkpoints and ldm-edit files follow CompVis.
+struct SamplingSetup: Sendable {
+    let schedule: NoiseSchedule
+    let config: NoiseScheduleConfig
+    let convention: DDIMSampler.Convention
+
+    init(_ weights: ModelWeights, defaultSetAlphaToOne: Bool) {
+        let diffusers = weights.layout == .diffusers
+        config = weights.schedule
+        schedule = NoiseSchedule(weights.schedule, precision: diffusers ? .diffusers : .compVis)
+        convention = diffusers
+            ? .diffusers(setAlphaToOne: weights.schedule.setAlphaToOne ?? defaultSetAlphaToOne, stepsOffset: weights.schedule.stepsOffset ?? 1)
+            : .compVis
+    }
+
+    func sampler(_ settings: SamplingSettings) -> any DiffusionSampler {
+        settings.makeSampler(schedule: schedule, config: config, convention: convention)
+    }
+}
+
 /// The sampling loop both editing modes share: noise from the seed, DDIM steps on
 /// [x_t, conditioning], decode with quantisation.
 struct DiffusionLoop {

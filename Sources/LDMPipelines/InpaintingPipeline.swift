@@ -11,21 +11,13 @@ import LDMTensor
 /// cropped back).
 public struct InpaintingPipeline: Sendable {
     public let model: LatentDiffusionModel
-    let schedule: NoiseSchedule
-    let scheduleConfig: NoiseScheduleConfig
-    let convention: DDIMSampler.Convention
+    let setup: SamplingSetup
+    var convention: DDIMSampler.Convention { setup.convention }
 
     public init(weights: ModelWeights, model: LatentDiffusionModel) throws {
         try weights.require(task: .inpainting)
         self.model = model
-        let diffusers = weights.layout == .diffusers
-        schedule = NoiseSchedule(weights.schedule, precision: diffusers ? .diffusers : .compVis)
-        scheduleConfig = weights.schedule
-        // inpaint.py uses CompVis' DDIMSampler (ᾱ_prev = ᾱ₀ at the end); a diffusers-layout
-        // inpainting model has no official pipeline, so the same convention applies.
-        convention = diffusers
-            ? .diffusers(setAlphaToOne: weights.schedule.setAlphaToOne ?? false, stepsOffset: weights.schedule.stepsOffset ?? 1)
-            : .compVis
+        setup = SamplingSetup(weights, defaultSetAlphaToOne: false)
     }
 
     /// The multiple image sides are padded to: the VQ factor times the U-Net's downsamplings.
@@ -45,7 +37,7 @@ public struct InpaintingPipeline: Sendable {
         let conditioning = try InpaintingConditioning(image: padded, mask: maskTensor, autoencoder: model.autoencoder.config)
         try model.check(conditioning)
         let cond = try conditioning.conditioning(autoencoder: model.autoencoder, workspace: ws)
-        var loop = DiffusionLoop(model: model, sampler: settings.makeSampler(schedule: schedule, config: scheduleConfig, convention: convention))
+        var loop = DiffusionLoop(model: model, sampler: setup.sampler(settings))
         let decoded = try loop.run(
             conditioning: cond, latentChannels: model.autoencoder.config.embedDim, settings: settings, callbacks: callbacks,
             workspace: ws)

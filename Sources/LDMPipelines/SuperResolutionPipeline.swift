@@ -10,21 +10,15 @@ import LDMTensor
 /// Alpha is upscaled separately with Lanczos-3; the returned image has the input's alpha layout.
 public struct SuperResolutionPipeline: Sendable {
     public let model: LatentDiffusionModel
-    let schedule: NoiseSchedule
-    let scheduleConfig: NoiseScheduleConfig
-    let convention: DDIMSampler.Convention
+    let setup: SamplingSetup
+    var convention: DDIMSampler.Convention { setup.convention }
 
     /// - convention: diffusers' (`set_alpha_to_one`, from scheduler_config.json) for diffusers
     ///   folders, CompVis' for CompVis checkpoints.
     public init(weights: ModelWeights, model: LatentDiffusionModel) throws {
         try weights.require(task: .superResolution)
         self.model = model
-        let diffusers = weights.layout == .diffusers
-        schedule = NoiseSchedule(weights.schedule, precision: diffusers ? .diffusers : .compVis)
-        scheduleConfig = weights.schedule
-        convention = diffusers
-            ? .diffusers(setAlphaToOne: weights.schedule.setAlphaToOne ?? true, stepsOffset: weights.schedule.stepsOffset ?? 1)
-            : .compVis
+        setup = SamplingSetup(weights, defaultSetAlphaToOne: true)
     }
 
     /// Upscales `image` 4x. - image: planar [0, 1] RGB (+ alpha) → 4x width and height.
@@ -34,7 +28,7 @@ public struct SuperResolutionPipeline: Sendable {
         let lowRes = try ImageTensor.reflectPad(try ImageTensor.tensor(image), multiple: factor)
         let conditioning = try SuperResolutionConditioning(lowResolution: lowRes)
         try model.check(conditioning)
-        var loop = DiffusionLoop(model: model, sampler: settings.makeSampler(schedule: schedule, config: scheduleConfig, convention: convention))
+        var loop = DiffusionLoop(model: model, sampler: setup.sampler(settings))
         let decoded = try loop.run(
             conditioning: lowRes, latentChannels: model.autoencoder.config.embedDim, settings: settings, callbacks: callbacks,
             workspace: workspace)

@@ -41,3 +41,14 @@ public func testValues(_ count: Int, seed: UInt64, scale: Float = 1) -> [Float] 
         return (Float(state >> 40) / Float(1 << 24) * 2 - 1) * scale
     }
 }
+
+/// Runs `body` with `Parallel.threads` set to `threads`, restoring the previous value (for
+/// determinism tests that compare thread counts).
+public func withThreads<T>(_ threads: Int, _ body: () throws -> T) rethrows -> T {
+    let saved = Parallel.threads
+    Parallel.threads = threads
+    defer { Parallel.threads = saved }
+    return try body()
+}
+
+import LDMParallel

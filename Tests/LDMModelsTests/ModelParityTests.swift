@@ -103,11 +103,3 @@ import Testing
     }
 }
 
-func withThreads<T>(_ threads: Int, _ body: () throws -> T) rethrows -> T {
-    let saved = Parallel.threads
-    Parallel.threads = threads
-    defer { Parallel.threads = saved }
-    return try body()
-}
-
-import LDMParallel

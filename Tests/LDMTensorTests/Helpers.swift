@@ -6,14 +6,6 @@ func tensor(_ shape: [Int], seed: UInt64, scale: Float = 1) throws -> Tensor {
     try Tensor(shape: shape, values: testValues(shape.reduce(1, *), seed: seed, scale: scale))
 }
 
-/// Runs `body` with `threads` worker threads, restoring the previous setting.
-func withThreads<T>(_ threads: Int, _ body: () throws -> T) rethrows -> T {
-    let saved = Parallel.threads
-    Parallel.threads = threads
-    defer { Parallel.threads = saved }
-    return try body()
-}
-
 /// Largest |value|, at least 1 (so relative bounds do not blow up on tiny outputs).
 func magnitude(_ values: [Float]) -> Double { max(1, values.map { abs(Double($0)) }.max() ?? 0) }
 
