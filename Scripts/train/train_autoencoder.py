@@ -32,6 +32,7 @@ def main():
     ap.add_argument("--codes", type=int, default=1024)
     ap.add_argument("--lr", type=float, default=2e-4)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--save-every", type=int, default=500, help="checkpoint interval in steps (resume point)")
     args = ap.parse_args()
     seed_everything(args.seed)
     os.makedirs(args.out, exist_ok=True)
@@ -60,7 +61,7 @@ def main():
             with torch.no_grad():
                 psnr = 10 * torch.log10(4 / F.mse_loss(rec.clamp(-1, 1), x))
             print(f"step {step} loss {loss.item():.4f} psnr {psnr.item():.2f} dB", flush=True)
-        if step % 500 == 0 or step == args.steps:
+        if step % args.save_every == 0 or step == args.steps:
             save_checkpoint(ckpt, step, {"vq": vq}, {"opt": opt})
     vq.save_pretrained(os.path.join(args.out, "vqvae"), safe_serialization=True)
 

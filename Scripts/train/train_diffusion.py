@@ -76,6 +76,7 @@ def main():
     ap.add_argument("--width", type=int, default=64)
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--save-every", type=int, default=500, help="checkpoint interval in steps (resume point)")
     ap.add_argument("--export")
     ap.add_argument("--ldm-edit")
     args = ap.parse_args()
@@ -128,7 +129,7 @@ def main():
         step += 1
         if step % 50 == 0 or step == args.steps:
             print(f"step {step} loss {loss.item():.4f}", flush=True)
-        if step % 500 == 0 or step == args.steps:
+        if step % args.save_every == 0 or step == args.steps:
             save_checkpoint(ckpt, step, {"unet": unet}, {"opt": opt})
     if args.export:
         if args.task == "inpaint":
