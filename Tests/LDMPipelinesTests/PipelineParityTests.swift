@@ -77,6 +77,15 @@ import Testing
         #expect(DDIMSampler(schedule: schedule, steps: 100, eta: 0, convention: .diffusers(setAlphaToOne: true)).timesteps.first == 991)
         #expect(DDIMSampler(schedule: schedule, steps: 30, eta: 0, convention: .compVis).timesteps.count == 31, "CompVis gives 31 steps for S = 30")
         #expect(DDIMSampler(schedule: schedule, steps: 30, eta: 0, convention: .diffusers(setAlphaToOne: true)).timesteps.first == 958)
+        // Grids that would reach t = 1000 (past the schedule) stay inside it, in both conventions.
+        for steps in [1, 2, 3, 7, 999, 1000] {
+            for convention in [DDIMSampler.Convention.compVis, .diffusers(setAlphaToOne: true)] {
+                let sampler = DDIMSampler(schedule: schedule, steps: steps, eta: 1, convention: convention)
+                #expect(!sampler.timesteps.isEmpty && sampler.timesteps.allSatisfy { (0..<1000).contains($0) }, "\(steps) \(convention)")
+                for i in sampler.timesteps.indices { _ = sampler.scalars(step: i) }
+            }
+            #expect(DPMSolverSampler(schedule: schedule, steps: steps).timesteps.allSatisfy { (0..<1000).contains($0) })
+        }
     }
 
     @Test func cancellationStopsBetweenSteps() throws {

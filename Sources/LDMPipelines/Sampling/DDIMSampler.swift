@@ -31,10 +31,15 @@ public struct DDIMSampler: Sendable {
         switch convention {
         case .compVis:
             // make_ddim_timesteps("uniform"): range(0, T, T // S) + 1 — for S not dividing T this
-            // gives more than S steps, as the reference does.
-            timesteps = Array(Swift.stride(from: 0, to: schedule.count, by: stride).map { $0 + 1 }.reversed())
+            // gives more than S steps, as the reference does. When the grid reaches T − 1 (S = 3,
+            // 1000, ...) the reference's last step would be T, past its schedule (an IndexError in
+            // make_ddim_sampling_parameters); that step is dropped here.
+            timesteps = Array(Swift.stride(from: 0, to: schedule.count, by: stride).map { $0 + 1 }
+                .filter { $0 < schedule.count }.reversed())
         case .diffusers(_, let offset):
-            timesteps = (0..<steps).map { $0 * stride + offset }.reversed()
+            // With steps_offset a full grid (S = T) would end at T, past the schedule (diffusers
+            // fails there too); that step is dropped.
+            timesteps = (0..<steps).map { $0 * stride + offset }.filter { $0 < schedule.count }.reversed()
         }
     }
 
