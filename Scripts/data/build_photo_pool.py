@@ -31,9 +31,15 @@ WHEELS = ["scikit-image==0.26.0", "scikit-learn==1.9.1", "scipy==1.11.4", "matpl
 # (split, output prefix, glob relative to the unpacked package root, package, registry, licence)
 SOURCES = [
     ("eval", "kodak", "pyiqa/ResultsCalibra/ref_dir/I*.bmp", "pyiqa", "pypi", "Kodak PhotoCD (unrestricted use)"),
-    ("eval", "skimage", "scikit_image/skimage/data/[acr]*.png", "scikit-image", "pypi", "public domain / CC0 (skimage.data)"),
+    ("eval", "skimage", "scikit_image/skimage/data/astronaut.png", "scikit-image", "pypi", "public domain (NASA; skimage.data)"),
+    ("eval", "skimage", "scikit_image/skimage/data/chelsea.png", "scikit-image", "pypi", "CC0 (skimage.data)"),
+    ("eval", "skimage", "scikit_image/skimage/data/coffee.png", "scikit-image", "pypi", "CC0 (skimage.data)"),
+    ("eval", "skimage", "scikit_image/skimage/data/rocket.jpg", "scikit-image", "pypi", "public domain (SpaceX; skimage.data)"),
     ("eval", "sklearn", "scikit_learn/sklearn/datasets/images/*.jpg", "scikit-learn", "pypi", "CC-BY-2.0 (sklearn images README)"),
-    ("eval", "opencv", "opencv-doc/usr/share/doc/opencv-doc/examples/data/[bf]*.jpg", "opencv-doc", "debian", "OpenCV samples"),
+    ("eval", "opencv", "opencv-doc/usr/share/doc/opencv-doc/examples/data/baboon.jpg", "opencv-doc", "debian", "OpenCV samples"),
+    ("eval", "opencv", "opencv-doc/usr/share/doc/opencv-doc/examples/data/building.jpg", "opencv-doc", "debian", "OpenCV samples"),
+    ("eval", "opencv", "opencv-doc/usr/share/doc/opencv-doc/examples/data/butterfly.jpg", "opencv-doc", "debian", "OpenCV samples"),
+    ("eval", "opencv", "opencv-doc/usr/share/doc/opencv-doc/examples/data/fruits.jpg", "opencv-doc", "debian", "OpenCV samples"),
     ("train", "mate", "mate-backgrounds/usr/share/backgrounds/mate/nature/*.jpg", "mate-backgrounds", "debian", "GPL-2+"),
     ("train", "plasma", "plasma-workspace-wallpapers/usr/share/wallpapers/*/contents/images/2560x1600.jpg",
      "plasma-workspace-wallpapers", "debian", "GPL-2+"),
