@@ -53,9 +53,11 @@ extension LDMEdit {
             let pipeline = try InpaintingPipeline(weights: weights, model: model)
             let settings = modelOptions.settings(reporter)
             let (maskPath, resize) = (mask, maskResize)
-            let plan = BatchPlan(inputs: inputs, output: outputOptions.output, defaultSuffix: "_inpainted")
-            let runner = BatchRunner(plan: plan, quiet: globalOptions.quiet, maxPixels: globalOptions.maxPixels,
+            let plan = BatchPlan(inputs: inputs, output: outputOptions.output, defaultSuffix: "_inpainted", naming: outputOptions.naming)
+            var runner = BatchRunner(plan: plan, quiet: globalOptions.quiet, maxPixels: globalOptions.maxPixels,
                                      jpegQuality: outputOptions.quality)
+            runner.bitDepth = outputOptions.bitDepth.value
+            runner.failFast = outputOptions.failFast
             let summary = runner.run { job, raster in
                 let sameSize = maskRaster.width == raster.width && maskRaster.height == raster.height
                 guard sameSize || resize else {

@@ -79,9 +79,11 @@ extension LDMEdit {
                     return Resampler.resize(raster, width: width, height: height, filter: filter)
                 }
             }
-            let plan = BatchPlan(inputs: inputs, output: outputOptions.output, defaultSuffix: "_x\(Self.factor)")
-            let runner = BatchRunner(plan: plan, quiet: globalOptions.quiet, maxPixels: globalOptions.maxPixels,
+            let plan = BatchPlan(inputs: inputs, output: outputOptions.output, defaultSuffix: "_x\(Self.factor)", naming: outputOptions.naming)
+            var runner = BatchRunner(plan: plan, quiet: globalOptions.quiet, maxPixels: globalOptions.maxPixels,
                                      jpegQuality: outputOptions.quality)
+            runner.bitDepth = outputOptions.bitDepth.value
+            runner.failFast = outputOptions.failFast
             let summary = runner.run(transform)
             if summary.failed > 0 { throw ExitCode(1) }
         }

@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
 import LDMImageIO
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Which files to process and where each result goes, decided before any work starts.
 struct BatchPlan {
@@ -19,6 +22,16 @@ struct BatchPlan {
     private(set) var problems: [Problem] = []
     /// Folder that must exist before writing (nil when outputs go beside inputs or to a named file).
     private(set) var outputFolder: String?
+
+    /// How outputs are named.
+    struct Naming: Equatable {
+        var template: String?
+        /// nil: keep each input's format.
+        var format: ImageFormat?
+        var recursive: Bool
+
+        static let standard = Naming(template: nil, format: nil, recursive: false)
+    }
 
     /// Extensions picked up when a folder is given as input.
     static let imageExtensions: Set<String> = ["png", "jpg", "jpeg", "jpe", "jfif", "tif", "tiff"]
@@ -50,19 +63,24 @@ struct BatchPlan {
         return (output as NSString).pathExtension.isEmpty
     }
 
-    init(inputs: [String], output: String?, defaultSuffix: String) {
-        var files: [String] = []
+    init(inputs: [String], output: String?, defaultSuffix: String, naming: Naming = .standard) {
+        // (file, path relative to its folder input — for mirroring with --recursive)
+        var files: [(String, String)] = []
         for input in inputs {
             if Self.isDirectory(input) {
                 do {
-                    let found = try Self.imageFiles(in: input)
+                    let found = try Self.imageFiles(in: input, recursive: naming.recursive)
                     if found.isEmpty { problems.append(Problem(input: input, message: "\(input): folder has no PNG, JPEG or TIFF files")) }
-                    files += found
+                    files += found.map { ((input as NSString).appendingPathComponent($0), $0) }
                 } catch {
                     problems.append(Problem(input: input, message: "\(input): cannot list folder: \(error.localizedDescription)"))
                 }
             } else if FileManager.default.fileExists(atPath: input) {
-                files.append(input)
+                files.append((input, (input as NSString).lastPathComponent))
+            } else if input.contains(where: { "*?[".contains($0) }) {
+                let matches = Self.expandGlob(input).filter { !Self.isDirectory($0) }
+                if matches.isEmpty { problems.append(Problem(input: input, message: "\(input): the pattern matches no file")) }
+                files += matches.map { ($0, ($0 as NSString).lastPathComponent) }
             } else {
                 problems.append(Problem(input: input, message: "\(input): no such file or folder"))
             }
@@ -70,21 +88,24 @@ struct BatchPlan {
         let folder = output.flatMap { Self.outputIsFolder($0, inputs: inputs) ? $0 : nil }
         outputFolder = folder
         var claimed: [String: String] = [:]  // canonical output path → input that claimed it
-        let inputPaths = Set(files.map(Self.canonical))
-        for file in files {
+        let inputPaths = Set(files.map { Self.canonical($0.0) })
+        for (file, relative) in files {
             let target: String
             if let folder {
-                target = (folder as NSString).appendingPathComponent(Self.outputName(for: file, suffix: ""))
+                let name = Self.outputName(for: file, suffix: defaultSuffix, template: naming.template ?? "{stem}.{ext}", format: naming.format)
+                let subfolder = (relative as NSString).deletingLastPathComponent
+                target = ((folder as NSString).appendingPathComponent(subfolder) as NSString).appendingPathComponent(name)
             } else if let output {
                 target = output
             } else {
                 let dir = (file as NSString).deletingLastPathComponent
-                let name = Self.outputName(for: file, suffix: defaultSuffix)
+                let name = Self.outputName(for: file, suffix: defaultSuffix, template: naming.template ?? "{stem}{suffix}.{ext}",
+                                           format: naming.format)
                 target = dir.isEmpty ? name : (dir as NSString).appendingPathComponent(name)
             }
             let key = Self.canonical(target)
             if inputPaths.contains(key) {
-                problems.append(Problem(input: file, message: "\(file): output \(target) is an input; choose another -o"))
+                problems.append(Problem(input: file, message: "\(file): output \(target) is an input; choose another -o or --name"))
             } else if let other = claimed[key] {
                 problems.append(Problem(input: file, message: "\(file): output \(target) would also be written for \(other); rename one of them"))
             } else {
@@ -94,22 +115,38 @@ struct BatchPlan {
         }
     }
 
-    /// `<stem><suffix>.<ext>`, keeping the input's format (PNG for unknown extensions).
-    static func outputName(for input: String, suffix: String) -> String {
+    /// The template with {stem}, {suffix} and {ext} filled in; {ext} keeps the input's format
+    /// (PNG for unknown extensions) unless a format is forced.
+    static func outputName(for input: String, suffix: String, template: String, format: ImageFormat?) -> String {
         let name = (input as NSString).lastPathComponent
         let ext = (name as NSString).pathExtension
         let stem = (name as NSString).deletingPathExtension
-        let format = ImageFormat(pathExtension: ext)
-        let outExt = format == nil ? "png" : (format == .jpeg || format == .tiff ? ext.lowercased() : "png")
-        return "\(stem)\(suffix).\(outExt)"
+        let kept = ImageFormat(pathExtension: ext)
+        let outExt = format?.preferredExtension ?? (kept == nil ? "png" : (kept == .jpeg || kept == .tiff ? ext.lowercased() : "png"))
+        return template.replacingOccurrences(of: "{stem}", with: stem).replacingOccurrences(of: "{suffix}", with: suffix)
+            .replacingOccurrences(of: "{ext}", with: outExt)
     }
 
-    static func imageFiles(in folder: String) throws -> [String] {
-        let names = try FileManager.default.contentsOfDirectory(atPath: folder)
-        return names.filter { name in
-            !name.hasPrefix(".") && imageExtensions.contains((name as NSString).pathExtension.lowercased())
-                && !isDirectory((folder as NSString).appendingPathComponent(name))
-        }.sorted().map { (folder as NSString).appendingPathComponent($0) }
+    /// Shell-style pattern expansion (for patterns quoted so the shell left them alone), sorted.
+    static func expandGlob(_ pattern: String) -> [String] {
+        var result = glob_t()
+        defer { globfree(&result) }
+        guard glob(pattern, 0, nil, &result) == 0 else { return [] }
+        return (0..<Int(result.gl_pathc)).compactMap { result.gl_pathv[$0].map { String(cString: $0) } }.sorted()
+    }
+
+    /// Image files of a folder as paths relative to it, sorted; hidden files and folders skipped.
+    static func imageFiles(in folder: String, recursive: Bool = false) throws -> [String] {
+        var found: [String] = []
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder).sorted() where !name.hasPrefix(".") {
+            let path = (folder as NSString).appendingPathComponent(name)
+            if isDirectory(path) {
+                if recursive { found += try imageFiles(in: path, recursive: true).map { (name as NSString).appendingPathComponent($0) } }
+            } else if imageExtensions.contains((name as NSString).pathExtension.lowercased()) {
+                found.append(name)
+            }
+        }
+        return found
     }
 
     static func isDirectory(_ path: String) -> Bool {

@@ -27,6 +27,10 @@ struct BatchRunner {
     let quiet: Bool
     let maxPixels: Int
     let jpegQuality: Int
+    /// 8 or 16 to convert every output; nil keeps the result's depth.
+    var bitDepth: Int? = nil
+    /// Stop at the first failing input.
+    var failFast = false
     let reporter = Reporter()
 
     /// Refuses results larger than the pixel ceiling before computing them.
@@ -53,9 +57,16 @@ struct BatchRunner {
             }
         }
         let total = plan.jobs.count
+        if failFast, summary.failed > 0 {
+            reporter.status("stopped before any work: --fail-fast and \(summary.failed) input(s) cannot be processed")
+            return summary
+        }
         for (i, job) in plan.jobs.enumerated() {
             let started = Date()
             do {
+                // --recursive mirrors sub-folders: make the output's folder (only once work starts).
+                let parent = (job.output as NSString).deletingLastPathComponent
+                if !parent.isEmpty { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) }
                 let input = try ImageFile.read(job.input, options: ImageReadOptions(maxPixels: maxPixels))
                 let result = try transform(job, input)
                 try write(result, to: job.output)
@@ -67,6 +78,10 @@ struct BatchRunner {
             } catch {
                 summary.failed += 1
                 reporter.error("\(error)")
+                if failFast {
+                    reporter.status("stopped after the first failure (--fail-fast); \(total - i - 1) input(s) not processed")
+                    break
+                }
             }
         }
         if summary.failed > 0 || (!quiet && total > 1) {
@@ -78,6 +93,7 @@ struct BatchRunner {
     /// Writes in the format the output name asks for, adapting what the format cannot hold.
     private func write(_ image: RasterImage, to path: String) throws {
         var image = image
+        if let bitDepth { image = image.converted(toBitDepth: bitDepth) }
         let format = ImageFormat(pathExtension: (path as NSString).pathExtension) ?? .png
         if format == .jpeg {
             if image.hasAlpha {

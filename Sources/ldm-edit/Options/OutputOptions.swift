@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import LDMImageIO
 
 /// Where and how results are written.
 struct OutputOptions: ParsableArguments {
@@ -11,7 +13,48 @@ struct OutputOptions: ParsableArguments {
     @Option(name: .long, help: "JPEG quality, 1-100.")
     var quality: Int = 95
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Output name template: {stem} (input name without extension), {suffix} (_x4 or _inpainted), {ext}.",
+        discussion: "Default: {stem}.{ext} in an output folder, {stem}{suffix}.{ext} beside the input.", valueName: "template"))
+    var name: String?
+
+    enum FormatChoice: String, ExpressibleByArgument, CaseIterable { case keep, png, jpg, tiff }
+    @Option(name: .long, help: "Output format for folders and templates: keep the input's, or png, jpg, tiff.")
+    var format: FormatChoice = .keep
+
+    enum BitDepthChoice: String, ExpressibleByArgument, CaseIterable {
+        case keep, eight = "8", sixteen = "16"
+        var value: Int? { self == .keep ? nil : (self == .eight ? 8 : 16) }
+    }
+    @Option(name: .customLong("bit-depth"), help: "Output bit depth: keep, 8 or 16 (JPEG is always 8).")
+    var bitDepth: BitDepthChoice = .keep
+
+    @Flag(name: .long, help: "Descend into sub-folders of folder inputs, mirroring the tree into the output folder.")
+    var recursive = false
+
+    @Flag(name: .customLong("fail-fast"), help: "Stop at the first failing input (default: report it and go on).")
+    var failFast = false
+
     func validate() throws {
         guard (1...100).contains(quality) else { throw ValidationError("--quality must be 1-100, got \(quality).") }
+        if let name {
+            guard name.contains("{stem}") else {
+                throw ValidationError("--name \(name): the template needs {stem}, or every input would get the same name.")
+            }
+            guard name.contains("{ext}") || ImageFormat(pathExtension: (name as NSString).pathExtension) != nil else {
+                throw ValidationError("--name \(name): end it with {ext} or a .png, .tif or .jpg extension.")
+            }
+        }
+    }
+
+    /// The naming rules for BatchPlan.
+    var naming: BatchPlan.Naming {
+        let forced: ImageFormat? = switch format {
+        case .keep: nil
+        case .png: .png
+        case .jpg: .jpeg
+        case .tiff: .tiff
+        }
+        return BatchPlan.Naming(template: name, format: forced, recursive: recursive)
     }
 }
