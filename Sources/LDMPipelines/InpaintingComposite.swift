@@ -26,6 +26,43 @@ public enum InpaintingImages {
         return out
     }
 
+    /// Inverts (white ↔ black) and dilates (grows the repaint region by `radius` pixels, square
+    /// neighbourhood) a mask; values are binarised at 0.5 first.
+    public static func adjust(_ mask: [Float], width: Int, height: Int, invert: Bool, dilate radius: Int) -> [Float] {
+        var binary = mask.map { ($0 >= 0.5) != invert ? Float(1) : 0 }
+        guard radius > 0 else { return binary }
+        // Separable max filter: rows, then columns.
+        var rows = binary
+        for y in 0..<height {
+            for x in 0..<width where binary[y * width + x] == 0 {
+                let lo = max(0, x - radius), hi = min(width - 1, x + radius)
+                if (lo...hi).contains(where: { binary[y * width + $0] == 1 }) { rows[y * width + x] = 1 }
+            }
+        }
+        binary = rows
+        for x in 0..<width {
+            for y in 0..<height where rows[y * width + x] == 0 {
+                let lo = max(0, y - radius), hi = min(height - 1, y + radius)
+                if (lo...hi).contains(where: { rows[$0 * width + x] == 1 }) { binary[y * width + x] = 1 }
+            }
+        }
+        return binary
+    }
+
+    /// Reasons a mask looks wrong (before binarisation): nothing to repaint, everything, more than
+    /// half, or soft edges (many grey values, as from anti-aliased brushes).
+    public static func warnings(_ mask: [Float]) -> [String] {
+        let n = Float(max(1, mask.count))
+        let white = Float(mask.filter { $0 >= 0.5 }.count) / n
+        let soft = Float(mask.filter { $0 > 0.05 && $0 < 0.95 }.count) / n
+        var out: [String] = []
+        if white == 0 { out.append("the mask is empty: nothing will be repainted") }
+        else if white == 1 { out.append("the mask is all white: the whole image will be repainted") }
+        else if white > 0.5 { out.append("the mask covers \(Int(white * 100)) % of the image (white = repaint; --mask-invert flips it)") }
+        if soft > 0.01 { out.append("the mask is soft (\(Int(soft * 100)) % grey pixels); it is binarised at 50 %") }
+        return out
+    }
+
     /// The source with only the masked pixels replaced by the (rounded) result, at the source's bit
     /// depth and channel layout: unmasked pixels and the alpha channel are copied bit for bit.
     public static func composite(_ source: RasterImage, result: PlanarImage, mask: [Float]) -> RasterImage {

@@ -15,7 +15,9 @@ extension LDMEdit {
                 the source (bit depth and alpha untouched), results are rounded rather than \
                 truncated, and any image size works (reflect-padded, cropped back). The mask is \
                 gray or colour (white ≥ 50 % = repaint) and must have the image's size unless \
-                --mask-resize is given.
+                --mask-resize is given. Masks: --mask (one for all), --mask-dir (same stem), or \
+                without either the CompVis convention X.png + X_mask.png side by side; images without \
+                a mask are reported before any work starts.
 
                 Example:
                   ldm-edit inpaint Samples/astronaut.png --mask Masks/astronaut_mask.png --model last.ckpt -o out.png
@@ -25,7 +27,17 @@ extension LDMEdit {
         var inputs: [String]
 
         @Option(help: ArgumentHelp("Mask image (white = repaint), used for every input.", valueName: "file"))
-        var mask: String
+        var mask: String?
+
+        @Option(name: .customLong("mask-dir"), help: ArgumentHelp(
+            "Folder of masks, one per image: <stem>.<ext> or <stem>_mask.<ext>.", valueName: "folder"))
+        var maskDir: String?
+
+        @Flag(name: .customLong("mask-invert"), help: "Swap white and black in the masks (repaint the black part).")
+        var maskInvert = false
+
+        @Option(name: .customLong("mask-dilate"), help: ArgumentHelp("Grow the repaint region by this many pixels.", valueName: "px"))
+        var maskDilate: Int = 0
 
         @Flag(name: .customLong("mask-resize"), help: "Resize a mask of another size to the image (nearest neighbour).")
         var maskResize = false
@@ -36,38 +48,78 @@ extension LDMEdit {
 
         func validate() throws {
             try BatchPlan.validate(inputs: inputs, output: outputOptions.output)
-            guard FileManager.default.fileExists(atPath: mask) else { throw ValidationError("--mask \(mask): no such file.") }
+            if let mask, !FileManager.default.fileExists(atPath: mask) { throw ValidationError("--mask \(mask): no such file.") }
+            if mask != nil, maskDir != nil { throw ValidationError("Give --mask or --mask-dir, not both.") }
+            if let maskDir, !BatchPlan.isDirectory(maskDir) { throw ValidationError("--mask-dir \(maskDir): no such folder.") }
+            guard maskDilate >= 0 else { throw ValidationError("--mask-dilate must be 0 or more, got \(maskDilate).") }
         }
 
         func run() throws {
             globalOptions.applyThreads()
             let reporter = Reporter()
-            let maskRaster: RasterImage
-            do {
-                maskRaster = try ImageFile.read(mask, options: ImageReadOptions(maxPixels: globalOptions.maxPixels))
-            } catch {
-                reporter.error("\(error)")
-                throw ExitCode(1)
-            }
             let (weights, model) = try modelOptions.load(for: .inpainting, reporter: reporter)
             let pipeline = try InpaintingPipeline(weights: weights, model: model)
             let settings = modelOptions.settings(reporter)
-            let (maskPath, resize) = (mask, maskResize)
-            let plan = BatchPlan(inputs: inputs, output: outputOptions.output, defaultSuffix: "_inpainted", naming: outputOptions.naming)
+            var plan = BatchPlan(inputs: inputs, output: outputOptions.output, defaultSuffix: "_inpainted", naming: outputOptions.naming)
+            // Pair every image with its mask before any work; unmatched images become reported failures.
+            var masks: [String: String] = [:]
+            if mask == nil, maskDir == nil { plan.exclude { Self.isMaskName($0) } }
+            for job in plan.jobs {
+                if let found = Self.mask(for: job.input, single: mask, folder: maskDir) {
+                    masks[job.input] = found
+                } else {
+                    plan.reject(job.input, message: "\(job.input): no mask found (looked for \(Self.expectedMaskDescription(for: job.input, folder: maskDir)))")
+                }
+            }
             var runner = BatchRunner(plan: plan, quiet: globalOptions.quiet, maxPixels: globalOptions.maxPixels,
                                      jpegQuality: outputOptions.quality)
             runner.bitDepth = outputOptions.bitDepth.value
             runner.failFast = outputOptions.failFast
+            let (resize, invert, dilate, maxPixels) = (maskResize, maskInvert, maskDilate, globalOptions.maxPixels)
             let summary = runner.run { job, raster in
+                guard let maskPath = masks[job.input] else { throw PipelineError.badInput("\(job.input): no mask") }
+                let maskRaster = try ImageFile.read(maskPath, options: ImageReadOptions(maxPixels: maxPixels))
                 let sameSize = maskRaster.width == raster.width && maskRaster.height == raster.height
                 guard sameSize || resize else {
                     throw PipelineError.badInput("\(job.input): the mask \(maskPath) is \(maskRaster.width)x\(maskRaster.height), the image \(raster.width)x\(raster.height); pass --mask-resize to resize it")
                 }
-                let values = InpaintingImages.mask(maskRaster, resizeTo: sameSize ? nil : (raster.width, raster.height))
+                let raw = InpaintingImages.mask(maskRaster, resizeTo: sameSize ? nil : (raster.width, raster.height))
+                for warning in InpaintingImages.warnings(invert ? raw.map { 1 - $0 } : raw) { reporter.warning("\(maskPath): \(warning)") }
+                let values = InpaintingImages.adjust(raw, width: raster.width, height: raster.height, invert: invert, dilate: dilate)
                 let result = try pipeline.run(PlanarImage(raster), mask: values, settings: settings)
                 return InpaintingImages.composite(raster, result: result, mask: values)
             }
             if summary.failed > 0 { throw ExitCode(1) }
         }
+    }
+}
+
+extension LDMEdit.Inpaint {
+    /// `X_mask.<ext>`: a mask by the CompVis convention.
+    static func isMaskName(_ path: String) -> Bool {
+        ((path as NSString).lastPathComponent as NSString).deletingPathExtension.hasSuffix("_mask")
+    }
+
+    static let maskExtensions = ["png", "jpg", "jpeg", "tif", "tiff", "PNG", "JPG"]
+
+    /// The mask for an image: the single --mask, <stem>[_mask].<ext> in --mask-dir, or X_mask.<ext> beside X.
+    static func mask(for image: String, single: String?, folder: String?) -> String? {
+        if let single { return single }
+        let stem = ((image as NSString).lastPathComponent as NSString).deletingPathExtension
+        let dir = folder ?? (image as NSString).deletingLastPathComponent
+        let names = folder == nil ? [stem + "_mask"] : [stem, stem + "_mask"]
+        for name in names {
+            for ext in maskExtensions {
+                let candidate = ((dir.isEmpty ? "." : dir) as NSString).appendingPathComponent(name + "." + ext)
+                if FileManager.default.fileExists(atPath: candidate), candidate != image { return candidate }
+            }
+        }
+        return nil
+    }
+
+    static func expectedMaskDescription(for image: String, folder: String?) -> String {
+        let stem = ((image as NSString).lastPathComponent as NSString).deletingPathExtension
+        if let folder { return "\(folder)/\(stem).png or \(stem)_mask.png" }
+        return "\(stem)_mask.png beside it; or pass --mask or --mask-dir"
     }
 }

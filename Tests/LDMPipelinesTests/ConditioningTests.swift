@@ -3,6 +3,7 @@ import LDMModels
 import LDMTensor
 import LDMTestSupport
 import Testing
+import LDMImageIO
 @testable import LDMPipelines
 
 /// Fixtures: Tests/LDMModelsTests/Fixtures/parity (Scripts/make_parity_fixtures.py).
@@ -57,5 +58,21 @@ enum ParityFixture {
         let eps = try model.predictNoise(latent, conditioning: lowRes, timestep: 981, workspace: Workspace())
         let cmp = Comparison(eps.values, try trace.load("unet.output").values)
         #expect(cmp.nmse < 1e-10, "\(cmp)")
+    }
+}
+
+@Suite struct MaskAdjustmentTests {
+    @Test func invertAndDilate() {
+        // 5x5, one white pixel in the middle.
+        var mask = [Float](repeating: 0, count: 25)
+        mask[12] = 1
+        let grown = InpaintingImages.adjust(mask, width: 5, height: 5, invert: false, dilate: 1)
+        #expect(grown.filter { $0 == 1 }.count == 9, "3x3 square around the pixel")
+        #expect(grown[6] == 1 && grown[18] == 1 && grown[0] == 0)
+        let inverted = InpaintingImages.adjust(mask, width: 5, height: 5, invert: true, dilate: 0)
+        #expect(inverted.filter { $0 == 1 }.count == 24 && inverted[12] == 0)
+        #expect(InpaintingImages.warnings([Float](repeating: 0.5, count: 10)).contains { $0.contains("soft") })
+        #expect(InpaintingImages.warnings(mask).isEmpty)
+        #expect(InpaintingImages.warnings([1, 1, 1, 0]).contains { $0.contains("75 %") })
     }
 }

@@ -23,6 +23,18 @@ struct BatchPlan {
     /// Folder that must exist before writing (nil when outputs go beside inputs or to a named file).
     private(set) var outputFolder: String?
 
+    /// Moves a planned job to the problems (e.g. an image without a mask), so it is reported
+    /// before any work starts and counted as failed.
+    mutating func reject(_ input: String, message: String) {
+        jobs.removeAll { $0.input == input }
+        problems.append(Problem(input: input, message: message))
+    }
+
+    /// Drops inputs matching `predicate` from the plan silently (e.g. the masks of X_mask.png pairs).
+    mutating func exclude(where predicate: (String) -> Bool) {
+        jobs.removeAll { predicate($0.input) }
+    }
+
     /// How outputs are named.
     struct Naming: Equatable {
         var template: String?
