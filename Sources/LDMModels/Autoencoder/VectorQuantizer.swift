@@ -8,27 +8,29 @@ import LDMTensor
 /// - z: [N, D, H, W] → ([N, D, H, W], codes [N·H·W])
 struct VectorQuantizer: Sendable {
     let codebook: Tensor
-    /// The codebook transposed to one array per dimension, padded to a multiple of 8 codes with
-    /// +∞ norms (never chosen), for 8-wide scanning.
-    let columns: [[Float]]
+    /// The codebook transposed (dimension-major, `padded` codes per dimension), padded to a
+    /// multiple of 8 codes with +∞ norms (never chosen), for 8-wide scanning.
+    let columns: [Float]
     let norms: [Float]
+    let padded: Int
 
     init(_ w: WeightScope, codes: Int, dimension: Int) throws {
         codebook = try w.tensor("embedding.weight", [codes, dimension])
         let padded = (codes + 7) / 8 * 8
-        var columns = [[Float]](repeating: [Float](repeating: 0, count: padded), count: dimension)
+        var columns = [Float](repeating: 0, count: dimension * padded)
         var norms = [Float](repeating: .infinity, count: padded)
         let e = codebook.data
         for j in 0..<codes {
             var norm: Float = 0
             for d in 0..<dimension {
-                columns[d][j] = e[j * dimension + d]
+                columns[d * padded + j] = e[j * dimension + d]
                 norm += e[j * dimension + d] * e[j * dimension + d]
             }
             norms[j] = norm
         }
         self.columns = columns
         self.norms = norms
+        self.padded = padded
     }
 
     func callAsFunction(_ z: Tensor, _ ws: Workspace) throws -> (Tensor, [Int32]) {
@@ -38,12 +40,12 @@ struct VectorQuantizer: Sendable {
         var codes = [Int32](repeating: 0, count: n * plane)
         let out = try ws.tensor(z.shape)
         let (src, dst, e) = (z.data, out.data, codebook.data)
-        let padded = norms.count
-        try codes.withUnsafeMutableBufferPointer { codeBuffer in
+        let padded = self.padded
+        codes.withUnsafeMutableBufferPointer { codeBuffer in
             let codePointer = codeBuffer.baseAddress!
-            try norms.withUnsafeBufferPointer { normBuffer in
-                let cols = columns.map { $0 }
-                try withColumnPointers(cols) { columnPointers in
+            norms.withUnsafeBufferPointer { normBuffer in
+                columns.withUnsafeBufferPointer { columnBuffer in
+                    let (normBase, columnBase) = (normBuffer.baseAddress!, columnBuffer.baseAddress!)
                     Parallel.forEach(n * plane, minimumChunk: 64) { pixels in
                         for pixel in pixels {
                             let (image, p) = (pixel / plane, pixel % plane)
@@ -55,9 +57,9 @@ struct VectorQuantizer: Sendable {
                             while j < padded {
                                 var dot = SIMD8<Float>()
                                 for d in 0..<dims {
-                                    dot += base[d * plane] * UnsafeRawPointer(columnPointers[d] + j).loadUnaligned(as: SIMD8<Float>.self)
+                                    dot += base[d * plane] * UnsafeRawPointer(columnBase + d * padded + j).loadUnaligned(as: SIMD8<Float>.self)
                                 }
-                                let norm = UnsafeRawPointer(normBuffer.baseAddress! + j).loadUnaligned(as: SIMD8<Float>.self)
+                                let norm = UnsafeRawPointer(normBase + j).loadUnaligned(as: SIMD8<Float>.self)
                                 let distance = (zz + norm) - 2 * dot
                                 for lane in 0..<8 where distance[lane] < bestValue {
                                     bestValue = distance[lane]
@@ -76,17 +78,5 @@ struct VectorQuantizer: Sendable {
             }
         }
         return (out, codes)
-    }
-
-    private func withColumnPointers<R>(_ cols: [[Float]], _ body: ([UnsafePointer<Float>]) throws -> R) throws -> R {
-        var pointers: [UnsafePointer<Float>] = []
-        func recurse(_ i: Int) throws -> R {
-            if i == cols.count { return try body(pointers) }
-            return try cols[i].withUnsafeBufferPointer { buffer in
-                pointers.append(buffer.baseAddress!)
-                return try recurse(i + 1)
-            }
-        }
-        return try recurse(0)
     }
 }
