@@ -11,6 +11,8 @@ void ldm_image_free(ldm_image *image) {
     if (image == NULL) return;
     free(image->pixels);
     free(image->exif);
+    free(image->icc);
+    free(image->text);
     memset(image, 0, sizeof(*image));
 }
 
@@ -21,6 +23,22 @@ void ldm_set_error(char *err, size_t capacity, const char *format, ...) {
     vsnprintf(err, capacity, format, args);
     va_end(args);
     err[capacity - 1] = '\0';
+}
+
+uint8_t *ldm_copy_bytes(const void *data, size_t length) {
+    if (data == NULL || length == 0) return NULL;
+    uint8_t *copy = malloc(length);
+    if (copy != NULL) memcpy(copy, data, length);
+    return copy;
+}
+
+char *ldm_copy_text(const void *data, size_t length) {
+    if (data == NULL && length > 0) return NULL;
+    char *copy = malloc(length + 1);
+    if (copy == NULL) return NULL;
+    if (length > 0) memcpy(copy, data, length);
+    copy[length] = '\0';
+    return copy;
 }
 
 ldm_status ldm_check_dimensions(uint64_t width, uint64_t height, int channels, int bit_depth,

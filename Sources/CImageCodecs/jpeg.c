@@ -71,6 +71,21 @@ static void copy_exif(j_decompress_ptr cinfo, ldm_image *out) {
     }
 }
 
+/// Copies the first COM marker's content as NUL-terminated text; 0 when memory runs out.
+static int copy_comment(j_decompress_ptr cinfo, ldm_image *out) {
+    for (jpeg_saved_marker_ptr m = cinfo->marker_list; m != NULL; m = m->next) {
+        if (m->marker != JPEG_COM) continue;
+        out->text = ldm_copy_text(m->data, m->data_length);
+        return out->text != NULL;
+    }
+    return 1;
+}
+
+/// Largest COM payload: the marker's 16-bit length counts its own two bytes.
+#define MAX_COMMENT_BYTES 65533u
+/// Largest profile jpeg_write_icc_profile can split: 255 APP2 markers of 65519 bytes each.
+#define MAX_ICC_BYTES (255u * 65519u)
+
 ldm_status ldm_jpeg_read(const char *path, uint64_t max_pixels, ldm_image *out, char *err, size_t err_capacity) {
     memset(out, 0, sizeof(*out));
     if (err != NULL && err_capacity > 0) err[0] = '\0';
@@ -83,16 +98,22 @@ ldm_status ldm_jpeg_read(const char *path, uint64_t max_pixels, ldm_image *out, 
     cinfo.err = &ctx.base;
     unsigned char *volatile pixels = NULL;
     uint8_t *volatile exif = NULL;
+    uint8_t *volatile icc = NULL;
+    char *volatile text = NULL;
     if (setjmp(ctx.jump)) {
         jpeg_destroy_decompress(&cinfo);
         fclose(file);
         free(pixels);
         free(exif);
+        free(icc);
+        free(text);
         return ctx.status;
     }
     jpeg_create_decompress(&cinfo);
     jpeg_stdio_src(&cinfo, file);
     jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xFFFF);
+    jpeg_save_markers(&cinfo, JPEG_APP0 + 2, 0xFFFF);  // ICC_PROFILE chunks, for jpeg_read_icc_profile
+    jpeg_save_markers(&cinfo, JPEG_COM, 0xFFFF);
     jpeg_read_header(&cinfo, TRUE);
 
     int channels;
@@ -122,6 +143,25 @@ ldm_status ldm_jpeg_read(const char *path, uint64_t max_pixels, ldm_image *out, 
     ldm_image result = {0};
     copy_exif(&cinfo, &result);
     exif = result.exif;
+    // A missing, out-of-order or duplicated APP2 chunk makes jpeg_read_icc_profile warn
+    // (JWRN_BOGUS_ICC, ignored by on_jpeg_message) and return FALSE: the image reads without a
+    // profile. It returns a malloc'd buffer, so ownership passes straight to `result`.
+    JOCTET *profile = NULL;
+    unsigned int profile_length = 0;
+    if (jpeg_read_icc_profile(&cinfo, &profile, &profile_length) && profile != NULL && profile_length > 0) {
+        result.icc = profile;
+        result.icc_length = profile_length;
+    } else {
+        free(profile);
+    }
+    icc = result.icc;
+    int comment_ok = copy_comment(&cinfo, &result);
+    text = result.text;
+    if (!comment_ok) {
+        ldm_set_error(err, err_capacity, "out of memory copying the JPEG comment");
+        ctx.status = LDM_ERR_NO_MEMORY;
+        longjmp(ctx.jump, 1);
+    }
     pixels = malloc(byte_count);
     if (pixels == NULL) {
         ldm_set_error(err, err_capacity, "out of memory for a %ux%u image", cinfo.image_width, cinfo.image_height);
@@ -157,6 +197,16 @@ ldm_status ldm_jpeg_write(const char *path, const ldm_image *image, int quality,
                       (int)JPEG_MAX_DIMENSION, image->width, image->height, image->channels, image->bit_depth);
         return LDM_ERR_INVALID_ARGUMENT;
     }
+    if (image->text != NULL && strlen(image->text) > MAX_COMMENT_BYTES) {
+        ldm_set_error(err, err_capacity, "JPEG comment holds at most %u bytes of text, not %zu", MAX_COMMENT_BYTES,
+                      strlen(image->text));
+        return LDM_ERR_INVALID_ARGUMENT;
+    }
+    if (image->icc != NULL && image->icc_length > MAX_ICC_BYTES) {
+        ldm_set_error(err, err_capacity, "JPEG holds an ICC profile of at most %u bytes, not %zu", MAX_ICC_BYTES,
+                      image->icc_length);
+        return LDM_ERR_INVALID_ARGUMENT;
+    }
     if (quality < 1) quality = 1;
     if (quality > 100) quality = 100;
     FILE *file = ldm_open_file(path, "wb", err, err_capacity);
@@ -188,6 +238,13 @@ ldm_status ldm_jpeg_write(const char *path, const ldm_image *image, int quality,
         }
     }
     jpeg_start_compress(&cinfo, TRUE);
+    // Markers go between the JFIF header written by jpeg_start_compress and the first scanline.
+    if (image->icc != NULL && image->icc_length > 0) {
+        jpeg_write_icc_profile(&cinfo, image->icc, (unsigned int)image->icc_length);
+    }
+    if (image->text != NULL) {
+        jpeg_write_marker(&cinfo, JPEG_COM, (const JOCTET *)image->text, (unsigned int)strlen(image->text));
+    }
     size_t stride = (size_t)image->width * (size_t)image->channels;
     while (cinfo.next_scanline < cinfo.image_height) {
         JSAMPROW row = (JSAMPROW)image->pixels + (size_t)cinfo.next_scanline * stride;

@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/// Keyword of the iTXt chunk that holds ldm-edit's provenance text.
+static const char text_keyword[] = "ldm-edit";
+
 typedef struct {
     FILE *file;
     int hit_eof;
@@ -40,6 +43,31 @@ static void read_from_file(png_structp png, png_bytep data, size_t length) {
     }
 }
 
+/// Copies the iCCP profile and the "ldm-edit" text into `meta`; only chunks before the image data
+/// have been read at this point. Other text chunks (tEXt "Comment", other tools' iTXt) are not ours
+/// and are ignored. Returns 0 when memory runs out (whatever was copied is left in `meta`).
+static int copy_metadata(png_structp png, png_infop info, ldm_image *meta) {
+    png_charp name = NULL;
+    int compression = 0;
+    png_bytep profile = NULL;
+    png_uint_32 length = 0;
+    if (png_get_iCCP(png, info, &name, &compression, &profile, &length) != 0 && profile != NULL && length > 0) {
+        meta->icc = ldm_copy_bytes(profile, length);
+        if (meta->icc == NULL) return 0;
+        meta->icc_length = length;
+    }
+    png_textp texts = NULL;
+    int count = png_get_text(png, info, &texts, NULL);
+    for (int i = 0; i < count; i++) {
+        if (texts[i].key == NULL || strcmp(texts[i].key, text_keyword) != 0) continue;
+        // libpng stores every text NUL-terminated (an empty one as ""), whatever its chunk type.
+        const char *text = texts[i].text != NULL ? texts[i].text : "";
+        meta->text = ldm_copy_text(text, strlen(text));
+        return meta->text != NULL;
+    }
+    return 1;
+}
+
 ldm_status ldm_png_read(const char *path, uint64_t max_pixels, ldm_image *out, char *err, size_t err_capacity) {
     memset(out, 0, sizeof(*out));
     if (err != NULL && err_capacity > 0) err[0] = '\0';
@@ -66,12 +94,16 @@ ldm_status ldm_png_read(const char *path, uint64_t max_pixels, ldm_image *out, c
 
     void *volatile pixels = NULL;
     png_bytep *volatile rows = NULL;
+    uint8_t *volatile icc = NULL;
+    char *volatile text = NULL;
     volatile ldm_status failure = LDM_ERR_CORRUPT;
     if (setjmp(png_jmpbuf(png))) {
         png_destroy_read_struct(&png, &info, NULL);
         fclose(file);
         free(rows);
         free(pixels);
+        free(icc);
+        free(text);
         return ctx.hit_eof ? LDM_ERR_TRUNCATED : failure;
     }
 
@@ -92,6 +124,16 @@ ldm_status ldm_png_read(const char *path, uint64_t max_pixels, ldm_image *out, c
     }
     png_set_interlace_handling(png);
     png_read_update_info(png, info);
+
+    ldm_image meta = {0};
+    int copied = copy_metadata(png, info, &meta);
+    icc = meta.icc;
+    text = meta.text;
+    if (!copied) {
+        ldm_set_error(err, err_capacity, "out of memory copying the PNG's colour profile or text");
+        failure = LDM_ERR_NO_MEMORY;
+        png_longjmp(png, 1);
+    }
 
     int channels = png_get_channels(png, info);
     int out_depth = png_get_bit_depth(png, info);
@@ -125,6 +167,9 @@ ldm_status ldm_png_read(const char *path, uint64_t max_pixels, ldm_image *out, c
     out->channels = channels;
     out->bit_depth = out_depth;
     out->pixels = pixels;
+    out->icc = icc;
+    out->icc_length = icc != NULL ? meta.icc_length : 0;
+    out->text = text;
     return LDM_OK;
 }
 
@@ -158,7 +203,38 @@ ldm_status ldm_png_write(const char *path, const ldm_image *image, char *err, si
     png_init_io(png, file);
     png_set_IHDR(png, info, image->width, image->height, image->bit_depth, color_types[image->channels],
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-    png_write_info(png, info);
+    if (image->icc != NULL && image->icc_length > 0 && image->icc_length <= PNG_UINT_31_MAX) {
+        // png_set_iCCP checks the profile (header, tag table, 'GRAY' vs 'RGB ' against the colour
+        // type) and reports a bad one as an "app error", which by default longjmps and would fail
+        // the whole write. A profile that does not fit the pixels is only metadata: with benign
+        // errors allowed libpng warns (silenced here) and leaves the chunk out. Must follow
+        // png_set_IHDR, which supplies the colour type it checks against.
+        png_set_benign_errors(png, 1);
+        // libpng 1.6's own iCCP reader skips a chunk under 92 bytes as "too short" (it reads 81
+        // keyword bytes before looking at the length), and a small, regular profile can deflate
+        // that far. Stored uncompressed, the chunk is at least 145 bytes. Profiles up to 64 KiB
+        // (all the usual display profiles) cost a little size; larger ones are still compressed,
+        // and only near-constant bytes would deflate below 92 bytes from there.
+        if (image->icc_length <= 65536) png_set_text_compression_level(png, 0);
+        png_set_iCCP(png, info, "ICC Profile", PNG_COMPRESSION_TYPE_BASE, image->icc, (png_uint_32)image->icc_length);
+    }
+    if (image->text != NULL) {
+        // iTXt rather than tEXt: tEXt is Latin-1, the text is UTF-8. Uncompressed, so any tool shows it.
+        png_text chunk;
+        memset(&chunk, 0, sizeof chunk);
+        chunk.compression = PNG_ITXT_COMPRESSION_NONE;
+        chunk.key = (png_charp)text_keyword;
+        chunk.text = image->text;
+        chunk.lang = (png_charp) "";
+        chunk.lang_key = (png_charp) "";
+        png_set_text(png, info, &chunk, 1);
+        // png_set_text reports running out of memory only as a warning; do not drop the text silently.
+        if (png_get_text(png, info, NULL, NULL) != 1) {
+            ldm_set_error(err, err_capacity, "out of memory storing the PNG text chunk");
+            png_longjmp(png, 1);
+        }
+    }
+    png_write_info(png, info);  // writes iCCP and iTXt, before any image data
     if (image->bit_depth == 16) {
         const uint16_t probe = 1;
         if (*(const uint8_t *)&probe == 1) png_set_swap(png);

@@ -290,6 +290,25 @@ static ldm_status read_pixels(TIFF *tif, tiff_reader *r, uint64_t file_size, tif
     return status;
 }
 
+// Copies the ICC profile tag and ImageDescription (whoever wrote it) into `meta`. libtiff keeps
+// ASCII tag values NUL-terminated (it appends a NUL when the file lacks one).
+static ldm_status copy_metadata(TIFF *tif, ldm_image *meta, char *err, size_t cap) {
+    uint32_t count = 0;
+    void *profile = NULL;
+    if (TIFFGetField(tif, TIFFTAG_ICCPROFILE, &count, &profile) && profile != NULL && count > 0) {
+        if ((meta->icc = ldm_copy_bytes(profile, count)) == NULL) goto out_of_memory;
+        meta->icc_length = count;
+    }
+    const char *description = NULL;
+    if (TIFFGetField(tif, TIFFTAG_IMAGEDESCRIPTION, &description) && description != NULL) {
+        if ((meta->text = ldm_copy_text(description, strlen(description))) == NULL) goto out_of_memory;
+    }
+    return LDM_OK;
+out_of_memory:
+    ldm_set_error(err, cap, "out of memory copying the TIFF's colour profile or description");
+    return LDM_ERR_NO_MEMORY;
+}
+
 ldm_status ldm_tiff_read(const char *path, uint64_t max_pixels, ldm_image *out, char *err, size_t err_capacity) {
     if (err != NULL && err_capacity > 0) err[0] = '\0';
     if (path == NULL || out == NULL) {
@@ -338,16 +357,23 @@ ldm_status ldm_tiff_read(const char *path, uint64_t max_pixels, ldm_image *out, 
         status = LDM_ERR_NO_MEMORY;
     }
     if (status == LDM_OK) status = read_pixels(tif, r, file_size, &ctx, bytes, err, err_capacity);
+    ldm_image meta = {0};
+    if (status == LDM_OK) status = copy_metadata(tif, &meta, err, err_capacity); // before TIFFClose frees the tags
     TIFFClose(tif);
     if (status == LDM_OK) {
         memset(out, 0, sizeof *out);
+        out->icc = meta.icc;
+        out->icc_length = meta.icc_length;
+        out->text = meta.text;
         out->width = r->width;
         out->height = r->height;
         out->channels = r->channels;
         out->bit_depth = r->out_bytes * 8;
         out->pixels = r->pixels;
-    } else if (r != NULL) {
-        free(r->pixels);
+    } else {
+        if (r != NULL) free(r->pixels);
+        free(meta.icc);
+        free(meta.text);
     }
     free(r);
     return status;

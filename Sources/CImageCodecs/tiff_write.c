@@ -81,6 +81,10 @@ ldm_status ldm_tiff_write_layout(const char *path, const ldm_image *image, ldm_t
                       image->channels, image->bit_depth);
         return LDM_ERR_INVALID_ARGUMENT;
     }
+    if (image->icc != NULL && image->icc_length > UINT32_MAX) {
+        ldm_set_error(err, err_capacity, "an ICC profile of %zu bytes does not fit a TIFF tag", image->icc_length);
+        return LDM_ERR_INVALID_ARGUMENT;
+    }
     static const uint16_t codecs[] = {COMPRESSION_NONE, COMPRESSION_LZW, COMPRESSION_ADOBE_DEFLATE};
     if ((int)compression < 0 || (int)compression > 2) {
         ldm_set_error(err, err_capacity, "unknown TIFF compression %d", (int)compression);
@@ -120,6 +124,12 @@ ldm_status ldm_tiff_write_layout(const char *path, const ldm_image *image, ldm_t
              TIFFSetField(tif, TIFFTAG_COMPRESSION, codec) &&
              (codec == COMPRESSION_NONE || TIFFSetField(tif, TIFFTAG_PREDICTOR, PREDICTOR_HORIZONTAL)) &&
              (!alpha || TIFFSetField(tif, TIFFTAG_EXTRASAMPLES, (uint16_t)1, &extra));
+    // Metadata tags (libtiff copies the values). Software names the writer of the description, so
+    // readers can tell our provenance text from a camera's or scanner's ImageDescription.
+    if (ok && image->icc != NULL && image->icc_length > 0)
+        ok = TIFFSetField(tif, TIFFTAG_ICCPROFILE, (uint32_t)image->icc_length, image->icc);
+    if (ok && image->text != NULL)
+        ok = TIFFSetField(tif, TIFFTAG_IMAGEDESCRIPTION, image->text) && TIFFSetField(tif, TIFFTAG_SOFTWARE, "ldm-edit");
     ok = ok && write_pixels(tif, image, tiled != 0, separate_planes != 0) && TIFFWriteDirectory(tif);
     TIFFClose(tif); // also reports flush failures through ctx
     int close_failed = close(fd) != 0;

@@ -71,9 +71,11 @@ public enum ExifOrientation: UInt16, Sendable, CaseIterable {
             }
             return out
         }
-        switch image.samples {
-        case .uint8(let s): return RasterImage(unchecked: outW, height: outH, channels: c, samples: .uint8(remap(s)))
-        case .uint16(let s): return RasterImage(unchecked: outW, height: outH, channels: c, samples: .uint16(remap(s)))
+        var result = switch image.samples {
+        case .uint8(let s): RasterImage(unchecked: outW, height: outH, channels: c, samples: .uint8(remap(s)))
+        case .uint16(let s): RasterImage(unchecked: outW, height: outH, channels: c, samples: .uint16(remap(s)))
         }
+        result.metadata = image.metadata
+        return result
     }
 }

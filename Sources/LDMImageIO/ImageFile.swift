@@ -41,6 +41,7 @@ public struct ImageWriteOptions: Sendable, Equatable {
 /// Reading and writing raster files. All errors name the file.
 public enum ImageFile {
     /// Decodes the PNG, JPEG or TIFF at `path`; the format is taken from the file's first bytes.
+    /// `metadata` receives the file's ICC profile and provenance text (see `ImageMetadata`).
     public static func read(_ path: String, options: ImageReadOptions = .init()) throws(ImageIOError) -> RasterImage {
         let format = try sniff(path)
         var image = ldm_image()
@@ -92,6 +93,9 @@ public enum ImageFile {
 
     /// Encodes `image` to `path` atomically: the data goes to a temporary file in the same folder,
     /// is flushed to disk, and is renamed over `path` only when complete. On failure nothing is left.
+    /// `image.metadata` is embedded: the text always (JPEG: at most 65533 UTF-8 bytes, else
+    /// `cannotEncode`), the ICC profile unless it is empty or, in PNG only, libpng finds it unfit
+    /// for the pixels (a GRAY profile on RGB, a malformed header): then the file has no profile.
     public static func write(_ image: RasterImage, to path: String,
                              options: ImageWriteOptions = .init()) throws(ImageIOError) {
         guard let format = options.format ?? ImageFormat(pathExtension: pathExtension(of: path)) else {
@@ -137,7 +141,7 @@ extension ImageWriteOptions.TIFFCompression {
 }
 
 extension RasterImage {
-    /// Copies a decoder result into Swift-owned storage.
+    /// Copies a decoder result (pixels, ICC profile, text) into Swift-owned storage.
     init(copying image: ldm_image) throws(ImageIOError) {
         let count = Int(image.width) * Int(image.height) * Int(image.channels)
         let samples: Samples
@@ -148,21 +152,42 @@ extension RasterImage {
             let p = image.pixels.assumingMemoryBound(to: UInt8.self)
             samples = .uint8(Array(UnsafeBufferPointer(start: p, count: count)))
         }
+        var metadata = ImageMetadata()
+        if let icc = image.icc, image.icc_length > 0 {
+            metadata.iccProfile = Array(UnsafeBufferPointer(start: icc, count: image.icc_length))
+        }
+        if let text = image.text {
+            // Invalid UTF-8 (a TIFF description in Latin-1, say) is repaired, not refused.
+            metadata.text = String(decoding: UnsafeRawBufferPointer(start: text, count: strlen(text)), as: UTF8.self)
+        }
         try self.init(width: Int(image.width), height: Int(image.height), channels: Int(image.channels),
-                      samples: samples)
+                      samples: samples, metadata: metadata)
     }
 
-    /// Lends the samples to a C encoder as an `ldm_image` (no copy).
+    /// Lends the samples, ICC profile and text to a C encoder as an `ldm_image`, for the duration of
+    /// `body` (pixels and profile without a copy; the text as the NUL-terminated UTF-8 C string Swift
+    /// makes for it). The encoder only reads them, despite the mutable pointer types of the struct.
     func withCodecImage<R>(_ body: (UnsafePointer<ldm_image>) -> R) -> R {
-        func call(_ raw: UnsafeRawPointer) -> R {
+        func call(_ raw: UnsafeRawPointer, _ icc: UnsafeBufferPointer<UInt8>?, _ text: UnsafePointer<CChar>?) -> R {
             var image = ldm_image(width: UInt32(width), height: UInt32(height), channels: Int32(channels),
                                   bit_depth: Int32(bitDepth), pixels: UnsafeMutableRawPointer(mutating: raw),
-                                  exif: nil, exif_length: 0)
+                                  exif: nil, exif_length: 0,
+                                  icc: icc?.baseAddress.map { UnsafeMutablePointer(mutating: $0) },
+                                  icc_length: icc?.count ?? 0,
+                                  text: text.map { UnsafeMutablePointer(mutating: $0) })
             return withUnsafePointer(to: &image) { body($0) }
         }
+        func withText(_ raw: UnsafeRawPointer, _ icc: UnsafeBufferPointer<UInt8>?) -> R {
+            guard let text = metadata.text else { return call(raw, icc, nil) }
+            return text.withCString { call(raw, icc, $0) }
+        }
+        func withProfile(_ raw: UnsafeRawPointer) -> R {
+            guard let profile = metadata.iccProfile else { return withText(raw, nil) }
+            return profile.withUnsafeBufferPointer { withText(raw, $0) }
+        }
         switch samples {
-        case .uint8(let s): return s.withUnsafeBytes { call($0.baseAddress!) }
-        case .uint16(let s): return s.withUnsafeBytes { call($0.baseAddress!) }
+        case .uint8(let s): return s.withUnsafeBytes { withProfile($0.baseAddress!) }
+        case .uint16(let s): return s.withUnsafeBytes { withProfile($0.baseAddress!) }
         }
     }
 }

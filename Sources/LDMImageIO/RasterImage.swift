@@ -21,6 +21,10 @@ public struct RasterImage: Sendable, Equatable {
     public let height: Int
     public let channels: Int
     public private(set) var samples: Samples
+    /// Colour profile and provenance text, read from and written to the file. Kept by bit-depth
+    /// conversion, alpha removal and EXIF uprighting (same colour space, same picture); a pixel
+    /// transform that changes that is responsible for replacing it. Part of equality.
+    public var metadata = ImageMetadata()
 
     /// 8 or 16.
     public var bitDepth: Int {
@@ -35,7 +39,8 @@ public struct RasterImage: Sendable, Equatable {
     public var maxValue: Int { bitDepth == 8 ? 255 : 65535 }
 
     /// Creates a raster, checking that the sample count matches the geometry.
-    public init(width: Int, height: Int, channels: Int, samples: Samples) throws(ImageIOError) {
+    public init(width: Int, height: Int, channels: Int, samples: Samples,
+                metadata: ImageMetadata = ImageMetadata()) throws(ImageIOError) {
         guard width > 0, height > 0, (1...4).contains(channels) else {
             throw .invalidRaster("a raster needs positive dimensions and 1 to 4 channels, got \(width)x\(height)x\(channels)")
         }
@@ -48,6 +53,7 @@ public struct RasterImage: Sendable, Equatable {
         self.height = height
         self.channels = channels
         self.samples = samples
+        self.metadata = metadata
     }
 
     /// Sample at (x, y, channel), as an integer in 0...maxValue. For tests and small tools, not hot loops.
@@ -89,7 +95,9 @@ public struct RasterImage: Sendable, Equatable {
         case .uint8(let s): newSamples = .uint8(strip(s))
         case .uint16(let s): newSamples = .uint16(strip(s))
         }
-        return RasterImage(unchecked: width, height: height, channels: keep, samples: newSamples)
+        var result = RasterImage(unchecked: width, height: height, channels: keep, samples: newSamples)
+        result.metadata = metadata
+        return result
     }
 
     init(unchecked width: Int, height: Int, channels: Int, samples: Samples) {
@@ -102,5 +110,6 @@ public struct RasterImage: Sendable, Equatable {
 
     private init(unchecked other: RasterImage, samples: Samples) {
         self.init(unchecked: other.width, height: other.height, channels: other.channels, samples: samples)
+        metadata = other.metadata
     }
 }

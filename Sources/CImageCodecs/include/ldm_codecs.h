@@ -46,9 +46,24 @@ typedef struct {
     void *pixels;         ///< malloc'd by readers; caller-owned for writers
     uint8_t *exif;        ///< JPEG only: raw EXIF payload after "Exif\0\0" (malloc'd), or NULL
     size_t exif_length;
+    uint8_t *icc;        ///< ICC profile: readers return a malloc'd copy (or NULL); writers embed it when non-NULL
+    size_t icc_length;
+    char *text;          ///< provenance text (UTF-8, NUL-terminated): readers return a malloc'd copy (or NULL); writers embed it when non-NULL
 } ldm_image;
 
-/// Frees what a reader allocated and zeroes the struct. Safe on a zeroed struct.
+// Where `icc` and `text` live in each format (readers return NULL when the file has none; an `icc`
+// with icc_length 0 is not embedded):
+// - PNG: iCCP chunk ("ICC Profile") and an uncompressed iTXt chunk with keyword "ldm-edit", both
+//   before the image data. Only chunks before the image data are read; other text chunks are
+//   ignored. libpng checks a profile on write (header, colour space against colour type): one it
+//   rejects is silently left out, it does not fail the write.
+// - TIFF: TIFFTAG_ICCPROFILE; text in ImageDescription (the reader returns whatever that tag holds),
+//   and when text is written, Software = "ldm-edit".
+// - JPEG: ICC in APP2 "ICC_PROFILE" markers (split as needed); text in a COM marker (at most 65533
+//   bytes, else LDM_ERR_INVALID_ARGUMENT); the reader returns the first COM marker. A damaged ICC
+//   marker sequence reads as no profile, not as an error.
+
+/// Frees what a reader allocated (pixels, exif, icc, text) and zeroes the struct. Safe on a zeroed struct.
 void ldm_image_free(ldm_image *image);
 
 /// Size of the error buffers the Swift side passes.
