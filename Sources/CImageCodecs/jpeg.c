@@ -86,7 +86,8 @@ static int copy_comment(j_decompress_ptr cinfo, ldm_image *out) {
 /// Largest profile jpeg_write_icc_profile can split: 255 APP2 markers of 65519 bytes each.
 #define MAX_ICC_BYTES (255u * 65519u)
 
-ldm_status ldm_jpeg_read(const char *path, uint64_t max_pixels, ldm_image *out, char *err, size_t err_capacity) {
+static ldm_status jpeg_read(const char *path, uint64_t max_pixels, int header_only, ldm_image *out, char *err,
+                            size_t err_capacity) {
     memset(out, 0, sizeof(*out));
     if (err != NULL && err_capacity > 0) err[0] = '\0';
     FILE *file = ldm_open_file(path, "rb", err, err_capacity);
@@ -162,6 +163,16 @@ ldm_status ldm_jpeg_read(const char *path, uint64_t max_pixels, ldm_image *out, 
         ctx.status = LDM_ERR_NO_MEMORY;
         longjmp(ctx.jump, 1);
     }
+    if (header_only) {
+        result.width = cinfo.image_width;
+        result.height = cinfo.image_height;
+        result.channels = channels;
+        result.bit_depth = 8;
+        jpeg_destroy_decompress(&cinfo);
+        fclose(file);
+        *out = result;
+        return LDM_OK;
+    }
     pixels = malloc(byte_count);
     if (pixels == NULL) {
         ldm_set_error(err, err_capacity, "out of memory for a %ux%u image", cinfo.image_width, cinfo.image_height);
@@ -185,6 +196,14 @@ ldm_status ldm_jpeg_read(const char *path, uint64_t max_pixels, ldm_image *out, 
     fclose(file);
     *out = result;
     return LDM_OK;
+}
+
+ldm_status ldm_jpeg_read(const char *path, uint64_t max_pixels, ldm_image *out, char *err, size_t err_capacity) {
+    return jpeg_read(path, max_pixels, 0, out, err, err_capacity);
+}
+
+ldm_status ldm_jpeg_read_header(const char *path, ldm_image *out, char *err, size_t err_capacity) {
+    return jpeg_read(path, UINT64_MAX, 1, out, err, err_capacity);
 }
 
 ldm_status ldm_jpeg_write(const char *path, const ldm_image *image, int quality, char *err, size_t err_capacity) {

@@ -68,7 +68,8 @@ static int copy_metadata(png_structp png, png_infop info, ldm_image *meta) {
     return 1;
 }
 
-ldm_status ldm_png_read(const char *path, uint64_t max_pixels, ldm_image *out, char *err, size_t err_capacity) {
+static ldm_status png_read(const char *path, uint64_t max_pixels, int header_only, ldm_image *out, char *err,
+                           size_t err_capacity) {
     memset(out, 0, sizeof(*out));
     if (err != NULL && err_capacity > 0) err[0] = '\0';
     FILE *file = ldm_open_file(path, "rb", err, err_capacity);
@@ -146,6 +147,18 @@ ldm_status ldm_png_read(const char *path, uint64_t max_pixels, ldm_image *out, c
         failure = check == LDM_OK ? LDM_ERR_UNSUPPORTED : check;
         png_longjmp(png, 1);
     }
+    if (header_only) {
+        png_destroy_read_struct(&png, &info, NULL);
+        fclose(file);
+        out->width = width;
+        out->height = height;
+        out->channels = channels;
+        out->bit_depth = out_depth;
+        out->icc = icc;
+        out->icc_length = icc != NULL ? meta.icc_length : 0;
+        out->text = text;
+        return LDM_OK;
+    }
     pixels = malloc(byte_count);
     rows = malloc(sizeof(png_bytep) * height);
     if (pixels == NULL || rows == NULL) {
@@ -171,6 +184,14 @@ ldm_status ldm_png_read(const char *path, uint64_t max_pixels, ldm_image *out, c
     out->icc_length = icc != NULL ? meta.icc_length : 0;
     out->text = text;
     return LDM_OK;
+}
+
+ldm_status ldm_png_read(const char *path, uint64_t max_pixels, ldm_image *out, char *err, size_t err_capacity) {
+    return png_read(path, max_pixels, 0, out, err, err_capacity);
+}
+
+ldm_status ldm_png_read_header(const char *path, ldm_image *out, char *err, size_t err_capacity) {
+    return png_read(path, UINT64_MAX, 1, out, err, err_capacity);
 }
 
 ldm_status ldm_png_write(const char *path, const ldm_image *image, char *err, size_t err_capacity) {

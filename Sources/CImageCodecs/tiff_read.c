@@ -309,7 +309,8 @@ out_of_memory:
     return LDM_ERR_NO_MEMORY;
 }
 
-ldm_status ldm_tiff_read(const char *path, uint64_t max_pixels, ldm_image *out, char *err, size_t err_capacity) {
+static ldm_status tiff_read(const char *path, uint64_t max_pixels, int header_only, ldm_image *out, char *err,
+                            size_t err_capacity) {
     if (err != NULL && err_capacity > 0) err[0] = '\0';
     if (path == NULL || out == NULL) {
         ldm_set_error(err, err_capacity, "no path or output image given");
@@ -352,11 +353,11 @@ ldm_status ldm_tiff_read(const char *path, uint64_t max_pixels, ldm_image *out, 
     if (status == LDM_OK)
         status = ldm_check_dimensions(r->width, r->height, r->channels, r->out_bytes * 8, max_pixels, &bytes, err,
                                       err_capacity);
-    if (status == LDM_OK && (r->pixels = malloc(bytes)) == NULL) {
+    if (status == LDM_OK && !header_only && (r->pixels = malloc(bytes)) == NULL) {
         ldm_set_error(err, err_capacity, "out of memory for a %ux%u image", r->width, r->height);
         status = LDM_ERR_NO_MEMORY;
     }
-    if (status == LDM_OK) status = read_pixels(tif, r, file_size, &ctx, bytes, err, err_capacity);
+    if (status == LDM_OK && !header_only) status = read_pixels(tif, r, file_size, &ctx, bytes, err, err_capacity);
     ldm_image meta = {0};
     if (status == LDM_OK) status = copy_metadata(tif, &meta, err, err_capacity); // before TIFFClose frees the tags
     TIFFClose(tif);
@@ -377,4 +378,12 @@ ldm_status ldm_tiff_read(const char *path, uint64_t max_pixels, ldm_image *out, 
     }
     free(r);
     return status;
+}
+
+ldm_status ldm_tiff_read(const char *path, uint64_t max_pixels, ldm_image *out, char *err, size_t err_capacity) {
+    return tiff_read(path, max_pixels, 0, out, err, err_capacity);
+}
+
+ldm_status ldm_tiff_read_header(const char *path, ldm_image *out, char *err, size_t err_capacity) {
+    return tiff_read(path, UINT64_MAX, 1, out, err, err_capacity);
 }

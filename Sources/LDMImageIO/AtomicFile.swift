@@ -1,3 +1,4 @@
+import CImageCodecs
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,7 +8,10 @@ import Glibc
 /// The content goes to a uniquely named temporary file in the destination folder (same file system,
 /// so the final `rename` is atomic), is fsync'ed, then renamed over the destination. If the producer
 /// throws, or the process is killed, the destination is untouched; a kill can leave only a
-/// `.<name>.ldm-edit-*.tmp` file behind, never a half-written `<name>`.
+/// `.<name>.ldm-edit-<host>-<pid>-*.tmp` file behind, never a half-written `<name>`, and the next
+/// write of `<name>` removes such leftovers of dead processes (`removeStaleTemporaries`).
+/// While the temporary file exists it is registered with the interrupt handler, so a second Ctrl-C
+/// removes it before exiting.
 public enum AtomicFile {
     /// Marker in temporary file names, so leftovers of a killed run can be recognised.
     public static let temporaryMarker = ".ldm-edit-"
@@ -26,11 +30,14 @@ public enum AtomicFile {
         if stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
             throw .writeFailed(path: path, reason: "a folder of that name exists")
         }
-        var template = Array("\(folder)/.\(name)\(temporaryMarker)XXXXXX.tmp".utf8CString)
+        removeStaleTemporaries(for: path)
+        var template = Array("\(folder)/\(temporaryPrefix(for: name))\(ownerTag)-XXXXXX.tmp".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemps($0.baseAddress!, 4) }
         guard fd >= 0 else { throw .writeFailed(path: path, reason: String(cString: strerror(errno))) }
         close(fd)
         let temporary = String(nulTerminated: template)
+        ldm_interrupt_set_temporary(temporary)
+        defer { ldm_interrupt_set_temporary(nil) }
         do throws(ImageIOError) {
             try produce(temporary)
             try flushToDisk(temporary, finalPath: path)
@@ -51,6 +58,54 @@ public enum AtomicFile {
             fsync(dirfd)
             close(dirfd)
         }
+    }
+
+    /// `.<name>.ldm-edit-`: how every temporary file for `name` starts.
+    static func temporaryPrefix(for name: String) -> String { ".\(name)\(temporaryMarker)" }
+
+    /// `<host>-<pid>` of this process, so leftovers can be traced to a process that is gone.
+    static let ownerTag: String = {
+        var buffer = [CChar](repeating: 0, count: 256)
+        gethostname(&buffer, buffer.count - 1)
+        let host = String(nulTerminated: buffer).unicodeScalars.filter {
+            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0)
+        }
+        let name = String(String.UnicodeScalarView(host.prefix(32)))
+        return "\(name.isEmpty ? "host" : name)-\(getpid())"
+    }()
+
+    /// Leftovers older than this are removed whatever process made them (a run on another host of a
+    /// shared folder that died; nothing writes one image for a day).
+    public static let staleAge: Double = 24 * 3600
+
+    /// Removes temporary files for `path` left by killed runs: those of a process of this host
+    /// that no longer exists, and any older than `staleAge`. Returns how many were removed.
+    @discardableResult
+    public static func removeStaleTemporaries(for path: String) -> Int {
+        let (folder, name) = split(path)
+        guard let dir = opendir(folder) else { return 0 }
+        defer { closedir(dir) }
+        let prefix = temporaryPrefix(for: name)
+        let host = ownerTag.split(separator: "-").first.map(String.init) ?? ""
+        var removed = 0
+        while let entry = readdir(dir) {
+            let entryName = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard entryName.hasPrefix(prefix), entryName.hasSuffix(".tmp") else { continue }
+            // <host>-<pid>-XXXXXX.tmp
+            let parts = entryName.dropFirst(prefix.count).split(separator: "-")
+            let full = "\(folder)/\(entryName)"
+            var info = stat()
+            guard stat(full, &info) == 0 else { continue }
+            let age = Double(time(nil) - info.st_mtim.tv_sec)
+            var dead = false
+            if parts.count >= 3, String(parts[0]) == host, let pid = Int32(parts[1]), pid != getpid() {
+                dead = kill(pid, 0) != 0 && errno == ESRCH
+            }
+            if dead || age > staleAge, unlink(full) == 0 { removed += 1 }
+        }
+        return removed
     }
 
     private static func flushToDisk(_ temporary: String, finalPath: String) throws(ImageIOError) {

@@ -53,17 +53,7 @@ public enum ImageFile {
         case .tiff: ldm_tiff_read(path, limit, &image, &message, message.count)
         }
         defer { ldm_image_free(&image) }
-        let reason = String(nulTerminated: message)
-        switch status {
-        case LDM_OK: break
-        case LDM_ERR_OPEN: throw .unreadable(path: path, reason: reason)
-        case LDM_ERR_TRUNCATED: throw .truncated(path: path, format: format, reason: reason)
-        case LDM_ERR_UNSUPPORTED: throw .unsupported(path: path, format: format, reason: reason)
-        case LDM_ERR_TOO_LARGE:
-            throw .tooLarge(path: path, reason: reason)
-        case LDM_ERR_NO_MEMORY: throw .outOfMemory(path: path, reason: reason)
-        default: throw .corrupt(path: path, format: format, reason: reason)
-        }
+        try check(status, path: path, format: format, message: message)
         var raster = try RasterImage(copying: image)
         if options.applyExifOrientation, let exif = image.exif, image.exif_length > 0 {
             let payload = UnsafeBufferPointer(start: exif, count: image.exif_length)
@@ -72,6 +62,43 @@ public enum ImageFile {
             }
         }
         return raster
+    }
+
+    /// Size, layout and metadata of the image at `path`, without decoding its pixels (for `info`
+    /// and for resume checks over thousands of large outputs). Dimensions are as `read` would
+    /// return them (JPEG EXIF rotations by 90° swap them).
+    public static func readHeader(_ path: String, options: ImageReadOptions = .init()) throws(ImageIOError) -> ImageHeader {
+        let format = try sniff(path)
+        var image = ldm_image()
+        var message = [CChar](repeating: 0, count: Int(LDM_ERROR_CAPACITY))
+        let status: ldm_status = switch format {
+        case .png: ldm_png_read_header(path, &image, &message, message.count)
+        case .jpeg: ldm_jpeg_read_header(path, &image, &message, message.count)
+        case .tiff: ldm_tiff_read_header(path, &image, &message, message.count)
+        }
+        defer { ldm_image_free(&image) }
+        try check(status, path: path, format: format, message: message)
+        var (width, height) = (Int(image.width), Int(image.height))
+        if options.applyExifOrientation, let exif = image.exif, image.exif_length > 0,
+           ExifOrientation(exifPayload: UnsafeBufferPointer(start: exif, count: image.exif_length))?.swapsAxes == true {
+            (width, height) = (height, width)
+        }
+        return ImageHeader(format: format, width: width, height: height, channels: Int(image.channels),
+                           bitDepth: Int(image.bit_depth), metadata: ImageMetadata(copying: image))
+    }
+
+    /// Maps a codec status to the typed error naming the file.
+    private static func check(_ status: ldm_status, path: String, format: ImageFormat, message: [CChar]) throws(ImageIOError) {
+        let reason = String(nulTerminated: message)
+        switch status {
+        case LDM_OK: return
+        case LDM_ERR_OPEN: throw .unreadable(path: path, reason: reason)
+        case LDM_ERR_TRUNCATED: throw .truncated(path: path, format: format, reason: reason)
+        case LDM_ERR_UNSUPPORTED: throw .unsupported(path: path, format: format, reason: reason)
+        case LDM_ERR_TOO_LARGE: throw .tooLarge(path: path, reason: reason)
+        case LDM_ERR_NO_MEMORY: throw .outOfMemory(path: path, reason: reason)
+        default: throw .corrupt(path: path, format: format, reason: reason)
+        }
     }
 
     /// Identifies the format from the first bytes of the file.
@@ -140,6 +167,20 @@ extension ImageWriteOptions.TIFFCompression {
     }
 }
 
+extension ImageMetadata {
+    /// Copies a decoder result's profile and text.
+    init(copying image: ldm_image) {
+        self.init()
+        if let icc = image.icc, image.icc_length > 0 {
+            iccProfile = Array(UnsafeBufferPointer(start: icc, count: image.icc_length))
+        }
+        if let text = image.text {
+            // Invalid UTF-8 (a TIFF description in Latin-1, say) is repaired, not refused.
+            self.text = String(decoding: UnsafeRawBufferPointer(start: text, count: strlen(text)), as: UTF8.self)
+        }
+    }
+}
+
 extension RasterImage {
     /// Copies a decoder result (pixels, ICC profile, text) into Swift-owned storage.
     init(copying image: ldm_image) throws(ImageIOError) {
@@ -152,16 +193,8 @@ extension RasterImage {
             let p = image.pixels.assumingMemoryBound(to: UInt8.self)
             samples = .uint8(Array(UnsafeBufferPointer(start: p, count: count)))
         }
-        var metadata = ImageMetadata()
-        if let icc = image.icc, image.icc_length > 0 {
-            metadata.iccProfile = Array(UnsafeBufferPointer(start: icc, count: image.icc_length))
-        }
-        if let text = image.text {
-            // Invalid UTF-8 (a TIFF description in Latin-1, say) is repaired, not refused.
-            metadata.text = String(decoding: UnsafeRawBufferPointer(start: text, count: strlen(text)), as: UTF8.self)
-        }
         try self.init(width: Int(image.width), height: Int(image.height), channels: Int(image.channels),
-                      samples: samples, metadata: metadata)
+                      samples: samples, metadata: ImageMetadata(copying: image))
     }
 
     /// Lends the samples, ICC profile and text to a C encoder as an `ldm_image`, for the duration of

@@ -116,3 +116,15 @@ struct ICCProfileReader {
         return String(decoding: bytes[offset..<(offset + count)].prefix { $0 != 0 }, as: UTF8.self)
     }
 }
+
+/// What `ImageFile.readHeader` finds without decoding pixels.
+public struct ImageHeader: Sendable, Equatable {
+    public let format: ImageFormat
+    public let width: Int
+    public let height: Int
+    /// 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA — as `ImageFile.read` would return.
+    public let channels: Int
+    /// 8 or 16, as `ImageFile.read` would return.
+    public let bitDepth: Int
+    public let metadata: ImageMetadata
+}

@@ -87,10 +87,6 @@ struct DiffusionLoop {
     }
 }
 
-extension PipelineError {
-    static let cancelled = PipelineError.badInput("cancelled")
-}
-
 /// Image ⇄ tensor conversion in the references' conventions.
 enum ImageTensor {
     /// PlanarImage RGB ([0, 1], values v/255 in float32) → [1, 3, H, W] in [−1, 1] as 2v − 1.

@@ -44,6 +44,7 @@ extension LDMEdit {
 
         @OptionGroup var modelOptions: ModelOptions
         @OptionGroup var outputOptions: OutputOptions
+        @OptionGroup var runOptions: RunOptions
         @OptionGroup var globalOptions: GlobalOptions
 
         func validate() throws {
@@ -60,6 +61,11 @@ extension LDMEdit {
             let (weights, model) = try modelOptions.load(for: .inpainting, reporter: reporter)
             let pipeline = try InpaintingPipeline(weights: weights, model: model)
             let settings = modelOptions.settings(reporter)
+            var provenance = try modelOptions.provenance(task: "inpaint", modelPath: modelOptions.resolvedModel(for: .inpainting) ?? "",
+                                                         settings: settings, reporter: reporter)
+            if maskInvert { provenance.options["mask_invert"] = "true" }
+            if maskDilate > 0 { provenance.options["mask_dilate"] = String(maskDilate) }
+            if maskResize { provenance.options["mask_resize"] = "nearest" }
             var plan = BatchPlan(inputs: inputs, output: outputOptions.output, defaultSuffix: "_inpainted", naming: outputOptions.naming)
             // Pair every image with its mask before any work; unmatched images become reported failures.
             var masks: [String: String] = [:]
@@ -71,12 +77,10 @@ extension LDMEdit {
                     plan.reject(job.input, message: "\(job.input): no mask found (looked for \(Self.expectedMaskDescription(for: job.input, folder: maskDir)))")
                 }
             }
-            var runner = BatchRunner(plan: plan, quiet: globalOptions.quiet, maxPixels: globalOptions.maxPixels,
-                                     jpegQuality: outputOptions.quality)
-            runner.bitDepth = outputOptions.bitDepth.value
-            runner.failFast = outputOptions.failFast
+            var runner = try BatchRunner(plan: plan, provenance: provenance, run: runOptions, output: outputOptions, global: globalOptions)
+            runner.maskFor = { masks[$0.input] }
             let (resize, invert, dilate, maxPixels) = (maskResize, maskInvert, maskDilate, globalOptions.maxPixels)
-            let summary = runner.run { job, raster in
+            let summary = runner.run { job, raster, callbacks in
                 guard let maskPath = masks[job.input] else { throw PipelineError.badInput("\(job.input): no mask") }
                 let maskRaster = try ImageFile.read(maskPath, options: ImageReadOptions(maxPixels: maxPixels))
                 let sameSize = maskRaster.width == raster.width && maskRaster.height == raster.height
@@ -86,10 +90,10 @@ extension LDMEdit {
                 let raw = InpaintingImages.mask(maskRaster, resizeTo: sameSize ? nil : (raster.width, raster.height))
                 for warning in InpaintingImages.warnings(invert ? raw.map { 1 - $0 } : raw) { reporter.warning("\(maskPath): \(warning)") }
                 let values = InpaintingImages.adjust(raw, width: raster.width, height: raster.height, invert: invert, dilate: dilate)
-                let result = try pipeline.run(PlanarImage(raster), mask: values, settings: settings)
+                let result = try pipeline.run(PlanarImage(raster), mask: values, settings: settings, callbacks: callbacks)
                 return InpaintingImages.composite(raster, result: result, mask: values)
             }
-            if summary.failed > 0 { throw ExitCode(1) }
+            if summary.exitStatus != 0 { throw ExitCode(summary.exitStatus) }
         }
     }
 }

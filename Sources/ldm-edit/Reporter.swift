@@ -1,13 +1,7 @@
-import Foundation
-
-/// Everything the tool tells the user goes to standard error, so standard output stays clean for
-/// results that later subcommands may print.
+/// Everything the tool tells the user goes to standard error (through `Console`, which keeps the
+/// live progress line intact), so standard output stays clean for results and JSON events.
 struct Reporter: Sendable {
-    func status(_ line: String) { emit(line) }
-    func warning(_ line: String) { emit("warning: \(line)") }
-    func error(_ line: String) { emit("error: \(line)") }
-
-    private func emit(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
-    }
+    func status(_ line: String) { Console.shared.message(line) }
+    func warning(_ line: String) { Console.shared.message("warning: \(line)") }
+    func error(_ line: String) { Console.shared.message("error: \(line)") }
 }

@@ -45,6 +45,7 @@ extension LDMEdit {
 
         @OptionGroup var modelOptions: ModelOptions
         @OptionGroup var outputOptions: OutputOptions
+        @OptionGroup var runOptions: RunOptions
         @OptionGroup var globalOptions: GlobalOptions
 
         func validate() throws {
@@ -57,35 +58,35 @@ extension LDMEdit {
         func run() throws {
             globalOptions.applyThreads()
             let reporter = Reporter()
-            var transform: (BatchPlan.Job, RasterImage) throws -> RasterImage
+            let transform: BatchRunner.Transform
+            let provenance: Provenance
             // Diffusion with --model or a default model (ModelLocator); classical with --method or when none is found.
-            if method == nil, modelOptions.resolvedModel(for: .superResolution) != nil {
+            if method == nil, let modelPath = modelOptions.resolvedModel(for: .superResolution) {
                 let (weights, model) = try modelOptions.load(for: .superResolution, reporter: reporter)
                 let pipeline = try SuperResolutionPipeline(weights: weights, model: model)
                 let settings = modelOptions.settings(reporter)
+                provenance = try modelOptions.provenance(task: "upscale", modelPath: modelPath, settings: settings, reporter: reporter)
                 let maxPixels = globalOptions.maxPixels
-                transform = { job, raster in
+                transform = { job, raster, callbacks in
                     try BatchRunner.checkPixelCeiling(width: raster.width * Self.factor, height: raster.height * Self.factor,
                                                       limit: maxPixels, input: job.input)
-                    let result = try pipeline.run(PlanarImage(raster), settings: settings)
+                    let result = try pipeline.run(PlanarImage(raster), settings: settings, callbacks: callbacks)
                     return result.raster(bitDepth: raster.bitDepth, channels: raster.channels)
                 }
             } else {
                 let filter = (method ?? .lanczos).filter
+                provenance = Provenance(version: LDMEdit.version, task: "upscale", method: (method ?? .lanczos).rawValue)
                 let maxPixels = globalOptions.maxPixels
-                transform = { job, raster in
+                transform = { job, raster, _ in
                     let (width, height) = (raster.width * Self.factor, raster.height * Self.factor)
                     try BatchRunner.checkPixelCeiling(width: width, height: height, limit: maxPixels, input: job.input)
                     return Resampler.resize(raster, width: width, height: height, filter: filter)
                 }
             }
             let plan = BatchPlan(inputs: inputs, output: outputOptions.output, defaultSuffix: "_x\(Self.factor)", naming: outputOptions.naming)
-            var runner = BatchRunner(plan: plan, quiet: globalOptions.quiet, maxPixels: globalOptions.maxPixels,
-                                     jpegQuality: outputOptions.quality)
-            runner.bitDepth = outputOptions.bitDepth.value
-            runner.failFast = outputOptions.failFast
+            let runner = try BatchRunner(plan: plan, provenance: provenance, run: runOptions, output: outputOptions, global: globalOptions)
             let summary = runner.run(transform)
-            if summary.failed > 0 { throw ExitCode(1) }
+            if summary.exitStatus != 0 { throw ExitCode(summary.exitStatus) }
         }
     }
 }

@@ -45,7 +45,7 @@ import Testing
         let empty = try CLI.run(["inpaint", scratch.file("in/p.png"), "--mask", scratch.file("black.png"), "--model", model,
                                  "--steps", "2", "--seed", "1", "-o", scratch.file("same.png")])
         #expect(empty.status == 0 && empty.stderr.contains("the mask is empty"))
-        #expect(try ImageFile.read(scratch.file("same.png")) == ImageFile.read(scratch.file("in/p.png")), "nothing repainted")
+        #expect(try ImageFile.read(scratch.file("same.png")).samples == ImageFile.read(scratch.file("in/p.png")).samples, "nothing repainted")
         let inverted = try CLI.run(["inpaint", scratch.file("in/p.png"), "--mask", scratch.file("black.png"), "--mask-invert",
                                     "--model", model, "--steps", "2", "--seed", "1", "-o", scratch.file("all.png")])
         #expect(inverted.status == 0 && inverted.stderr.contains("all white"))

@@ -90,7 +90,7 @@ import Testing
         #expect(r.stderr.contains("error: \(inDir)/b.png: truncated PNG file"))
         #expect(r.stderr.contains("error: \(inDir)/d.jpg: not an image"))
         #expect(r.stderr.contains("missing.png: no such file or folder"))
-        #expect(r.stderr.contains("2 done, 3 failed"))
+        #expect(r.stderr.contains("2 done, 0 skipped, 3 failed"))
         // Only complete outputs exist: no partial b.png/d.jpg, no temporary files.
         #expect(try FileManager.default.contentsOfDirectory(atPath: outDir).sorted() == ["a.png", "c.png"])
     }

@@ -48,4 +48,29 @@ import Testing
         let image = TestImages.random(width: 2, height: 2, channels: 1, bitDepth: 8)
         #expect(throws: ImageIOError.self) { try ImageFile.write(image, to: target) }
     }
+
+    /// Leftovers of killed runs: removed for dead processes of this host and when older than a day;
+    /// kept for live processes and for other hosts' recent files (they may still be writing).
+    @Test func staleTemporariesOfDeadProcessesAreRemoved() throws {
+        let host = String(AtomicFile.ownerTag.split(separator: "-")[0])
+        // A pid that is certainly dead: a child that has exited and been reaped.
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/bin/true")
+        try child.run()
+        child.waitUntilExit()
+        let dead = child.processIdentifier
+        let prefix = AtomicFile.temporaryPrefix(for: "out.png")
+        let names = ["\(prefix)\(host)-\(dead)-AAAAAA.tmp", "\(prefix)\(host)-\(getppid())-BBBBBB.tmp",
+                     "\(prefix)otherhost-\(dead)-CCCCCC.tmp", "\(prefix)otherhost-123-DDDDDD.tmp", ".other.png.ldm-edit-x-1-EEEEEE.tmp"]
+        for name in names { _ = scratch.write([1, 2, 3], to: name) }
+        // The last other-host file is two days old.
+        var times = [timespec(tv_sec: time(nil) - 2 * 86400, tv_nsec: 0), timespec(tv_sec: time(nil) - 2 * 86400, tv_nsec: 0)]
+        utimensat(AT_FDCWD, scratch.file(names[3]), &times, 0)
+        #expect(AtomicFile.removeStaleTemporaries(for: scratch.file("out.png")) == 2)
+        #expect(scratch.contents() == [names[4], names[1], names[2]].sorted())
+        // A write of out.png does the same cleaning on its way.
+        _ = scratch.write([1], to: names[0])
+        try ImageFile.write(TestImages.random(width: 2, height: 2, channels: 1, bitDepth: 8), to: scratch.file("out.png"))
+        #expect(!scratch.contents().contains(names[0]))
+    }
 }

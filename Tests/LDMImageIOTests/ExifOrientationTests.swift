@@ -72,5 +72,9 @@ import Testing
         #expect(upright.sample(x: 8, y: 28, channel: 0) > 235)
         let raw = try ImageFile.read(path, options: ImageReadOptions(applyExifOrientation: false))
         #expect(raw.width == 32 && raw.height == 16)
+        // The header-only reader reports the same upright size.
+        let header = try ImageFile.readHeader(path)
+        #expect(header.width == 16 && header.height == 32 && header.channels == 1)
+        #expect(try ImageFile.readHeader(path, options: ImageReadOptions(applyExifOrientation: false)).width == 32)
     }
 }

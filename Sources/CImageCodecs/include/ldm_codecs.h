@@ -89,6 +89,15 @@ ldm_status ldm_jpeg_read(const char *path, uint64_t max_pixels, ldm_image *out, 
 /// Writes an 8-bit gray or RGB image. quality 1...100; 4:2:0 chroma below 90, 4:4:4 from 90 on.
 ldm_status ldm_jpeg_write(const char *path, const ldm_image *image, int quality, char *err, size_t err_capacity);
 
+// MARK: Headers
+
+/// Like the readers above, but stop before the pixels: fill width, height, channels, bit_depth (as
+/// the full read would return them), icc, text and (JPEG) exif, leaving pixels NULL. No pixel
+/// ceiling applies since nothing pixel-sized is allocated. Free with ldm_image_free.
+ldm_status ldm_png_read_header(const char *path, ldm_image *out, char *err, size_t err_capacity);
+ldm_status ldm_jpeg_read_header(const char *path, ldm_image *out, char *err, size_t err_capacity);
+ldm_status ldm_tiff_read_header(const char *path, ldm_image *out, char *err, size_t err_capacity);
+
 // MARK: TIFF (libtiff 4.5+)
 
 /// Reads 8/16-bit gray (min-is-black or min-is-white), gray+alpha, RGB, RGBA and 8-bit palette

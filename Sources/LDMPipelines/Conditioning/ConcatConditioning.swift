@@ -20,6 +20,8 @@ public enum PipelineError: Error, Sendable, Equatable, CustomStringConvertible {
     case channelMismatch(unetInput: Int, latent: Int, conditioning: Int, task: ModelTask)
     case wrongTask(model: ModelTask, conditioning: ModelTask)
     case badInput(String)
+    /// `PipelineCallbacks.isCancelled` returned true between two sampling steps.
+    case cancelled
 
     public var description: String {
         switch self {
@@ -28,6 +30,7 @@ public enum PipelineError: Error, Sendable, Equatable, CustomStringConvertible {
         case .wrongTask(let model, let cond):
             "this is \(model.withArticle) model; it cannot run \(cond.rawValue) (use `ldm-edit \(model.command)`)"
         case .badInput(let reason): reason
+        case .cancelled: "stopped on request before finishing"
         }
     }
 }

@@ -35,6 +35,12 @@ struct BatchPlan {
         jobs.removeAll { predicate($0.input) }
     }
 
+    /// Keeps only the inputs of `shard` (problems too, so each is reported by one shard only).
+    mutating func keep(_ shard: Shard) {
+        jobs.removeAll { !shard.contains($0.input) }
+        problems.removeAll { !shard.contains($0.input) }
+    }
+
     /// How outputs are named.
     struct Naming: Equatable {
         var template: String?

@@ -1,36 +1,60 @@
 import Foundation
 import LDMImageIO
+import LDMParallel
+import LDMPipelines
 
 /// Errors of the batch layer itself (codec errors are `ImageIOError`).
 enum BatchError: Error, CustomStringConvertible {
     case outputTooLarge(input: String, width: Int, height: Int, limit: Int)
     case cannotCreateFolder(path: String, reason: String)
+    case cannotHash(path: String, reason: String)
+    case journal(path: String, reason: String)
 
     var description: String {
         switch self {
         case .outputTooLarge(let input, let width, let height, let limit):
             "\(input): the result would be \(width)x\(height) (\(width * height) pixels), above the limit of \(limit) pixels; raise it with --max-pixels"
         case .cannotCreateFolder(let path, let reason): "\(path): cannot create output folder: \(reason)"
+        case .cannotHash(let path, let reason): "\(path): cannot read it to compute its SHA-256: \(reason)"
+        case .journal(let path, let reason): "\(path): cannot record the finished output in the resume journal: \(reason)"
         }
     }
 }
 
 /// Runs one edit over every job of a plan: read → transform → write, one job at a time.
-/// A failing job is reported and the batch goes on; nothing partial is ever left under an output name.
+/// A failing job is reported and the batch goes on; nothing partial is ever left under an output
+/// name; outputs a previous run finished with the same settings are skipped (resume); Ctrl-C stops
+/// at the next sampling step or image.
 struct BatchRunner {
     struct Summary {
         var done = 0
+        var skipped = 0
         var failed = 0
+        /// The signal that stopped the run early.
+        var interruptedBy: Int32?
+
+        /// 0 all done, 1 some failed, 128 + signal when interrupted.
+        var exitStatus: Int32 {
+            if let interruptedBy { return Interruption.exitStatus(for: interruptedBy) }
+            return failed > 0 ? 1 : 0
+        }
     }
 
     let plan: BatchPlan
-    let quiet: Bool
+    /// Everything but the per-input fields; the runner fills input, hashes, key and date.
+    var provenance: Provenance
+    /// The mask that goes with an input (inpainting), hashed into the resume key.
+    var maskFor: (BatchPlan.Job) -> String? = { _ in nil }
     let maxPixels: Int
     let jpegQuality: Int
     /// 8 or 16 to convert every output; nil keeps the result's depth.
-    var bitDepth: Int? = nil
-    /// Stop at the first failing input.
+    var bitDepth: Int?
     var failFast = false
+    var overwrite = false
+    var embedMetadata = true
+    var reportPath: String?
+    var shard: Shard?
+    let progress: RunProgress
     let reporter = Reporter()
 
     /// Refuses results larger than the pixel ceiling before computing them.
@@ -41,53 +65,122 @@ struct BatchRunner {
         }
     }
 
-    func run(_ transform: (_ job: BatchPlan.Job, _ image: RasterImage) throws -> RasterImage) -> Summary {
+    typealias Transform = (_ job: BatchPlan.Job, _ image: RasterImage, _ callbacks: PipelineCallbacks) throws -> RasterImage
+
+    func run(_ transform: Transform) -> Summary {
+        Interruption.install()
+        let started = Date()
+        var report = RunReport(task: provenance.task, started: Provenance.timestamp(started), threads: Parallel.threads,
+                               shard: shard?.description)
+        report.peakRSSBytes = System.peakResidentBytes
         var summary = Summary()
+        let progress = self.progress
+        progress.start(task: provenance.task, images: plan.jobs.count)
+        func finish(_ number: Int, _ record: ImageRecord, detail: String = "") {
+            report.add(record)
+            progress.imageFinished(number, record, detail: detail)
+        }
         for problem in plan.problems {
             reporter.error(problem.message)
-            summary.failed += 1
+            finish(0, ImageRecord(input: problem.input, status: .failed, error: problem.message))
         }
-        if let folder = plan.outputFolder {
+        var stop = failFast && !plan.problems.isEmpty
+        if stop { reporter.status("stopped before any work: --fail-fast and \(plan.problems.count) input(s) cannot be processed") }
+        if !stop, let folder = plan.outputFolder {
             do {
                 try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             } catch {
-                reporter.error(BatchError.cannotCreateFolder(path: folder, reason: error.localizedDescription).description)
-                summary.failed += plan.jobs.count
-                return summary
+                let message = BatchError.cannotCreateFolder(path: folder, reason: error.localizedDescription).description
+                reporter.error(message)
+                for job in plan.jobs { finish(0, ImageRecord(input: job.input, output: job.output, status: .failed, error: message)) }
+                stop = true
             }
         }
-        let total = plan.jobs.count
-        if failFast, summary.failed > 0 {
-            reporter.status("stopped before any work: --fail-fast and \(summary.failed) input(s) cannot be processed")
-            return summary
-        }
-        for (i, job) in plan.jobs.enumerated() {
-            let started = Date()
+        let journal = embedMetadata ? nil : ResumeJournal()
+        let callbacks = PipelineCallbacks(progress: { step, steps in progress.step(step, of: steps) },
+                                          isCancelled: { Interruption.requestedSignal != nil })
+        for (i, job) in plan.jobs.enumerated() where !stop {
+            if let signal = Interruption.requestedSignal {
+                summary.interruptedBy = signal
+                break
+            }
+            let number = i + 1
+            progress.imageStarted(number, input: job.input)
+            System.resetPeakResident()
+            let clock = Date()
+            var record = ImageRecord(input: job.input, output: job.output, status: .done)
+            var detail = ""
             do {
-                // --recursive mirrors sub-folders: make the output's folder (only once work starts).
-                let parent = (job.output as NSString).deletingLastPathComponent
-                if !parent.isEmpty { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) }
-                let input = try ImageFile.read(job.input, options: ImageReadOptions(maxPixels: maxPixels))
-                let result = try transform(job, input)
-                try write(result, to: job.output)
-                summary.done += 1
-                if !quiet {
-                    let seconds = String(format: "%.2f", Date().timeIntervalSince(started))
-                    reporter.status("[\(i + 1)/\(total)] \(job.input) → \(job.output)  \(input.width)x\(input.height) → \(result.width)x\(result.height)  \(seconds) s")
+                var stamp = try provenance(for: job)
+                if !overwrite, try isComplete(job.output, key: stamp.key, journal: journal) {
+                    record.status = .skipped
+                } else {
+                    // --recursive mirrors sub-folders: make the output's folder (only once work starts).
+                    let parent = (job.output as NSString).deletingLastPathComponent
+                    if !parent.isEmpty { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) }
+                    let input = try ImageFile.read(job.input, options: ImageReadOptions(maxPixels: maxPixels))
+                    var result = try transform(job, input, callbacks)
+                    stamp.created = Provenance.timestamp()
+                    result.metadata = ImageMetadata(iccProfile: input.metadata.iccProfile, text: embedMetadata ? stamp.json() : nil)
+                    try write(result, to: job.output)
+                    try journal?.record(job.output, key: stamp.key)
+                    detail = "  \(input.width)x\(input.height) → \(result.width)x\(result.height)"
                 }
+            } catch PipelineError.cancelled {
+                record.status = .interrupted
+                record.error = "interrupted"
+                summary.interruptedBy = Interruption.requestedSignal ?? SIGINT
             } catch {
-                summary.failed += 1
+                record.status = .failed
+                record.error = "\(error)"
                 reporter.error("\(error)")
-                if failFast {
-                    reporter.status("stopped after the first failure (--fail-fast); \(total - i - 1) input(s) not processed")
-                    break
-                }
+            }
+            record.seconds = Date().timeIntervalSince(clock)
+            record.peakRSSBytes = System.peakResidentBytes
+            finish(number, record, detail: detail)
+            if summary.interruptedBy != nil { break }
+            if record.status == .failed, failFast {
+                reporter.status("stopped after the first failure (--fail-fast); \(plan.jobs.count - number) input(s) not processed")
+                break
             }
         }
-        if summary.failed > 0 || (!quiet && total > 1) {
-            reporter.status("\(summary.done) done, \(summary.failed) failed")
+        report.seconds = Date().timeIntervalSince(started)
+        report.interrupted = summary.interruptedBy != nil
+        (summary.done, summary.skipped, summary.failed) = (report.done, report.skipped, report.failed)
+        progress.summary(report)
+        if let signal = summary.interruptedBy {
+            reporter.status("interrupted (signal \(signal)): \(report.done) done, \(plan.jobs.count - report.done - report.skipped - report.failed) not finished; rerun the same command to resume")
+        } else if summary.failed > 0 || (progress.mode != .none && progress.mode != .json && plan.jobs.count > 1) {
+            reporter.status("\(summary.done) done, \(summary.skipped) skipped, \(summary.failed) failed")
+        }
+        if let reportPath {
+            do { try report.write(to: reportPath) } catch { reporter.error("--report \(reportPath): \(error)") }
         }
         return summary
+    }
+
+    /// The provenance of `job`'s output: the template plus the input's (and mask's) hashes and the key.
+    private func provenance(for job: BatchPlan.Job) throws -> Provenance {
+        var stamp = provenance
+        stamp.input = (job.input as NSString).lastPathComponent
+        if ImageFormat(pathExtension: (job.output as NSString).pathExtension) == .jpeg {
+            stamp.options["jpeg_quality"] = String(jpegQuality)
+        }
+        stamp.inputSHA256 = try Provenance.sha256(ofFile: job.input)
+        if let mask = maskFor(job) {
+            stamp.mask = (mask as NSString).lastPathComponent
+            stamp.maskSHA256 = try Provenance.sha256(ofFile: mask)
+        }
+        stamp.key = stamp.computedKey()
+        return stamp
+    }
+
+    /// Whether `path` already holds the result for `key` (resume).
+    private func isComplete(_ path: String, key: String, journal: ResumeJournal?) throws -> Bool {
+        if let journal { return journal.isComplete(path, key: key) }
+        guard FileManager.default.fileExists(atPath: path),
+              let header = try? ImageFile.readHeader(path, options: ImageReadOptions(maxPixels: Int.max)) else { return false }
+        return Provenance.parse(header.metadata.text)?.key == key
     }
 
     /// Writes in the format the output name asks for, adapting what the format cannot hold.

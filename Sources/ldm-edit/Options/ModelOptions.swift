@@ -54,6 +54,19 @@ struct ModelOptions: ParsableArguments {
         return chosen
     }
 
+    /// The provenance template for a diffusion run: model name and hash, sampler settings.
+    /// Hashing reads the whole model once (about as long as loading it).
+    func provenance(task: String, modelPath: String, settings: SamplingSettings, reporter: Reporter) throws -> Provenance {
+        let sha: String
+        do { sha = try Provenance.sha256(ofModel: modelPath) } catch {
+            reporter.error("\(error)")
+            throw ExitCode(1)
+        }
+        return Provenance(version: LDMEdit.version, task: task, model: (modelPath as NSString).lastPathComponent, modelSHA256: sha,
+                          sampler: sampler.rawValue, steps: sampler == .ddpm ? 1000 : steps, eta: sampler == .ddim ? eta : nil,
+                          seed: settings.seed, seedGiven: seed != nil, tiling: "none", options: noEMA ? ["weights": "raw"] : [:])
+    }
+
     /// The model to use: --model, or the default model for `task` found by `ModelLocator`.
     func resolvedModel(for task: ModelTask) -> String? {
         model ?? ModelLocator.defaultModel(for: task).path
