@@ -84,6 +84,39 @@ import Glibc
         }
     }
 
+    /// Large model files' hashes are remembered (path, size, mtime, inode) so reruns skip re-reading them.
+    @Test func modelHashesAreCachedUntilTheFileChanges() throws {
+        try image(scratch.file("a.png"))
+        let model = scratch.file("model")
+        try FileManager.default.copyItem(atPath: Self.sr, toPath: model)
+        let env = ["XDG_CACHE_HOME": scratch.file("cache"), "LDM_EDIT_HASH_CACHE_MIN_BYTES": "0"]
+        func modelHash() throws -> String? {
+            let out = scratch.file("o.png")
+            let r = try CLI.run(["upscale", scratch.file("a.png"), "-o", out, "--model", model, "--steps", "1", "--seed", "1",
+                                 "--overwrite", "-q"], environment: env)
+            #expect(r.status == 0, "\(r.stderr)")
+            let info = try CLI.run(["info", out, "--json"])
+            let object = try JSONSerialization.jsonObject(with: Data(info.stdout.utf8)) as? [String: Any]
+            return (object?["provenance"] as? [String: Any])?["model_sha256"] as? String
+        }
+        let first = try modelHash()
+        let cacheFile = scratch.file("cache/ldm-edit/model-hashes.json")
+        var cache = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: cacheFile))) as? [String: [String: Any]] ?? [:]
+        let unetKey = try #require(cache.keys.first { $0.hasSuffix("unet/diffusion_pytorch_model.safetensors") })
+        // Plant a wrong hash: the next run must use it (proving the cache is read)...
+        cache[unetKey]?["sha256"] = String(repeating: "f", count: 64)
+        try JSONSerialization.data(withJSONObject: cache).write(to: URL(fileURLWithPath: cacheFile))
+        let planted = try modelHash()
+        #expect(planted != first)
+        // ...until the file changes (new mtime): then it is hashed again.
+        var times = [timespec(tv_sec: time(nil) - 100, tv_nsec: 0), timespec(tv_sec: time(nil) - 100, tv_nsec: 0)]
+        utimensat(AT_FDCWD, unetKey, &times, 0)
+        #expect(try modelHash() == first)
+        // A damaged cache is ignored.
+        try Data("{not json".utf8).write(to: URL(fileURLWithPath: cacheFile))
+        #expect(try modelHash() == first)
+    }
+
     // MARK: Resume
 
     @Test func rerunSkipsFinishedOutputsAndRedoesWhatChanged() throws {

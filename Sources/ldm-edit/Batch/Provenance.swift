@@ -91,16 +91,21 @@ struct Provenance: Codable, Equatable {
         return hash.finish()
     }
 
+    /// SHA-256 of a model file, remembered across runs for large files (`HashCache`).
+    static func sha256(ofModelFile path: String) throws -> String {
+        try HashCache.sha256(of: path) { try sha256(ofFile: path) }
+    }
+
     /// SHA-256 identifying a model: of the file itself, or for a folder (diffusers) of the sorted
     /// list "<relative path> <sha256>" of its JSON and weight files.
     static func sha256(ofModel path: String) throws -> String {
-        guard BatchPlan.isDirectory(path) else { return try sha256(ofFile: path) }
+        guard BatchPlan.isDirectory(path) else { return try sha256(ofModelFile: path) }
         let weightExtensions: Set<String> = ["json", "safetensors", "bin", "ckpt", "pt", "pth"]
-        guard let walker = FileManager.default.enumerator(atPath: path) else { return try sha256(ofFile: path) }
+        guard let walker = FileManager.default.enumerator(atPath: path) else { return try sha256(ofModelFile: path) }
         var lines: [String] = []
         for case let relative as String in walker where weightExtensions.contains((relative as NSString).pathExtension) {
             let full = (path as NSString).appendingPathComponent(relative)
-            if !BatchPlan.isDirectory(full) { lines.append("\(relative) \(try sha256(ofFile: full))") }
+            if !BatchPlan.isDirectory(full) { lines.append("\(relative) \(try sha256(ofModelFile: full))") }
         }
         var hash = SHA256()
         hash.update(Array(lines.sorted().joined(separator: "\n").utf8))
