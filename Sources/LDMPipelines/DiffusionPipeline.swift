@@ -11,12 +11,15 @@ public struct SamplingSettings: Sendable, Equatable {
     public var eta: Float
     /// Seed of the PyTorch-compatible generator; `torch.manual_seed(seed)` reproduces the same noise.
     public var seed: UInt64
+    /// How large latents are split (the result depends on it; see `TilingSettings`).
+    public var tiling: TilingSettings
 
-    public init(sampler: SamplerKind = .ddim, steps: Int, eta: Float = 0, seed: UInt64) {
+    public init(sampler: SamplerKind = .ddim, steps: Int, eta: Float = 0, seed: UInt64, tiling: TilingSettings = .standard) {
         self.sampler = sampler
         self.steps = steps
         self.eta = eta
         self.seed = seed
+        self.tiling = tiling
     }
 
     /// The sampler for these settings over a model's schedule, in the model's DDIM convention.
@@ -74,16 +77,23 @@ struct DiffusionLoop {
                       workspace ws: Workspace) throws -> Tensor {
         let (h, w) = (conditioning.shape[2], conditioning.shape[3])
         var generator = TorchGenerator(seed: settings.seed)
+        // The whole latent's noise is drawn at once, so tiling does not change the random numbers.
         let latent = try Tensor(shape: [1, latentChannels, h, w], values: generator.normal(latentChannels * h * w))
+        let multiple = 1 << (model.unet.config.channelMult.count - 1)
+        let grid = TileGrid(height: h, width: w, tile: settings.tiling.unetTile, overlap: settings.tiling.unetOverlap, multiple: multiple)
+        let weights = grid.isSingleTile ? [] : grid.tiles.map { grid.weights(for: $0) }
         for (index, t) in sampler.timesteps.enumerated() {
             if callbacks.isCancelled() { throw PipelineError.cancelled }
-            let eps = try model.predictNoise(latent, conditioning: conditioning, timestep: Float(t), workspace: ws)
+            let eps = try model.predictNoise(latent, conditioning: conditioning, timestep: Float(t), grid: grid, weights: weights,
+                                             workspace: ws)
             // One generator stream: the initial latents, then each step's noise when the sampler
             // needs it (diffusers' SR pipeline draws both from the global generator).
             sampler.step(index, x: latent, eps: eps, generator: &generator)
             callbacks.progress(index + 1, sampler.timesteps.count)
         }
-        return try model.autoencoder.decode(latent, workspace: ws)
+        if callbacks.isCancelled() { throw PipelineError.cancelled }
+        let decodeGrid = TileGrid(height: h, width: w, tile: settings.tiling.vqTile, overlap: settings.tiling.vqOverlap)
+        return try model.autoencoder.decode(latent, grid: decodeGrid, workspace: ws)
     }
 }
 

@@ -34,7 +34,10 @@ public struct InpaintingPipeline: Sendable {
         let padded = try ImageTensor.reflectPad(try ImageTensor.tensor(image), multiple: sizeMultiple)
         let maskTensor = try ImageTensor.reflectPad(try Tensor(shape: [1, 1, h, w], values: mask.map { $0 >= 0.5 ? 1 : 0 }),
                                                     multiple: sizeMultiple)
-        let conditioning = try InpaintingConditioning(image: padded, mask: maskTensor, autoencoder: model.autoencoder.config)
+        var conditioning = try InpaintingConditioning(image: padded, mask: maskTensor, autoencoder: model.autoencoder.config)
+        let f = model.autoencoder.config.downsamplingFactor
+        conditioning.encoderGrid = TileGrid(height: padded.shape[2] / f, width: padded.shape[3] / f, tile: settings.tiling.vqTile,
+                                            overlap: settings.tiling.vqOverlap)
         try model.check(conditioning)
         let cond = try conditioning.conditioning(autoencoder: model.autoencoder, workspace: ws)
         var loop = DiffusionLoop(model: model, sampler: setup.sampler(settings))

@@ -21,6 +21,9 @@ public final class Workspace {
     public private(set) var allocations = 0
     public private(set) var allocatedBytes = 0
 
+    /// When set, GroupNorm layers record or replay image-wide statistics (tiled decoding).
+    public var normStatistics: GroupNormStatistics?
+
     public init() {}
 
     /// At least `count` floats of scratch in `slot`.

@@ -39,7 +39,13 @@ public struct GroupNormLayer: Sendable {
 
     public func callAsFunction(_ x: Tensor, silu: Bool, _ ws: Workspace) throws -> Tensor {
         let y = try ws.tensor(x.shape)
-        try GroupNorm.forward(x, groups: groups, gamma: gamma, beta: beta, eps: eps, fusedSiLU: silu, into: y)
+        var shared: [(mean: Double, variance: Double)]?
+        if let context = ws.normStatistics {
+            if context.mode == .record { context.record(x, groups: groups) }
+            shared = context.replayed(groups: groups)
+            context.advance()
+        }
+        try GroupNorm.forward(x, groups: groups, gamma: gamma, beta: beta, eps: eps, fusedSiLU: silu, statistics: shared, into: y)
         return y
     }
 }

@@ -11,6 +11,8 @@ public struct InpaintingConditioning: ConcatConditioning {
     public let latentSize: (height: Int, width: Int)
     let image: Tensor
     let mask: Tensor
+    /// Encode on these latent tiles (large images); nil encodes at once.
+    var encoderGrid: TileGrid?
 
     public init(image: Tensor, mask: Tensor, autoencoder: AutoencoderConfig) throws {
         let f = autoencoder.downsamplingFactor
@@ -39,7 +41,8 @@ public struct InpaintingConditioning: ConcatConditioning {
                 out[c * plane + p] = keep * unit * 2 - 1
             }
         }
-        let encoded = try autoencoder.encode(masked, workspace: ws)
+        let encoded = try encoderGrid.map { try autoencoder.encode(masked, grid: $0, workspace: ws) }
+            ?? autoencoder.encode(masked, workspace: ws)
         let (lh, lw) = latentSize
         let result = try ws.tensor([1, channels, lh, lw])
         try Concat.channels([encoded, try nearestMask(lh, lw, ws)], into: result)

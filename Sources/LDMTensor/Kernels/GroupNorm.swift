@@ -5,10 +5,13 @@ public enum GroupNorm {
     /// y = (x − μ_g) / √(σ²_g + eps) · γ_c + β_c, then SiLU when `fusedSiLU`.
     /// μ and the biased σ² are taken per sample over each group's C/G channels × spatial positions,
     /// reduced in Float chunks added in Double, in a fixed order (so any thread count gives the same bits).
+    /// `statistics` (N = 1 only): use these per-group (mean, variance) instead of x's own — the
+    /// whole image's, when x is one tile of it (`GroupNormStatistics`).
     /// - x: [N, C, ...], gamma, beta: [C] → y: same shape as x (y may be x: in place).
     /// Naive twin: `Naive.groupNorm`.
     public static func forward(_ x: Tensor, groups: Int, gamma: Tensor, beta: Tensor, eps: Float,
-                               fusedSiLU: Bool = false, into y: Tensor) throws(TensorError) {
+                               fusedSiLU: Bool = false, statistics: [(mean: Double, variance: Double)]? = nil,
+                               into y: Tensor) throws(TensorError) {
         let op = "groupNorm"
         guard x.rank >= 2 else { throw .invalidArgument(operation: op, reason: "x \(x.shape) needs [N, C, ...]") }
         let (n, c) = (x.shape[0], x.shape[1])
@@ -18,6 +21,9 @@ public enum GroupNorm {
         try gamma.expect([c], op, "gamma")
         try beta.expect([c], op, "beta")
         try y.expect(x.shape.map { $0 }, op, "output")
+        if let statistics, statistics.count != groups || n != 1 {
+            throw .invalidArgument(operation: op, reason: "\(statistics.count) given statistics for \(groups) groups of \(n) samples")
+        }
         let spatial = x.count / max(1, n * c)
         let perGroup = c / groups
         let groupSize = perGroup * spatial
@@ -25,10 +31,15 @@ public enum GroupNorm {
         Parallel.forEach(n * groups) { range in
             for index in range {
                 let start = index * groupSize
-                let mean = FastMath.sum(src + start, count: groupSize) / Double(groupSize)
-                // Two-pass variance (deviations from the mean), as accurate as the Double twin.
-                let squares = FastMath.sum(src + start, count: groupSize, offset: Float(mean), squared: true)
-                let invStd = 1 / (squares / Double(groupSize) + Double(eps)).squareRoot()
+                let mean: Double, variance: Double
+                if let statistics {
+                    (mean, variance) = statistics[index % groups]
+                } else {
+                    mean = FastMath.sum(src + start, count: groupSize) / Double(groupSize)
+                    // Two-pass variance (deviations from the mean), as accurate as the Double twin.
+                    variance = FastMath.sum(src + start, count: groupSize, offset: Float(mean), squared: true) / Double(groupSize)
+                }
+                let invStd = 1 / (variance + Double(eps)).squareRoot()
                 let firstChannel = (index % groups) * perGroup
                 for k in 0..<perGroup {
                     let ch = firstChannel + k
