@@ -92,6 +92,9 @@ struct DiffusionLoop {
             callbacks.progress(index + 1, sampler.timesteps.count)
         }
         if callbacks.isCancelled() { throw PipelineError.cancelled }
+        // The U-Net's buffers are not needed any more: the decoder's phase starts from an empty pool
+        // (the memory planner counts the phases separately).
+        ws.releaseAll()
         let decodeGrid = TileGrid(height: h, width: w, tile: settings.tiling.vqTile, overlap: settings.tiling.vqOverlap)
         return try model.autoencoder.decode(latent, grid: decodeGrid, workspace: ws)
     }

@@ -40,6 +40,7 @@ public struct InpaintingPipeline: Sendable {
                                             overlap: settings.tiling.vqOverlap)
         try model.check(conditioning)
         let cond = try conditioning.conditioning(autoencoder: model.autoencoder, workspace: ws)
+        ws.releaseAll()  // the encoder phase is over (cond keeps its own storage)
         var loop = DiffusionLoop(model: model, sampler: setup.sampler(settings))
         let decoded = try loop.run(
             conditioning: cond, latentChannels: model.autoencoder.config.embedDim, settings: settings, callbacks: callbacks,

@@ -21,11 +21,13 @@ public struct SuperResolutionPipeline: Sendable {
         setup = SamplingSetup(weights, defaultSetAlphaToOne: true)
     }
 
+    /// The multiple the input's sides are padded to (the U-Net's downsampling factor).
+    public var sizeMultiple: Int { 1 << (model.unet.config.channelMult.count - 1) }
+
     /// Upscales `image` 4x. - image: planar [0, 1] RGB (+ alpha) → 4x width and height.
     public func run(_ image: PlanarImage, settings: SamplingSettings, callbacks: PipelineCallbacks = .init(),
                     workspace: Workspace = Workspace()) throws -> PlanarImage {
-        let factor = 1 << (model.unet.config.channelMult.count - 1)
-        let lowRes = try ImageTensor.reflectPad(try ImageTensor.tensor(image), multiple: factor)
+        let lowRes = try ImageTensor.reflectPad(try ImageTensor.tensor(image), multiple: sizeMultiple)
         let conditioning = try SuperResolutionConditioning(lowResolution: lowRes)
         try model.check(conditioning)
         var loop = DiffusionLoop(model: model, sampler: setup.sampler(settings))

@@ -21,6 +21,11 @@ public final class Workspace {
     public private(set) var allocations = 0
     public private(set) var allocatedBytes = 0
 
+    /// Bytes held now by the tensor pool (grows with the tensors' sizes) and by the scratch slots
+    /// (bounded by the kernels' caps: im2col bands, attention score blocks).
+    public var poolBytes: Int { pool.reduce(0) { $0 + $1.capacity * MemoryLayout<Float>.stride } }
+    public var scratchBytes: Int { scratch.reduce(0) { $0 + ($1?.capacity ?? 0) * MemoryLayout<Float>.stride } }
+
     /// When set, GroupNorm layers record or replay image-wide statistics (tiled decoding).
     public var normStatistics: GroupNormStatistics?
 

@@ -62,6 +62,7 @@ extension LDMEdit {
             }
             if let seed = provenance.seed { lines.append("  seed: \(seed)\(provenance.seedGiven == true ? "" : " (random)")") }
             if let tiling = provenance.tiling { lines.append("  tiling: \(tiling)") }
+            if let plan = provenance.plan { lines.append("  plan: \(plan)") }
             for (name, value) in provenance.options.sorted(by: { $0.key < $1.key }) { lines.append("  \(name): \(value)") }
             lines.append("  input: \(provenance.input) (sha256 \(provenance.inputSHA256))")
             if let mask = provenance.mask { lines.append("  mask: \(mask) (sha256 \(provenance.maskSHA256 ?? "?"))") }

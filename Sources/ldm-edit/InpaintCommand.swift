@@ -42,7 +42,18 @@ extension LDMEdit {
         @Flag(name: .customLong("mask-resize"), help: "Resize a mask of another size to the image (nearest neighbour).")
         var maskResize = false
 
+        @Option(help: ArgumentHelp(
+            "Large images: auto (full up to 1024 px on the long side, crop above), crop (a window around each mask region), resize (run at 1024 px, scale the fill up), full (whole image, tiled).",
+            valueName: "strategy"))
+        var strategy: StrategyChoice = .auto
+
+        @Option(name: .customLong("crop-margin"), help: ArgumentHelp("Context around each mask region for --strategy crop, in pixels (default 128).", valueName: "px"))
+        var cropMargin: Int = 128
+
+        enum StrategyChoice: String, ExpressibleByArgument, CaseIterable { case auto, crop, resize, full }
+
         @OptionGroup var modelOptions: ModelOptions
+        @OptionGroup var tilingOptions: TilingOptions
         @OptionGroup var outputOptions: OutputOptions
         @OptionGroup var runOptions: RunOptions
         @OptionGroup var globalOptions: GlobalOptions
@@ -53,6 +64,7 @@ extension LDMEdit {
             if mask != nil, maskDir != nil { throw ValidationError("Give --mask or --mask-dir, not both.") }
             if let maskDir, !BatchPlan.isDirectory(maskDir) { throw ValidationError("--mask-dir \(maskDir): no such folder.") }
             guard maskDilate >= 0 else { throw ValidationError("--mask-dilate must be 0 or more, got \(maskDilate).") }
+            guard cropMargin >= 0 else { throw ValidationError("--crop-margin must be 0 or more, got \(cropMargin).") }
         }
 
         func run() throws {
@@ -66,6 +78,12 @@ extension LDMEdit {
             if maskInvert { provenance.options["mask_invert"] = "true" }
             if maskDilate > 0 { provenance.options["mask_dilate"] = String(maskDilate) }
             if maskResize { provenance.options["mask_resize"] = "nearest" }
+            provenance.tiling = tilingOptions.keyDescription
+            provenance.options["strategy"] = strategy.rawValue
+            if strategy != .full { provenance.options["crop_margin"] = String(cropMargin) }
+            let planner = try MemoryPlanner(model: model, weightBytes: weights.parameterCount * 4)
+            let large = LargeImageOptions(strategy: InpaintingStrategy(rawValue: strategy.rawValue) ?? .auto, cropMargin: cropMargin)
+            let (requested, budget) = (tilingOptions.requested, tilingOptions.budget)
             var plan = BatchPlan(inputs: inputs, output: outputOptions.output, defaultSuffix: "_inpainted", naming: outputOptions.naming)
             // Pair every image with its mask before any work; unmatched images become reported failures.
             var masks: [String: String] = [:]
@@ -80,7 +98,7 @@ extension LDMEdit {
             var runner = try BatchRunner(plan: plan, provenance: provenance, run: runOptions, output: outputOptions, global: globalOptions)
             runner.maskFor = { masks[$0.input] }
             let (resize, invert, dilate, maxPixels) = (maskResize, maskInvert, maskDilate, globalOptions.maxPixels)
-            let summary = runner.run { job, raster, callbacks in
+            let summary = runner.run { job, raster, callbacks, notes in
                 guard let maskPath = masks[job.input] else { throw PipelineError.badInput("\(job.input): no mask") }
                 let maskRaster = try ImageFile.read(maskPath, options: ImageReadOptions(maxPixels: maxPixels))
                 let sameSize = maskRaster.width == raster.width && maskRaster.height == raster.height
@@ -90,7 +108,24 @@ extension LDMEdit {
                 let raw = InpaintingImages.mask(maskRaster, resizeTo: sameSize ? nil : (raster.width, raster.height))
                 for warning in InpaintingImages.warnings(invert ? raw.map { 1 - $0 } : raw) { reporter.warning("\(maskPath): \(warning)") }
                 let values = InpaintingImages.adjust(raw, width: raster.width, height: raster.height, invert: invert, dilate: dilate)
-                let result = try pipeline.run(PlanarImage(raster), mask: values, settings: settings, callbacks: callbacks)
+                // Each model run (whole image, crop window or resized image) gets the tiles that fit the ceiling.
+                let multiple = pipeline.sizeMultiple, f = model.autoencoder.config.downsamplingFactor
+                var peak = 0
+                var reduced: [String] = []
+                let (result, plan) = try pipeline.run(PlanarImage(raster), mask: values, settings: settings, options: large,
+                                                      callbacks: callbacks) { width, height in
+                    let (lh, lw) = ((height + multiple - 1) / multiple * multiple / f, (width + multiple - 1) / multiple * multiple / f)
+                    let whole = width * height == raster.width * raster.height
+                    let (tiling, estimate) = try planner.plan(latentHeight: lh, latentWidth: lw, preferred: requested, budget: budget,
+                                                              encodes: true, otherBytes: whole ? 0 : 40 * raster.width * raster.height)
+                    peak = max(peak, estimate.total)
+                    if tiling != requested { reduced.append(tiling.description) }
+                    return tiling
+                }
+                (notes.plan, notes.estimatedPeakBytes) = (plan + (reduced.isEmpty ? "" : "; tiles reduced to " + reduced.joined(separator: ", ")), peak)
+                if !reduced.isEmpty {
+                    reporter.warning("\(job.input): tiles reduced to \(reduced[0]) to stay under \(budget >> 20) MiB; the result differs from the default plan's")
+                }
                 return InpaintingImages.composite(raster, result: result, mask: values)
             }
             if summary.exitStatus != 0 { throw ExitCode(summary.exitStatus) }

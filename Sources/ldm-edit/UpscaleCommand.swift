@@ -44,6 +44,7 @@ extension LDMEdit {
         var method: Method?
 
         @OptionGroup var modelOptions: ModelOptions
+        @OptionGroup var tilingOptions: TilingOptions
         @OptionGroup var outputOptions: OutputOptions
         @OptionGroup var runOptions: RunOptions
         @OptionGroup var globalOptions: GlobalOptions
@@ -59,17 +60,28 @@ extension LDMEdit {
             globalOptions.applyThreads()
             let reporter = Reporter()
             let transform: BatchRunner.Transform
-            let provenance: Provenance
+            var provenance: Provenance
             // Diffusion with --model or a default model (ModelLocator); classical with --method or when none is found.
             if method == nil, let modelPath = modelOptions.resolvedModel(for: .superResolution) {
                 let (weights, model) = try modelOptions.load(for: .superResolution, reporter: reporter)
                 let pipeline = try SuperResolutionPipeline(weights: weights, model: model)
                 let settings = modelOptions.settings(reporter)
                 provenance = try modelOptions.provenance(task: "upscale", modelPath: modelPath, settings: settings, reporter: reporter)
-                let maxPixels = globalOptions.maxPixels
-                transform = { job, raster, callbacks in
+                provenance.tiling = tilingOptions.keyDescription
+                let planner = try MemoryPlanner(model: model, weightBytes: weights.parameterCount * 4)
+                let (requested, budget, maxPixels) = (tilingOptions.requested, tilingOptions.budget, globalOptions.maxPixels)
+                let multiple = pipeline.sizeMultiple
+                transform = { job, raster, callbacks, notes in
                     try BatchRunner.checkPixelCeiling(width: raster.width * Self.factor, height: raster.height * Self.factor,
                                                       limit: maxPixels, input: job.input)
+                    let (lh, lw) = ((raster.height + multiple - 1) / multiple * multiple, (raster.width + multiple - 1) / multiple * multiple)
+                    var settings = settings
+                    let (plan, estimate) = try planner.plan(latentHeight: lh, latentWidth: lw, preferred: requested, budget: budget, encodes: false)
+                    settings.tiling = plan
+                    (notes.plan, notes.estimatedPeakBytes) = (plan.description, estimate.total)
+                    if plan != requested {
+                        reporter.warning("\(job.input): tiles reduced to \(plan) to stay under \(budget >> 20) MiB (estimated peak \(estimate.total >> 20) MiB); the result differs from the default plan's")
+                    }
                     let result = try pipeline.run(PlanarImage(raster), settings: settings, callbacks: callbacks)
                     return result.raster(bitDepth: raster.bitDepth, channels: raster.channels)
                 }
@@ -77,7 +89,7 @@ extension LDMEdit {
                 let filter = (method ?? .lanczos).filter
                 provenance = Provenance(version: LDMEdit.version, task: "upscale", method: (method ?? .lanczos).rawValue)
                 let maxPixels = globalOptions.maxPixels
-                transform = { job, raster, _ in
+                transform = { job, raster, _, _ in
                     let (width, height) = (raster.width * Self.factor, raster.height * Self.factor)
                     try BatchRunner.checkPixelCeiling(width: width, height: height, limit: maxPixels, input: job.input)
                     return Resampler.resize(raster, width: width, height: height, filter: filter)

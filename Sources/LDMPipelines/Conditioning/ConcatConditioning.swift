@@ -22,6 +22,8 @@ public enum PipelineError: Error, Sendable, Equatable, CustomStringConvertible {
     case badInput(String)
     /// `PipelineCallbacks.isCancelled` returned true between two sampling steps.
     case cancelled
+    /// Even the smallest tiles need more memory than allowed (bytes).
+    case memory(needed: Int, budget: Int, detail: String)
 
     public var description: String {
         switch self {
@@ -31,6 +33,8 @@ public enum PipelineError: Error, Sendable, Equatable, CustomStringConvertible {
             "this is \(model.withArticle) model; it cannot run \(cond.rawValue) (use `ldm-edit \(model.command)`)"
         case .badInput(let reason): reason
         case .cancelled: "stopped on request before finishing"
+        case .memory(let needed, let budget, let detail):
+            "needs about \(needed >> 20) MiB even with the smallest tiles, above the \(budget >> 20) MiB allowed (--max-memory): \(detail)"
         }
     }
 }

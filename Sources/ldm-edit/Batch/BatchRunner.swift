@@ -65,7 +65,13 @@ struct BatchRunner {
         }
     }
 
-    typealias Transform = (_ job: BatchPlan.Job, _ image: RasterImage, _ callbacks: PipelineCallbacks) throws -> RasterImage
+    /// What a transform reports about one image besides its result.
+    final class Notes {
+        var plan: String?
+        var estimatedPeakBytes: Int?
+    }
+
+    typealias Transform = (_ job: BatchPlan.Job, _ image: RasterImage, _ callbacks: PipelineCallbacks, _ notes: Notes) throws -> RasterImage
 
     func run(_ transform: Transform) -> Summary {
         Interruption.install()
@@ -119,7 +125,10 @@ struct BatchRunner {
                     let parent = (job.output as NSString).deletingLastPathComponent
                     if !parent.isEmpty { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) }
                     let input = try ImageFile.read(job.input, options: ImageReadOptions(maxPixels: maxPixels))
-                    var result = try transform(job, input, callbacks)
+                    let notes = Notes()
+                    defer { (record.plan, record.estimatedPeakBytes) = (notes.plan, notes.estimatedPeakBytes) }
+                    var result = try transform(job, input, callbacks, notes)
+                    stamp.plan = notes.plan
                     stamp.created = Provenance.timestamp()
                     result.metadata = ImageMetadata(iccProfile: input.metadata.iccProfile, text: embedMetadata ? stamp.json() : nil)
                     try write(result, to: job.output)

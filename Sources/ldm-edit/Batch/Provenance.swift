@@ -24,7 +24,11 @@ struct Provenance: Codable, Equatable {
     var seed: UInt64?
     /// Whether the seed was given (--seed); random seeds do not enter the key.
     var seedGiven: Bool?
+    /// The requested tile plan (part of the key).
     var tiling: String?
+    /// What actually ran for this image: the tile plan after the memory ceiling, the inpainting
+    /// strategy and windows (recorded, not part of the key: it follows from the image and the request).
+    var plan: String?
     /// Other options that change the pixels (mask handling, bit depth, JPEG quality).
     var options: [String: String] = [:]
     var input: String = ""
@@ -35,7 +39,7 @@ struct Provenance: Codable, Equatable {
     var created: String = ""
 
     enum CodingKeys: String, CodingKey {
-        case tool, version, task, method, model, sampler, steps, eta, seed, tiling, options, input, mask, key, created
+        case tool, version, task, method, model, sampler, steps, eta, seed, tiling, plan, options, input, mask, key, created
         case modelSHA256 = "model_sha256", seedGiven = "seed_given", inputSHA256 = "input_sha256",
              maskSHA256 = "mask_sha256"
     }

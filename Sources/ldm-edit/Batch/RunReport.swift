@@ -19,11 +19,14 @@ struct ImageRecord: Codable, Equatable {
     var seconds: Double?
     /// Peak resident memory of the process while this image was processed.
     var peakRSSBytes: Int?
+    /// The planner's estimate of that peak, and the plan it chose (diffusion only).
+    var estimatedPeakBytes: Int?
+    var plan: String?
     var error: String?
 
     enum CodingKeys: String, CodingKey {
-        case input, output, status, seconds, error
-        case peakRSSBytes = "peak_rss_bytes"
+        case input, output, status, seconds, error, plan
+        case peakRSSBytes = "peak_rss_bytes", estimatedPeakBytes = "estimated_peak_bytes"
     }
 }
 
