@@ -50,6 +50,9 @@ extension LDMEdit {
         @Option(name: .customLong("crop-margin"), help: ArgumentHelp("Context around each mask region for --strategy crop, in pixels (default 128).", valueName: "px"))
         var cropMargin: Int = 128
 
+        @Option(name: .customLong("resize-limit"), help: ArgumentHelp("Long side the image is scaled to for --strategy resize (default 1024).", valueName: "px"))
+        var resizeLimit: Int = 1024
+
         enum StrategyChoice: String, ExpressibleByArgument, CaseIterable { case auto, crop, resize, full }
 
         @OptionGroup var modelOptions: ModelOptions
@@ -65,6 +68,7 @@ extension LDMEdit {
             if let maskDir, !BatchPlan.isDirectory(maskDir) { throw ValidationError("--mask-dir \(maskDir): no such folder.") }
             guard maskDilate >= 0 else { throw ValidationError("--mask-dilate must be 0 or more, got \(maskDilate).") }
             guard cropMargin >= 0 else { throw ValidationError("--crop-margin must be 0 or more, got \(cropMargin).") }
+            guard resizeLimit >= 64 else { throw ValidationError("--resize-limit must be at least 64, got \(resizeLimit).") }
         }
 
         func run() throws {
@@ -81,8 +85,9 @@ extension LDMEdit {
             provenance.tiling = tilingOptions.keyDescription
             provenance.options["strategy"] = strategy.rawValue
             if strategy != .full { provenance.options["crop_margin"] = String(cropMargin) }
+            if strategy == .resize { provenance.options["resize_limit"] = String(resizeLimit) }
             let planner = try MemoryPlanner(model: model, weightBytes: weights.parameterCount * 4)
-            let large = LargeImageOptions(strategy: InpaintingStrategy(rawValue: strategy.rawValue) ?? .auto, cropMargin: cropMargin)
+            let large = LargeImageOptions(strategy: InpaintingStrategy(rawValue: strategy.rawValue) ?? .auto, cropMargin: cropMargin, resizeLimit: resizeLimit)
             let (requested, budget) = (tilingOptions.requested, tilingOptions.budget)
             var plan = BatchPlan(inputs: inputs, output: outputOptions.output, defaultSuffix: "_inpainted", naming: outputOptions.naming)
             // Pair every image with its mask before any work; unmatched images become reported failures.

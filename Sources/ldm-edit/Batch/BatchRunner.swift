@@ -140,9 +140,11 @@ struct BatchRunner {
                 record.error = "interrupted"
                 summary.interruptedBy = Interruption.requestedSignal ?? SIGINT
             } catch {
+                // Every message names the file (model and pipeline errors do not know it).
+                let message = "\(error)".contains(job.input) ? "\(error)" : "\(job.input): \(error)"
                 record.status = .failed
-                record.error = "\(error)"
-                reporter.error("\(error)")
+                record.error = message
+                reporter.error(message)
             }
             record.seconds = Date().timeIntervalSince(clock)
             record.peakRSSBytes = System.peakResidentBytes
