@@ -11,7 +11,7 @@
 public final class Workspace {
     /// Slots used by the kernels of this module. A kernel never calls another kernel that uses the same slot.
     public enum Slot: Int, CaseIterable, Sendable {
-        case columns, scores
+        case columns, scores, winogradWeights
     }
 
     private var scratch: [TensorStorage?] = Array(repeating: nil, count: Slot.allCases.count)

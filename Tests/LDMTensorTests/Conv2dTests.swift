@@ -1,4 +1,4 @@
-import LDMTensor
+@testable import LDMTensor
 import LDMTestSupport
 import Testing
 
@@ -32,12 +32,12 @@ import Testing
     /// ~√K·ε·|max|. 1e-5 relative to the output's magnitude holds that with a 10x margin for K ≤ 600.
     static let tolerance = 1e-5
 
-    func check(_ c: Case, bias: Bool) throws {
+    func check(_ c: Case, bias: Bool, winograd: Bool = false) throws {
         let x = try tensor([c.n, c.c, c.h, c.w], seed: 1)
         let weight = try tensor([c.o, c.c, c.k, c.k], seed: 2, scale: 0.5)
         let b = bias ? try tensor([c.o], seed: 3) : nil
         let ws = Workspace()
-        let y = try Conv2d.forward(x, weight: weight, bias: b, stride: c.stride, padding: c.padding, workspace: ws)
+        let y = try Conv2d.forward(x, weight: weight, bias: b, stride: c.stride, padding: c.padding, workspace: ws, winograd: winograd)
         let expected = Naive.conv2d(x.values, x.shape, weight.values, weight.shape, b?.values, stride: c.stride,
                                     padding: c.padding)
         #expect(y.shape == expected.shape)
@@ -54,8 +54,8 @@ import Testing
     /// Big enough for the banded strategy with several bands (64·9·130 floats per output row
     /// against a 2 Mi-float budget → 28 rows per band, 5 bands), with a ragged last band.
     @Test func severalBandsMatchTheTwin() throws {
-        let strategy = Conv2d.strategy(channels: 64, kernelH: 3, kernelW: 3, stride: 1, padding: .symmetric(1),
-                                       outputHeight: 130, outputWidth: 130)
+        let strategy = Conv2d.strategy(channels: 64, outputChannels: 4, kernelH: 3, kernelW: 3, stride: 1, padding: .symmetric(1),
+                                       outputHeight: 130, outputWidth: 130, winograd: false)
         guard case .bandedIm2colGEMM(let rows) = strategy else {
             Issue.record("expected the banded strategy, got \(strategy)")
             return
@@ -65,10 +65,37 @@ import Testing
         try check(Case(n: 2, c: 3, h: 67, w: 41, o: 5, k: 3, stride: 2, padding: .bottomRight), bias: true)
     }
 
+    /// Winograd F(2×2, 3×3) against the naive twin: odd sizes (ragged last tile row and column),
+    /// a single pixel, several bands and images. Its transforms add a few roundings per value, so
+    /// the bound is the direct path's 1e-5 of the output's magnitude, unchanged.
+    @Test(arguments: [(1, 1, 1, 1, 1), (2, 3, 7, 5, 4), (1, 17, 33, 35, 19), (1, 64, 130, 66, 8), (2, 5, 64, 64, 3), (1, 320, 32, 32, 16)])
+    func winogradMatchesTheTwin(_ shape: (Int, Int, Int, Int, Int)) throws {
+        let (n, c, h, w, o) = shape
+        let cs = Case(n: n, c: c, h: h, w: w, o: o, k: 3, stride: 1, padding: .symmetric(1))
+        try check(cs, bias: true, winograd: true)
+        try check(cs, bias: false, winograd: true)
+    }
+
+    @Test func winogradIsChosenForLarge3x3Only() {
+        func strategy(_ k: Int, _ s: Int, _ p: Int, _ h: Int, _ w: Int) -> Conv2d.Strategy {
+            Conv2d.strategy(channels: 64, outputChannels: 64, kernelH: k, kernelW: k, stride: s, padding: .symmetric(p),
+                            outputHeight: h, outputWidth: w, winograd: true)
+        }
+        if case .winograd(let rows) = strategy(3, 1, 1, 64, 64) {
+            #expect(rows >= 1 && 16 * (64 + 64) * rows * 32 <= max(Winograd.budget, 16 * 128 * 32))
+        } else {
+            Issue.record("expected Winograd for 3x3 s1 p1 at 64x64")
+        }
+        #expect(strategy(3, 1, 1, 16, 16) == .im2colGEMM)  // too small to repay the weight transform
+        #expect(strategy(3, 2, 1, 64, 64) != .winograd(tileRowsPerBand: 1))
+        if case .winograd = strategy(3, 1, 0, 64, 64) { Issue.record("no Winograd without padding 1") }
+        if case .winograd = strategy(5, 1, 2, 64, 64) { Issue.record("no Winograd for 5x5") }
+    }
+
     @Test func strategiesAreChosenInOnePlace() {
         func strategy(_ c: Int, _ k: Int, _ s: Int, _ p: Int, _ h: Int, _ w: Int) -> Conv2d.Strategy {
-            Conv2d.strategy(channels: c, kernelH: k, kernelW: k, stride: s, padding: .symmetric(p),
-                            outputHeight: h, outputWidth: w)
+            Conv2d.strategy(channels: c, outputChannels: c, kernelH: k, kernelW: k, stride: s, padding: .symmetric(p),
+                            outputHeight: h, outputWidth: w, winograd: false)
         }
         #expect(strategy(8, 1, 1, 0, 9, 9) == .pointwise)
         #expect(strategy(8, 1, 2, 0, 9, 9) == .im2colGEMM)
@@ -82,15 +109,17 @@ import Testing
     }
 
     @Test func sameResultForOneAndTwoThreads() throws {
-        let x = try tensor([1, 32, 33, 31], seed: 4)
+        let x = try tensor([1, 32, 67, 33], seed: 4)
         let weight = try tensor([48, 32, 3, 3], seed: 5)
         let bias = try tensor([48], seed: 6)
-        let runs = try [1, 2].map { threads in
-            try withThreads(threads) {
-                try Conv2d.forward(x, weight: weight, bias: bias, padding: .symmetric(1), workspace: Workspace()).values
+        for winograd in [false, true] {
+            let runs = try [1, 2].map { threads in
+                try withThreads(threads) {
+                    try Conv2d.forward(x, weight: weight, bias: bias, padding: .symmetric(1), workspace: Workspace(), winograd: winograd).values
+                }
             }
+            #expect(mismatches(runs[0], runs[1]) == 0, "winograd \(winograd)")
         }
-        #expect(mismatches(runs[0], runs[1]) == 0)
     }
 
     @Test func shapeErrorsSayWhatWasExpected() throws {

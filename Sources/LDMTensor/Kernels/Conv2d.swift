@@ -1,3 +1,4 @@
+import Foundation
 import LDMParallel
 
 /// 2-D convolution (cross-correlation, as PyTorch), NCHW, zero padding.
@@ -23,7 +24,17 @@ public enum Conv2d {
         /// Large outputs: bands of output rows, each im2col'ed by one thread into its own scratch
         /// and multiplied by one single-threaded GEMM while the band is still in cache.
         case bandedIm2colGEMM(rowsPerBand: Int)
+        /// 3×3, stride 1, padding 1 on outputs of at least `winogradMinimumPixels`: Winograd
+        /// F(2×2, 3×3) in bands of tile rows (`Winograd`), 2.25× fewer multiplications.
+        case winograd(tileRowsPerBand: Int)
     }
+
+    /// Whether 3×3 convolutions may use Winograd: on unless the environment sets
+    /// LDM_EDIT_WINOGRAD=0 (to compare whole-model timings and results with the direct path).
+    public static let winogradEnabled: Bool = ProcessInfo.processInfo.environment["LDM_EDIT_WINOGRAD"] != "0"
+    /// Smallest output (pixels) for Winograd: below it, transforming the weights on every call
+    /// (16·O·C values) costs more than the multiplications it saves.
+    public static let winogradMinimumPixels = 1024
 
     /// Largest im2col block per thread, in floats (16 MiB): measured best of 4, 8 and 16 MiB on the
     /// 2-core machine (docs/performance.md); a 4096x4096 image never needs an H·W·C·9 buffer.
@@ -37,9 +48,13 @@ public enum Conv2d {
     }
 
     /// The one place a convolution's strategy is decided, from the shapes only.
-    public static func strategy(channels: Int, kernelH: Int, kernelW: Int, stride: Int, padding: Padding,
-                                outputHeight: Int, outputWidth: Int) -> Strategy {
+    public static func strategy(channels: Int, outputChannels: Int, kernelH: Int, kernelW: Int, stride: Int, padding: Padding,
+                                outputHeight: Int, outputWidth: Int, winograd: Bool = winogradEnabled) -> Strategy {
         if kernelH == 1, kernelW == 1, stride == 1, padding == .symmetric(0) { return .pointwise }
+        if winograd, kernelH == 3, kernelW == 3, stride == 1, padding == .symmetric(1),
+           outputHeight * outputWidth >= winogradMinimumPixels {
+            return .winograd(tileRowsPerBand: Winograd.tileRowsPerBand(c: channels, o: outputChannels, tileColumns: (outputWidth + 1) / 2))
+        }
         let floatsPerRow = channels * kernelH * kernelW * outputWidth
         let budgetRows = max(1, columnBudget / max(1, floatsPerRow))
         // At least four bands when the image allows it, so two or four threads share them evenly.
@@ -53,9 +68,10 @@ public enum Conv2d {
     /// - x: [N, C, H, W], weight: [O, C, kH, kW], bias: [O] → y: [N, O, Ho, Wo],
     ///   Ho = (H + top + bottom − kH) / stride + 1, likewise Wo.
     /// Naive twin: `Naive.conv2d` in LDMTestSupport.
+    /// `winograd: false` forces the direct (im2col) path, for tests and comparisons.
     public static func forward(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1,
                                padding: Padding = .symmetric(0), into y: Tensor,
-                               workspace: Workspace) throws(TensorError) {
+                               workspace: Workspace, winograd: Bool = winogradEnabled) throws(TensorError) {
         let op = "conv2d"
         guard x.rank == 4, weight.rank == 4 else {
             throw .invalidArgument(operation: op, reason: "x \(x.shape) and weight \(weight.shape) must be 4-D")
@@ -78,8 +94,18 @@ public enum Conv2d {
         let g = Geometry(c: c, h: h, w: w, kh: kh, kw: kw, stride: stride, padding: padding, ho: ho, wo: wo)
         let k = c * kh * kw
         let beta: Float = bias == nil ? 0 : 1
-        switch strategy(channels: c, kernelH: kh, kernelW: kw, stride: stride, padding: padding,
-                        outputHeight: ho, outputWidth: wo) {
+        switch strategy(channels: c, outputChannels: o, kernelH: kh, kernelW: kw, stride: stride, padding: padding,
+                        outputHeight: ho, outputWidth: wo, winograd: winograd) {
+        case .winograd(let rows):
+            let u = try workspace.scratch(.winogradWeights, count: 16 * o * c)
+            Winograd.transformWeights(weight.data, o: o, c: c, into: u)
+            let tileColumns = (wo + 1) / 2
+            let bands = ((ho + 1) / 2 + rows - 1) / rows
+            let scratch = try workspace.scratch(.columns, count: Parallel.chunkCount(bands) * 16 * (c + o) * rows * tileColumns)
+            for image in 0..<n {
+                Winograd.forward(x.data + image * c * h * w, c: c, h: h, w: w, u: u, o: o, bias: bias?.data,
+                                 y: y.data + image * o * pixels, scratch: scratch, rowsPerBand: rows)
+            }
         case .pointwise:
             for image in 0..<n {
                 let yn = y.data + image * o * pixels
@@ -125,14 +151,15 @@ public enum Conv2d {
 
     /// Allocating convenience: output from `workspace`'s pool.
     public static func forward(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1,
-                               padding: Padding = .symmetric(0), workspace: Workspace) throws(TensorError) -> Tensor {
+                               padding: Padding = .symmetric(0), workspace: Workspace,
+                               winograd: Bool = winogradEnabled) throws(TensorError) -> Tensor {
         guard x.rank == 4, weight.rank == 4 else {
             throw .invalidArgument(operation: "conv2d", reason: "x \(x.shape) and weight \(weight.shape) must be 4-D")
         }
         let ho = outputSize(x.shape[2], kernel: weight.shape[2], stride: stride, padBefore: padding.top, padAfter: padding.bottom)
         let wo = outputSize(x.shape[3], kernel: weight.shape[3], stride: stride, padBefore: padding.left, padAfter: padding.right)
         let y = try workspace.tensor([x.shape[0], weight.shape[0], max(ho, 0), max(wo, 0)])
-        try forward(x, weight: weight, bias: bias, stride: stride, padding: padding, into: y, workspace: workspace)
+        try forward(x, weight: weight, bias: bias, stride: stride, padding: padding, into: y, workspace: workspace, winograd: winograd)
         return y
     }
 
