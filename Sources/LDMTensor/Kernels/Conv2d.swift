@@ -34,7 +34,7 @@ public enum Conv2d {
     public static let winogradEnabled: Bool = ProcessInfo.processInfo.environment["LDM_EDIT_WINOGRAD"] != "0"
     /// Smallest output (pixels) for Winograd: below it, transforming the weights on every call
     /// (16·O·C values) costs more than the multiplications it saves.
-    public static let winogradMinimumPixels = 1024
+    public static let winogradMinimumPixels = 16384
 
     /// Largest im2col block per thread, in floats (16 MiB): measured best of 4, 8 and 16 MiB on the
     /// 2-core machine (docs/performance.md); a 4096x4096 image never needs an H·W·C·9 buffer.
