@@ -147,30 +147,20 @@ static ldm_status png_read(const char *path, uint64_t max_pixels, int header_onl
         failure = check == LDM_OK ? LDM_ERR_UNSUPPORTED : check;
         png_longjmp(png, 1);
     }
-    if (header_only) {
-        png_destroy_read_struct(&png, &info, NULL);
-        fclose(file);
-        out->width = width;
-        out->height = height;
-        out->channels = channels;
-        out->bit_depth = out_depth;
-        out->icc = icc;
-        out->icc_length = icc != NULL ? meta.icc_length : 0;
-        out->text = text;
-        return LDM_OK;
+    if (!header_only) {
+        pixels = malloc(byte_count);
+        rows = malloc(sizeof(png_bytep) * height);
+        if (pixels == NULL || rows == NULL) {
+            ldm_set_error(err, err_capacity, "out of memory for a %ux%u image", width, height);
+            failure = LDM_ERR_NO_MEMORY;
+            png_longjmp(png, 1);
+        }
+        size_t stride = byte_count / height;
+        for (png_uint_32 y = 0; y < height; y++) rows[y] = (png_bytep)pixels + (size_t)y * stride;
+        png_read_image(png, rows);
+        // Trailing chunks after the image data are not read: a file cut after its last IDAT still
+        // holds the whole image, and its metadata is not used.
     }
-    pixels = malloc(byte_count);
-    rows = malloc(sizeof(png_bytep) * height);
-    if (pixels == NULL || rows == NULL) {
-        ldm_set_error(err, err_capacity, "out of memory for a %ux%u image", width, height);
-        failure = LDM_ERR_NO_MEMORY;
-        png_longjmp(png, 1);
-    }
-    size_t stride = byte_count / height;
-    for (png_uint_32 y = 0; y < height; y++) rows[y] = (png_bytep)pixels + (size_t)y * stride;
-    png_read_image(png, rows);
-    // Trailing chunks after the image data are not read: a file cut after its last IDAT still holds
-    // the whole image, and its metadata is not used.
 
     png_destroy_read_struct(&png, &info, NULL);
     fclose(file);

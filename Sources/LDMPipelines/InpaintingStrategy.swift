@@ -63,7 +63,10 @@ extension InpaintingPipeline {
             return try self.run(image, mask: mask, settings: s, callbacks: callbacks)
         }
         guard mask.count == w * h else { throw PipelineError.badInput("the mask has \(mask.count) values for a \(w)x\(h) image") }
-        switch options.resolved(width: w, height: h) {
+        var strategy = options.resolved(width: w, height: h)
+        let scale = min(1, Double(options.resizeLimit) / Double(max(w, h)))
+        if strategy == .resize, scale >= 1 { strategy = .full }
+        switch strategy {
         case .auto, .full:
             // Every strategy returns the source itself outside the mask (not its float round trip).
             var result = image
@@ -85,13 +88,6 @@ extension InpaintingPipeline {
             }
             return (result, "crop \(rects.count): " + rects.map(\.description).joined(separator: ", "))
         case .resize:
-            let scale = min(1, Double(options.resizeLimit) / Double(max(w, h)))
-            if scale >= 1 {
-                var result = image
-                Self.paste(try run(image, mask: mask, settings: settings, callbacks: callbacks), into: &result,
-                           at: PixelRect(x0: 0, y0: 0, x1: w, y1: h), mask: mask)
-                return (result, "full")
-            }
             let (sw, sh) = (max(1, Int((Double(w) * scale).rounded())), max(1, Int((Double(h) * scale).rounded())))
             let small = Resampler.resize(PlanarImage(width: w, height: h, rgb: image.rgb), width: sw, height: sh, filter: .lanczos)
             let smallMask = Self.shrinkMask(mask, width: w, height: h, to: sw, sh)
