@@ -45,7 +45,6 @@ def main():
     for i, panel in enumerate([a.astype(np.uint8), b.astype(np.uint8), diff]):
         canvas.paste(Image.fromarray(panel), (10 + i * (w + 10), 25))
     draw = ImageDraw.Draw(canvas)
-    scale = h // 72 if h >= 72 else 1
     labels = ["untiled", f"U-Net tiles {args.tile}/{args.overlap}", f"|difference| x8  (PSNR {psnr:.1f} dB)"]
     for i, label in enumerate(labels):
         draw.text((10 + i * (w + 10), 6), label, fill="black")

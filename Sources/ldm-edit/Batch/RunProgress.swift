@@ -14,7 +14,6 @@ final class RunProgress: @unchecked Sendable {
     private var total = 0
     private var index = 0
     private var input = ""
-    private var imageStart = Date()
     private var stepStart = Date()
     private var lastDraw = Date.distantPast
     private var stepSeconds = 0.0
@@ -68,8 +67,7 @@ final class RunProgress: @unchecked Sendable {
             index = number
             // The live line has one terminal row: the file name, not its folders.
             self.input = (input as NSString).lastPathComponent
-            imageStart = Date()
-            stepStart = imageStart
+            stepStart = Date()
             stepSeconds = 0
             timedSteps = 0
         }
