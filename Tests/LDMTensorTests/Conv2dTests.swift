@@ -32,6 +32,12 @@ import Testing
     /// ~√K·ε·|max|. 1e-5 relative to the output's magnitude holds that with a 10x margin for K ≤ 600.
     static let tolerance = 1e-5
 
+    /// Winograd F(4×4, 3×3) rounds more: its transforms scale values by constants up to 8 (Aᵀ) and
+    /// 5 (Bᵀ) and by ⅙ and 1⁄24 (G, inexact in binary) before and after the GEMM's sums. Measured
+    /// worst 1.2e-5 of the magnitude (C = 320, K = 2880); bound 4e-5. The model-level parity
+    /// against PyTorch keeps its own, unchanged bounds (ModelParityTests, FullSizeParityTests).
+    static let winogradTolerance = 4e-5
+
     func check(_ c: Case, bias: Bool, winograd: Bool = false) throws {
         let x = try tensor([c.n, c.c, c.h, c.w], seed: 1)
         let weight = try tensor([c.o, c.c, c.k, c.k], seed: 2, scale: 0.5)
@@ -43,18 +49,17 @@ import Testing
                                     padding: c.padding)
         #expect(y.shape == expected.shape)
         let cmp = Comparison(y.values, expected.values)
-        #expect(cmp.maxAbs <= Self.tolerance * magnitude(expected.values), "\(cmp)")
+        #expect(cmp.maxAbs <= (winograd ? Self.winogradTolerance : Self.tolerance) * magnitude(expected.values), "\(cmp)")
     }
 
     /// The Winograd kernel called directly (whatever the size threshold of `Conv2d.strategy`).
     static func winograd(_ x: Tensor, weight: Tensor, bias: Tensor?) throws -> Tensor {
         let (n, c, h, w, o) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3], weight.shape[0])
         let y = try Tensor(shape: [n, o, h, w])
-        let u = try Tensor(shape: [16, o, c])
+        let u = try Tensor(shape: [Winograd.positions, o, c])
         Winograd.transformWeights(weight.data, o: o, c: c, into: u.data)
-        let rows = max(1, min(Winograd.tileRowsPerBand(c: c, o: o, tileColumns: (w + 1) / 2), 5))  // several bands
-        let bands = ((h + 1) / 2 + rows - 1) / rows
-        let scratch = try Tensor(shape: [bands * 16 * (c + o) * rows * ((w + 1) / 2)])
+        let rows = max(1, min(Winograd.tileRowsPerBand(c: c, o: o, h: h, w: w), 3))  // several bands
+        let scratch = try Tensor(shape: [Winograd.Shape(c: c, h: h, w: w, o: o).scratchCount(rowsPerBand: rows)])
         for image in 0..<n {
             Winograd.forward(x.data + image * c * h * w, c: c, h: h, w: w, u: u.data, o: o, bias: bias?.data,
                              y: y.data + image * o * h * w, scratch: scratch.data, rowsPerBand: rows)
@@ -82,11 +87,11 @@ import Testing
         try check(Case(n: 2, c: 3, h: 67, w: 41, o: 5, k: 3, stride: 2, padding: .bottomRight), bias: true)
     }
 
-    /// Winograd F(2×2, 3×3) against the naive twin: odd sizes (ragged last tile row and column),
-    /// a single pixel, several bands and images. Its transforms add a few roundings per value, so
-    /// the bound is the direct path's 1e-5 of the output's magnitude, unchanged.
+    /// Winograd F(4×4, 3×3) against the naive twin: odd sizes (every ragged last tile row and
+    /// column: widths 1–3 past a multiple of 4, partial groups of 8 tiles), a single pixel, several
+    /// bands and images.
     @Test(arguments: [(1, 1, 1, 1, 1), (2, 3, 7, 5, 4), (1, 17, 33, 35, 19), (1, 64, 130, 66, 8), (2, 5, 64, 64, 3), (1, 320, 32, 32, 16),
-                      (1, 8, 129, 131, 4)])
+                      (1, 8, 129, 131, 4), (1, 4, 6, 34, 3), (1, 3, 10, 70, 2), (1, 2, 2, 3, 5)])
     func winogradMatchesTheTwin(_ shape: (Int, Int, Int, Int, Int)) throws {
         let (n, c, h, w, o) = shape
         let cs = Case(n: n, c: c, h: h, w: w, o: o, k: 3, stride: 1, padding: .symmetric(1))
@@ -100,11 +105,13 @@ import Testing
                             outputHeight: h, outputWidth: w, winograd: true)
         }
         if case .winograd(let rows) = strategy(3, 1, 1, 128, 128) {
-            #expect(rows >= 1 && 16 * (64 + 64) * rows * 64 <= max(Winograd.budget, 16 * 128 * 64))
+            #expect(rows >= 1 && rows <= 32)
+            #expect(Winograd.Shape(c: 64, h: 128, w: 128, o: 64).scratchCount(rowsPerBand: rows) <= Winograd.budget)
         } else {
             Issue.record("expected Winograd for 3x3 s1 p1 at 128x128")
         }
-        if case .winograd = strategy(3, 1, 1, 64, 64) { Issue.record("64x64 is below the threshold") }
+        if case .winograd = strategy(3, 1, 1, 32, 32) {} else { Issue.record("32x32 is at the threshold") }
+        if case .winograd = strategy(3, 1, 1, 16, 16) { Issue.record("16x16 is below the threshold") }
         if case .winograd = strategy(3, 2, 1, 128, 128) { Issue.record("no Winograd for stride 2") }
         if case .winograd = strategy(3, 1, 0, 128, 128) { Issue.record("no Winograd without padding 1") }
         if case .winograd = strategy(5, 1, 2, 128, 128) { Issue.record("no Winograd for 5x5") }

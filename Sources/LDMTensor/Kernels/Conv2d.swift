@@ -25,7 +25,7 @@ public enum Conv2d {
         /// and multiplied by one single-threaded GEMM while the band is still in cache.
         case bandedIm2colGEMM(rowsPerBand: Int)
         /// 3×3, stride 1, padding 1 on outputs of at least `winogradMinimumPixels`: Winograd
-        /// F(2×2, 3×3) in bands of tile rows (`Winograd`), 2.25× fewer multiplications.
+        /// F(4×4, 3×3) in bands of tile rows (`Winograd`), 4× fewer multiplications.
         case winograd(tileRowsPerBand: Int)
     }
 
@@ -33,8 +33,9 @@ public enum Conv2d {
     /// LDM_EDIT_WINOGRAD=0 (to compare whole-model timings and results with the direct path).
     public static let winogradEnabled: Bool = ProcessInfo.processInfo.environment["LDM_EDIT_WINOGRAD"] != "0"
     /// Smallest output (pixels) for Winograd: below it, transforming the weights on every call
-    /// (16·O·C values) costs more than the multiplications it saves.
-    public static let winogradMinimumPixels = 16384
+    /// (36·O·C values) and GEMMs over fewer than 64 tiles cost more than the multiplications saved.
+    /// Measured (docs/performance.md): 1024 beat 256 and 4096 on the SR and inpainting U-Nets.
+    public static let winogradMinimumPixels = 1024
 
     /// Largest im2col block per thread, in floats (16 MiB): measured best of 4, 8 and 16 MiB on the
     /// 2-core machine (docs/performance.md); a 4096x4096 image never needs an H·W·C·9 buffer.
@@ -53,7 +54,7 @@ public enum Conv2d {
         if kernelH == 1, kernelW == 1, stride == 1, padding == .symmetric(0) { return .pointwise }
         if winograd, kernelH == 3, kernelW == 3, stride == 1, padding == .symmetric(1),
            outputHeight * outputWidth >= winogradMinimumPixels {
-            return .winograd(tileRowsPerBand: Winograd.tileRowsPerBand(c: channels, o: outputChannels, tileColumns: (outputWidth + 1) / 2))
+            return .winograd(tileRowsPerBand: Winograd.tileRowsPerBand(c: channels, o: outputChannels, h: outputHeight, w: outputWidth))
         }
         let floatsPerRow = channels * kernelH * kernelW * outputWidth
         let budgetRows = max(1, columnBudget / max(1, floatsPerRow))
@@ -97,11 +98,9 @@ public enum Conv2d {
         switch strategy(channels: c, outputChannels: o, kernelH: kh, kernelW: kw, stride: stride, padding: padding,
                         outputHeight: ho, outputWidth: wo, winograd: winograd) {
         case .winograd(let rows):
-            let u = try workspace.scratch(.winogradWeights, count: 16 * o * c)
+            let u = try workspace.scratch(.winogradWeights, count: Winograd.positions * o * c)
             Winograd.transformWeights(weight.data, o: o, c: c, into: u)
-            let tileColumns = (wo + 1) / 2
-            let bands = ((ho + 1) / 2 + rows - 1) / rows
-            let scratch = try workspace.scratch(.columns, count: Parallel.chunkCount(bands) * 16 * (c + o) * rows * tileColumns)
+            let scratch = try workspace.scratch(.columns, count: Winograd.Shape(c: c, h: h, w: w, o: o).scratchCount(rowsPerBand: rows))
             for image in 0..<n {
                 Winograd.forward(x.data + image * c * h * w, c: c, h: h, w: w, u: u, o: o, bias: bias?.data,
                                  y: y.data + image * o * pixels, scratch: scratch, rowsPerBand: rows)
