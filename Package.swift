@@ -51,10 +51,14 @@ let package = Package(
                 "LDMModels",
                 "LDMPipelines",
                 "LDMParallel",
+                "LDMBenchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        // Whole-model benchmark cases on the real architectures (random weights), shared by
+        // `ldm-edit bench` and ldm-bench (docs/performance.md).
+        .target(name: "LDMBenchmarks", dependencies: ["LDMModels", "LDMTensor", "LDMParallel"]),
         // Kernel benchmarks and checkpoint load measurements (docs/performance.md, docs/checkpoints.md).
-        .executableTarget(name: "ldm-bench", dependencies: ["LDMTensor", "LDMModels", "LDMParallel"]),
+        .executableTarget(name: "ldm-bench", dependencies: ["LDMTensor", "LDMModels", "LDMParallel", "LDMBenchmarks"]),
 
         // MARK: - Tests
         // Plain, obviously-correct twins of every fast kernel, and comparison helpers.

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""PyTorch/diffusers twin of `ldm-bench --model NAME`: one whole-model call on the real
+"""PyTorch/diffusers twin of `ldm-edit bench NAME` (sr-unet-N, inp-unet-N, vq-decode-N): one whole-model call on the real
 architectures with random weights, CPU, fp32.
 
     python Scripts/bench_torch.py --model sr-unet-64 [--threads N] [--repeat R]
 Prints one TSV line: model, name, median seconds, peak RSS (GB), threads, GFLOP (counted with
-torch.utils.flop_counter on one call). Scripts/bench_models.sh runs both sides alternately.
+torch.utils.flop_counter on one call). `ldm-edit bench --torch PYTHON` runs both sides.
 Needs torch and diffusers (PyPI) in a virtualenv outside the repository.
 """
 import argparse
@@ -32,7 +32,8 @@ VQ = dict(in_channels=3, out_channels=3, block_out_channels=[128, 256, 512], lay
 def make(name):
     if name.startswith("vq"):
         model = VQModel(**VQ).eval()
-        z = torch.rand(1, 3, 64, 64) - 0.5
+        side = int(name.rsplit("-", 1)[1])
+        z = torch.rand(1, 3, side, side) - 0.5
         return lambda: model.decode(z).sample
     kind, _, side = name.split("-")
     model = UNet2DModel(**(SR if kind == "sr" else INPAINT)).eval()

@@ -1,4 +1,5 @@
 import Foundation
+import LDMBenchmarks
 import LDMModels
 import LDMParallel
 import LDMTensor
@@ -60,18 +61,8 @@ func now() -> Double {
 
 if let name = modelCase {
     do {
-        let run = try ModelCases.make(name)
-        try run()  // warm-up: sizes the workspace
-        var times: [Double] = []
-        for _ in 0..<repeats {
-            let start = now()
-            try run()
-            times.append(now() - start)
-        }
-        times.sort()
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        print("model\t\(name)\t\(times[times.count / 2])\t\(Double(usage.ru_maxrss) / 1e6)\t\(threads)")
+        let result = try ModelBenchmark.run(name, repeats: repeats)
+        print("model\t\(name)\t\(result.median)\t\(Double(result.peakResidentBytes ?? 0) / 1e9)\t\(threads)")
     } catch {
         print("error: \(error)")
         exit(1)

@@ -17,5 +17,5 @@ struct LDMEdit: ParsableCommand {
             SIGHUP) — finished outputs are kept, rerunning the same command resumes.
             """,
         version: version,
-        subcommands: [Upscale.self, Inpaint.self, Info.self, Inspect.self, Convert.self])
+        subcommands: [Upscale.self, Inpaint.self, Info.self, Inspect.self, Convert.self, Bench.self])
 }

@@ -4,8 +4,9 @@ import LDMTensor
 
 /// Whole-model benchmark cases on the real architectures with random weights (weights do not
 /// change the work). Scripts/bench_torch.py runs the same cases with diffusers.
-enum ModelCases {
-    static let names = ["sr-unet-64", "sr-unet-128", "inp-unet-64", "inp-unet-128", "vq-decode-64"]
+public enum ModelCases {
+    /// The default set (the sizes of the performance issue's anchors); any `parse`-able name runs.
+    public static let names = ["sr-unet-64", "sr-unet-128", "inp-unet-64", "inp-unet-128", "vq-decode-64"]
 
     /// Deterministic small random values for every parameter of a layout.
     struct RandomWeights: WeightProvider {
@@ -23,7 +24,7 @@ enum ModelCases {
     }
 
     /// Returns a closure running the case once.
-    static func make(_ name: String) throws -> () throws -> Void {
+    public static func make(_ name: String) throws -> () throws -> Void {
         let ws = Workspace()
         func unet(_ config: UNetConfig, side: Int) throws -> () throws -> Void {
             let weights = RandomWeights(shapes: Dictionary(uniqueKeysWithValues: UNetLayout.parameters(config).map { ($0.name, $0.shape) }))
@@ -32,22 +33,35 @@ enum ModelCases {
             for i in 0..<x.count { x.data[i] = Float((i * 7919) % 2001) / 1000 - 1 }
             return { _ = try model(x, timesteps: [500], workspace: ws) }
         }
-        switch name {
-        case "sr-unet-64": return try unet(.superResolution4x, side: 64)
-        case "sr-unet-128": return try unet(.superResolution4x, side: 128)
-        case "inp-unet-64": return try unet(.inpaintingBig, side: 64)
-        case "inp-unet-128": return try unet(.inpaintingBig, side: 128)
-        case "vq-decode-64":
+        guard let (kind, side) = parse(name) else { throw BenchmarkError.unknown(name) }
+        switch kind {
+        case "sr-unet": return try unet(.superResolution4x, side: side)
+        case "inp-unet": return try unet(.inpaintingBig, side: side)
+        default:
             let config = AutoencoderConfig.vqF4
             let weights = RandomWeights(shapes: Dictionary(uniqueKeysWithValues: AutoencoderLayout.parameters(config).map { ($0.name, $0.shape) }))
             let model = try VQAutoencoder(weights, config: config)
-            let z = try Tensor.zeros([1, 3, 64, 64])
+            let z = try Tensor.zeros([1, 3, side, side])
             for i in 0..<z.count { z.data[i] = Float((i * 7919) % 2001) / 2000 - 0.5 }
             return { _ = try model.decode(z, workspace: ws) }
-        default:
-            throw PipelineBenchError.unknown(name)
         }
     }
 
-    enum PipelineBenchError: Error { case unknown(String) }
+    /// "sr-unet-64" → ("sr-unet", 64): any latent side that is a multiple of 8 (the U-Nets
+    /// downsample three times), 8...512.
+    public static func parse(_ name: String) -> (kind: String, side: Int)? {
+        guard let dash = name.lastIndex(of: "-"), let side = Int(name[name.index(after: dash)...]),
+              side % 8 == 0, (8...512).contains(side) else { return nil }
+        let kind = String(name[..<dash])
+        return ["sr-unet", "inp-unet", "vq-decode"].contains(kind) ? (kind, side) : nil
+    }
+
+    public enum BenchmarkError: Error, CustomStringConvertible {
+        case unknown(String)
+        public var description: String {
+            switch self {
+            case .unknown(let name): "unknown benchmark case \(name): expected sr-unet-N, inp-unet-N or vq-decode-N with N a multiple of 8 up to 512"
+            }
+        }
+    }
 }

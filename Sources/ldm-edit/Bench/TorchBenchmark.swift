@@ -1,0 +1,45 @@
+import Foundation
+
+/// The PyTorch side of `ldm-edit bench`: Scripts/bench_torch.py in a fresh process (so its peak
+/// RSS is the case's own), parsed from its one TSV line.
+struct TorchBenchmark {
+    let seconds: Double
+    let peakResidentBytes: Double
+    let gigaFLOPs: Double
+
+    enum Failure: Error, CustomStringConvertible {
+        case launch(String, String)
+        case failed(status: Int32, output: String)
+        case unreadable(String)
+
+        var description: String {
+            switch self {
+            case .launch(let python, let reason): "could not run \(python): \(reason)"
+            case .failed(let status, let output): "the PyTorch side exited with status \(status): \(output.suffix(400))"
+            case .unreadable(let line): "unexpected output from the PyTorch side: \(line.prefix(200))"
+            }
+        }
+    }
+
+    static func run(python: String, script: String, case name: String, threads: Int, repeats: Int) throws -> TorchBenchmark {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python.contains("/") ? python : "/usr/bin/env")
+        let arguments = [script, "--model", name, "--threads", String(threads), "--repeat", String(repeats)]
+        process.arguments = python.contains("/") ? arguments : [python] + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        do { try process.run() } catch { throw Failure.launch(python, "\(error)") }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        guard process.terminationStatus == 0 else { throw Failure.failed(status: process.terminationStatus, output: text) }
+        // torch <TAB> case <TAB> seconds <TAB> peak RSS GB <TAB> threads <TAB> GFLOP
+        guard let line = text.split(separator: "\n").last(where: { $0.hasPrefix("torch\t") }) else { throw Failure.unreadable(text) }
+        let fields = line.split(separator: "\t")
+        guard fields.count >= 6, let seconds = Double(fields[2]), let rss = Double(fields[3]), let flops = Double(fields[5]) else {
+            throw Failure.unreadable(String(line))
+        }
+        return TorchBenchmark(seconds: seconds, peakResidentBytes: rss * 1e9, gigaFLOPs: flops)
+    }
+}
