@@ -42,6 +42,10 @@ void ldm_interrupt_install(void) {
     sigaction(SIGINT, &action, NULL);
     sigaction(SIGTERM, &action, NULL);
     sigaction(SIGHUP, &action, NULL);
+    // Past a file-size limit (ulimit -f, RLIMIT_FSIZE) the kernel sends SIGXFSZ, whose default
+    // action kills the process mid-batch; ignored, the write fails with EFBIG instead, which the
+    // atomic writer reports for that one output (nothing partial kept) and the batch goes on.
+    signal(SIGXFSZ, SIG_IGN);
     // A parent may start us with these signals blocked (the mask is inherited through fork/exec,
     // e.g. from a test runner's worker thread); blocked, a stop request would never arrive.
     sigset_t wanted;

@@ -8,6 +8,7 @@
 
 #include <png.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 
 /// Keyword of the iTXt chunk that holds ldm-edit's provenance text.
@@ -26,6 +27,18 @@ static void on_png_error(png_structp png, png_const_charp message) {
     if (ctx->err != NULL && ctx->err[0] == '\0') ldm_set_error(ctx->err, ctx->err_capacity, "%s", message);
     png_longjmp(png, 1);
 }
+
+// libpng's own writer reports any short fwrite as "Write Error"; this one keeps the system's
+// reason (No space left on device, File too large, ...), which is what the user can act on.
+static void write_to_file(png_structp png, png_bytep data, size_t length) {
+    png_context *ctx = (png_context *)png_get_io_ptr(png);
+    if (fwrite(data, 1, length, ctx->file) != length) {
+        if (ctx->err != NULL && ctx->err[0] == '\0') ldm_set_error(ctx->err, ctx->err_capacity, "%s", strerror(errno));
+        png_error(png, "Write Error");
+    }
+}
+
+static void flush_file(png_structp png) { fflush(((png_context *)png_get_io_ptr(png))->file); }
 
 static void on_png_warning(png_structp png, png_const_charp message) {
     // Warnings (bad ancillary chunks, sRGB profile quirks) do not stop decoding; stay silent.
@@ -211,7 +224,7 @@ ldm_status ldm_png_write(const char *path, const ldm_image *image, char *err, si
         fclose(file);
         return LDM_ERR_WRITE;
     }
-    png_init_io(png, file);
+    png_set_write_fn(png, &ctx, write_to_file, flush_file);
     png_set_IHDR(png, info, image->width, image->height, image->bit_depth, color_types[image->channels],
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     if (image->icc != NULL && image->icc_length > 0 && image->icc_length <= PNG_UINT_31_MAX) {

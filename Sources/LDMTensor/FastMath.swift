@@ -49,6 +49,24 @@ public enum FastMath {
     @inlinable @inline(__always)
     static func store(_ v: Vector, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self) }
 
+    /// How many of p[0..<count] are NaN or ±Inf (exponent bits all ones), 8 lanes at a time.
+    public static func nonFiniteCount(_ p: UnsafePointer<Float>, count: Int) -> Int {
+        let exponent = SIMD8<UInt32>(repeating: 0x7f80_0000)
+        var lanes = SIMD8<UInt32>()
+        var i = 0
+        while i + 8 <= count {
+            let bits = UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<UInt32>.self)
+            lanes &+= SIMD8<UInt32>(repeating: 1) & ((bits & exponent) .== exponent).asUInt32
+            i += 8
+        }
+        var total = Int(lanes.wrappedSum())
+        while i < count {
+            if !p[i].isFinite { total += 1 }
+            i += 1
+        }
+        return total
+    }
+
     /// Elements per partial sum: lanes accumulate in Float over a chunk (error ~chunk/8·ε), and the
     /// chunks are added in Double, so long reductions stay accurate. Fixed order: deterministic.
     @usableFromInline static let chunk = 512
@@ -96,4 +114,9 @@ public enum FastMath {
         }
         return m
     }
+}
+
+extension SIMDMask where Storage == SIMD8<Int32> {
+    /// 1 where set, 0 where clear.
+    @inlinable var asUInt32: SIMD8<UInt32> { SIMD8<UInt32>(truncatingIfNeeded: SIMD8<Int32>(repeating: 0).replacing(with: 1, where: self)) }
 }

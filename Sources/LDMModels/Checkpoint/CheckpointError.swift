@@ -13,6 +13,8 @@ public enum CheckpointError: Error, Sendable, Equatable, CustomStringConvertible
     /// A tensor's bytes (offset, shape, strides) reach outside its storage.
     case tensorOutOfBounds(path: String, key: String, reason: String)
     case missingTensor(path: String, key: String)
+    /// A weight holds NaN or ±Inf: the model would only ever produce NaN images.
+    case nonFiniteWeights(path: String, key: String, count: Int)
     /// The file's tensors do not fit the model: every missing, mis-shaped and unexpected key.
     case auditFailed(path: String, audit: WeightAudit)
     /// The architecture cannot be recognised or is outside what ldm-edit implements.
@@ -31,6 +33,8 @@ public enum CheckpointError: Error, Sendable, Equatable, CustomStringConvertible
         case .unsupportedDType(let p, let k, let d): "\(p): tensor \(k) has dtype \(d), which cannot be loaded as float32"
         case .tensorOutOfBounds(let p, let k, let r): "\(p): tensor \(k) lies outside its data: \(r)"
         case .missingTensor(let p, let k): "\(p): no tensor named \(k)"
+        case .nonFiniteWeights(let p, let k, let n):
+            "\(p): tensor \(k) holds \(n) NaN or infinite value\(n == 1 ? "" : "s"); the checkpoint is damaged (or was saved after training diverged)"
         case .auditFailed(let p, let audit): "\(p): the weights do not fit the model:\n\(audit)"
         case .unsupportedModel(let p, let r): "\(p): unsupported model: \(r)"
         case .wrongTask(let p, let found, let expected):

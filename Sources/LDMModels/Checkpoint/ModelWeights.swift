@@ -29,6 +29,14 @@ public struct ModelWeights: Sendable {
     enum Recipe: Sendable {
         case tensor(source: Int, name: String, shape: [Int])
         case fusedQKV(source: Int, q: String, k: String, v: String, heads: Int, shape: [Int])
+
+        /// The checkpoint key named in errors (the query's, for a fused attention projection).
+        var key: String {
+            switch self {
+            case .tensor(_, let name, _): name
+            case .fusedQKV(_, let q, _, _, _, _): q
+            }
+        }
     }
 
     public var parameters: [ParameterSpec] {
@@ -43,8 +51,17 @@ public struct ModelWeights: Sendable {
     }
 
     /// The tensor for a canonical name (`unet.…`, `vq.…`), as Float32 in its canonical shape.
+    /// Refuses weights holding NaN or ±Inf (`nonFiniteWeights`), which would silently give NaN
+    /// images: the check is one pass over each tensor as it is loaded.
     public func tensor(_ name: String) throws(CheckpointError) -> Tensor {
         guard let recipe = recipes[name] else { throw .missingTensor(path: path, key: name) }
+        let t = try finiteTensor(recipe)
+        let bad = FastMath.nonFiniteCount(t.data, count: t.count)
+        guard bad == 0 else { throw .nonFiniteWeights(path: path, key: recipe.key, count: bad) }
+        return t
+    }
+
+    private func finiteTensor(_ recipe: Recipe) throws(CheckpointError) -> Tensor {
         switch recipe {
         case .tensor(let source, let key, let shape):
             let t = try sources[source].load(key)

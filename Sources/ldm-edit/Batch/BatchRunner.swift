@@ -71,6 +71,25 @@ struct BatchRunner {
         var estimatedPeakBytes: Int?
     }
 
+    /// mkdir -p with the system's reason for a failure ("Not a directory" when a file is in the
+    /// way, "Read-only file system", ...), naming the folder that could not be made.
+    static func makeFolder(_ path: String) throws(BatchError) {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            var status = stat()
+            if stat(prefix, &status) == 0 {
+                guard status.st_mode & S_IFMT == S_IFDIR else {
+                    throw .cannotCreateFolder(path: path, reason: "\(path.hasPrefix("/") ? prefix : String(prefix.dropFirst(2))) is a file, not a folder")
+                }
+                continue
+            }
+            if mkdir(prefix, 0o777) != 0, errno != EEXIST {
+                throw .cannotCreateFolder(path: path, reason: String(cString: strerror(errno)))
+            }
+        }
+    }
+
     typealias Transform = (_ job: BatchPlan.Job, _ image: RasterImage, _ callbacks: PipelineCallbacks, _ notes: Notes) throws -> RasterImage
 
     func run(_ transform: Transform) -> Summary {
@@ -94,9 +113,9 @@ struct BatchRunner {
         if stop { reporter.status("stopped before any work: --fail-fast and \(plan.problems.count) input(s) cannot be processed") }
         if !stop, let folder = plan.outputFolder {
             do {
-                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                try Self.makeFolder(folder)
             } catch {
-                let message = BatchError.cannotCreateFolder(path: folder, reason: error.localizedDescription).description
+                let message = error.description
                 reporter.error(message)
                 for job in plan.jobs { finish(0, ImageRecord(input: job.input, output: job.output, status: .failed, error: message)) }
                 stop = true
@@ -123,7 +142,7 @@ struct BatchRunner {
                 } else {
                     // --recursive mirrors sub-folders: make the output's folder (only once work starts).
                     let parent = (job.output as NSString).deletingLastPathComponent
-                    if !parent.isEmpty { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) }
+                    if !parent.isEmpty { try Self.makeFolder(parent) }
                     let input = try ImageFile.read(job.input, options: ImageReadOptions(maxPixels: maxPixels))
                     let notes = Notes()
                     defer { (record.plan, record.estimatedPeakBytes) = (notes.plan, notes.estimatedPeakBytes) }
