@@ -237,6 +237,40 @@ import Glibc
         #expect(hiddenLeftovers(out).isEmpty, "temporary files of killed runs are cleaned up: \(hiddenLeftovers(out))")
     }
 
+    /// Faults at random moments (docs/robustness.md): SIGKILL or SIGINT, chosen and timed by a
+    /// seeded generator (LDM_EDIT_FAULT_SEED, default 1; Scripts/fault_runs.sh loops over seeds),
+    /// four times over the same batch. After each fault every output is complete and valid or
+    /// absent; the final rerun completes the batch, and every output has the same pixels as an
+    /// uninterrupted run's.
+    @Test func randomFaultsLoseNothing() throws {
+        let arguments = try slowBatch()
+        let out = scratch.file("out")
+        var generator = SplitMix(seed: UInt64(ProcessInfo.processInfo.environment["LDM_EDIT_FAULT_SEED"] ?? "") ?? 1)
+        for _ in 0..<4 {
+            let process = try start(arguments)
+            usleep(UInt32(100_000 + generator.next() % 1_500_000))
+            let signal = generator.next() % 2 == 0 ? SIGKILL : SIGINT
+            kill(process.processIdentifier, signal)
+            process.waitUntilExit()
+            if signal == SIGINT, process.terminationReason == .exit {
+                #expect([0, 130].contains(process.terminationStatus), "Ctrl-C: \(process.terminationStatus)")
+            }
+            for name in finishedOutputs(out) {
+                #expect(try ImageFile.read(out + "/" + name).width == 80, "\(name) complete and valid after signal \(signal)")
+            }
+        }
+        let rerun = try CLI.run(arguments + ["-q"])
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        #expect(finishedOutputs(out).count == 6 && hiddenLeftovers(out).isEmpty)
+        var cleanArguments = arguments
+        cleanArguments[3] = scratch.file("clean")  // the same batch into another folder, uninterrupted
+        let clean = try CLI.run(cleanArguments + ["-q"])
+        #expect(clean.status == 0, "\(clean.stderr)")
+        for name in finishedOutputs(out) {
+            #expect(try ImageFile.read(out + "/" + name).samples == ImageFile.read(scratch.file("clean/" + name)).samples, "\(name)")
+        }
+    }
+
     @Test func ctrlCStopsCleanlyAndTheRerunResumes() throws {
         let arguments = try slowBatch()
         let out = scratch.file("out"), rep = scratch.file("r.json")
@@ -372,5 +406,18 @@ enum TestICC {
         header += be32(0x0000_F6D6) + be32(0x0001_0000) + be32(0x0000_D32D) + [UInt8](repeating: 0, count: 4)
         header += [UInt8](repeating: 0, count: 128 - header.count)
         return header + table + data
+    }
+}
+
+/// SplitMix64: a small seeded generator, so a failing fault schedule can be replayed.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9e37_79b9_7f4a_7c15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
     }
 }

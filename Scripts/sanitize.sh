@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The whole test suite under a sanitizer (docs/robustness.md):
+#   bash Scripts/sanitize.sh address    # AddressSanitizer (+ LeakSanitizer): memory errors, leaks
+#   bash Scripts/sanitize.sh thread     # ThreadSanitizer: data races in our parallel loops
+# Builds into .build/<sanitizer> (every target, Swift and C, instrumented, the ldm-edit binary the
+# CLI tests run included) and runs the tests there. Extra arguments go to `swift test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SAN=${1:?usage: sanitize.sh address|thread [swift test arguments]}
+shift
+case "$SAN" in address|thread) ;; *) echo "sanitize.sh: address or thread, not $SAN" >&2; exit 64 ;; esac
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
+# OpenBLAS's own thread pool is not instrumented; ours drives it single-threaded per call anyway.
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
+swift build -c release --build-tests --sanitize "$SAN" -Xswiftc -enable-testing --build-path ".build/$SAN"
+swift test -c release --skip-build --sanitize "$SAN" --build-path ".build/$SAN" --disable-xctest "$@"
