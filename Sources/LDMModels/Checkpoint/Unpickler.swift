@@ -6,7 +6,7 @@
 /// every other call — `os.system`, `builtins.eval`, `subprocess.Popen`, optimizer classes — yields an
 /// inert `.opaque` value. Nothing is imported, looked up or executed. Opcodes outside the set (the
 /// text-mode INST/OBJ among them) are refused with an error naming them.
-struct Unpickler {
+package struct Unpickler {
     let path: String
     let data: UnsafeRawBufferPointer
     private var position = 0
@@ -17,7 +17,7 @@ struct Unpickler {
     /// Deepest structure accepted (a hostile pickle cannot exhaust memory through the stack).
     static let maximumStack = 1 << 20
 
-    init(path: String, data: UnsafeRawBufferPointer) {
+    package init(path: String, data: UnsafeRawBufferPointer) {
         self.path = path
         self.data = data
     }
@@ -73,7 +73,7 @@ struct Unpickler {
         return .int(Int(Int64(bitPattern: v)))
     }
 
-    mutating func run() throws(CheckpointError) -> PickleValue {
+    package mutating func run() throws(CheckpointError) -> PickleValue {
         while true {
             let op = try byte()
             switch op {
