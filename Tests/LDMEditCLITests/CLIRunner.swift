@@ -32,9 +32,10 @@ enum CLI {
     static func sample(_ relative: String) -> String { root.appendingPathComponent(relative).path }
 
     @discardableResult
-    static func run(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]) throws -> CLIResult {
+    static func run(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:],
+                    executable: URL = binary) throws -> CLIResult {
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = executable
         process.arguments = arguments
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
