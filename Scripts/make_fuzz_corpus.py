@@ -183,5 +183,35 @@ with tempfile.TemporaryDirectory() as scratch:
     app1 = b"Exif\x00\x00" + tiff
     put("jpeg", "exif_orientation6.jpg", jpeg[:2] + b"\xff\xe1" + struct.pack(">H", len(app1) + 2) + app1 + jpeg[2:])
 
+# --- regression inputs for bugs found by reading the parsers (Tests/Fuzz/regressions/, docs/fuzzing.md) ---
+# Inputs found by libFuzzer are committed as it wrote them; these are the hand-made ones.
+REGRESSIONS = os.path.join(os.path.dirname(OUT), "regressions")
+
+
+def regression(target, name, data):
+    folder = os.path.join(REGRESSIONS, target)
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, name), "wb") as f:
+        f.write(data)
+
+
+def header_only(text):
+    text = text.encode() + b" " * (-len(text) % 8)
+    return struct.pack("<Q", len(text)) + text
+
+
+big = Storage("0", "FloatStorage", 2**62)      # 4-byte elements: the byte count overflows
+two = Storage("0", "FloatStorage", 2)
+regression("safetensors", "review_zero_dim_huge_strides",
+           header_only('{"w":{"dtype":"F32","shape":[0,1099511627776,1099511627776],"data_offsets":[0,0]}}'))
+regression("torch", "review_numel_bytes_overflow",
+           archive([("data.pkl", dumps({"w": Tensor(big, 0, [1], [1])})), ("data/0", storages["0"])]))
+regression("torch", "review_empty_view_offset_overflow",
+           archive([("data.pkl", dumps({"w": Tensor(two, 2**62, [0], [1])})), ("data/0", storages["0"])]))
+regression("torch", "review_size1_stride_int_max",
+           archive([("data.pkl", dumps({"w": Tensor(two, 0, [2, 1], [1, 2**63 - 1])})), ("data/0", storages["0"])]))
+# 50 000 nested tuples: freeing them recursed past the 8 MB main-thread stack.
+regression("unpickler", "review_nested_tuples_50000", b"\x80\x02)" + b"\x85" * 50000 + b".")
+
 total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(OUT) for f in fs)
 print(f"wrote {sum(len(fs) for _, _, fs in os.walk(OUT))} seeds, {total} bytes, under {OUT}")
