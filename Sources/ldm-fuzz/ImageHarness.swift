@@ -8,7 +8,7 @@ import LDMImageIO
 enum ImageHarness {
     /// A small pixel ceiling: a header claiming a huge image is refused before any pixel memory is
     /// allocated, which is the behaviour under test, and the fuzzer does not stall on big buffers.
-    static let options = ImageReadOptions(maxPixels: 1 << 22)
+    static let options = ImageReadOptions(maxPixels: 1 << 20)
 
     nonisolated(unsafe) private static var scratch: [String: String] = [:]
 
