@@ -6,7 +6,9 @@
 # Git-ignored output under .fuzz/: corpus/<target>/ (inputs libFuzzer found interesting, reused by
 # the next run), artifacts/<target>/ (crash-*, timeout-*, oom-* inputs), logs/<target>.log.
 # After a crash the target is restarted for the rest of its time, so one bug does not hide others.
-# Exit status: 0 when no target crashed, 1 otherwise. LDM_FUZZ_RSS_MB caps memory (default 2048).
+# Exit status: 0 when no target crashed, 1 otherwise. LDM_FUZZ_RSS_MB caps the process's memory
+# (default 2048), LDM_FUZZ_MALLOC_MB any single allocation (default 256: inputs are at most 64 KB and
+# images at most 1 Mpixel, so a bigger request is a parser trusting a size field).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET=${1:-60}
@@ -17,6 +19,7 @@ for target in "${TARGETS[@]}"; do
     [[ " ${ALL[*]} " == *" $target "* ]] || { echo "unknown target $target (targets: ${ALL[*]})" >&2; exit 2; }
 done
 RSS_MB=${LDM_FUZZ_RSS_MB:-2048}
+MALLOC_MB=${LDM_FUZZ_MALLOC_MB:-256}
 
 # Swift code gets libFuzzer's coverage and ASan from -sanitize; the C wrappers in CImageCodecs get
 # them from -fsanitize (the system libpng/libjpeg/libtiff are not instrumented). -DLDM_FUZZING swaps
@@ -40,7 +43,7 @@ for target in "${TARGETS[@]}"; do
         set +e
         LDM_FUZZ_TARGET=$target "$BIN" ".fuzz/corpus/$target" "Tests/Fuzz/corpus/$target" \
             -dict="Tests/Fuzz/dict/$target.dict" -max_total_time="$left" -rss_limit_mb="$RSS_MB" \
-            -malloc_limit_mb="$RSS_MB" -timeout=10 -max_len=65536 -print_final_stats=1 \
+            -malloc_limit_mb="$MALLOC_MB" -timeout=10 -max_len=65536 -print_final_stats=1 \
             -artifact_prefix=".fuzz/artifacts/$target/" >> "$log" 2>&1
         status=$?
         set -e
