@@ -3,7 +3,8 @@
 // Targets are layered, arrows pointing down (docs/architecture.md):
 //   ldm-edit (CLI) → LDMImageIO → CImageCodecs → CPNG / CJPEG / CTIFF (system libraries)
 //                  → LDMModels → LDMTensor → CBLAS (OpenBLAS)
-//   LDMParallel (thread policy) sits under both; ldm-bench measures LDMTensor and LDMModels.
+//   LDMParallel (thread policy) sits under both; ldm-bench measures LDMTensor and LDMModels;
+//   ldm-fuzz (fuzz harnesses, docs/fuzzing.md) drives the checkpoint parsers and image readers.
 import PackageDescription
 
 let package = Package(
@@ -11,6 +12,7 @@ let package = Package(
     products: [
         .executable(name: "ldm-edit", targets: ["ldm-edit"]),
         .executable(name: "ldm-bench", targets: ["ldm-bench"]),
+        .executable(name: "ldm-fuzz", targets: ["ldm-fuzz"]),
         .library(name: "LDMImageIO", targets: ["LDMImageIO"]),
         .library(name: "LDMTensor", targets: ["LDMTensor"]),
         .library(name: "LDMModels", targets: ["LDMModels"]),
@@ -59,6 +61,9 @@ let package = Package(
         .target(name: "LDMBenchmarks", dependencies: ["LDMModels", "LDMTensor", "LDMParallel"]),
         // Kernel benchmarks and checkpoint load measurements (docs/performance.md, docs/checkpoints.md).
         .executableTarget(name: "ldm-bench", dependencies: ["LDMTensor", "LDMModels", "LDMParallel", "LDMBenchmarks"]),
+        // Fuzz harnesses for every parser hostile input reaches: a replay driver in the normal build,
+        // a libFuzzer binary when built with -sanitize=fuzzer -DLDM_FUZZING (docs/fuzzing.md).
+        .executableTarget(name: "ldm-fuzz", dependencies: ["LDMModels", "LDMImageIO"]),
 
         // MARK: - Tests
         // Plain, obviously-correct twins of every fast kernel, and comparison helpers.
@@ -67,6 +72,6 @@ let package = Package(
         .testTarget(name: "LDMModelsTests", dependencies: ["LDMModels", "LDMTensor", "LDMTestSupport", "LDMParallel"], exclude: ["Fixtures"]),
         .testTarget(name: "LDMPipelinesTests", dependencies: ["LDMPipelines", "LDMModels", "LDMTensor", "LDMTestSupport", "LDMImageIO", "LDMParallel"], exclude: ["Fixtures"]),
         .testTarget(name: "LDMImageIOTests", dependencies: ["LDMImageIO", "CImageCodecs", "LDMParallel"]),
-        .testTarget(name: "LDMEditCLITests", dependencies: ["ldm-edit", "LDMImageIO"]),
+        .testTarget(name: "LDMEditCLITests", dependencies: ["ldm-edit", "ldm-fuzz", "LDMImageIO"]),
     ]
 )

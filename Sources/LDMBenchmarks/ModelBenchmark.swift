@@ -14,6 +14,10 @@ public struct ModelBenchmark: Sendable {
 
     public var median: Double { seconds.sorted()[seconds.count / 2] }
 
+    public init(name: String, seconds: [Double], peakResidentBytes: Int?, threads: Int) {
+        (self.name, self.seconds, self.peakResidentBytes, self.threads) = (name, seconds, peakResidentBytes, threads)
+    }
+
     public static func run(_ name: String, repeats: Int) throws -> ModelBenchmark {
         _ = System.resetPeakResident()
         let call = try ModelCases.make(name)

@@ -32,6 +32,10 @@ extension LDMEdit {
         @Flag(help: "Tab-separated output.")
         var tsv = false
 
+        /// Set on the child processes that run one case each (see `run`).
+        @Flag(name: .customLong("in-process"), help: .hidden)
+        var inProcess = false
+
         @OptionGroup var global: GlobalOptions
 
         func validate() throws {
@@ -55,7 +59,10 @@ extension LDMEdit {
             var failed = false
             for name in names {
                 do {
-                    let ours = try ModelBenchmark.run(name, repeats: self.repeat)
+                    // Each case in a fresh process (this binary again, --in-process): a peak RSS taken
+                    // after an earlier case would include the heap that case left to the allocator.
+                    let ours = inProcess ? try ModelBenchmark.run(name, repeats: self.repeat)
+                        : try ChildBenchmark.run(case: name, threads: Parallel.threads, repeats: self.repeat)
                     let theirs = try torch.map { try TorchBenchmark.run(python: $0, script: torchScript, case: name, threads: Parallel.threads, repeats: self.repeat) }
                     print(tsv ? BenchTable.tsv(ours, theirs) : BenchTable.row(ours, theirs))
                 } catch {

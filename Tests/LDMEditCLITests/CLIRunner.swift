@@ -33,9 +33,9 @@ enum CLI {
 
     @discardableResult
     static func run(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:],
-                    executable: String? = nil) throws -> CLIResult {
+                    executable: URL = binary) throws -> CLIResult {
         let process = Process()
-        process.executableURL = executable.map { URL(fileURLWithPath: $0) } ?? binary
+        process.executableURL = executable
         process.arguments = arguments
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }

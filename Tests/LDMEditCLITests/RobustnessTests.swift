@@ -160,7 +160,7 @@ import Glibc
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         // dash's ulimit -f counts 512-byte blocks: 64 KiB, far below the 640x640 result.
         let r = try CLI.run(["-c", "ulimit -f 128; exec \"$0\" \"$@\"", CLI.binary.path, "upscale", "--method", "bicubic", big, small, "-o", out + "/"],
-                            executable: "/bin/sh")
+                            executable: URL(fileURLWithPath: "/bin/sh"))
         print(r.stderr)
         #expect(r.status == 1)
         #expect(r.stderr.contains("big.png: \(out)/big.png: cannot write: File too large"), "\(r.stderr)")

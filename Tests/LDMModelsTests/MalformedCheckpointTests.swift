@@ -48,6 +48,7 @@ import Testing
         (#"{"a":{"dtype":"F32","shape":[2]}}"#, "data_offsets is missing"),
         (#"{"a":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,8]}}"#, "overflows"),
         (#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}}"#, "outside"),
+        (#"{"a":{"dtype":"F32","shape":[0,1099511627776,1099511627776],"data_offsets":[0,0]}}"#, "overflows"),
         (#"[1,2,3]"#, "not a valid safetensors JSON"),
         (#"{"__metadata__":{"k":5}}"#, "not a valid safetensors JSON"),
     ])
@@ -99,6 +100,32 @@ import Testing
             loaded += 1
         }
         #expect(loaded > 0, "some mutations (in padding or values) should still load")
+    }
+
+    /// Pickles the fuzzer broke the unpickler with: reference cycles (leaked, as reference counting
+    /// cannot free them) and deep nesting (freed recursively, overflowing the stack) are refused.
+    @Test(arguments: [
+        ([0x80, 0x02, 0x5D, 0x71, 0x00, 0x68, 0x00, 0x61, 0x2E], "recursive"),               // l = []; l.append(l)
+        ([0x7D, 0x71, 0x00, 0x4B, 0x01, 0x68, 0x00, 0x73, 0x2E], "recursive"),               // d = {}; d[1] = d
+        ([0x5D, 0x71, 0x00, 0x5D, 0x71, 0x01, 0x68, 0x00, 0x61, 0x68, 0x00, 0x68, 0x01, 0x61, 0x2E], "recursive"),  // a in b, b in a
+        ([0x80, 0x02, 0x29] + [UInt8](repeating: 0x85, count: 1000) + [0x2E], "nested deeper than 1000"),
+        ([0x28] + [UInt8](repeating: 0x28, count: 1000) + [UInt8](repeating: 0x6C, count: 1001) + [0x2E], "nested deeper than 1000"),
+    ] as [([UInt8], String)])
+    func recursiveAndDeepPicklesAreRefused(_ c: ([UInt8], String)) {
+        c.0.withUnsafeBytes { bytes in
+            var unpickler = Unpickler(path: "p", data: bytes)
+            #expect(throws: CheckpointError.self) { _ = try unpickler.run() }
+            var again = Unpickler(path: "p", data: bytes)
+            do { _ = try again.run() } catch let error as CheckpointError { #expect(error.description.contains(c.1), "\(error)") } catch {}
+        }
+    }
+
+    @Test func nestingUpToTheLimitLoads() throws {
+        let bytes: [UInt8] = [0x80, 0x02, 0x29] + [UInt8](repeating: 0x85, count: 999) + [0x2E]
+        try bytes.withUnsafeBytes { raw in
+            var unpickler = Unpickler(path: "p", data: raw)
+            guard case .tuple = try unpickler.run() else { Issue.record("not a tuple"); return }
+        }
     }
 
     /// The same archive rewritten in ZIP64 form (64-bit sizes and offsets in extra fields, a ZIP64

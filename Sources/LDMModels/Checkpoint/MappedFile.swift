@@ -7,9 +7,12 @@ import Glibc
 public final class MappedFile: @unchecked Sendable {
     public let path: String
     public let bytes: UnsafeRawBufferPointer
+    /// True for a heap copy (`init(path:copying:)`): freed, not unmapped, and never madvise'd.
+    private let isCopy: Bool
 
     public init(path: String) throws(CheckpointError) {
         self.path = path
+        isCopy = false
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
         defer { close(fd) }
@@ -27,17 +30,33 @@ public final class MappedFile: @unchecked Sendable {
         bytes = UnsafeRawBufferPointer(start: base, count: size)
     }
 
+    /// An in-memory copy of `data` posing as the file at `path`, so the parsers can be fuzzed without
+    /// a file per input. A heap block of exactly `data.count` bytes lets AddressSanitizer catch any
+    /// read past the end, which a page-rounded mapping would hide.
+    package init(path: String, copying data: UnsafeRawBufferPointer) {
+        self.path = path
+        isCopy = true
+        guard !data.isEmpty else {
+            bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+            return
+        }
+        let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: data.count, alignment: 1)
+        copy.copyMemory(from: data)
+        bytes = UnsafeRawBufferPointer(copy)
+    }
+
     public var count: Int { bytes.count }
 
     deinit {
-        if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
+        guard let base = bytes.baseAddress else { return }
+        if isCopy { UnsafeMutableRawPointer(mutating: base).deallocate() } else { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
     }
 
     /// Tells the kernel the pages fully inside `range` are not needed any more (they are re-read
     /// from the file if touched again). Called after a tensor has been copied out, so a loaded
     /// model is held once in memory, not once as file pages and again as tensors.
     public func release(_ range: Range<Int>) {
-        guard let base = bytes.baseAddress, !range.isEmpty else { return }
+        guard !isCopy, let base = bytes.baseAddress, !range.isEmpty else { return }
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let start = (range.lowerBound + page - 1) / page * page, end = range.upperBound / page * page
         guard end > start else { return }

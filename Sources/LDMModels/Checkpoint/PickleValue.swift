@@ -43,6 +43,10 @@ public enum PickleValue: Sendable {
 /// Mutable list (APPEND/APPENDS mutate after creation, and memo entries alias it).
 public final class PickleList: @unchecked Sendable {
     public var items: [PickleValue] = []
+    /// Nesting bookkeeping of the unpickler (`Unpickler.maximumDepth`): containers inside, plus one,
+    /// and whether this list is itself inside another container.
+    var depth = 1
+    var isNested = false
 }
 
 /// Mutable, insertion-ordered dictionary (dict and OrderedDict alike).
@@ -50,6 +54,9 @@ public final class PickleDict: @unchecked Sendable {
     public private(set) var keys: [PickleValue] = []
     public private(set) var values: [PickleValue] = []
     private var stringIndex: [String: Int] = [:]
+    /// Nesting bookkeeping of the unpickler, as in `PickleList`.
+    var depth = 1
+    var isNested = false
 
     func set(_ key: PickleValue, _ value: PickleValue) {
         if case .string(let s) = key, let i = stringIndex[s] {

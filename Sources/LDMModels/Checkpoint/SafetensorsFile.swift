@@ -50,6 +50,9 @@ public struct SafetensorsFile: WeightSource {
                 guard !overflow else { throw fail("entry \(name): shape \(entry.shape) overflows") }
                 bytes = product
             }
+            guard Self.shapeFits(entry.shape, elementSize: dtype.byteSize) else {
+                throw fail("entry \(name): shape \(entry.shape) overflows")
+            }
             guard bytes == end - begin else {
                 throw fail("entry \(name): \(entry.dtype) \(entry.shape) needs \(bytes) bytes, data_offsets give \(end - begin)")
             }

@@ -68,11 +68,21 @@ public struct TorchCheckpoint: WeightSource {
             throw .malformedZip(path: path, reason: "storage \(storageName) is compressed (method \(entry.method))")
         }
         let size = t.storage.dtype.byteSize
-        guard entry.size >= t.storage.elementCount * size else {
-            throw .tensorOutOfBounds(path: path, key: name, reason: "storage holds \(entry.size) bytes, needs \(t.storage.elementCount * size)")
+        // Overflow-checked: a hostile element count or offset trapped here (found by fuzzing).
+        let (needed, overflow) = t.storage.elementCount.multipliedReportingOverflow(by: size)
+        guard !overflow, entry.size >= needed else {
+            throw .tensorOutOfBounds(path: path, key: name,
+                                     reason: "storage holds \(entry.size) bytes, needs \(t.storage.elementCount) \(size)-byte elements")
         }
         guard t.offset >= 0, t.shape.allSatisfy({ $0 >= 0 }), t.strides.allSatisfy({ $0 >= 0 }) else {
             throw .tensorOutOfBounds(path: path, key: name, reason: "negative offset, size or stride")
+        }
+        // Checked for empty tensors too (an empty slice may start at the very end, never beyond).
+        guard t.offset <= t.storage.elementCount else {
+            throw .tensorOutOfBounds(path: path, key: name, reason: "offset \(t.offset) beyond a \(t.storage.elementCount)-element storage")
+        }
+        guard Self.shapeFits(t.shape, elementSize: size) else {
+            throw .tensorOutOfBounds(path: path, key: name, reason: "shape \(t.shape) overflows")
         }
         if !t.shape.contains(0) {
             var last = t.offset

@@ -6,18 +6,38 @@
 /// every other call — `os.system`, `builtins.eval`, `subprocess.Popen`, optimizer classes — yields an
 /// inert `.opaque` value. Nothing is imported, looked up or executed. Opcodes outside the set (the
 /// text-mode INST/OBJ among them) are refused with an error naming them.
-struct Unpickler {
+package struct Unpickler {
     let path: String
     let data: UnsafeRawBufferPointer
     private var position = 0
-    private var stack: [PickleValue] = []
+    private var stack: [Item] = []
     private var marks: [Int] = []
-    private var memo: [Int: PickleValue] = [:]
+    private var memo: [Int: Item] = [:]
 
-    /// Deepest structure accepted (a hostile pickle cannot exhaust memory through the stack).
+    /// Most values on the stack (a hostile pickle cannot exhaust memory through the stack).
     static let maximumStack = 1 << 20
+    /// Deepest nesting of containers accepted. Values are freed recursively, about 200 bytes of
+    /// machine stack per level, so a pickle of nested tuples 50 000 deep crashed the process when it
+    /// was released (found by fuzzing, Tests/Fuzz/regressions/unpickler). Python's own pickler stops
+    /// at its recursion limit of 1000, so no real checkpoint comes near.
+    static let maximumDepth = 1000
 
-    init(path: String, data: UnsafeRawBufferPointer) {
+    /// A stack or memo entry: the value and how deeply containers nest inside it (0 for scalars).
+    /// Lists and dicts keep their depth in the object, which APPEND/SETITEMS may raise later.
+    private struct Item {
+        var value: PickleValue
+        var depth: Int
+
+        var currentDepth: Int {
+            switch value {
+            case .list(let l): l.depth
+            case .dict(let d): d.depth
+            default: depth
+            }
+        }
+    }
+
+    package init(path: String, data: UnsafeRawBufferPointer) {
         self.path = path
         self.data = data
     }
@@ -49,20 +69,68 @@ struct Unpickler {
         return String(decoding: data[position..<end], as: UTF8.self)
     }
 
-    private mutating func pop() throws(CheckpointError) -> PickleValue {
+    private mutating func pop() throws(CheckpointError) -> PickleValue { try popItem().value }
+
+    private mutating func popItem() throws(CheckpointError) -> Item {
         guard let v = stack.popLast(), stack.count >= (marks.last ?? 0) else { throw fail("stack underflow") }
         return v
     }
 
-    private mutating func popMark() throws(CheckpointError) -> [PickleValue] {
+    private mutating func popMark() throws(CheckpointError) -> [Item] {
         guard let mark = marks.popLast(), mark <= stack.count else { throw fail("MARK missing") }
         defer { stack.removeSubrange(mark...) }
         return Array(stack[mark...])
     }
 
+    /// Pushes a value that holds no containers.
     private mutating func push(_ v: PickleValue) throws(CheckpointError) {
+        try push(Item(value: v, depth: 0))
+    }
+
+    private mutating func push(_ item: Item) throws(CheckpointError) {
         guard stack.count < Self.maximumStack else { throw fail("stack deeper than \(Self.maximumStack)") }
-        stack.append(v)
+        stack.append(item)
+    }
+
+    /// Pushes a tuple of `items`, one level deeper than the deepest of them.
+    private mutating func pushTuple(_ items: [Item]) throws(CheckpointError) {
+        try push(Item(value: .tuple(items.map(\.value)), depth: try nest(items)))
+    }
+
+    /// The depth of a new container holding `items`, which from now on are inside it: a list or dict
+    /// among them may no longer grow deeper, or the depths recorded above it would be wrong.
+    private func nest(_ items: [Item]) throws(CheckpointError) -> Int {
+        var deepest = 0
+        for item in items {
+            switch item.value {
+            case .list(let l): l.isNested = true
+            case .dict(let d): d.isNested = true
+            default: break
+            }
+            deepest = max(deepest, item.currentDepth)
+        }
+        guard deepest < Self.maximumDepth else { throw fail("containers nested deeper than \(Self.maximumDepth)") }
+        return deepest + 1
+    }
+
+    /// Records that `items` were added to the list or dict `target`. Refused when that makes a
+    /// container already inside another one deeper, which is also how every reference cycle (a list
+    /// appended to itself, two dicts holding each other) is refused: cycles cannot be freed by
+    /// reference counting, so a pickle full of them would leak (found by fuzzing).
+    private func deepen(_ target: PickleValue, by items: [Item]) throws(CheckpointError) {
+        let depth = try nest(items)
+        let (current, isNested) = switch target {
+        case .list(let l): (l.depth, l.isNested)
+        case .dict(let d): (d.depth, d.isNested)
+        default: (0, false)
+        }
+        guard depth > current else { return }
+        guard !isNested else { throw fail("a container is modified after being placed in another (recursive structure)") }
+        switch target {
+        case .list(let l): l.depth = depth
+        case .dict(let d): d.depth = depth
+        default: break
+        }
     }
 
     private func signedLittleEndian(_ b: UnsafeRawBufferPointer) throws(CheckpointError) -> PickleValue {
@@ -73,7 +141,7 @@ struct Unpickler {
         return .int(Int(Int64(bitPattern: v)))
     }
 
-    mutating func run() throws(CheckpointError) -> PickleValue {
+    package mutating func run() throws(CheckpointError) -> PickleValue {
         while true {
             let op = try byte()
             switch op {
@@ -81,20 +149,18 @@ struct Unpickler {
             case 0x95: _ = try bytes(8)                                 // FRAME
             case 0x2E: return try pop()                                 // STOP
             case 0x28: marks.append(stack.count)                        // MARK
-            case 0x29: try push(.tuple([]))                             // EMPTY_TUPLE
-            case 0x5D: try push(.list(PickleList()))                    // EMPTY_LIST
-            case 0x7D: try push(.dict(PickleDict()))                    // EMPTY_DICT
-            case 0x8F: try push(.list(PickleList()))                    // EMPTY_SET (as a list)
-            case 0x74: try push(.tuple(try popMark()))                  // TUPLE
-            case 0x85: try push(.tuple([try pop()]))                    // TUPLE1
-            case 0x86: let b = try pop(); let a = try pop(); try push(.tuple([a, b]))              // TUPLE2
-            case 0x87: let c = try pop(); let b = try pop(); let a = try pop(); try push(.tuple([a, b, c]))  // TUPLE3
-            case 0x6C: let l = PickleList(); l.items = try popMark(); try push(.list(l))          // LIST
-            case 0x91: try push(.tuple(try popMark()))                  // FROZENSET
-            case 0x64: try push(.dict(try dict(try popMark())))          // DICT
-            case 0x61: let v = try pop(); try append(to: try top(), [v])                          // APPEND
+            case 0x29: try pushTuple([])                                 // EMPTY_TUPLE
+            case 0x5D, 0x8F: try pushList([])                            // EMPTY_LIST, EMPTY_SET (as a list)
+            case 0x7D: try pushDict([])                                  // EMPTY_DICT
+            case 0x74, 0x91: try pushTuple(try popMark())                // TUPLE, FROZENSET
+            case 0x85: try pushTuple([try popItem()])                    // TUPLE1
+            case 0x86: let b = try popItem(); let a = try popItem(); try pushTuple([a, b])         // TUPLE2
+            case 0x87: let c = try popItem(); let b = try popItem(); let a = try popItem(); try pushTuple([a, b, c])  // TUPLE3
+            case 0x6C: try pushList(try popMark())                       // LIST
+            case 0x64: try pushDict(try popMark())                       // DICT
+            case 0x61: let v = try popItem(); try append(to: try top(), [v])                      // APPEND
             case 0x65, 0x90: let items = try popMark(); try append(to: try top(), items)          // APPENDS, ADDITEMS
-            case 0x73: let v = try pop(); let k = try pop(); try setItems(try top(), [k, v])      // SETITEM
+            case 0x73: let v = try popItem(); let k = try popItem(); try setItems(try top(), [k, v])  // SETITEM
             case 0x75: let items = try popMark(); try setItems(try top(), items)                  // SETITEMS
             case 0x4E: try push(.none)                                   // NONE
             case 0x88: try push(.bool(true))                             // NEWTRUE
@@ -127,66 +193,74 @@ struct Unpickler {
                     throw fail("STACK_GLOBAL needs two strings")
                 }
                 try push(.global(module: module, name: name))
-            case 0x52:                                                   // REDUCE
-                let args = try pop()
-                try push(try call(try pop(), args))
-            case 0x81:                                                   // NEWOBJ
-                let args = try pop()
+            case 0x52, 0x81:                                             // REDUCE, NEWOBJ
+                let args = try popItem()
                 try push(try call(try pop(), args))
             case 0x92:                                                   // NEWOBJ_EX
                 _ = try pop()
-                let args = try pop()
+                let args = try popItem()
                 try push(try call(try pop(), args))
             case 0x62: _ = try pop()                                     // BUILD: object state is not applied
             case 0x51:                                                   // BINPERSID
                 try push(try persistent(try pop()))
-            case 0x71: memo[try uint(1)] = try top()                     // BINPUT
-            case 0x72: memo[try uint(4)] = try top()                     // LONG_BINPUT
-            case 0x94: memo[memo.count] = try top()                      // MEMOIZE
-            case 0x70: memo[Int(try line()) ?? -1] = try top()           // PUT
+            case 0x71: memo[try uint(1)] = try topItem()                 // BINPUT
+            case 0x72: memo[try uint(4)] = try topItem()                 // LONG_BINPUT
+            case 0x94: memo[memo.count] = try topItem()                  // MEMOIZE
+            case 0x70: memo[Int(try line()) ?? -1] = try topItem()       // PUT
             case 0x68: try push(try memoValue(try uint(1)))              // BINGET
             case 0x6A: try push(try memoValue(try uint(4)))              // LONG_BINGET
             case 0x67: try push(try memoValue(Int(try line()) ?? -1))    // GET
             case 0x30: _ = try pop()                                     // POP
             case 0x31: _ = try popMark()                                 // POP_MARK
-            case 0x32: try push(try top())                               // DUP
+            case 0x32: try push(try topItem())                           // DUP
             default:
                 throw fail(String(format: "opcode 0x%02x at byte %d is not supported in a checkpoint", op, position - 1))
             }
         }
     }
 
-    private func top() throws(CheckpointError) -> PickleValue {
+    private func top() throws(CheckpointError) -> PickleValue { try topItem().value }
+
+    private func topItem() throws(CheckpointError) -> Item {
         guard let v = stack.last, stack.count > (marks.last ?? 0) else { throw fail("stack underflow") }
         return v
     }
 
-    private func memoValue(_ key: Int) throws(CheckpointError) -> PickleValue {
+    private mutating func pushList(_ items: [Item]) throws(CheckpointError) {
+        let l = PickleList()
+        try deepen(.list(l), by: items)
+        l.items = items.map(\.value)
+        try push(Item(value: .list(l), depth: 0))
+    }
+
+    private mutating func pushDict(_ items: [Item]) throws(CheckpointError) {
+        let d = PickleDict()
+        try setItems(.dict(d), items)
+        try push(Item(value: .dict(d), depth: 0))
+    }
+
+    private func memoValue(_ key: Int) throws(CheckpointError) -> Item {
         guard let v = memo[key] else { throw fail("memo key \(key) was never stored") }
         return v
     }
 
-    private func append(to target: PickleValue, _ items: [PickleValue]) throws(CheckpointError) {
+    private func append(to target: PickleValue, _ items: [Item]) throws(CheckpointError) {
         guard case .list(let l) = target else { throw fail("APPEND to a \(target.typeName)") }
-        l.items.append(contentsOf: items)
+        try deepen(target, by: items)
+        l.items.append(contentsOf: items.map(\.value))
     }
 
-    private func setItems(_ target: PickleValue, _ items: [PickleValue]) throws(CheckpointError) {
+    private func setItems(_ target: PickleValue, _ items: [Item]) throws(CheckpointError) {
         guard items.count % 2 == 0 else { throw fail("SETITEMS with an odd number of values") }
         switch target {
         case .dict(let d):
-            for i in stride(from: 0, to: items.count, by: 2) { d.set(items[i], items[i + 1]) }
+            try deepen(target, by: items)
+            for i in stride(from: 0, to: items.count, by: 2) { d.set(items[i].value, items[i + 1].value) }
         case .opaque:
             break  // items set on an unknown object are dropped
         default:
             throw fail("SETITEM on a \(target.typeName)")
         }
-    }
-
-    private func dict(_ items: [PickleValue]) throws(CheckpointError) -> PickleDict {
-        let d = PickleDict()
-        try setItems(.dict(d), items)
-        return d
     }
 
     /// ('storage', torch.<Type>Storage, key, location, numel) → a storage reference.
@@ -201,6 +275,14 @@ struct Unpickler {
     }
 
     /// The only callables given meaning; everything else becomes an inert placeholder.
+    private func call(_ callable: PickleValue, _ args: Item) throws(CheckpointError) -> Item {
+        let value = try call(callable, args.value)
+        guard case .dict(let d) = value else { return Item(value: value, depth: 0) }
+        // The dict holds values from the (args, [pairs], (key, value)) it was built from: at most as deep.
+        d.depth = max(1, args.currentDepth - 1)
+        return Item(value: value, depth: 0)
+    }
+
     private func call(_ callable: PickleValue, _ args: PickleValue) throws(CheckpointError) -> PickleValue {
         guard case .global(let module, let name) = callable else { return .opaque("call of \(callable.typeName)") }
         let arguments: [PickleValue]

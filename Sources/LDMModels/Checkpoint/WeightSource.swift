@@ -62,15 +62,30 @@ extension WeightSource {
             out[i] = info.dtype.float(origin, source)
             var axis = info.shape.count - 1
             while axis >= 0 {
+                // Wrapping: a size-1 dimension's stride is never used to address an element and may be
+                // anything (Int.max overflowed here); every offset actually read is exact modulo 2^64.
                 index[axis] += 1
-                source += info.strides[axis]
+                source &+= info.strides[axis]
                 if index[axis] < info.shape[axis] { break }
-                source -= info.strides[axis] * info.shape[axis]
+                source &-= info.strides[axis] &* info.shape[axis]
                 index[axis] = 0
                 axis -= 1
             }
         }
         return tensor
+    }
+
+    /// Whether the non-zero sizes of `shape` times `elementSize` fit in an `Int`. A shape with a zero
+    /// holds no bytes, yet `[0, 1 << 40, 1 << 40]` overflowed `contiguousStrides` and the element
+    /// count (found by fuzzing): parsers refuse such shapes, so every stride and count below is exact.
+    static func shapeFits(_ shape: [Int], elementSize: Int) -> Bool {
+        var product = elementSize
+        for d in shape where d > 0 {
+            let (next, overflow) = product.multipliedReportingOverflow(by: d)
+            if overflow { return false }
+            product = next
+        }
+        return true
     }
 
     static func contiguousStrides(_ shape: [Int]) -> [Int] {

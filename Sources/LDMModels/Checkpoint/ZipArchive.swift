@@ -1,18 +1,18 @@
 /// The central directory of a ZIP file, enough to find stored (uncompressed) entries in place:
 /// PyTorch's `torch.save` writes every entry stored, so tensors are read straight from the map.
 /// ZIP64 (files and offsets beyond 4 GB) is supported.
-struct ZipArchive {
-    struct Entry {
-        let name: String
+package struct ZipArchive {
+    package struct Entry {
+        package let name: String
         /// Byte range of the entry's data in the file.
-        let dataOffset: Int
-        let size: Int
-        let method: UInt16
+        package let dataOffset: Int
+        package let size: Int
+        package let method: UInt16
     }
 
-    let entries: [String: Entry]
+    package let entries: [String: Entry]
 
-    init(_ file: MappedFile) throws(CheckpointError) {
+    package init(_ file: MappedFile) throws(CheckpointError) {
         let path = file.path
         func fail(_ reason: String) -> CheckpointError { .malformedZip(path: path, reason: reason) }
         // End of central directory: 22 bytes + a comment of up to 65535 bytes, at the end.
