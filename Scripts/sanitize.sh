@@ -13,6 +13,6 @@ case "$SAN" in address|thread) ;; *) echo "sanitize.sh: address or thread, not $
 # the allocator to say no (our code turns that into TensorError.outOfMemory).
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:allocator_may_return_null=1}
 # OpenBLAS's own thread pool is not instrumented; ours drives it single-threaded per call anyway.
-export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:allocator_may_return_null=1}
 swift build -c release --build-tests --sanitize "$SAN" -Xswiftc -enable-testing --build-path ".build/$SAN"
 swift test -c release --skip-build --sanitize "$SAN" --build-path ".build/$SAN" --disable-xctest "$@"
