@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,12 +11,17 @@ import Glibc
 /// same count to OpenBLAS. The two never nest: GEMMs are called between parallel loops, never inside
 /// one, so at most `threads` threads compute at any time.
 public enum Parallel {
-    nonisolated(unsafe) private static var threadCount = 0
+    /// Atomic: the program sets it once, but tests change it while other tests run kernels
+    /// (ThreadSanitizer reported the plain variable). Results never depend on it.
+    private static let threadCount = Atomic<Int>(0)
 
     /// Worker threads; defaults to the number of physical cores (SMT siblings do not add FP throughput).
     public static var threads: Int {
-        get { threadCount > 0 ? threadCount : System.physicalCoreCount }
-        set { threadCount = max(1, newValue) }
+        get {
+            let count = threadCount.load(ordering: .relaxed)
+            return count > 0 ? count : System.physicalCoreCount
+        }
+        set { threadCount.store(max(1, newValue), ordering: .relaxed) }
     }
 
     /// Runs `body(range)` over `0..<count` split into at most `threads` contiguous chunks of at least
