@@ -15,4 +15,9 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:allocator_may
 # OpenBLAS's own thread pool is not instrumented; ours drives it single-threaded per call anyway.
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:allocator_may_return_null=1}
 swift build -c release --build-tests --sanitize "$SAN" -Xswiftc -enable-testing --build-path ".build/$SAN"
-swift test -c release --skip-build --sanitize "$SAN" --build-path ".build/$SAN" --disable-xctest "$@"
+# Under ThreadSanitizer the RLIMIT_FSIZE test is skipped: with `ulimit -f 128` the TSan runtime of
+# the child ldm-edit dies of SIGBUS in its own memory mappings before our code runs (seen
+# 2026-11-27). The same row (a full disk) is covered by the tmpfs test, which runs here.
+skip=()
+if [ "$SAN" = thread ]; then skip=(--skip fileSizeLimitFailsOneOutputAndTheBatchGoesOn); fi
+swift test -c release --skip-build --sanitize "$SAN" --build-path ".build/$SAN" --disable-xctest "${skip[@]}" "$@"
