@@ -1,17 +1,20 @@
-"""Shared pieces of the training scripts: data, seeds, checkpoints, export (see Scripts/train/README.md)."""
+"""Shared pieces of the training scripts: data, seeds, resumable state, EMA (see Scripts/train/README.md)."""
+import copy
 import glob
-import json
+import hashlib
 import os
 import random
-import subprocess
+import time
 
 import numpy as np
 import torch
 from PIL import Image
 
 
-def device():
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+def device(name="auto"):
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
 
 
 def seed_everything(seed):
@@ -20,9 +23,23 @@ def seed_everything(seed):
     torch.manual_seed(seed)
 
 
+def manifest_hash(pool):
+    """SHA-256 of the pool's manifest.csv: which photos (and package versions) a model was trained on."""
+    path = os.path.join(pool, "manifest.csv")
+    return hashlib.sha256(open(path, "rb").read()).hexdigest() if os.path.exists(path) else "unknown"
+
+
+def dihedral(a, k):
+    """One of the 8 flips/rotations of an [H, W, C] array (k in 0..7); views, no copy."""
+    if k & 4:
+        a = a[:, ::-1]
+    return np.rot90(a, k & 3)
+
+
 class Photos:
     """Random square crops from OUT/train of the photo pool (never the eval split), kept in memory
-    at up to `max_side` pixels on the longer side so that epochs are cheap."""
+    at up to `max_side` pixels on the longer side so that epochs are cheap. The random generator's
+    state is part of the training state, so a resumed run continues the same data order."""
 
     def __init__(self, pool, crop, max_side=1024, seed=0):
         files = sorted(glob.glob(os.path.join(pool, "train", "*.png")))
@@ -39,55 +56,89 @@ class Photos:
         self.crop = crop
         self.rng = np.random.default_rng(seed)
 
-    def batch(self, n):
-        """[n, 3, crop, crop] in [−1, 1], random crops with random horizontal flips."""
-        out = np.empty((n, self.crop, self.crop, 3), np.float32)
+    def batch(self, n, crop=None):
+        """[n, 3, crop, crop] in [−1, 1]: random crops under a random flip/rotation."""
+        crop = crop or self.crop
+        out = np.empty((n, crop, crop, 3), np.float32)
         for i in range(n):
-            image = self.images[self.rng.integers(len(self.images))]
-            y = self.rng.integers(image.shape[0] - self.crop + 1)
-            x = self.rng.integers(image.shape[1] - self.crop + 1)
-            patch = image[y:y + self.crop, x:x + self.crop]
-            if self.rng.random() < 0.5:
-                patch = patch[:, ::-1]
-            out[i] = patch / 255.0
+            image = dihedral(self.images[self.rng.integers(len(self.images))], int(self.rng.integers(8)))
+            y = self.rng.integers(image.shape[0] - crop + 1)
+            x = self.rng.integers(image.shape[1] - crop + 1)
+            out[i] = image[y:y + crop, x:x + crop] / 255.0
         return torch.from_numpy(out).permute(0, 3, 1, 2) * 2 - 1
 
 
-def save_checkpoint(path, step, modules, optimizers):
-    state = {"step": step, "rng": torch.get_rng_state(), "modules": {k: m.state_dict() for k, m in modules.items()},
-             "optimizers": {k: o.state_dict() for k, o in optimizers.items()}}
-    torch.save(state, path + ".tmp")
-    os.replace(path + ".tmp", path)
+def eval_crops(pool, size=256):
+    """[N, 3, size, size] in [−1, 1]: centre crops of the held-out eval photos (as Scripts/eval/quality.py)."""
+    out = []
+    for path in sorted(glob.glob(os.path.join(pool, "eval", "*.png"))):
+        image = np.asarray(Image.open(path).convert("RGB"))
+        h, w = image.shape[:2]
+        if min(h, w) < size:
+            continue
+        y, x = (h - size) // 2, (w - size) // 2
+        out.append(image[y:y + size, x:x + size] / 255.0)
+    return torch.from_numpy(np.stack(out).astype(np.float32)).permute(0, 3, 1, 2) * 2 - 1
 
 
-def load_checkpoint(path, modules, optimizers):
-    """Resumes from `path` if it exists; returns the step to continue from."""
-    if not os.path.exists(path):
-        return 0
-    state = torch.load(path, map_location="cpu", weights_only=False)
-    for k, m in modules.items():
-        m.load_state_dict(state["modules"][k])
-    for k, o in optimizers.items():
-        o.load_state_dict(state["optimizers"][k])
-    torch.set_rng_state(state["rng"])
-    print(f"resumed {path} at step {state['step']}")
-    return state["step"]
+class EMA:
+    """Exponential moving average with warm-up: decay = min(max_decay, 1 − (1 + step)^(−3/4))
+    (reaches 0.999 near 10k steps, so short runs still average over a sensible window)."""
+
+    def __init__(self, module, max_decay=0.9999):
+        self.module = copy.deepcopy(module).eval().requires_grad_(False)
+        self.max_decay = max_decay
+
+    @torch.no_grad()
+    def update(self, module, step):
+        d = min(self.max_decay, 1 - (1 + step) ** -0.75)
+        for e, p in zip(self.module.parameters(), module.parameters()):
+            e.lerp_(p.detach(), 1 - d)
 
 
-def export(folder, unet, vq, task, linear_end, ldm_edit=None, dtype="f16"):
-    """A diffusers folder (unet/, vqvae/, scheduler/, model_index.json) — loadable by ldm-edit as is —
-    and, with `ldm_edit` (path of the binary), the single canonical .safetensors next to it."""
-    unet.save_pretrained(f"{folder}/unet", safe_serialization=True)
-    vq.save_pretrained(f"{folder}/vqvae", safe_serialization=True)
-    os.makedirs(f"{folder}/scheduler", exist_ok=True)
-    json.dump({"_class_name": "DDIMScheduler", "beta_start": 0.0015, "beta_end": linear_end, "beta_schedule": "scaled_linear",
-               "num_train_timesteps": 1000, "clip_sample": False, "set_alpha_to_one": task == "super-resolution",
-               "steps_offset": 1, "timestep_spacing": "leading"}, open(f"{folder}/scheduler/scheduler_config.json", "w"), indent=1)
-    json.dump({"_class_name": "LDMSuperResolutionPipeline" if task == "super-resolution" else "LDMInpaintPipeline",
-               "unet": ["diffusers", "UNet2DModel"], "vqvae": ["diffusers", "VQModel"], "scheduler": ["diffusers", "DDIMScheduler"]},
-              open(f"{folder}/model_index.json", "w"), indent=1)
-    if ldm_edit:
-        out = folder.rstrip("/") + ".safetensors"
-        subprocess.run([ldm_edit, "convert", folder, out, "--dtype", dtype], check=True)
-        return out
-    return folder
+class TrainState:
+    """Everything a killed run needs to continue exactly: weights, EMA, optimizer, step, the data
+    generator, torch/numpy/python RNGs, CPU time spent and the eval history. Saved atomically
+    (write, fsync, rename) every `every_s` seconds and at the end."""
+
+    def __init__(self, path, every_s=300):
+        self.path, self.every_s = path, every_s
+        self.last_save = time.monotonic()
+        self.step, self.cpu_seconds, self.history, self.extra = 0, 0.0, [], {}
+        self._t0 = time.process_time()
+
+    def spent_cpu_hours(self):
+        return (self.cpu_seconds + time.process_time() - self._t0) / 3600
+
+    def load(self, modules, optimizers, data_rng):
+        if not os.path.exists(self.path):
+            return False
+        s = torch.load(self.path, map_location="cpu", weights_only=False)
+        for k, m in modules.items():
+            m.load_state_dict(s["modules"][k])
+        for k, o in optimizers.items():
+            o.load_state_dict(s["optimizers"][k])
+        torch.set_rng_state(s["torch_rng"])
+        np.random.set_state(s["numpy_rng"])
+        random.setstate(s["python_rng"])
+        data_rng.bit_generator.state = s["data_rng"]
+        self.step, self.cpu_seconds, self.history, self.extra = s["step"], s["cpu_seconds"], s["history"], s.get("extra", {})
+        self._t0 = time.process_time()
+        return True
+
+    def save(self, modules, optimizers, data_rng):
+        s = {"step": self.step, "cpu_seconds": self.spent_cpu_hours() * 3600, "history": self.history, "extra": self.extra,
+             "modules": {k: m.state_dict() for k, m in modules.items()},
+             "optimizers": {k: o.state_dict() for k, o in optimizers.items()},
+             "torch_rng": torch.get_rng_state(), "numpy_rng": np.random.get_state(), "python_rng": random.getstate(),
+             "data_rng": data_rng.bit_generator.state}
+        tmp = self.path + ".tmp"
+        with open(tmp, "wb") as f:
+            torch.save(s, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path)
+        self.last_save = time.monotonic()
+
+    def due(self):
+        return time.monotonic() - self.last_save >= self.every_s

@@ -1,31 +1,37 @@
 #!/usr/bin/env python3
 """Train a bundled LDM U-Net (super-resolution or inpainting) on latents of the bundled autoencoder.
 
-    /tmp/torch-venv/bin/python Scripts/train/train_diffusion.py --task sr --vq /tmp/ldm-train/vq/vqvae \
-        --pool /tmp/ldm-pool --out /tmp/ldm-train/sr [--steps 50000] [--batch 16] [--crop 128] [--width 64] [--seed 0] \
-        [--export Models/ldm-edit-sr --ldm-edit .build/release/ldm-edit]
+    python Scripts/train/train_diffusion.py --task sr|inpaint --autoencoder STATE/ae/autoencoder --pool /tmp/ldm-pool \
+        --state STATE/sr [--steps N] [--batch B] [--latent S] [--init Models/ldm-edit-sr.safetensors] \
+        [--export DIR --ldm-edit .build/release/ldm-edit] [--device auto]
 The paper's objective: ε-prediction L2 with the LDM linear schedule (β 0.0015 → 0.0155 for SR,
-→ 0.0205 for inpainting, as the released models), timesteps uniform in 0..999.
-- sr: pairs are HR crops and their 4x bicubic downscales with mild blur, noise and JPEG-like
-  quantisation; the U-Net (6 channels) sees [z_t, LR] at latent = LR resolution (ldm-spec §4).
-- inpaint: random boxes and free-form strokes as masks (the paper's training masks); the U-Net (7
-  channels) sees [z_t, encode(masked image), mask] with the mask in {−1, +1} (ldm-spec §3).
-The same architecture families as the real models: conv resampling and 32-channel heads (sr),
-ResBlock resampling and 8 heads (inpaint). Resumable from OUT/checkpoint.pt; --export writes a
-diffusers folder and (with --ldm-edit) the canonical f16 .safetensors that ldm-edit ships.
+→ 0.0205 for inpainting, as the released models), timesteps uniform in 0..999, weighted by
+min-SNR-γ (γ = 5; Hang et al. 2023: for ε-prediction the weight is min(SNR, γ) / SNR).
+- sr: pairs are HR crops and their 4x bicubic downscales with mild blur, noise and 8-bit
+  quantisation; the U-Net sees [z_t, LR] at latent = LR resolution (ldm-spec §4). The latents of
+  every training photo under its 8 flips/rotations are encoded once by the frozen autoencoder and
+  cached in STATE/latents.pt (SR needs no encoder at run time; see README "Choosing sizes").
+- inpaint: random boxes and free-form strokes as masks (the paper's training masks); the U-Net sees
+  [z_t, encode(masked image), mask] with the mask in {−1, +1} (ldm-spec §3), as ldm-edit feeds it.
+Resumable at any moment from STATE/state.pt (atomic, every --save-every seconds), or, with no state,
+from the shipped model given by --init. EMA weights (with warm-up) are what is exported.
 """
 import argparse
-import io
+import json
 import math
 import os
+import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from diffusers import UNet2DModel, VQModel
-from diffusers.models.attention_processor import Attention
 
-from common import Photos, device, export, load_checkpoint, save_checkpoint, seed_everything
+from common import EMA, Photos, TrainState, device, dihedral, manifest_hash, seed_everything
+from conv_autoencoder import ConvAutoencoder
+from export import export_model, init_unet_from_shipped
+from unets import CANDIDATES, DEFAULT, LINEAR_END, build
+
+MIN_SNR_GAMMA = 5.0
 
 
 def degrade(hr, rng):
@@ -45,18 +51,18 @@ def degrade(hr, rng):
 
 
 def random_masks(n, size, rng):
-    """Boxes and thick free-form strokes covering ~5–40 % (1 = repaint)."""
+    """Boxes and thick free-form strokes covering ~5–50 % (1 = repaint)."""
     masks = np.zeros((n, 1, size, size), np.float32)
     yy, xx = np.mgrid[0:size, 0:size]
     for i in range(n):
         if rng.random() < 0.5:
-            h, w = rng.integers(size // 6, size // 2, 2)
+            h, w = rng.integers(size // 6, size * 3 // 4, 2)
             y, x = rng.integers(0, size - h), rng.integers(0, size - w)
             masks[i, 0, y:y + h, x:x + w] = 1
         else:
             y, x = rng.uniform(0, size, 2)
             for _ in range(rng.integers(3, 8)):
-                angle, length, radius = rng.uniform(0, 2 * math.pi), rng.uniform(size / 8, size / 3), rng.uniform(size / 32, size / 12)
+                angle, length, radius = rng.uniform(0, 2 * math.pi), rng.uniform(size / 8, size / 3), rng.uniform(size / 32, size / 10)
                 for t in np.linspace(0, 1, 12):
                     cy, cx = y + t * length * math.sin(angle), x + t * length * math.cos(angle)
                     masks[i, 0][(yy - cy) ** 2 + (xx - cx) ** 2 <= radius ** 2] = 1
@@ -64,78 +70,136 @@ def random_masks(n, size, rng):
     return torch.from_numpy(masks)
 
 
+class LatentBank:
+    """Scaled latents of every training photo under its 8 flips/rotations (float16), and matching crops."""
+
+    def __init__(self, photos, ae, path, dev):
+        self.photos = photos
+        if os.path.exists(path):
+            self.latents = torch.load(path, weights_only=True)
+            return
+        scale, self.latents = ae.config["scaling_factor"], []
+        t0 = time.monotonic()
+        with torch.no_grad():
+            for i, image in enumerate(photos.images):
+                h, w = image.shape[0] // 4 * 4, image.shape[1] // 4 * 4
+                variants = []
+                for k in range(8):
+                    x = torch.from_numpy(np.array(dihedral(image[:h, :w], k))).permute(2, 0, 1)[None].float()
+                    variants.append((ae.encode((x / 127.5 - 1).to(dev)) * scale)[0].half().cpu())
+                self.latents.append(variants)
+                if i % 20 == 0:
+                    print(f"encoding training latents: {i + 1}/{len(photos.images)} photos, {time.monotonic() - t0:.0f} s", flush=True)
+        torch.save(self.latents, path + ".tmp")
+        os.replace(path + ".tmp", path)
+
+    def batch(self, n, side):
+        """HR crops [n, 3, 4·side, 4·side] in [−1, 1] and their latents [n, 4, side, side]."""
+        rng, hr, z = self.photos.rng, [], []
+        for _ in range(n):
+            i, k = int(rng.integers(len(self.latents))), int(rng.integers(8))
+            lat = self.latents[i][k]
+            y, x = int(rng.integers(lat.shape[1] - side + 1)), int(rng.integers(lat.shape[2] - side + 1))
+            image = self.photos.images[i]
+            image = dihedral(image[:image.shape[0] // 4 * 4, :image.shape[1] // 4 * 4], k)
+            hr.append(image[4 * y:4 * (y + side), 4 * x:4 * (x + side)] / 127.5 - 1)
+            z.append(lat[:, y:y + side, x:x + side].float())
+        return torch.from_numpy(np.stack(hr).astype(np.float32)).permute(0, 3, 1, 2), torch.stack(z)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--task", choices=["sr", "inpaint"], required=True)
-    ap.add_argument("--vq", required=True)
+    ap.add_argument("--autoencoder", required=True, help="folder written by train_autoencoder.py")
     ap.add_argument("--pool", required=True)
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--state", required=True)
+    ap.add_argument("--size", help=f"a candidate of unets.py ({', '.join(CANDIDATES)})")
     ap.add_argument("--steps", type=int, default=50000)
-    ap.add_argument("--batch", type=int, default=16)
-    ap.add_argument("--crop", type=int, default=128)
-    ap.add_argument("--width", type=int, default=64)
-    ap.add_argument("--lr", type=float, default=1e-4)
+    ap.add_argument("--batch", type=int)
+    ap.add_argument("--latent", type=int, help="latent crop side (default: 16 for sr, 32 for inpaint)")
+    ap.add_argument("--lr", type=float, default=2e-4)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--save-every", type=int, default=500, help="checkpoint interval in steps (resume point)")
+    ap.add_argument("--init", help="shipped .safetensors to fine-tune from when there is no state")
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--save-every", type=float, default=300, help="seconds between state saves (≤ 600)")
     ap.add_argument("--export")
     ap.add_argument("--ldm-edit")
     args = ap.parse_args()
     seed_everything(args.seed)
-    os.makedirs(args.out, exist_ok=True)
-    dev = device()
-    rng = np.random.default_rng(args.seed)
-    vq = VQModel.from_pretrained(args.vq).to(dev).eval().requires_grad_(False)
-    w = args.width
-    if args.task == "sr":
-        unet = UNet2DModel(in_channels=6, out_channels=3, block_out_channels=[w, 2 * w, 4 * w], layers_per_block=2,
-                           down_block_types=["DownBlock2D", "DownBlock2D", "AttnDownBlock2D"],
-                           up_block_types=["AttnUpBlock2D", "UpBlock2D", "UpBlock2D"], attention_head_dim=32,
-                           norm_num_groups=32, flip_sin_to_cos=True, freq_shift=0, downsample_padding=1)
-        linear_end = 0.0155
-    else:
-        unet = UNet2DModel(in_channels=7, out_channels=3, block_out_channels=[w, 2 * w, 3 * w], layers_per_block=2,
-                           down_block_types=["ResnetDownsampleBlock2D", "AttnDownBlock2D", "AttnDownBlock2D"],
-                           up_block_types=["AttnUpBlock2D", "AttnUpBlock2D", "ResnetUpsampleBlock2D"], downsample_type="resnet",
-                           upsample_type="resnet", attention_head_dim=8, norm_num_groups=32, flip_sin_to_cos=True, freq_shift=0)
-        for m in unet.modules():
-            if isinstance(m, Attention):
-                m.heads = 8
-        linear_end = 0.0205
-    unet.to(dev)
-    betas = torch.linspace(0.0015 ** 0.5, linear_end ** 0.5, 1000, dtype=torch.float64) ** 2
+    os.makedirs(args.state, exist_ok=True)
+    dev = device(args.device)
+    side = args.latent or (16 if args.task == "sr" else 32)
+    batch = args.batch or (16 if args.task == "sr" else 8)
+    if dev.type == "cuda":
+        batch *= 8
+    ae = ConvAutoencoder.load(args.autoencoder).to(dev).eval().requires_grad_(False)
+    scale = ae.config["scaling_factor"]
+    size = args.size or DEFAULT[args.task]
+    unet = build(*CANDIDATES[size]).to(dev)
+    betas = torch.linspace(0.0015 ** 0.5, LINEAR_END[args.task] ** 0.5, 1000, dtype=torch.float64) ** 2
     alphas_cumprod = torch.cumprod(1 - betas, 0).float().to(dev)
-    opt = torch.optim.AdamW(unet.parameters(), lr=args.lr)
-    ckpt = os.path.join(args.out, "checkpoint.pt")
-    step = load_checkpoint(ckpt, {"unet": unet}, {"opt": opt})
-    photos = Photos(args.pool, args.crop, seed=args.seed + step)
-    while step < args.steps:
-        hr = photos.batch(args.batch).to(dev)
+    snr = alphas_cumprod / (1 - alphas_cumprod)
+    weights = torch.clamp(snr, max=MIN_SNR_GAMMA) / snr
+    opt = torch.optim.AdamW(unet.parameters(), lr=args.lr, weight_decay=0.0)
+    photos = Photos(args.pool, 4 * side, seed=args.seed)
+    state = TrainState(os.path.join(args.state, "state.pt"), every_s=args.save_every)
+    ema = EMA(unet)
+    modules = {"unet": unet, "ema": ema.module}
+    if state.load(modules, {"opt": opt}, photos.rng):
+        print(f"resumed {state.path} at step {state.step}", flush=True)
+    elif args.init and os.path.exists(args.init):
+        init_unet_from_shipped(unet, args.init, args.ldm_edit)
+        ema = EMA(unet)
+        modules["ema"] = ema.module
+    state.extra.setdefault("size", size)
+    rng = np.random.default_rng(args.seed + state.step)
+    bank = LatentBank(photos, ae, os.path.join(args.state, "latents.pt"), dev) if args.task == "sr" else None
+    t0, s0 = time.monotonic(), state.step
+    unet.train()
+    while state.step < args.steps:
+        progress = state.step / args.steps
+        for g in opt.param_groups:
+            g["lr"] = args.lr * (1 if progress < 0.8 else 1 - 0.9 * (progress - 0.8) / 0.2)
         with torch.no_grad():
-            z = vq.encode(hr).latents
             if args.task == "sr":
+                hr, z = bank.batch(batch, side)
+                hr, z = hr.to(dev), z.to(dev)
                 cond = degrade(hr, rng)
             else:
-                mask = random_masks(hr.shape[0], hr.shape[2], rng).to(dev)
-                c = vq.encode((1 - mask) * ((hr + 1) / 2) * 2 - 1).latents
-                cond = torch.cat([c, F.interpolate(mask * 2 - 1, size=c.shape[-2:])], dim=1)
-        t = torch.randint(0, 1000, (hr.shape[0],), device=dev)
+                hr = photos.batch(batch).to(dev)
+                z = ae.encode(hr) * scale
+                mask = random_masks(batch, hr.shape[2], rng).to(dev)
+                masked = (1 - mask) * ((hr + 1) / 2) * 2 - 1
+                c = ae.encode(masked) * scale
+                cond = torch.cat([c, F.interpolate(mask, size=c.shape[-2:]) * 2 - 1], dim=1)
+        t = torch.randint(0, 1000, (batch,), device=dev)
         noise = torch.randn_like(z)
         a = alphas_cumprod[t].view(-1, 1, 1, 1)
         zt = a.sqrt() * z + (1 - a).sqrt() * noise
-        loss = F.mse_loss(unet(torch.cat([zt, cond], 1), t).sample, noise)
-        opt.zero_grad()
+        per_sample = F.mse_loss(unet(torch.cat([zt, cond], 1), t).sample, noise, reduction="none").mean(dim=(1, 2, 3))
+        loss = (weights[t] * per_sample).mean()
+        opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        step += 1
-        if step % 50 == 0 or step == args.steps:
-            print(f"step {step} loss {loss.item():.4f}", flush=True)
-        if step % args.save_every == 0 or step == args.steps:
-            save_checkpoint(ckpt, step, {"unet": unet}, {"opt": opt})
+        ema.update(unet, state.step)
+        state.step += 1
+        if state.step % 50 == 0:
+            rate = (state.step - s0) * batch / (time.monotonic() - t0)
+            eta = (args.steps - state.step) * batch / rate / 3600
+            state.history.append({"step": state.step, "cpu_hours": state.spent_cpu_hours(), "loss": loss.item()})
+            print(f"{args.task} step {state.step}/{args.steps} loss {loss.item():.4f} {rate:.1f} samples/s ETA {eta:.2f} h "
+                  f"cpu {state.spent_cpu_hours():.2f} h", flush=True)
+        if state.step == args.steps or state.due():
+            state.save(modules, {"opt": opt}, photos.rng)
+    json.dump(state.history, open(os.path.join(args.state, "history.json"), "w"))
     if args.export:
-        if args.task == "inpaint":
-            unet.register_to_config(ldm_edit_num_heads=8)
-        print("exported", export(args.export, unet, vq, "super-resolution" if args.task == "sr" else "inpainting",
-                                 linear_end, ldm_edit=args.ldm_edit))
+        provenance = {"training_command": f"bash Scripts/train/run.sh (train_diffusion.py --task {args.task})",
+                      "task": args.task, "size": size, "steps": state.step, "batch": batch, "latent_crop": side,
+                      "cpu_hours": round(state.spent_cpu_hours(), 2), "data_manifest_sha256": manifest_hash(args.pool),
+                      "date": time.strftime("%Y-%m-%d", time.gmtime())}
+        print("exported", export_model(args.export, ema.module, ae, args.task, LINEAR_END[args.task], provenance,
+                                       ldm_edit=args.ldm_edit), flush=True)
+    open(os.path.join(args.state, "done"), "w").write(f"{state.step}\n")
 
 
 if __name__ == "__main__":

