@@ -13,17 +13,21 @@ output downscaled with the same bicubic and the LR input); detail (mean |Laplaci
 over that of the ground truth).
 Inpaint: a centre hole (¼ of the area) and a fixed free-form stroke mask per crop, filled by
 `ldm-edit inpaint` and by OpenCV Telea; PSNR and SSIM over the hole, detail inside the hole.
-Prints markdown tables; with --grid writes before/after picture grids.
+Inpainting also reports a seam figure (gradient on the mask's border ring over the ground truth's).
+Without --sr-model/--inpaint-model the bundled defaults run, at ldm-edit's default sampler and steps.
+Prints markdown tables, time and peak memory per image; with --grid writes picture grids.
 """
 import argparse
 import glob
+import json
 import os
 import subprocess
 import tempfile
+import time
 
 import cv2
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 from skimage.metrics import structural_similarity
 
 
@@ -52,12 +56,6 @@ def crops(pool, size, limit):
         yield os.path.basename(path), image[y:y + size, x:x + size]
 
 
-def run(cmd):
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed:\n{r.stderr}")
-
-
 def stroke_mask(size, seed):
     rng = np.random.default_rng(seed)
     mask = np.zeros((size, size), np.uint8)
@@ -69,70 +67,146 @@ def stroke_mask(size, seed):
     return mask
 
 
+def seam(image, gt, mask):
+    """Gradient magnitude on the mask's border ring over the ground truth's there: ~1 means no visible seam,
+    well above 1 a step at the border."""
+    ring = (cv2.dilate(mask, np.ones((3, 3), np.uint8)) > 0) & (cv2.erode(mask, np.ones((3, 3), np.uint8)) == 0)
+
+    def grad(a):
+        g = cv2.cvtColor(a, cv2.COLOR_RGB2GRAY).astype(np.float64)
+        return np.hypot(cv2.Sobel(g, cv2.CV_64F, 1, 0), cv2.Sobel(g, cv2.CV_64F, 0, 1))
+    return grad(image)[ring].mean() / max(grad(gt)[ring].mean(), 1e-6)
+
+
+def timed_run(cmd):
+    """Runs ldm-edit; returns (seconds, peak RSS bytes) of the child, from wait4's rusage."""
+    t = time.monotonic()
+    with tempfile.TemporaryFile() as err:
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(p.pid, 0)
+        seconds = time.monotonic() - t
+        if status != 0:
+            err.seek(0)
+            raise SystemExit(f"{' '.join(cmd)} failed:\n{err.read().decode()}")
+    return seconds, usage.ru_maxrss * 1024
+
+
+def grid(tiles, path, labels):
+    """One row of equally sized RGB tiles with a label strip above each."""
+    h, w = tiles[0].shape[:2]
+    out = Image.new("RGB", (len(tiles) * (w + 4) - 4, h + 18), "white")
+    draw = ImageDraw.Draw(out)
+    for i, (tile, label) in enumerate(zip(tiles, labels)):
+        out.paste(Image.fromarray(tile), (i * (w + 4), 18))
+        draw.text((i * (w + 4) + 4, 3), label, fill="black")
+    out.save(path)
+
+
+def model_args(model, fallback):
+    return ["--model", model] if model else fallback
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pool", required=True)
     ap.add_argument("--ldm-edit", required=True)
-    ap.add_argument("--sr-model")
-    ap.add_argument("--inpaint-model")
+    ap.add_argument("--sr-model", help="default: the bundled model (ldm-edit's default)")
+    ap.add_argument("--inpaint-model", help="default: the bundled model (ldm-edit's default)")
     ap.add_argument("--crop", type=int, default=256)
     ap.add_argument("--limit", type=int, default=100)
-    ap.add_argument("--steps", type=int, default=50)
-    ap.add_argument("--grid")
+    ap.add_argument("--steps", type=int, help="default: ldm-edit's default")
+    ap.add_argument("--only", choices=["upscale", "inpaint"])
+    ap.add_argument("--grid", help="folder for the picture grids of the first --grid-count images")
+    ap.add_argument("--grid-count", type=int, default=4)
+    ap.add_argument("--json", help="also write the mean figures here (Scripts/train/ship.py reads them)")
     args = ap.parse_args()
     tmp = tempfile.mkdtemp()
-    up_rows, in_rows = [], []
-    for name, gt in crops(args.pool, args.crop, args.limit):
+    steps = ["--steps", str(args.steps)] if args.steps else []
+    if args.grid:
+        os.makedirs(args.grid, exist_ok=True)
+    up_rows, in_rows, costs = [], [], {"upscale": [], "inpaint": []}
+    for index, (name, gt) in enumerate(crops(args.pool, args.crop, args.limit)):
+        stem = os.path.splitext(name)[0]
+        show = args.grid and index < args.grid_count
         lr = np.asarray(Image.fromarray(gt).resize((args.crop // 4, args.crop // 4), Image.BICUBIC))
-        Image.fromarray(lr).save(f"{tmp}/lr.png")
-        cmd = [args.ldm_edit, "upscale", f"{tmp}/lr.png", "-o", f"{tmp}/up.png", "--seed", "0", "--steps", str(args.steps), "-q"]
-        cmd += ["--model", args.sr_model] if args.sr_model else ["--method", "lanczos"]
-        run(cmd)
-        ours = np.asarray(Image.open(f"{tmp}/up.png").convert("RGB"))
-        bicubic = np.asarray(Image.fromarray(lr).resize((args.crop, args.crop), Image.BICUBIC))
-        s = 4
-        row = [name]
-        for out in (bicubic, ours):
-            back = np.asarray(Image.fromarray(out).resize((args.crop // 4, args.crop // 4), Image.BICUBIC))
-            row += [psnr(y_channel(out)[s:-s, s:-s], y_channel(gt)[s:-s, s:-s]),
-                    structural_similarity(y_channel(out)[s:-s, s:-s], y_channel(gt)[s:-s, s:-s], data_range=255),
-                    psnr(back, lr), detail(out) / detail(gt)]
-        up_rows.append(row)
-        for kind, mask in (("centre", None), ("strokes", stroke_mask(args.crop, len(in_rows)))):
+        if args.only != "inpaint":
+            Image.fromarray(lr).save(f"{tmp}/lr.png")
+            cmd = [args.ldm_edit, "upscale", f"{tmp}/lr.png", "-o", f"{tmp}/up.png", "--seed", "0", "--overwrite", "-q"] + steps
+            costs["upscale"].append(timed_run(cmd + model_args(args.sr_model, [])))
+            ours = np.asarray(Image.open(f"{tmp}/up.png").convert("RGB"))
+            bicubic = np.asarray(Image.fromarray(lr).resize((args.crop, args.crop), Image.BICUBIC))
+            s = 4
+            row = [name]
+            for out in (bicubic, ours):
+                back = np.asarray(Image.fromarray(out).resize((args.crop // 4, args.crop // 4), Image.BICUBIC))
+                row += [psnr(y_channel(out)[s:-s, s:-s], y_channel(gt)[s:-s, s:-s]),
+                        structural_similarity(y_channel(out)[s:-s, s:-s], y_channel(gt)[s:-s, s:-s], data_range=255),
+                        psnr(back, lr), detail(out) / detail(gt)]
+            up_rows.append(row)
+            if show:
+                nearest = np.asarray(Image.fromarray(lr).resize((args.crop, args.crop), Image.NEAREST))
+                grid([nearest, bicubic, ours, gt], f"{args.grid}/upscale_{stem}.png", ["low-res", "bicubic", "ldm-edit", "ground truth"])
+        if args.only == "upscale":
+            continue
+        for kind, mask in (("centre", None), ("strokes", stroke_mask(args.crop, index))):
             if mask is None:
                 mask = np.zeros((args.crop, args.crop), np.uint8)
                 q = args.crop // 4
                 mask[q:3 * q, q:3 * q] = 255
             Image.fromarray(gt).save(f"{tmp}/img.png")
             Image.fromarray(mask).save(f"{tmp}/mask.png")
-            if args.inpaint_model:
-                run([args.ldm_edit, "inpaint", f"{tmp}/img.png", "--mask", f"{tmp}/mask.png", "--model", args.inpaint_model,
-                     "--seed", "0", "--steps", str(args.steps), "-o", f"{tmp}/in.png", "-q"])
-                ours = np.asarray(Image.open(f"{tmp}/in.png").convert("RGB"))
-            else:
-                ours = None
+            cmd = [args.ldm_edit, "inpaint", f"{tmp}/img.png", "--mask", f"{tmp}/mask.png", "--seed", "0", "-o", f"{tmp}/in.png",
+                   "--overwrite", "-q"] + steps + model_args(args.inpaint_model, [])
+            costs["inpaint"].append(timed_run(cmd))
+            ours = np.asarray(Image.open(f"{tmp}/in.png").convert("RGB"))
             telea = cv2.cvtColor(cv2.inpaint(cv2.cvtColor(gt, cv2.COLOR_RGB2BGR), mask, 5, cv2.INPAINT_TELEA), cv2.COLOR_BGR2RGB)
             hole = mask > 0
             row = [name, kind]
             for out in (telea, ours):
-                if out is None:
-                    row += [float("nan")] * 3
-                    continue
                 row += [psnr(out[hole], gt[hole]),
                         structural_similarity(y_channel(out), y_channel(gt), data_range=255, full=True)[1][hole].mean(),
-                        detail(out, hole) / detail(gt, hole)]
+                        detail(out, hole) / detail(gt, hole), seam(out, gt, mask)]
             in_rows.append(row)
-    print("| image | bicubic Y-PSNR | SSIM | LR-PSNR | detail | ours Y-PSNR | SSIM | LR-PSNR | detail |")
-    print("|---|" + "---:|" * 8)
-    for r in up_rows:
-        print("| " + r[0] + " | " + " | ".join(f"{v:.3f}" if isinstance(v, float) and v < 2 else f"{v:.2f}" for v in r[1:]) + " |")
-    m = np.mean([r[1:] for r in up_rows], axis=0)
-    print("| **mean** | " + " | ".join(f"{v:.3f}" if v < 2 else f"{v:.2f}" for v in m) + " |")
-    print()
-    print("| image | mask | Telea hole PSNR | SSIM | detail | ours hole PSNR | SSIM | detail |")
-    print("|---|---|" + "---:|" * 6)
-    for r in in_rows:
-        print(f"| {r[0]} | {r[1]} | " + " | ".join(f"{v:.3f}" if v < 2 else f"{v:.2f}" for v in r[2:]) + " |")
+            if show:
+                masked = gt.copy()
+                masked[hole] = (255, 0, 255)
+                grid([masked, telea, ours, gt], f"{args.grid}/inpaint_{kind}_{stem}.png", ["masked", "Telea", "ldm-edit", "ground truth"])
+    fmt = lambda v: f"{v:.3f}" if v < 2 else f"{v:.2f}"
+    if up_rows:
+        print("| image | bicubic Y-PSNR | SSIM | LR-PSNR | detail | ours Y-PSNR | SSIM | LR-PSNR | detail |")
+        print("|---|" + "---:|" * 8)
+        for r in up_rows:
+            print("| " + r[0] + " | " + " | ".join(fmt(v) for v in r[1:]) + " |")
+        print("| **mean** | " + " | ".join(fmt(v) for v in np.mean([r[1:] for r in up_rows], axis=0)) + " |\n")
+    if in_rows:
+        print("| image | mask | Telea hole PSNR | SSIM | detail | seam | ours hole PSNR | SSIM | detail | seam |")
+        print("|---|---|" + "---:|" * 8)
+        for r in in_rows:
+            print(f"| {r[0]} | {r[1]} | " + " | ".join(fmt(v) for v in r[2:]) + " |")
+        for kind in ("centre", "strokes"):
+            m = np.mean([r[2:] for r in in_rows if r[1] == kind], axis=0)
+            print(f"| **mean** | {kind} | " + " | ".join(fmt(v) for v in m) + " |")
+        print()
+    summary = {}
+    if up_rows:
+        m = np.mean([r[1:] for r in up_rows], axis=0)
+        summary["upscale"] = dict(zip(["bicubic_y_psnr", "bicubic_ssim", "bicubic_lr_psnr", "bicubic_detail",
+                                       "y_psnr", "ssim", "lr_psnr", "detail"], map(float, m)))
+    for kind in ("centre", "strokes"):
+        rows = [r[2:] for r in in_rows if r[1] == kind]
+        if rows:
+            summary[f"inpaint_{kind}"] = dict(zip(["telea_psnr", "telea_ssim", "telea_detail", "telea_seam",
+                                                   "psnr", "ssim", "detail", "seam"], map(float, np.mean(rows, axis=0))))
+    for task, c in costs.items():
+        if c:
+            summary[f"{task}_seconds_median"] = float(np.median([s for s, _ in c]))
+            summary[f"{task}_peak_rss_bytes"] = int(max(r for _, r in c))
+    if args.json:
+        json.dump(summary, open(args.json, "w"), indent=1)
+    for task, c in costs.items():
+        if c:
+            print(f"{task}: median {np.median([s for s, _ in c]):.1f} s per image (incl. model load), "
+                  f"peak RSS {max(r for _, r in c) / 2**30:.2f} GB, {len(c)} runs, output {args.crop}² ")
 
 
 if __name__ == "__main__":

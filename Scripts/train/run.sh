@@ -59,4 +59,4 @@ for task in sr inpaint; do
       --export "$state/export/ldm-edit-$task" --ldm-edit "$ldm_edit"
   fi
 done
-echo "== $(date -u +%FT%TZ) schedule complete; candidates in $state/export (ship with Scripts/train/ship.sh)"
+echo "== $(date -u +%FT%TZ) schedule complete; candidates in $state/export (ship with Scripts/train/ship.py)"
