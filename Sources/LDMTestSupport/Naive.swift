@@ -74,6 +74,11 @@ public enum Naive {
         return y
     }
 
+    /// x · s and x / s computed in Double and rounded once to Float: for a product or quotient of two
+    /// Floats this double rounding is innocuous (53 ≥ 2·24 + 2 bits), so it is the correctly rounded result.
+    public static func scale(_ x: [Float], _ s: Float) -> [Float] { x.map { Float(Double($0) * Double(s)) } }
+    public static func divide(_ x: [Float], _ s: Float) -> [Float] { x.map { Float(Double($0) / Double(s)) } }
+
     public static func silu(_ x: [Float]) -> [Float] { x.map { Float(Double($0) / (1 + Foundation.exp(-Double($0)))) } }
 
     /// Rows of length `length`.

@@ -65,6 +65,24 @@ import Testing
         #expect(FastMath.exp(0) == 1)
     }
 
+    /// The latent scaling of the conv first stage: one rounding per element, so equal to the twin bit
+    /// for bit, in place or not, on odd, prime and 1-sized shapes and around the chunked split.
+    @Test(arguments: [[1], [7], [1, 3, 1, 1], [1, 4, 5, 7], [2, 4, 13, 17], [1, 4, 129, 257]])
+    func scaleAndDivideMatchTwins(_ shape: [Int]) throws {
+        let x = try tensor(shape, seed: 22, scale: 9)
+        for s: Float in [1, 0.18215, 1.7312, 3] {
+            let y = try Tensor(shape: shape)
+            try Elementwise.scale(x, by: s, into: y)
+            #expect(mismatches(y.values, Naive.scale(x.values, s)) == 0, "scale \(shape) by \(s)")
+            try Elementwise.divide(x, by: s, into: y)
+            #expect(mismatches(y.values, Naive.divide(x.values, s)) == 0, "divide \(shape) by \(s)")
+            let inPlace = try x.copy()
+            try Elementwise.divide(inPlace, by: s, into: inPlace)
+            #expect(inPlace.values == y.values)
+        }
+        #expect(throws: TensorError.self) { try Elementwise.scale(x, by: 2, into: try Tensor(shape: [shape.reduce(1, *) + 1])) }
+    }
+
     @Test func addAndPerChannelAdd() throws {
         let a = try tensor([2, 3, 5, 7], seed: 14), b = try tensor([2, 3, 5, 7], seed: 15)
         let y = try Tensor(shape: a.shape)

@@ -27,6 +27,26 @@ public enum Elementwise {
         }
     }
 
+    /// y = x · s, one Float32 rounding per element (PyTorch `z * scaling_factor` on a float32 tensor).
+    /// - x: any shape → y: same shape (y may be x). Naive twin: `Naive.scale`.
+    public static func scale(_ x: Tensor, by s: Float, into y: Tensor) throws(TensorError) {
+        try y.expect(x.shape.map { $0 }, "scale", "output")
+        let (p, r) = (x.data, y.data)
+        Parallel.forEach(x.count, minimumChunk: 32768) { range in
+            for i in range { r[i] = p[i] * s }
+        }
+    }
+
+    /// y = x / s, a true division (PyTorch `z / scaling_factor`; not x · (1/s), which can differ by an ulp).
+    /// - x: any shape → y: same shape (y may be x). Naive twin: `Naive.divide`.
+    public static func divide(_ x: Tensor, by s: Float, into y: Tensor) throws(TensorError) {
+        try y.expect(x.shape.map { $0 }, "divide", "output")
+        let (p, r) = (x.data, y.data)
+        Parallel.forEach(x.count, minimumChunk: 32768) { range in
+            for i in range { r[i] = p[i] / s }
+        }
+    }
+
     /// x[n, c, ...] += v[n, c] (the ResBlock's timestep-embedding projection, broadcast over space).
     /// - x: [N, C, ...], v: [N, C]
     public static func addPerChannel(_ x: Tensor, _ v: Tensor) throws(TensorError) {
