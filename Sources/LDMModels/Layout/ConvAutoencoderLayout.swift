@@ -1,0 +1,120 @@
+/// The structure of a `ConvAutoencoderConfig`, walked once (Scripts/train/conv_autoencoder.py
+/// `Encoder`, `Decoder`, `ResBlock`): every convolution with its PyTorch module path and geometry.
+/// The parameter list, the model's construction (`ConvEncoder`, `ConvDecoder`), its trace names and
+/// its receptive field are all read off this walk, so each key string is written once, here.
+///
+/// Canonical names are "ae." + the PyTorch `state_dict` key (`ae.encoder.blocks.0.0.conv1.weight`);
+/// a diffusers-style folder's `autoencoder/model.safetensors` holds the keys without the prefix.
+public struct ConvAutoencoderLayout: Sendable, Equatable {
+    public static let prefix = "ae."
+
+    /// A 3×3 convolution with padding 1 and a bias (every convolution of the model is one).
+    /// - x: [N, input, H, W] → [N, output, ⌈H/stride⌉, ⌈W/stride⌉]
+    public struct Convolution: Sendable, Equatable {
+        /// The PyTorch module path, e.g. "encoder.down.0"; also the name it is traced under.
+        public let path: String
+        public let input: Int
+        public let output: Int
+        public let stride: Int
+    }
+
+    /// `ResBlock(c)`: x + conv2(SiLU(conv1(SiLU(x)))), both convolutions c → c.
+    public struct ResBlock: Sendable, Equatable {
+        public let path: String
+        public let conv1: Convolution
+        public let conv2: Convolution
+    }
+
+    /// One resolution level in run order: its ResBlocks, then the convolution that leaves it — the
+    /// encoder's stride-2 `down.l`, or the decoder's `up.{l−1}` after a nearest 2× upsample — absent
+    /// at the level that has none.
+    public struct Level: Sendable, Equatable {
+        public let index: Int
+        public let blocks: [ResBlock]
+        public let resample: Convolution?
+    }
+
+    /// `conv_in`, the levels in the order they run, then `conv_out` (applied after a SiLU).
+    public struct Stage: Sendable, Equatable {
+        public let convIn: Convolution
+        public let levels: [Level]
+        public let convOut: Convolution
+    }
+
+    public let encoder: Stage
+    public let decoder: Stage
+
+    public init(_ c: ConvAutoencoderConfig) {
+        func conv(_ path: String, _ input: Int, _ output: Int, stride: Int = 1) -> Convolution {
+            Convolution(path: path, input: input, output: output, stride: stride)
+        }
+        func blocks(_ side: String, level: Int, count: Int) -> [ResBlock] {
+            (0..<count).map { k in
+                let path = "\(side).blocks.\(level).\(k)", width = c.widths[level]
+                return ResBlock(path: path, conv1: conv(path + ".conv1", width, width), conv2: conv(path + ".conv2", width, width))
+            }
+        }
+        let levels = c.widths.count, last = c.widths[levels - 1], rgb = ConvAutoencoderConfig.imageChannels
+        // Encoder: level l's blocks, then down.l (c_l → c_{l+1}, stride 2) except at the last level.
+        encoder = Stage(
+            convIn: conv("encoder.conv_in", rgb, c.widths[0]),
+            levels: (0..<levels).map { l in
+                Level(index: l, blocks: blocks("encoder", level: l, count: c.encoderBlocks[l]),
+                      resample: l < levels - 1 ? conv("encoder.down.\(l)", c.widths[l], c.widths[l + 1], stride: 2) : nil)
+            },
+            convOut: conv("encoder.conv_out", last, c.latentChannels))
+        // Decoder: from the last level down; level l's blocks, then up.{l−1} (c_l → c_{l−1}) except at level 0.
+        decoder = Stage(
+            convIn: conv("decoder.conv_in", c.latentChannels, last),
+            levels: (0..<levels).reversed().map { l in
+                Level(index: l, blocks: blocks("decoder", level: l, count: c.decoderBlocks[l]),
+                      resample: l > 0 ? conv("decoder.up.\(l - 1)", c.widths[l], c.widths[l - 1]) : nil)
+            },
+            convOut: conv("decoder.conv_out", c.widths[0], rgb))
+    }
+
+    /// Every convolution in `state_dict` order (module registration order: conv_in, blocks by level,
+    /// down/up by index, conv_out), encoder first.
+    public var convolutions: [Convolution] {
+        func ordered(_ s: Stage) -> [Convolution] {
+            let levels = s.levels.sorted { $0.index < $1.index }
+            return [s.convIn] + levels.flatMap { $0.blocks.flatMap { [$0.conv1, $0.conv2] } } + levels.compactMap(\.resample) + [s.convOut]
+        }
+        return ordered(encoder) + ordered(decoder)
+    }
+
+    /// The canonical parameter list: weight [O, C, 3, 3] and bias [O] of every convolution.
+    public static func parameters(_ c: ConvAutoencoderConfig) -> [ParameterSpec] {
+        ConvAutoencoderLayout(c).convolutions.flatMap { conv in
+            [ParameterSpec(name: prefix + conv.path + ".weight", shape: [conv.output, conv.input, 3, 3],
+                           diffusers: .tensor(names: [conv.path + ".weight"])),
+             ParameterSpec(name: prefix + conv.path + ".bias", shape: [conv.output], diffusers: .tensor(names: [conv.path + ".bias"]))]
+        }
+    }
+
+    /// How far (in latent pixels) a decoded pixel sees: it depends only on the latents within this
+    /// distance of its own latent position ⌊x/f⌋. Walked backwards from the output: a 3×3 convolution
+    /// adds 1 at its resolution; a nearest 2× upsample maps a reach r to ⌈r/2⌉ one level down.
+    /// (No normalisation, no attention: this bound is what makes tiled decoding exact.)
+    public var decoderReach: Int {
+        var r = 1  // conv_out
+        for level in decoder.levels.reversed() {
+            if level.resample != nil { r = (r + 1 + 1) / 2 }  // up.{l−1} at level l−1, then the upsample to level l
+            r += 2 * level.blocks.count
+        }
+        return r + 1  // conv_in
+    }
+
+    /// How far (in latent pixels) a latent sees into the image: ⌈R/f⌉ for the pixel reach R around
+    /// its position f·o. A 3×3 convolution adds 1; a stride-2 one (padding 1) maps r to 2r + 1.
+    public var encoderReach: Int {
+        var r = 1  // conv_out
+        for level in encoder.levels.reversed() {
+            if level.resample != nil { r = 2 * r + 1 }
+            r += 2 * level.blocks.count
+        }
+        r += 1  // conv_in
+        let f = 1 << (encoder.levels.count - 1)
+        return (r + f - 1) / f
+    }
+}
