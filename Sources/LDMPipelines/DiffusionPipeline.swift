@@ -67,7 +67,7 @@ struct SamplingSetup: Sendable {
 }
 
 /// The sampling loop both editing modes share: noise from the seed, DDIM steps on
-/// [x_t, conditioning], decode with quantisation.
+/// [x_t, conditioning], decode by the first stage (VQ: with quantisation).
 struct DiffusionLoop {
     let model: LatentDiffusionModel
     var sampler: any DiffusionSampler
@@ -95,8 +95,8 @@ struct DiffusionLoop {
         // The U-Net's buffers are not needed any more: the decoder's phase starts from an empty pool
         // (the memory planner counts the phases separately).
         ws.releaseAll()
-        let decodeGrid = TileGrid(height: h, width: w, tile: settings.tiling.vqTile, overlap: settings.tiling.vqOverlap)
-        return try model.autoencoder.decode(latent, grid: decodeGrid, workspace: ws)
+        let decodeGrid = model.firstStage.decoderGrid(height: h, width: w, tiling: settings.tiling)
+        return try model.firstStage.decode(latent, grid: decodeGrid, workspace: ws)
     }
 }
 

@@ -4,7 +4,7 @@ import LDMTensor
 
 /// Inpainting with an LDM (CompVis `scripts/inpaint.py` semantics, ldm-spec §3): the masked image
 /// encoded (not quantised) and the ±1 mask at latent size condition the U-Net; DDIM from noise;
-/// decode with quantisation; composite.
+/// decode (VQ: with quantisation); composite.
 /// Better than the reference: pixels outside the mask are taken from the source exactly (the
 /// caller copies them bit for bit; `run` returns the blended float image for the rest), results are
 /// rounded rather than truncated, and any size works (reflect-padded to the model's multiple,
@@ -20,9 +20,9 @@ public struct InpaintingPipeline: Sendable {
         setup = SamplingSetup(weights, defaultSetAlphaToOne: false)
     }
 
-    /// The multiple image sides are padded to: the VQ factor times the U-Net's downsamplings.
+    /// The multiple image sides are padded to: the first stage's factor times the U-Net's downsamplings.
     public var sizeMultiple: Int {
-        model.autoencoder.config.downsamplingFactor * (1 << (model.unet.config.channelMult.count - 1))
+        model.firstStage.downsamplingFactor * (1 << (model.unet.config.channelMult.count - 1))
     }
 
     /// - image: planar [0, 1] RGB; mask: width·height values, ≥ 0.5 = repaint → the blended image
@@ -34,16 +34,16 @@ public struct InpaintingPipeline: Sendable {
         let padded = try ImageTensor.reflectPad(try ImageTensor.tensor(image), multiple: sizeMultiple)
         let maskTensor = try ImageTensor.reflectPad(try Tensor(shape: [1, 1, h, w], values: mask.map { $0 >= 0.5 ? 1 : 0 }),
                                                     multiple: sizeMultiple)
-        var conditioning = try InpaintingConditioning(image: padded, mask: maskTensor, autoencoder: model.autoencoder.config)
-        let f = model.autoencoder.config.downsamplingFactor
-        conditioning.encoderGrid = TileGrid(height: padded.shape[2] / f, width: padded.shape[3] / f, tile: settings.tiling.vqTile,
-                                            overlap: settings.tiling.vqOverlap)
+        var conditioning = try InpaintingConditioning(image: padded, mask: maskTensor, firstStage: model.firstStage.config)
+        let f = model.firstStage.downsamplingFactor
+        conditioning.encoderGrid = model.firstStage.encoderGrid(height: padded.shape[2] / f, width: padded.shape[3] / f,
+                                                                tiling: settings.tiling)
         try model.check(conditioning)
-        let cond = try conditioning.conditioning(autoencoder: model.autoencoder, workspace: ws)
+        let cond = try conditioning.conditioning(firstStage: model.firstStage, workspace: ws)
         ws.releaseAll()  // the encoder phase is over (cond keeps its own storage)
         var loop = DiffusionLoop(model: model, sampler: setup.sampler(settings))
         let decoded = try loop.run(
-            conditioning: cond, latentChannels: model.autoencoder.config.embedDim, settings: settings, callbacks: callbacks,
+            conditioning: cond, latentChannels: model.firstStage.latentChannels, settings: settings, callbacks: callbacks,
             workspace: ws)
         // inpaint.py: image, mask and prediction back to [0, 1] from [−1, 1], clamped; blend.
         let (ph, pw) = (decoded.shape[2], decoded.shape[3])

@@ -1,24 +1,25 @@
 import LDMModels
 import LDMTensor
 
-/// The design's shared core: one latent U-Net and one autoencoder, with a task-specific
-/// conditioning module plugged in front. Built from checked weights; the conditioning's channels
-/// are checked against the U-Net's input width here, before any sampling.
+/// The design's shared core: one latent U-Net and one first stage (VQ or conv autoencoder, behind
+/// `FirstStage`), with a task-specific conditioning module plugged in front. Built from checked
+/// weights; the conditioning's channels are checked against the U-Net's input width here, before
+/// any sampling.
 public struct LatentDiffusionModel: Sendable {
     public let unet: UNet
-    public let autoencoder: VQAutoencoder
+    public let firstStage: FirstStage
     public let task: ModelTask
 
     public init(weights: ModelWeights) throws {
         unet = try UNet(weights, config: weights.unet)
-        autoencoder = try VQAutoencoder(weights, config: weights.autoencoder)
+        firstStage = try FirstStage(weights, config: weights.firstStage)
         task = weights.task
     }
 
     /// Throws unless `conditioning` fits this model (task and channel count).
     public func check(_ conditioning: some ConcatConditioning) throws {
         guard conditioning.task == task else { throw PipelineError.wrongTask(model: task, conditioning: conditioning.task) }
-        let latent = autoencoder.config.embedDim
+        let latent = firstStage.latentChannels
         guard latent + conditioning.channels == unet.config.inChannels else {
             throw PipelineError.channelMismatch(unetInput: unet.config.inChannels, latent: latent,
                                                 conditioning: conditioning.channels, task: conditioning.task)

@@ -4,7 +4,7 @@ import LDMTensor
 
 /// 4x super-resolution with an LDM (diffusers `LDMSuperResolutionPipeline` semantics, ldm-spec
 /// §4.1): the low-res image in [−1, 1] is the conditioning, random latents of the same size are
-/// denoised with DDIM on [latents, low-res] and decoded (quantised) to 4x the pixels.
+/// denoised with DDIM on [latents, low-res] and decoded (VQ: quantised) to f× (4x) the pixels.
 /// Unlike diffusers, any size works: the input is reflect-padded to the U-Net's multiple and the
 /// output cropped back to exactly 4x the input (diffusers squeezes to a multiple of 32 instead).
 /// Alpha is upscaled separately with Lanczos-3; the returned image has the input's alpha layout.
@@ -32,7 +32,7 @@ public struct SuperResolutionPipeline: Sendable {
         try model.check(conditioning)
         var loop = DiffusionLoop(model: model, sampler: setup.sampler(settings))
         let decoded = try loop.run(
-            conditioning: lowRes, latentChannels: model.autoencoder.config.embedDim, settings: settings, callbacks: callbacks,
+            conditioning: lowRes, latentChannels: model.firstStage.latentChannels, settings: settings, callbacks: callbacks,
             workspace: workspace)
         let scale = decoded.shape[2] / lowRes.shape[2]
         var result = ImageTensor.image(decoded, width: image.width * scale, height: image.height * scale)

@@ -114,7 +114,7 @@ extension LDMEdit {
                 for warning in InpaintingImages.warnings(invert ? raw.map { 1 - $0 } : raw) { reporter.warning("\(maskPath): \(warning)") }
                 let values = InpaintingImages.adjust(raw, width: raster.width, height: raster.height, invert: invert, dilate: dilate)
                 // Each model run (whole image, crop window or resized image) gets the tiles that fit the ceiling.
-                let multiple = pipeline.sizeMultiple, f = model.autoencoder.config.downsamplingFactor
+                let multiple = pipeline.sizeMultiple, f = model.firstStage.downsamplingFactor
                 var peak = 0
                 var reduced: [String] = []
                 let (result, plan) = try pipeline.run(PlanarImage(raster), mask: values, settings: settings, options: large,

@@ -29,7 +29,7 @@ import Testing
         let out = dir + "/inp.\(dtype.rawValue).safetensors"
         try original.export(to: out, dtype: dtype)
         let back = try ModelWeights.open(out)
-        #expect(back.layout == .canonical && back.unet == original.unet && back.autoencoder == original.autoencoder)
+        #expect(back.layout == .canonical && back.unet == original.unet && back.firstStage == original.firstStage)
         #expect(back.schedule.linearEnd == original.schedule.linearEnd && back.schedule.source == "ldm-edit config")
         #expect(back.task == .inpainting)
         // f32 is exact; f16 keeps 11 significant bits and bf16 8 (relative rounding 2^-11, 2^-8).
@@ -51,7 +51,7 @@ import Testing
         entries.append(("unet.extra.weight", [2]))
         let exported = dir + "/broken.safetensors"
         let encoder = JSONEncoder()
-        let config = String(decoding: try encoder.encode(ModelWeights.CanonicalConfig(unet: good.unet, autoencoder: good.autoencoder, schedule: nil)), as: UTF8.self)
+        let config = String(decoding: try encoder.encode(ModelWeights.CanonicalConfig(unet: good.unet, firstStage: good.firstStage, schedule: nil)), as: UTF8.self)
         try SafetensorsWriter.write(to: exported, entries: entries, dtype: .f32, metadata: [ModelWeights.canonicalConfigKey: config]) { name in
             let shape = entries.first { $0.0 == name }!.1
             return try Tensor.zeros(shape)

@@ -29,7 +29,7 @@ struct FullSizeParityTests {
         let unet = try UNet(weights, config: weights.unet)
         try report("\(family) U-Net", try unet(try trace.load("unet.input"), timesteps: try trace.load("unet.timestep").values,
                                                 workspace: ws), trace, "unet.output")
-        let vq = try VQAutoencoder(weights, config: weights.autoencoder)
+        let vq = try VQAutoencoder(weights, config: try #require(weights.firstStage.vq))
         try report("\(family) VQ encode", try vq.encode(try trace.load("vq.image"), workspace: ws), trace, "vq.encoded")
         try report("\(family) VQ decode", try vq.decode(try trace.load("vq.latent"), workspace: ws), trace, "vq.decoded")
         let codes = try vq.codes(try trace.load("vq.latent"), workspace: ws).map(Float.init)

@@ -64,7 +64,7 @@ import Testing
     @Test(arguments: ["sr", "inp"])
     func autoencoderMatchesEveryTracedModule(_ family: String) throws {
         let (weights, trace) = try Self.open(family)
-        let vq = try VQAutoencoder(weights, config: weights.autoencoder)
+        let vq = try VQAutoencoder(weights, config: try #require(weights.firstStage.vq))
         let ws = Workspace()
         var seen: [String: Tensor] = [:]
         let encoded = try vq.encode(try trace.load("vq.image"), workspace: ws) { seen["enc." + $0] = try? $1.copy() }
@@ -82,7 +82,7 @@ import Testing
     @Test(arguments: ["sr", "inp"])
     func quantiserCodesMatchTheReference(_ family: String) throws {
         let (weights, trace) = try Self.open(family)
-        let vq = try VQAutoencoder(weights, config: weights.autoencoder)
+        let vq = try VQAutoencoder(weights, config: try #require(weights.firstStage.vq))
         let codes = try vq.codes(try trace.load("vq.latent"), workspace: Workspace()).map(Float.init)
         let expanded = try trace.load("vq.codes_expanded").values
         let cdist = try trace.load("vq.codes_cdist").values

@@ -32,10 +32,11 @@ import Testing
         detected.heads = folder.unet.heads
         detected.normGroups = folder.unet.normGroups
         #expect(detected == folder.unet)
-        var vq = ckpt.autoencoder
-        vq.normGroups = folder.autoencoder.normGroups
-        #expect(vq == folder.autoencoder)
-        #expect(ckpt.autoencoder.midAttention == (kind == "sr"))
+        var vq = try #require(ckpt.firstStage.vq)
+        let folderVQ = try #require(folder.firstStage.vq)
+        vq.normGroups = folderVQ.normGroups
+        #expect(vq == folderVQ)
+        #expect(vq.midAttention == (kind == "sr"))
         try Self.assertSameTensors(ckpt, folder)
     }
 

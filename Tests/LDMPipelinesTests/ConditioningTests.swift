@@ -20,9 +20,9 @@ enum ParityFixture {
         let trace = try SafetensorsFile(path: ParityFixture.root + "/inp/trace.safetensors")
         let model = try LatentDiffusionModel(weights: weights)
         let conditioning = try InpaintingConditioning(image: try trace.load("cond.image"), mask: try trace.load("cond.mask"),
-                                                      autoencoder: weights.autoencoder)
+                                                      firstStage: weights.firstStage)
         try model.check(conditioning)
-        let cond = try conditioning.conditioning(autoencoder: model.autoencoder, workspace: Workspace())
+        let cond = try conditioning.conditioning(firstStage: model.firstStage, workspace: Workspace())
         let reference = try trace.load("cond.reference")
         #expect(cond.shape == reference.shape)
         let cmp = Comparison(cond.values, reference.values)
@@ -37,13 +37,13 @@ enum ParityFixture {
         let inpaintWeights = try ModelWeights.open(ParityFixture.root + "/inp")
         let lowRes = try SuperResolutionConditioning(lowResolution: try Tensor.zeros([1, 3, 8, 8]))
         try sr.check(lowRes)
-        #expect(lowRes.channels + sr.autoencoder.config.embedDim == sr.unet.config.inChannels)
+        #expect(lowRes.channels + sr.firstStage.latentChannels == sr.unet.config.inChannels)
         let inpaint = try InpaintingConditioning(image: try Tensor.zeros([1, 3, 16, 16]), mask: try Tensor.zeros([1, 1, 16, 16]),
-                                                 autoencoder: inpaintWeights.autoencoder)
+                                                 firstStage: inpaintWeights.firstStage)
         #expect(throws: PipelineError.wrongTask(model: .superResolution, conditioning: .inpainting)) { try sr.check(inpaint) }
         #expect(throws: PipelineError.self) {
             _ = try InpaintingConditioning(image: try Tensor.zeros([1, 3, 15, 16]), mask: try Tensor.zeros([1, 1, 15, 16]),
-                                           autoencoder: inpaintWeights.autoencoder)
+                                           firstStage: inpaintWeights.firstStage)
         }
     }
 

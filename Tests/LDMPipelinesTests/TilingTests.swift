@@ -78,10 +78,10 @@ import Testing
             let statistics = GroupNormStatistics()
             ws.normStatistics = statistics
             statistics.beginTile(nil)
-            let whole = try model.autoencoder.decode(latent, workspace: ws).copy()
+            let whole = try model.firstStage.decode(latent, workspace: ws).copy()
             statistics.startReplay()
             ws.normStatistics = nil
-            let f = model.autoencoder.config.downsamplingFactor
+            let f = model.firstStage.downsamplingFactor
             for (tile, overlap) in [(32, 20), (40, 24)] {
                 let grid = TileGrid(height: 41, width: 58, tile: tile, overlap: overlap)
                 #expect(!grid.isSingleTile)
@@ -89,13 +89,13 @@ import Testing
                 var blender = try TileBlender(channels: 3, height: 41 * f, width: 58 * f)
                 for t in grid.tiles {
                     statistics.beginTile(nil)
-                    let out = try model.autoencoder.decode(try latent.window(y: t.y, x: t.x, height: t.height, width: t.width), workspace: ws)
+                    let out = try model.firstStage.decode(try latent.window(y: t.y, x: t.x, height: t.height, width: t.width), workspace: ws)
                     blender.add(out, y: t.y * f, x: t.x * f, weights: grid.weights(for: t, scale: f))
                 }
                 ws.normStatistics = nil
                 let shared = Self.psnr(whole, blender.finish())
-                let local = Self.psnr(whole, try model.autoencoder.decode(latent, grid: grid, workspace: ws))
-                let estimated = Self.psnr(whole, try model.autoencoder.decode(latent, grid: grid, sharedNormStatistics: true, workspace: ws))
+                let local = Self.psnr(whole, try model.firstStage.decode(latent, grid: grid, workspace: ws))
+                let estimated = Self.psnr(whole, try model.firstStage.decode(latent, grid: grid, sharedNormStatistics: true, workspace: ws))
                 print("VQ decode \(kind) tile \(tile)/\(overlap): \(grid.tiles.count) tiles, PSNR image statistics \(String(format: "%.1f", shared)) dB, per-tile \(String(format: "%.1f", local)) dB, two-pass estimate \(String(format: "%.1f", estimated)) dB")
                 #expect(shared >= 40, "\(kind) tile \(tile)/\(overlap)")
                 #expect(local >= 20, "\(kind) tile \(tile)/\(overlap)")

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Human-readable facts about weight files and models, for `ldm-edit inspect`.
 public enum CheckpointSummary {
     /// Format, tensor count, dtypes, key prefixes and SHA-256 of one file.
@@ -22,27 +24,47 @@ public enum CheckpointSummary {
         return lines
     }
 
-    /// Task, layout, architecture, parameter counts and weight choice of a loaded model.
+    /// Task, layout, architecture, parameter counts, weight choice and provenance of a loaded model.
     public static func describe(_ model: ModelWeights) -> [String] {
-        let u = model.unet, v = model.autoencoder
+        let u = model.unet
         let unetCount = UNetLayout.parameters(u).reduce(0) { $0 + $1.shape.reduce(1, *) }
-        let vqCount = AutoencoderLayout.parameters(v).reduce(0) { $0 + $1.shape.reduce(1, *) }
+        let firstStageCount = model.firstStage.parameters.reduce(0) { $0 + $1.shape.reduce(1, *) }
         let heads: String = switch u.heads {
         case .count(let n): "\(n) heads"
         case .channelsPerHead(let d): "\(d) channels per head"
+        }
+        let firstStage: String = switch model.firstStage {
+        case .vq(let v):
+            "VQ-f\(v.downsamplingFactor), widths \(v.channelMult.map { $0 * v.channels }), codebook \(v.codebookSize)×\(v.embedDim), "
+                + (v.midAttention ? "mid attention" : "no mid attention")
+        case .conv(let c):
+            "conv-f\(c.downsamplingFactor) (no normalisation, continuous latents), widths \(c.widths), ResBlocks \(c.encoderBlocks) / \(c.decoderBlocks), "
+                + "\(c.latentChannels) latent channels scaled by \(c.scalingFactor)"
         }
         return [
             "model: \(model.task.rawValue) (use `ldm-edit \(model.task.command)`), \(model.layout.rawValue) layout",
             "  U-Net: \(u.inChannels)→\(u.outChannels) channels, widths \(u.channelMult.map { $0 * u.modelChannels }), "
                 + "\(u.numResBlocks) res blocks per level, attention at levels \(u.attentionLevels) + mid (\(heads)), "
                 + (u.resblockUpdown ? "ResBlock up/down sampling" : "conv up/down sampling") + ", \(unetCount) parameters",
-            "  autoencoder: VQ-f\(v.downsamplingFactor), widths \(v.channelMult.map { $0 * v.channels }), codebook \(v.codebookSize)×\(v.embedDim), "
-                + (v.midAttention ? "mid attention" : "no mid attention") + ", \(vqCount) parameters",
+            "  autoencoder: \(firstStage), \(firstStageCount) parameters",
             "  noise schedule: LDM linear, β \(model.schedule.linearStart) → \(model.schedule.linearEnd) over \(model.schedule.timesteps) steps (\(model.schedule.source))",
             "  weights: " + (model.emaPresent ? (model.emaUsed ? "EMA (present, used; --no-ema for the raw weights)" : "raw (EMA present, not used)") : "as stored (no EMA copy)"),
             "  parameters: \(model.parameterCount) (\(String(format: "%.1f", Double(model.parameterCount) / 1e6)) M)",
-        ]
+        ] + provenance(model.provenance)
+    }
+
+    /// "  provenance:" and one "    key: value" line per entry of the object (values that are not
+    /// strings as compact JSON), or the raw text when it is not a JSON object.
+    static func provenance(_ text: String?) -> [String] {
+        guard let text else { return [] }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+            return ["  provenance: \(text)"]
+        }
+        return ["  provenance:"] + object.keys.sorted().map { key in
+            let value = object[key]
+            if let string = value as? String { return "    \(key): \(string)" }
+            let json = value.flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys, .fragmentsAllowed]) }
+            return "    \(key): " + (json.map { String(decoding: $0, as: UTF8.self) } ?? "?")
+        }
     }
 }
-
-import Foundation

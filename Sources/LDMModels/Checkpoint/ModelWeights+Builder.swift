@@ -3,13 +3,16 @@ extension ModelWeights {
     struct Builder {
         let path: String
         let sources: [any WeightSource]
+        /// How unexpected keys of each source are labelled in the audit ("unet/", "vqvae/"; none for one file).
+        let labels: [String]
         var recipes: [String: Recipe] = [:]
         var audit = WeightAudit()
         var consumed: [Set<String>]
 
-        init(path: String, sources: [any WeightSource]) {
+        init(path: String, sources: [any WeightSource], labels: [String]? = nil) {
             self.path = path
             self.sources = sources
+            self.labels = labels ?? Array(repeating: "", count: sources.count)
             consumed = Array(repeating: [], count: sources.count)
         }
 
@@ -73,30 +76,35 @@ extension ModelWeights {
         }
 
         mutating func finishUnexpected(source: Int, ignore: (String) -> Bool) {
-            let label = sources.count > 1 ? (source == 0 ? "unet/" : "vqvae/") : ""
             for key in sources[source].tensors.keys.sorted() where !consumed[source].contains(key) && !ignore(key) {
-                audit.unexpected.append(label + key)
+                audit.unexpected.append(labels[source] + key)
             }
         }
 
-        func build(layout: Layout, unet: UNetConfig, autoencoder: AutoencoderConfig, schedule: NoiseScheduleConfig?,
-                   emaPresent: Bool, emaUsed: Bool) throws(CheckpointError) -> ModelWeights {
-            guard let task = ModelTask(unetInputChannels: unet.inChannels) else {
-                throw .unsupportedModel(path: path, reason: "a U-Net with \(unet.inChannels) input channels (6 = super-resolution, 7 = inpainting)")
+        func build(layout: Layout, unet: UNetConfig, firstStage: FirstStageConfig, schedule: NoiseScheduleConfig?,
+                   emaPresent: Bool, emaUsed: Bool, provenance: String?) throws(CheckpointError) -> ModelWeights {
+            let latent = firstStage.latentChannels
+            let tasks = "\(latent + 3) = super-resolution, \(2 * latent + 1) = inpainting"
+            guard let task = ModelTask(unetInputChannels: unet.inChannels, latentChannels: latent) else {
+                throw .unsupportedModel(path: path, reason: "a U-Net with \(unet.inChannels) input channels over a \(latent)-channel latent (\(tasks))")
+            }
+            guard unet.outChannels == latent else {
+                throw .unsupportedModel(path: path, reason: "the U-Net predicts \(unet.outChannels) channels, the first stage's latent has \(latent)")
             }
             if !audit.isClean {
                 var report = audit
                 if report.mismatched.contains(where: { $0.name.hasSuffix("input_blocks.0.0.weight") || $0.name.hasSuffix("conv_in.weight") }) {
-                    report.hints.append("the first convolution's input channels decide the task: 6 = super-resolution (upscale), 7 = inpainting (inpaint)")
+                    report.hints.append("the first convolution's input channels decide the task: with \(latent) latent channels, "
+                                        + "\(latent + 3) = super-resolution (upscale), \(2 * latent + 1) = inpainting (inpaint)")
                 }
                 if !report.missing.isEmpty, report.unexpected.count >= report.missing.count {
                     report.hints.append("the names look like another layout or version; `ldm-edit inspect` shows what the file holds")
                 }
                 throw .auditFailed(path: path, audit: report)
             }
-            return ModelWeights(path: path, layout: layout, unet: unet, autoencoder: autoencoder, task: task,
+            return ModelWeights(path: path, layout: layout, unet: unet, firstStage: firstStage, task: task,
                                 schedule: schedule ?? .preset(for: task), emaPresent: emaPresent, emaUsed: emaUsed,
-                                sources: sources, recipes: recipes)
+                                provenance: provenance, sources: sources, recipes: recipes)
         }
     }
 }

@@ -4,24 +4,29 @@ import LDMTensor
 /// A model's weights under canonical names, from any supported checkpoint, audited strictly.
 ///
 /// `open` recognises the layout — a CompVis LatentDiffusion checkpoint (`model.diffusion_model.*`,
-/// `first_stage_model.*`, EMA copies), a diffusers folder (`unet/`, `vqvae/` with config.json and
-/// `.safetensors` or `.bin` weights, either attention spelling), or ldm-edit's own single file
-/// (canonical names, configs in the metadata) — and translates it here, in one place. Then every
-/// parameter of the U-Net and autoencoder is matched; anything missing, mis-shaped or unexpected
-/// (beyond a named ignore list) fails with one report. Tensors are read on demand from the mapped
-/// files, so nothing is copied until a model is built.
+/// `first_stage_model.*`, EMA copies), a diffusers folder (`unet/` and either `vqvae/` with config.json
+/// and `.safetensors` or `.bin` weights, either attention spelling, or `autoencoder/` with the conv
+/// autoencoder's config.json and model.safetensors), or ldm-edit's own single file (canonical names,
+/// configs in the metadata) — and translates it here, in one place. Then every parameter of the
+/// U-Net and first stage is matched; anything missing, mis-shaped or unexpected (beyond a named
+/// ignore list) fails with one report. Tensors are read on demand from the mapped files, so nothing
+/// is copied until a model is built.
 public struct ModelWeights: Sendable {
     public enum Layout: String, Sendable { case compVis = "CompVis LatentDiffusion", diffusers, canonical = "ldm-edit" }
 
     public let path: String
     public let layout: Layout
     public let unet: UNetConfig
-    public let autoencoder: AutoencoderConfig
+    /// The first stage: VQ (CompVis, diffusers `vqvae/`) or the conv autoencoder (`autoencoder/`).
+    public let firstStage: FirstStageConfig
     public let task: ModelTask
     public let schedule: NoiseScheduleConfig
     public let emaPresent: Bool
     public let emaUsed: Bool
-    /// The files read (one, or the unet and vqvae files of a diffusers folder).
+    /// Where the weights came from, as the JSON object text a training export put in model_index.json
+    /// under `ldm_edit_provenance` (`convert` keeps it in the safetensors metadata under the same key).
+    public let provenance: String?
+    /// The files read (one, or the unet and first-stage files of a diffusers folder).
     public let sources: [any WeightSource]
     let recipes: [String: Recipe]
 
@@ -40,7 +45,7 @@ public struct ModelWeights: Sendable {
     }
 
     public var parameters: [ParameterSpec] {
-        UNetLayout.parameters(unet) + AutoencoderLayout.parameters(autoencoder)
+        UNetLayout.parameters(unet) + firstStage.parameters
     }
 
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.shape.reduce(1, *) } }
@@ -50,7 +55,7 @@ public struct ModelWeights: Sendable {
         guard task == expected else { throw .wrongTask(path: path, found: task, expected: expected) }
     }
 
-    /// The tensor for a canonical name (`unet.…`, `vq.…`), as Float32 in its canonical shape.
+    /// The tensor for a canonical name (`unet.…`, `vq.…`, `ae.…`), as Float32 in its canonical shape.
     /// Refuses weights holding NaN or ±Inf (`nonFiniteWeights`), which would silently give NaN
     /// images: the check is one pass over each tensor as it is loaded.
     public func tensor(_ name: String) throws(CheckpointError) -> Tensor {
@@ -95,31 +100,50 @@ public struct ModelWeights: Sendable {
             return try openCompVis(source, useEMA: useEMA)
         }
         throw .unsupportedModel(path: path, reason: "no model.diffusion_model.* / first_stage_model.* keys and no ldm-edit config; "
-                                + "a diffusers component file needs its folder (model_index.json, unet/, vqvae/)")
+                                + "a diffusers component file needs its folder (model_index.json, unet/, vqvae/ or autoencoder/)")
     }
 
     /// Metadata key under which `ldm-edit convert` stores the configs (JSON).
     public static let canonicalConfigKey = "ldm_edit_config"
+    /// Key of the provenance object in model_index.json, and of its JSON text in converted files' metadata.
+    public static let provenanceKey = "ldm_edit_provenance"
 
+    /// The `ldm_edit_config` metadata: the U-Net, exactly one first stage, the schedule. Files written
+    /// before the conv autoencoder existed have `autoencoder` only and still open.
     struct CanonicalConfig: Codable {
         var unet: UNetConfig
-        var autoencoder: AutoencoderConfig
+        var autoencoder: AutoencoderConfig?
+        var convAutoencoder: ConvAutoencoderConfig?
         var schedule: NoiseScheduleConfig?
+
+        init(unet: UNetConfig, firstStage: FirstStageConfig, schedule: NoiseScheduleConfig?) {
+            self.unet = unet
+            autoencoder = firstStage.vq
+            convAutoencoder = firstStage.conv
+            self.schedule = schedule
+        }
     }
 
     static func openCanonical(_ source: any WeightSource, config text: String) throws(CheckpointError) -> ModelWeights {
         guard let config = try? JSONDecoder().decode(CanonicalConfig.self, from: Data(text.utf8)) else {
             throw .unsupportedModel(path: source.path, reason: "the \(canonicalConfigKey) metadata is not a valid config")
         }
+        let firstStage: FirstStageConfig
+        switch (config.autoencoder, config.convAutoencoder) {
+        case (let vq?, nil): firstStage = .vq(vq)
+        case (nil, let conv?): firstStage = .conv(try conv.validated(path: source.path))
+        default:
+            throw .unsupportedModel(path: source.path, reason: "the \(canonicalConfigKey) metadata must hold exactly one of autoencoder and convAutoencoder")
+        }
         var builder = Builder(path: source.path, sources: [source])
-        for spec in UNetLayout.parameters(config.unet) + AutoencoderLayout.parameters(config.autoencoder) {
+        for spec in UNetLayout.parameters(config.unet) + firstStage.parameters {
             builder.match(spec, source: 0, candidates: [spec.name])
         }
         builder.finishUnexpected(source: 0, ignore: { _ in false })
         var schedule = config.schedule
         schedule?.source = "ldm-edit config"
-        return try builder.build(layout: .canonical, unet: config.unet, autoencoder: config.autoencoder, schedule: schedule,
-                                 emaPresent: false, emaUsed: false)
+        return try builder.build(layout: .canonical, unet: config.unet, firstStage: firstStage, schedule: schedule,
+                                 emaPresent: false, emaUsed: false, provenance: source.metadata[provenanceKey])
     }
 
     static func openCompVis(_ source: any WeightSource, useEMA: Bool) throws(CheckpointError) -> ModelWeights {
@@ -161,28 +185,54 @@ public struct ModelWeights: Sendable {
             let alphas = source.tensors["alphas_cumprod"] != nil ? try source.load("alphas_cumprod").values : nil
             schedule = try NoiseScheduleConfig.fromBuffers(betas: try source.load("betas").values, alphasCumprod: alphas, path: source.path)
         }
-        return try builder.build(layout: .compVis, unet: unet, autoencoder: vq, schedule: schedule, emaPresent: emaPresent, emaUsed: emaUsed)
+        return try builder.build(layout: .compVis, unet: unet, firstStage: .vq(vq), schedule: schedule, emaPresent: emaPresent,
+                                 emaUsed: emaUsed, provenance: nil)
     }
 
+    /// A diffusers folder: `unet/` (UNet2DModel), the first stage in `vqvae/` (VQModel) or `autoencoder/`
+    /// (ConvAutoencoder: config.json + model.safetensors, PyTorch state_dict keys), `scheduler/`, and
+    /// `model_index.json` (read for `ldm_edit_provenance` only).
     static func openDiffusersFolder(_ folder: String) throws(CheckpointError) -> ModelWeights {
-        func weights(_ component: String) throws(CheckpointError) -> any WeightSource {
-            for name in ["diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.bin"] {
+        func weights(_ component: String, names: [String]) throws(CheckpointError) -> any WeightSource {
+            for name in names {
                 let p = "\(folder)/\(component)/\(name)"
                 if FileManager.default.fileExists(atPath: p) { return try WeightFile.open(p) }
             }
-            throw .unreadable(path: "\(folder)/\(component)", reason: "no diffusion_pytorch_model.safetensors or .bin")
+            throw .unreadable(path: "\(folder)/\(component)", reason: "no " + names.joined(separator: " or "))
         }
-        let unetConfigPath = "\(folder)/unet/config.json", vqConfigPath = "\(folder)/vqvae/config.json"
+        let diffusersNames = ["diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.bin"]
+        let unetConfigPath = "\(folder)/unet/config.json"
         let unet = try DiffusersConfig.unet(try DiffusersConfig.load(unetConfigPath), path: unetConfigPath)
-        let vq = try DiffusersConfig.autoencoder(try DiffusersConfig.load(vqConfigPath), path: vqConfigPath)
-        var builder = Builder(path: folder, sources: [try weights("unet"), try weights("vqvae")])
+        let firstStage: FirstStageConfig, firstStageSource: any WeightSource, component: String
+        switch (isFolder("\(folder)/vqvae"), isFolder("\(folder)/autoencoder")) {
+        case (true, true):
+            throw .unsupportedModel(path: folder, reason: "both vqvae/ and autoencoder/: a model has one first stage")
+        case (false, true):
+            component = "autoencoder"
+            let configPath = "\(folder)/autoencoder/config.json"
+            firstStage = .conv(try DiffusersConfig.convAutoencoder(at: configPath))
+            firstStageSource = try weights(component, names: ["model.safetensors"])
+        default:
+            component = "vqvae"
+            let configPath = "\(folder)/vqvae/config.json"
+            firstStage = .vq(try DiffusersConfig.autoencoder(try DiffusersConfig.load(configPath), path: configPath))
+            firstStageSource = try weights(component, names: diffusersNames)
+        }
+        var builder = Builder(path: folder, sources: [try weights("unet", names: diffusersNames), firstStageSource],
+                              labels: ["unet/", component + "/"])
         for spec in UNetLayout.parameters(unet) { builder.match(spec, source: 0, candidates: nil) }
-        for spec in AutoencoderLayout.parameters(vq) { builder.match(spec, source: 1, candidates: nil) }
+        for spec in firstStage.parameters { builder.match(spec, source: 1, candidates: nil) }
         builder.finishUnexpected(source: 0) { _ in false }
         builder.finishUnexpected(source: 1) { _ in false }
         let schedulerPath = "\(folder)/scheduler/scheduler_config.json"
         let schedule = FileManager.default.fileExists(atPath: schedulerPath)
             ? try NoiseScheduleConfig.fromDiffusers(try DiffusersConfig.load(schedulerPath), path: schedulerPath) : nil
-        return try builder.build(layout: .diffusers, unet: unet, autoencoder: vq, schedule: schedule, emaPresent: false, emaUsed: false)
+        return try builder.build(layout: .diffusers, unet: unet, firstStage: firstStage, schedule: schedule, emaPresent: false,
+                                 emaUsed: false, provenance: try DiffusersConfig.provenance(inFolder: folder))
+    }
+
+    private static func isFolder(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
     }
 }

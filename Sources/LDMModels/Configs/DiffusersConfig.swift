@@ -1,7 +1,8 @@
 import Foundation
 
-/// Reading diffusers `config.json` files (UNet2DModel, VQModel) into our configs, refusing options
-/// that would change the computation in ways ldm-edit does not implement.
+/// Reading diffusers `config.json` files (UNet2DModel, VQModel, and the conv autoencoder's, which
+/// follows the same folder convention) into our configs, refusing options that would change the
+/// computation in ways ldm-edit does not implement.
 enum DiffusersConfig {
     static func load(_ path: String) throws(CheckpointError) -> [String: Any] {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -59,5 +60,32 @@ enum DiffusersConfig {
         c.inChannels = (json["in_channels"] as? Int) ?? 3
         c.outChannels = (json["out_channels"] as? Int) ?? 3
         return c
+    }
+
+    /// `autoencoder/config.json` as `ConvAutoencoder.save` writes it (Scripts/train/conv_autoencoder.py):
+    /// `_class_name` "ConvAutoencoder" and the constructor's numbers.
+    static func convAutoencoder(at path: String) throws(CheckpointError) -> ConvAutoencoderConfig {
+        let json = try load(path)
+        let name = json["_class_name"] as? String
+        guard name == "ConvAutoencoder" else {
+            throw .unsupportedModel(path: path, reason: "_class_name \(name.map { "\"\($0)\"" } ?? "missing"); autoencoder/ holds a ConvAutoencoder (a VQModel goes in vqvae/)")
+        }
+        guard let data = FileManager.default.contents(atPath: path),
+              let config = try? JSONDecoder().decode(ConvAutoencoderConfig.self, from: data) else {
+            throw .unsupportedModel(path: path, reason: "config.json lacks widths / encoder_blocks / decoder_blocks / latent_channels as integers")
+        }
+        return try config.validated(path: path)
+    }
+
+    /// The `ldm_edit_provenance` object of `folder/model_index.json` as compact JSON text with sorted
+    /// keys; nil when there is no model_index.json or no such key. A value that is not an object is refused.
+    static func provenance(inFolder folder: String) throws(CheckpointError) -> String? {
+        let path = folder + "/model_index.json"
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        guard let value = try load(path)[ModelWeights.provenanceKey] else { return nil }
+        guard value is [String: Any], let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys]) else {
+            throw .unsupportedModel(path: path, reason: "\(ModelWeights.provenanceKey) must be a JSON object")
+        }
+        return String(decoding: data, as: UTF8.self)
     }
 }

@@ -60,16 +60,18 @@ public struct UNetConfig: Sendable, Codable, Equatable {
         attentionLevels: [1, 2, 3], heads: .count(8), resblockUpdown: true)
 }
 
-/// Which editing task a U-Net serves, from the channels it concatenates to the 3 latent channels.
+/// Which editing task a U-Net serves, from the channels it concatenates to the latent channels.
 public enum ModelTask: String, Sendable, Codable, Equatable {
     case superResolution = "super-resolution"
     case inpainting
 
-    /// 6 = latent + low-res RGB; 7 = latent + encoded masked image + mask (ldm-spec §0.8).
-    public init?(unetInputChannels: Int) {
+    /// latent + low-res RGB (z + 3: 6 over VQ-f4, 7 over the conv autoencoder) = super-resolution;
+    /// latent + encoded masked image + mask (2z + 1: 7 over VQ-f4, 9 over the conv autoencoder) =
+    /// inpainting (ldm-spec §0.8). (They would coincide for z = 2, which no supported first stage has.)
+    public init?(unetInputChannels: Int, latentChannels z: Int) {
         switch unetInputChannels {
-        case 6: self = .superResolution
-        case 7: self = .inpainting
+        case z + 3: self = .superResolution
+        case 2 * z + 1: self = .inpainting
         default: return nil
         }
     }

@@ -12,7 +12,7 @@ public protocol ConcatConditioning: Sendable {
     /// Latent height and width the conditioning is made for.
     var latentSize: (height: Int, width: Int) { get }
     /// [1, channels, h, w], computed once per image and reused at every sampling step.
-    func conditioning(autoencoder: VQAutoencoder, workspace: Workspace) throws -> Tensor
+    func conditioning(firstStage: FirstStage, workspace: Workspace) throws -> Tensor
 }
 
 /// Why a conditioning and a model do not fit, or an input is unusable.

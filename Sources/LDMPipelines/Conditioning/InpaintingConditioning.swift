@@ -1,10 +1,11 @@
 import LDMModels
 import LDMTensor
 
-/// Inpainting conditioning (CompVis `scripts/inpaint.py`, ldm-spec §3): the VQ encoding of the
-/// masked image (3 channels, not quantised) and the mask resized to the latent (1 channel), both
-/// in the reference's [−1, 1] convention — the mask fed to the U-Net is −1 (keep) / +1 (repaint).
-/// - image: [1, 3, H, W] in [−1, 1]; mask: [1, 1, H, W], ≥ 0.5 = repaint → [1, 4, H/f, W/f]
+/// Inpainting conditioning (CompVis `scripts/inpaint.py`, ldm-spec §3): the first-stage encoding of
+/// the masked image (z channels: 3 for VQ-f4, not quantised; 4 for the conv autoencoder, scaled as
+/// its diffusion latents are) and the mask resized to the latent (1 channel), both in the
+/// reference's [−1, 1] convention — the mask fed to the U-Net is −1 (keep) / +1 (repaint).
+/// - image: [1, 3, H, W] in [−1, 1]; mask: [1, 1, H, W], ≥ 0.5 = repaint → [1, z + 1, H/f, W/f]
 public struct InpaintingConditioning: ConcatConditioning {
     public let task = ModelTask.inpainting
     public let channels: Int
@@ -14,8 +15,8 @@ public struct InpaintingConditioning: ConcatConditioning {
     /// Encode on these latent tiles (large images); nil encodes at once.
     var encoderGrid: TileGrid?
 
-    public init(image: Tensor, mask: Tensor, autoencoder: AutoencoderConfig) throws {
-        let f = autoencoder.downsamplingFactor
+    public init(image: Tensor, mask: Tensor, firstStage: FirstStageConfig) throws {
+        let f = firstStage.downsamplingFactor
         guard image.rank == 4, image.shape[0] == 1, image.shape[1] == 3, image.shape[2] % f == 0, image.shape[3] % f == 0 else {
             throw PipelineError.badInput("the image must be [1, 3, H, W] with H and W multiples of \(f), got \(image.shape)")
         }
@@ -24,11 +25,11 @@ public struct InpaintingConditioning: ConcatConditioning {
         }
         self.image = image
         self.mask = mask
-        channels = autoencoder.embedDim + 1
+        channels = firstStage.latentChannels + 1
         latentSize = (image.shape[2] / f, image.shape[3] / f)
     }
 
-    public func conditioning(autoencoder: VQAutoencoder, workspace ws: Workspace) throws -> Tensor {
+    public func conditioning(firstStage: FirstStage, workspace ws: Workspace) throws -> Tensor {
         let (h, w) = (image.shape[2], image.shape[3])
         let plane = h * w
         // make_batch: binarise, masked = (1 − mask)·image, in [0, 1] then ·2 − 1 (so the hole is −1).
@@ -41,8 +42,8 @@ public struct InpaintingConditioning: ConcatConditioning {
                 out[c * plane + p] = keep * unit * 2 - 1
             }
         }
-        let encoded = try encoderGrid.map { try autoencoder.encode(masked, grid: $0, workspace: ws) }
-            ?? autoencoder.encode(masked, workspace: ws)
+        let encoded = try encoderGrid.map { try firstStage.encode(masked, grid: $0, workspace: ws) }
+            ?? firstStage.encode(masked, workspace: ws)
         let (lh, lw) = latentSize
         let result = try ws.tensor([1, channels, lh, lw])
         try Concat.channels([encoded, try nearestMask(lh, lw, ws)], into: result)

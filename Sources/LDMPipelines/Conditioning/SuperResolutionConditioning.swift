@@ -19,5 +19,5 @@ public struct SuperResolutionConditioning: ConcatConditioning {
         latentSize = (image.shape[2], image.shape[3])
     }
 
-    public func conditioning(autoencoder: VQAutoencoder, workspace: Workspace) throws -> Tensor { image }
+    public func conditioning(firstStage: FirstStage, workspace: Workspace) throws -> Tensor { image }
 }

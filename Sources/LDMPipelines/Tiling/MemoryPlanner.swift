@@ -4,8 +4,8 @@ import LDMTensor
 
 /// Estimates a pipeline run's peak memory and picks a tile plan that fits a budget.
 ///
-/// The model's own allocator is the measure: two tiny probe calls (U-Net at 16² and 32² latent, VQ
-/// decoder and encoder at 8² and 16²) in fresh workspaces give the tensor-pool bytes per latent
+/// The model's own allocator is the measure: two tiny probe calls (U-Net at 16² and 32² latent,
+/// first-stage decoder and encoder at 8² and 16²) in fresh workspaces give the tensor-pool bytes per latent
 /// position, which grow with the tile area, and the scratch bytes, which the kernels cap (im2col
 /// bands, attention score blocks). Peak = process baseline + weights + image-sized buffers + the
 /// largest of the U-Net, decoder and encoder phases (the workspace is emptied between phases).
@@ -37,6 +37,7 @@ public struct MemoryPlanner: Sendable {
     static func imageBytesPerPixel(_ task: ModelTask) -> Int { task == .superResolution ? 36 : 72 }
 
     let task: ModelTask
+    let firstStage: FirstStage
     let weightBytes: Int
     let unetMultiple: Int
     let f: Int
@@ -47,20 +48,21 @@ public struct MemoryPlanner: Sendable {
     /// Probes `model` (well under a second for the full-size models on 2 cores).
     public init(model: LatentDiffusionModel, weightBytes: Int) throws {
         task = model.task
+        firstStage = model.firstStage
         self.weightBytes = weightBytes
         unetMultiple = 1 << (model.unet.config.channelMult.count - 1)
-        f = model.autoencoder.config.downsamplingFactor
-        let unet = model.unet, vq = model.autoencoder, m = unetMultiple
-        let inChannels = unet.config.inChannels, embed = vq.config.embedDim
+        f = model.firstStage.downsamplingFactor
+        let unet = model.unet, stage = model.firstStage, m = unetMultiple
+        let inChannels = unet.config.inChannels, latent = stage.latentChannels
         unetProbe = try Self.probe(sides: [max(16, m), max(32, 2 * m)]) { side, ws in
             _ = try unet(try Tensor.zeros([1, inChannels, side, side]), timesteps: [500], workspace: ws)
         }
         decoderProbe = try Self.probe(sides: [8, 16]) { side, ws in
-            _ = try vq.decode(try Tensor.zeros([1, embed, side, side]), workspace: ws)
+            _ = try stage.decode(try Tensor.zeros([1, latent, side, side]), workspace: ws)
         }
         let factor = f
         encoderProbe = try Self.probe(sides: [8, 16]) { side, ws in
-            _ = try vq.encode(try Tensor.zeros([1, vq.config.inChannels, side * factor, side * factor]), workspace: ws)
+            _ = try stage.encode(try Tensor.zeros([1, stage.imageChannels, side * factor, side * factor]), workspace: ws)
         }
     }
 
@@ -88,8 +90,11 @@ public struct MemoryPlanner: Sendable {
             return Double(min(side, h) * min(side, w))
         }
         let unet = Int(unetProbe.perPosition * area(tiling.unetTile, unetMultiple)) + unetProbe.scratch
-        let decoder = Int(decoderProbe.perPosition * area(tiling.vqTile, 1)) + decoderProbe.scratch
-        let encoder = encodes ? Int(encoderProbe.perPosition * area(tiling.vqTile, 1)) + encoderProbe.scratch : 0
+        // The first stage's own grids: the conv autoencoder widens small tiles to cover its reach.
+        let decoderTile = firstStage.decoderGrid(height: h, width: w, tiling: tiling).tile
+        let encoderTile = firstStage.encoderGrid(height: h, width: w, tiling: tiling).tile
+        let decoder = Int(decoderProbe.perPosition * area(decoderTile, 1)) + decoderProbe.scratch
+        let encoder = encodes ? Int(encoderProbe.perPosition * area(encoderTile, 1)) + encoderProbe.scratch : 0
         return Estimate(baseline: Self.baselineBytes, weights: weightBytes, images: Self.imageBytesPerPixel(task) * h * w * f * f,
                         unet: unet, decoder: decoder, encoder: encoder)
     }

@@ -95,6 +95,19 @@ public struct TileGrid: Sendable, Equatable {
         return result
     }
 
+    /// 1 on the part of `tile` it owns (`ownedRegion`: the tiles partition the plane, overlaps split
+    /// at their middle) and 0 elsewhere, optionally at `scale`× resolution: stitching rather than
+    /// feathering, for a first stage whose tiles compute their interior exactly (bounded reach).
+    public func ownedWeights(for tile: Tile, scale: Int = 1) -> [Float] {
+        let r = ownedRegion(of: tile)
+        let (h, w) = (tile.height * scale, tile.width * scale)
+        var result = [Float](repeating: 0, count: h * w)
+        for y in (r.y0 * scale)..<(r.y1 * scale) {
+            for x in (r.x0 * scale)..<(r.x1 * scale) { result[y * w + x] = 1 }
+        }
+        return result
+    }
+
     /// 1 in the middle; at a side that borders another tile, ~0 over the outer quarter of the
     /// overlap `band`, smootherstep up to 1 across its middle half, so the values that count were
     /// computed at least band/4 away from the tile's edge, where zero padding reaches in. Two

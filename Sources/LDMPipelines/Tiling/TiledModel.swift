@@ -19,30 +19,51 @@ extension LatentDiffusionModel {
     }
 }
 
-extension VQAutoencoder {
-    /// Decode on overlapping latent tiles, feathered together in pixel space (`TileGrid.weights`).
-    /// With `sharedNormStatistics` every tile is decoded twice: once to record the image's
-    /// GroupNorm statistics over the tiles' owned regions, once normalising with them. Off by
-    /// default: on the random-weight models we can test, it did not beat per-tile statistics
-    /// (docs/performance.md, "Tiling").
-    /// - latent: [1, embedDim, h, w] → image [1, 3, h·f, w·f]
+extension FirstStage {
+    /// The tiles the decoder runs on for an h × w latent: `tiling`'s VQ tile and overlap, widened for a
+    /// first stage whose reach is bounded (the conv autoencoder) to an overlap of at least twice its
+    /// reach and a tile of at least twice that overlap, so that stitching the tiles at the middle of
+    /// their overlaps gives exactly the whole-image result (see `decode(_:grid:…)`).
+    public func decoderGrid(height h: Int, width w: Int, tiling: TilingSettings) -> TileGrid {
+        grid(height: h, width: w, tiling: tiling, reach: reach?.decoder)
+    }
+
+    /// The encoder's tiles (in latent pixels) for an image of h·f × w·f, as `decoderGrid`.
+    public func encoderGrid(height h: Int, width w: Int, tiling: TilingSettings) -> TileGrid {
+        grid(height: h, width: w, tiling: tiling, reach: reach?.encoder)
+    }
+
+    private func grid(height h: Int, width w: Int, tiling: TilingSettings, reach: Int?) -> TileGrid {
+        guard let reach else { return TileGrid(height: h, width: w, tile: tiling.vqTile, overlap: tiling.vqOverlap) }
+        let overlap = max(tiling.vqOverlap, 2 * reach)
+        return TileGrid(height: h, width: w, tile: max(tiling.vqTile, 2 * overlap), overlap: overlap)
+    }
+
+    /// Decode on overlapping latent tiles. VQ: feathered together in pixel space
+    /// (`TileGrid.weights`); with `sharedNormStatistics` every tile is decoded twice: once to record
+    /// the image's GroupNorm statistics over the tiles' owned regions, once normalising with them. Off
+    /// by default: on the random-weight models we can test, it did not beat per-tile statistics
+    /// (docs/performance.md, "Tiling"). Conv: each tile keeps only the part it owns
+    /// (`TileGrid.ownedWeights`), which lies at least the decoder's reach inside the tile when the grid
+    /// comes from `decoderGrid`, so the result is the whole-image decode up to float rounding.
+    /// - latent: [1, latentChannels, h, w] → image [1, 3, h·f, w·f]
     func decode(_ latent: Tensor, grid: TileGrid, sharedNormStatistics: Bool = false, workspace ws: Workspace) throws -> Tensor {
         if grid.isSingleTile { return try decode(latent, workspace: ws) }
-        let f = config.downsamplingFactor
+        let f = downsamplingFactor
         return try tiled(grid, sharedNormStatistics: sharedNormStatistics, workspace: ws,
-                         output: (config.outChannels, grid.height * f, grid.width * f), outputScale: f) { tile in
+                         output: (imageChannels, grid.height * f, grid.width * f), outputScale: f) { tile in
             try decode(try latent.window(y: tile.y, x: tile.x, height: tile.height, width: tile.width), workspace: ws)
         }
     }
 
     /// Encode on overlapping image tiles (the grid is in latent pixels), blended in latent space
-    /// (`sharedNormStatistics` as in `decode`).
-    /// - image: [1, 3, H, W], multiples of f → latent [1, embedDim, H/f, W/f]
+    /// (feathered or stitched, and `sharedNormStatistics`, as in `decode`).
+    /// - image: [1, 3, H, W], multiples of f → latent [1, latentChannels, H/f, W/f]
     func encode(_ image: Tensor, grid: TileGrid, sharedNormStatistics: Bool = false, workspace ws: Workspace) throws -> Tensor {
         if grid.isSingleTile { return try encode(image, workspace: ws) }
-        let f = config.downsamplingFactor
+        let f = downsamplingFactor
         return try tiled(grid, sharedNormStatistics: sharedNormStatistics, workspace: ws,
-                         output: (config.embedDim, grid.height, grid.width), outputScale: 1) { tile in
+                         output: (latentChannels, grid.height, grid.width), outputScale: 1) { tile in
             try encode(try image.window(y: tile.y * f, x: tile.x * f, height: tile.height * f, width: tile.width * f), workspace: ws)
         }
     }
@@ -50,7 +71,9 @@ extension VQAutoencoder {
     private func tiled(_ grid: TileGrid, sharedNormStatistics: Bool, workspace ws: Workspace, output: (Int, Int, Int),
                        outputScale: Int, run: (TileGrid.Tile) throws -> Tensor) throws -> Tensor {
         defer { ws.normStatistics = nil }
-        if sharedNormStatistics {
+        // The conv autoencoder has no GroupNorm: nothing to share.
+        let stitched = reach != nil
+        if sharedNormStatistics, !stitched {
             let statistics = GroupNormStatistics()
             ws.normStatistics = statistics
             for tile in grid.tiles {
@@ -63,7 +86,8 @@ extension VQAutoencoder {
         for tile in grid.tiles {
             ws.normStatistics?.beginTile(nil)
             let result = try run(tile)
-            blender.add(result, y: tile.y * outputScale, x: tile.x * outputScale, weights: grid.weights(for: tile, scale: outputScale))
+            let weights = stitched ? grid.ownedWeights(for: tile, scale: outputScale) : grid.weights(for: tile, scale: outputScale)
+            blender.add(result, y: tile.y * outputScale, x: tile.x * outputScale, weights: weights)
         }
         return blender.finish()
     }
