@@ -24,6 +24,25 @@ import Testing
         #expect(r.stdout.contains("model: inpainting (use `ldm-edit inpaint`), diffusers layout"))
     }
 
+    /// The conv-autoencoder folder (Scripts/make_conv_autoencoder_fixtures.py): its files, the first
+    /// stage and the provenance from model_index.json, which `convert` carries into the metadata.
+    @Test func inspectAndConvertAConvAutoencoderFolder() throws {
+        let r = try CLI.run(["inspect", Self.fixture("conv_sr_folder"), "--no-hash"])
+        #expect(r.status == 0, "\(r.stderr)")
+        for text in ["autoencoder/model.safetensors", "model: super-resolution (use `ldm-edit upscale`), diffusers layout",
+                     "U-Net: 7→4 channels", "autoencoder: conv-f4", "provenance:", "made_by: make_conv_autoencoder_fixtures.py"] {
+            #expect(r.stdout.contains(text), "missing \(text) in:\n\(r.stdout)")
+        }
+        let out = scratch.file("conv.safetensors")
+        let converted = try CLI.run(["convert", Self.fixture("conv_inp_folder"), out, "--dtype", "f16"])
+        #expect(converted.status == 0, "\(converted.stderr)")
+        let again = try CLI.run(["inspect", out, "--no-hash"])
+        for text in ["metadata keys: converted_from, format, ldm_edit_config, ldm_edit_provenance", "model: inpainting", "ldm-edit layout",
+                     "U-Net: 9→4 channels", "made_by: make_conv_autoencoder_fixtures.py", "task: inp"] {
+            #expect(again.stdout.contains(text), "missing \(text) in:\n\(again.stdout)")
+        }
+    }
+
     @Test func inspectFailuresExitWithOne() throws {
         let missing = try CLI.run(["inspect", scratch.file("nope.ckpt")])
         #expect(missing.status == 1 && missing.stderr.contains("nope.ckpt: no such file or folder"))
