@@ -45,11 +45,20 @@ enum CLI {
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        // Read before waiting so a chatty child cannot fill the pipe and block.
+        // Both pipes are drained at once (stderr on another thread), before waiting: a child that
+        // fills either pipe while we block on the other would otherwise deadlock.
+        let errData = Drained()
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) { errData.data = err.fileHandleForReading.readDataToEndOfFile() }
         let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
         process.waitUntilExit()
         return CLIResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                         stderr: String(decoding: errData, as: UTF8.self))
+                         stderr: String(decoding: errData.data, as: UTF8.self))
     }
+}
+
+/// What the reader thread collected; `group.wait()` orders its write before the caller's read.
+private final class Drained: @unchecked Sendable {
+    var data = Data()
 }
