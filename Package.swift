@@ -20,6 +20,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // SHA-256 of checkpoints and images (BoringSSL's assembly kernels); 3.x and 4.x share the API.
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // MARK: - System libraries (Debian -dev packages)
@@ -35,7 +37,7 @@ let package = Package(
         .target(name: "LDMTensor", dependencies: ["CBLAS", "LDMParallel"]),
 
         // MARK: - Models and checkpoint loading
-        .target(name: "LDMModels", dependencies: ["LDMTensor"]),
+        .target(name: "LDMModels", dependencies: ["LDMTensor", .product(name: "Crypto", package: "swift-crypto")]),
 
         // MARK: - Pipelines (conditioning modules; samplers and the editing pipelines join later)
         .target(name: "LDMPipelines", dependencies: ["LDMModels", "LDMTensor", "LDMImageIO", "LDMParallel"]),
