@@ -3,7 +3,7 @@
 #   bash Scripts/quickstart.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash Scripts/install-deps.sh
+bash Scripts/setup/install-deps.sh
 swift build -c release
 mkdir -p out
 .build/release/ldm-edit upscale Samples/lowres/chelsea.png -o out/chelsea_x4.png

@@ -3,7 +3,7 @@
 #   bash Scripts/test.sh [extra swift test arguments, e.g. --filter ResamplerTests]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash Scripts/install-deps.sh
+bash Scripts/setup/install-deps.sh
 # -enable-testing keeps @testable imports working in a release build; XCTest is not used.
 swift build -c release --build-tests -Xswiftc -enable-testing
 swift test -c release -Xswiftc -enable-testing --skip-build --disable-xctest "$@"

@@ -3,7 +3,7 @@ import LDMParallel
 import LDMTensor
 
 /// Whole-model benchmark cases on the real architectures with random weights (weights do not
-/// change the work). Scripts/bench_torch.py runs the same cases with diffusers.
+/// change the work). Scripts/bench/bench_torch.py runs the same cases with diffusers.
 public enum ModelCases {
     /// The default set (the sizes of the performance issue's anchors); any `parse`-able name runs.
     public static let names = ["sr-unet-64", "sr-unet-128", "inp-unet-64", "inp-unet-128", "vq-decode-64"]

@@ -11,7 +11,7 @@ import Glibc
 //   ldm-bench [--threads N] [--repeat R] [--filter TEXT] [--tsv] [--large]
 //   ldm-bench --load CHECKPOINT    time and peak memory of loading every tensor of a model
 //   ldm-bench --model NAME [--threads N] [--repeat R]   one whole-model call (ModelCases.names)
-// Scripts/bench_kernels.sh runs this and the PyTorch twin side by side.
+// Scripts/bench/bench_kernels.sh runs this and the PyTorch twin side by side.
 
 var threads = System.physicalCoreCount, repeats = 5, filter = "", tsv = false, large = false
 var modelCase: String?

@@ -13,7 +13,7 @@ extension LDMEdit {
                 Cases: sr-unet-N, inp-unet-N (full-size SR and inpainting U-Nets at an N×N latent) and \
                 vq-decode-N (the VQ-f4 decoder from an N×N latent); default \(ModelCases.names.joined(separator: ", ")). Weights are random: they do not change \
                 the work. Each case: one warm-up call, then the median of --repeat calls. With --torch, each \
-                case also runs in Scripts/bench_torch.py (diffusers, fp32) in a fresh process, one after the \
+                case also runs in Scripts/bench/bench_torch.py (diffusers, fp32) in a fresh process, one after the \
                 other, and the table gets GFLOP/s (FLOPs counted by PyTorch) and the time ratio.
                 """)
 
@@ -27,7 +27,7 @@ extension LDMEdit {
         var torch: String?
 
         @Option(help: ArgumentHelp("The PyTorch twin script.", valueName: "path"))
-        var torchScript = "Scripts/bench_torch.py"
+        var torchScript = "Scripts/bench/bench_torch.py"
 
         @Flag(help: "Tab-separated output.")
         var tsv = false

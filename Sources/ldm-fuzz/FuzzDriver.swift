@@ -3,7 +3,7 @@ import Glibc
 #endif
 
 #if LDM_FUZZING
-/// libFuzzer entry point (fuzzing build: `-sanitize=fuzzer,address -DLDM_FUZZING`, see Scripts/fuzz.sh).
+/// libFuzzer entry point (fuzzing build: `-sanitize=fuzzer,address -DLDM_FUZZING`, see Scripts/fuzz/fuzz.sh).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     _ = FuzzDriver.target.run(UnsafeRawBufferPointer(start: data, count: size))

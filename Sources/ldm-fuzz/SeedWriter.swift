@@ -1,7 +1,7 @@
 import LDMImageIO
 
 /// Writes the image seeds of the committed corpora with ldm-edit's own encoders
-/// (`ldm-fuzz --write-image-seeds DIR`, called by Scripts/make_fuzz_corpus.py): the Python standard
+/// (`ldm-fuzz --write-image-seeds DIR`, called by Scripts/fuzz/make_fuzz_corpus.py): the Python standard
 /// library cannot write JPEG or TIFF, and seeds in the layouts our writer produces are the ones
 /// whose decoding paths matter most. Tiny on purpose (a few hundred bytes each): libFuzzer mutates
 /// small inputs far faster, and the readers' interesting branches are in headers and chunk/marker/tag

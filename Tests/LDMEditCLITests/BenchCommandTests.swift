@@ -19,7 +19,7 @@ import Testing
     }
 
     @Test func aFailingPyTorchSideIsReportedPerCase() throws {
-        let r = try CLI.run(["bench", "sr-unet-8", "--repeat", "1", "--torch", "/bin/false", "--torch-script", CLI.sample("Scripts/bench_torch.py")])
+        let r = try CLI.run(["bench", "sr-unet-8", "--repeat", "1", "--torch", "/bin/false", "--torch-script", CLI.sample("Scripts/bench/bench_torch.py")])
         #expect(r.status == 1)
         #expect(r.stderr.contains("error: sr-unet-8: the benchmark process exited with status 1"), "\(r.stderr)")
     }

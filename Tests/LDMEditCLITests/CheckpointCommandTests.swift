@@ -24,7 +24,7 @@ import Testing
         #expect(r.stdout.contains("model: inpainting (use `ldm-edit inpaint`), diffusers layout"))
     }
 
-    /// The conv-autoencoder folder (Scripts/make_conv_autoencoder_fixtures.py): its files, the first
+    /// The conv-autoencoder folder (Scripts/fixtures/make_conv_autoencoder_fixtures.py): its files, the first
     /// stage and the provenance from model_index.json, which `convert` carries into the metadata.
     @Test func inspectAndConvertAConvAutoencoderFolder() throws {
         let r = try CLI.run(["inspect", Self.fixture("conv_sr_folder"), "--no-hash"])

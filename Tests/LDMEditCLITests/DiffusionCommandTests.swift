@@ -98,7 +98,7 @@ import Testing
 }
 
 /// The acceptance run: `ldm-edit inpaint` on a CompVis-layout .ckpt against the inpaint.py recipe
-/// (Tests/LDMPipelinesTests/Fixtures, Scripts/make_pipeline_fixtures.py): masked pixels equal the
+/// (Tests/LDMPipelinesTests/Fixtures, Scripts/fixtures/make_pipeline_fixtures.py): masked pixels equal the
 /// reference's float result rounded (ldm-edit rounds where inpaint.py truncates), ±1 on ≤ 0.1 %;
 /// unmasked pixels are the source's.
 @Suite struct InpaintAcceptanceTests {

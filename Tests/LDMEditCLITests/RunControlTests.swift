@@ -238,7 +238,7 @@ import Glibc
     }
 
     /// Faults at random moments (docs/robustness.md): SIGKILL or SIGINT, chosen and timed by a
-    /// seeded generator (LDM_EDIT_FAULT_SEED, default 1; Scripts/fault_runs.sh loops over seeds),
+    /// seeded generator (LDM_EDIT_FAULT_SEED, default 1; Scripts/fuzz/fault_runs.sh loops over seeds),
     /// four times over the same batch. After each fault every output is complete and valid or
     /// absent; the final rerun completes the batch, and every output has the same pixels as an
     /// uninterrupted run's.

@@ -3,7 +3,7 @@ import LDMTensor
 import Testing
 @testable import LDMModels
 
-/// Fixtures: Tests/LDMModelsTests/Fixtures, made by Scripts/make_checkpoint_fixtures.py (torch 2.15.0,
+/// Fixtures: Tests/LDMModelsTests/Fixtures, made by Scripts/fixtures/make_checkpoint_fixtures.py (torch 2.15.0,
 /// safetensors 0.8.0; versions.json). `expected.safetensors` holds every float tensor as written
 /// by torch, contiguous F32: each format must load to exactly those values.
 enum Fixture {

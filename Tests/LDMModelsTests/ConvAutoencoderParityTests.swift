@@ -4,7 +4,7 @@ import LDMTestSupport
 import Testing
 @testable import LDMModels
 
-/// Fixtures made by `Scripts/make_conv_autoencoder_fixtures.py` (torch 2.15.0, diffusers 0.42.1), which
+/// Fixtures made by `Scripts/fixtures/make_conv_autoencoder_fixtures.py` (torch 2.15.0, diffusers 0.42.1), which
 /// imports the reference Scripts/train/conv_autoencoder.py: the tiny conv autoencoder (widths 8/16/16,
 /// blocks 1/1/1 and 1/2/2, z = 4, scaling_factor 19.37, float16-valued weights) in
 /// Fixtures/models/conv_{sr,inp}_folder/autoencoder, and Fixtures/parity/conv_autoencoder.safetensors
@@ -18,7 +18,7 @@ enum ConvFixture {
     static func trace(_ path: String = Fixture.path("parity/conv_autoencoder.safetensors")) throws -> SafetensorsFile {
         let file = try SafetensorsFile(path: path)
         try #require(file.metadata["format_version"] == formatVersion,
-                     "\(path) has format_version \(file.metadata["format_version"] ?? "none"), the tests expect \(formatVersion): re-run Scripts/make_conv_autoencoder_fixtures.py")
+                     "\(path) has format_version \(file.metadata["format_version"] ?? "none"), the tests expect \(formatVersion): re-run Scripts/fixtures/make_conv_autoencoder_fixtures.py")
         return file
     }
 }
@@ -111,7 +111,7 @@ enum ConvFixture {
     }
 
     /// Opt-in: the default size (widths 32/64/64, 597,383 parameters) with random weights on a 64×96 image.
-    ///     /tmp/torch-venv/bin/python Scripts/make_conv_autoencoder_fixtures.py --full /tmp/ldm-conv-fullsize
+    ///     /tmp/torch-venv/bin/python Scripts/fixtures/make_conv_autoencoder_fixtures.py --full /tmp/ldm-conv-fullsize
     ///     LDM_EDIT_CONV_FULLSIZE=/tmp/ldm-conv-fullsize bash Scripts/test.sh --filter ConvAutoencoderParityTests
     @Test(.enabled(if: ProcessInfo.processInfo.environment["LDM_EDIT_CONV_FULLSIZE"] != nil))
     func defaultSizeMatchesPyTorch() throws {

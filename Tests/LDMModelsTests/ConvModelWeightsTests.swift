@@ -5,7 +5,7 @@ import Testing
 
 /// Loading models whose first stage is the conv autoencoder: the diffusers-style folder
 /// (unet/ + autoencoder/), ldm-edit's canonical file, provenance, and the strict audit.
-/// Fixtures: Fixtures/models/conv_{sr,inp}_folder (Scripts/make_conv_autoencoder_fixtures.py).
+/// Fixtures: Fixtures/models/conv_{sr,inp}_folder (Scripts/fixtures/make_conv_autoencoder_fixtures.py).
 @Suite struct ConvModelWeightsTests {
     let dir: String = {
         let d = FileManager.default.temporaryDirectory.appendingPathComponent("ldm-conv-\(UUID().uuidString)").path

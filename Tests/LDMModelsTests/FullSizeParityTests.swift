@@ -6,7 +6,7 @@ import Testing
 
 /// Opt-in: the real architectures at full size (SR U-Net 113.6 M, inpainting U-Net 387.2 M with
 /// 8 heads, vq-f4 with and without mid attention, 8192 codes), random weights, against PyTorch.
-///     /tmp/torch-venv/bin/python Scripts/make_parity_fixtures.py /tmp/ldm-fullsize --full   (~1.2 GB)
+///     /tmp/torch-venv/bin/python Scripts/fixtures/make_parity_fixtures.py /tmp/ldm-fullsize --full   (~1.2 GB)
 ///     LDM_EDIT_FULLSIZE_PARITY=/tmp/ldm-fullsize bash Scripts/test.sh --filter FullSizeParityTests
 /// Same bounds as the tiny parity tests (see ModelParityTests).
 @Suite(.enabled(if: ProcessInfo.processInfo.environment["LDM_EDIT_FULLSIZE_PARITY"] != nil))

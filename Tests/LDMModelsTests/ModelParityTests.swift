@@ -5,7 +5,7 @@ import Testing
 @testable import LDMModels
 
 /// Parity with PyTorch/diffusers. Fixtures: Tests/LDMModelsTests/Fixtures/parity/<family>, made by
-/// `Scripts/make_parity_fixtures.py` (torch 2.15.0, diffusers 0.42.1): a diffusers folder with
+/// `Scripts/fixtures/make_parity_fixtures.py` (torch 2.15.0, diffusers 0.42.1): a diffusers folder with
 /// float16-stored weights and `trace.safetensors` holding the inputs, the output of every traced
 /// module (diffusers names) and the final outputs of one U-Net call and one VQ encode/decode.
 ///

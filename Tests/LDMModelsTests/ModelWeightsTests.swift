@@ -3,7 +3,7 @@ import LDMTensor
 import Testing
 @testable import LDMModels
 
-/// Fixtures: Tests/LDMModelsTests/Fixtures/models, made by Scripts/make_model_fixtures.py from real
+/// Fixtures: Tests/LDMModelsTests/Fixtures/models, made by Scripts/fixtures/make_model_fixtures.py from real
 /// diffusers UNet2DModel/VQModel pairs (torch 2.15.0, diffusers 0.42.1), with the CompVis
 /// checkpoints derived by inverting ldm-spec §6.3 and cross-checked against the reference
 /// converter. Every layout of one model must load to the same canonical tensors.

@@ -6,7 +6,7 @@ import Testing
 import LDMImageIO
 @testable import LDMPipelines
 
-/// Fixtures: Tests/LDMModelsTests/Fixtures/parity (Scripts/make_parity_fixtures.py).
+/// Fixtures: Tests/LDMModelsTests/Fixtures/parity (Scripts/fixtures/make_parity_fixtures.py).
 enum ParityFixture {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("LDMModelsTests/Fixtures/parity").path

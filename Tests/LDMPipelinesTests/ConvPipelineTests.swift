@@ -7,7 +7,7 @@ import Testing
 @testable import LDMPipelines
 
 /// Models with the conv autoencoder first stage (4 latent channels, scaled latents): fixtures from
-/// Scripts/make_conv_autoencoder_fixtures.py — the tiny folders LDMModelsTests/Fixtures/models/conv_{sr,inp}_folder
+/// Scripts/fixtures/make_conv_autoencoder_fixtures.py — the tiny folders LDMModelsTests/Fixtures/models/conv_{sr,inp}_folder
 /// and Fixtures/conv_pipelines.safetensors: the LDMSuperResolutionPipeline loop (diffusers DDIMScheduler,
 /// 10 steps, torch.manual_seed(42), η 0 and 1, 12×12 → 48×48) and the inpaint.py recipe (CompVis
 /// DDIM arithmetic, 10 steps, seed 43, 32×32), both with z · scaling_factor latents.
@@ -18,7 +18,7 @@ enum ConvPipelineFixture {
 
     static func open() throws -> SafetensorsFile {
         let file = try SafetensorsFile(path: reference)
-        try #require(file.metadata["format_version"] == "1", "\(reference): format_version \(file.metadata["format_version"] ?? "none"); re-run Scripts/make_conv_autoencoder_fixtures.py")
+        try #require(file.metadata["format_version"] == "1", "\(reference): format_version \(file.metadata["format_version"] ?? "none"); re-run Scripts/fixtures/make_conv_autoencoder_fixtures.py")
         return file
     }
 }

@@ -7,7 +7,7 @@ import Testing
 @testable import LDMPipelines
 
 /// End-to-end parity on the tiny parity models. Fixture: Fixtures/pipelines.safetensors, made by
-/// Scripts/make_pipeline_fixtures.py: the diffusers LDMSuperResolutionPipeline itself (10 steps,
+/// Scripts/fixtures/make_pipeline_fixtures.py: the diffusers LDMSuperResolutionPipeline itself (10 steps,
 /// generator = torch.manual_seed(42), η 0 and 1) and the inpaint.py recipe with CompVis DDIMSampler
 /// arithmetic (10 steps, η 0, seed 43).
 ///

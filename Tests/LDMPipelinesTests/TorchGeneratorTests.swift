@@ -3,7 +3,7 @@ import LDMModels
 import Testing
 @testable import LDMPipelines
 
-/// Fixture: Tests/LDMPipelinesTests/Fixtures/randn.safetensors (Scripts/make_rng_fixtures.py,
+/// Fixture: Tests/LDMPipelinesTests/Fixtures/randn.safetensors (Scripts/fixtures/make_rng_fixtures.py,
 /// torch 2.15.0 on an AVX2 AMD CPU). Bitwise equality is required.
 @Suite struct TorchGeneratorTests {
     static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/randn.safetensors").path

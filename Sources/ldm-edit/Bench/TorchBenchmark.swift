@@ -1,7 +1,7 @@
 import Foundation
 import LDMBenchmarks
 
-/// The PyTorch side of `ldm-edit bench`: Scripts/bench_torch.py in a fresh process (so its peak
+/// The PyTorch side of `ldm-edit bench`: Scripts/bench/bench_torch.py in a fresh process (so its peak
 /// RSS is the case's own), parsed from its one TSV line.
 struct TorchBenchmark {
     let seconds: Double

@@ -2,7 +2,7 @@
 """Seed corpora for the fuzz targets (Tests/Fuzz/corpus/<target>/, committed; docs/fuzzing.md).
 
     swift build -c release --product ldm-fuzz      # the image seeds come from ldm-edit's own encoders
-    python3 Scripts/make_fuzz_corpus.py [Tests/Fuzz/corpus]
+    python3 Scripts/fuzz/make_fuzz_corpus.py [Tests/Fuzz/corpus]
 
 Python standard library only. Writes, per target, a few small valid files that reach the parser's
 interesting paths and a few damaged copies (truncated, bytes overwritten), so a replay of the corpus
@@ -29,7 +29,7 @@ import tempfile
 import types
 import zipfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "Tests/Fuzz/corpus")
 DATE = (2020, 1, 1, 0, 0, 0)
 

@@ -2,7 +2,7 @@
 """Draws docs/images/tiling-seams.jpg: the same 4x upscale untiled and on U-Net tiles, and their
 difference, to show where tile seams would appear.
 
-    /tmp/torch-venv/bin/python Scripts/make_tiling_figure.py [--model DIR] [--tile 24 --overlap 8]
+    /tmp/torch-venv/bin/python Scripts/eval/make_tiling_figure.py [--model DIR] [--tile 24 --overlap 8]
 
 Uses the built .build/release/ldm-edit and the tiny parity SR model by default (random weights:
 the pictures show texture, not a real upscale; the point is the difference panel). Needs Pillow
@@ -16,7 +16,7 @@ import tempfile
 import numpy as np
 from PIL import Image, ImageDraw
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def main():

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages ldm-edit builds against, if any is missing.
-#   bash Scripts/install-deps.sh
+#   bash Scripts/setup/install-deps.sh
 # Needs: Debian 12 (or newer) with apt; root or sudo. The Swift toolchain itself is not installed here.
 set -euo pipefail
 

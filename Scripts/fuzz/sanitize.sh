@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The whole test suite under a sanitizer (docs/robustness.md):
-#   bash Scripts/sanitize.sh address    # AddressSanitizer (+ LeakSanitizer): memory errors, leaks
-#   bash Scripts/sanitize.sh thread     # ThreadSanitizer: data races in our parallel loops
+#   bash Scripts/fuzz/sanitize.sh address    # AddressSanitizer (+ LeakSanitizer): memory errors, leaks
+#   bash Scripts/fuzz/sanitize.sh thread     # ThreadSanitizer: data races in our parallel loops
 # Builds into .build/<sanitizer> (every target, Swift and C, instrumented, the ldm-edit binary the
 # CLI tests run included) and runs the tests there. Extra arguments go to `swift test`.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 SAN=${1:?usage: sanitize.sh address|thread [swift test arguments]}
 shift
 case "$SAN" in address|thread) ;; *) echo "sanitize.sh: address or thread, not $SAN" >&2; exit 64 ;; esac

@@ -3,9 +3,9 @@
 # each run killing (SIGKILL) or interrupting (SIGINT) a 6-image diffusion batch at 4 random moments,
 # then checking that every output is complete or absent and that the resumed batch equals an
 # uninterrupted one, pixel for pixel.
-#   bash Scripts/fault_runs.sh [RUNS] [FIRST_SEED]     (default 10 runs from seed 1)
+#   bash Scripts/fuzz/fault_runs.sh [RUNS] [FIRST_SEED]     (default 10 runs from seed 1)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 RUNS=${1:-10}
 FIRST=${2:-1}
 swift build -c release --build-tests -Xswiftc -enable-testing >/dev/null

@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """PyTorch twin of `ldm-bench`: the same kernel cases, CPU, fp32, same thread count.
 
-    python Scripts/bench_torch_kernels.py [--threads N] [--repeat R] [--tsv]
-    python Scripts/bench_torch_kernels.py --merge-ours A.tsv B.tsv ... --merge-torch C.tsv D.tsv ...
+    python Scripts/bench/bench_torch_kernels.py [--threads N] [--repeat R] [--tsv]
+    python Scripts/bench/bench_torch_kernels.py --merge-ours A.tsv B.tsv ... --merge-torch C.tsv D.tsv ...
 
 Prints median ms and GFLOP/s per case (or TSV rows with --tsv). The merge form takes several
 rounds of `ldm-bench --tsv` and of this script's --tsv output, made alternately so that load on a
 shared machine hits both alike, and prints per case the median over rounds of each side and the
-ratio ours/torch (< 1 means ldm-edit is faster). Scripts/bench_kernels.sh does all of that.
+ratio ours/torch (< 1 means ldm-edit is faster). Scripts/bench/bench_kernels.sh does all of that.
 Keep the case list in step with Sources/ldm-bench/KernelCases.swift.
 Needs: torch (PyPI), in a virtualenv outside the repository.
 """

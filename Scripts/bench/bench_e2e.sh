@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # End-to-end benchmark: `ldm-edit` with its default settings against the reference recipes with
-# theirs (Scripts/bench_e2e.py), full-size architectures with random weights, same machine, same
+# theirs (Scripts/bench/bench_e2e.py), full-size architectures with random weights, same machine, same
 # threads, one after the other.
-#   PYTHON=/tmp/torch-venv/bin/python bash Scripts/bench_e2e.sh MODELS [THREADS] [TASKS...]
+#   PYTHON=/tmp/torch-venv/bin/python bash Scripts/bench/bench_e2e.sh MODELS [THREADS] [TASKS...]
 # MODELS: the folder of `make_parity_fixtures.py MODELS --full` (sr/ and inp/ diffusers folders).
 # Tasks: upscale (Samples/lowres/astronaut.png, 128x128 → 512x512; diffusers: 100 DDIM steps)
 #        inpaint (Samples/astronaut.png + Masks/astronaut_mask.png, 512x512; inpaint.py: 50 DDIM steps).
 # Seconds exclude model loading on both sides (ours: the per-image time of --report).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 MODELS=${1:?usage: bench_e2e.sh MODELS [THREADS] [TASKS...]}
 THREADS=${2:-$(nproc)}
 shift 2 2>/dev/null || shift $#
@@ -29,9 +29,9 @@ for task in $TASKS; do
     -o "$TMP/$task.png" --report "$TMP/$task.json" --progress none -q
   ours=$(python3 -c "import json,sys; r=json.load(open(sys.argv[1])); i=r['images'][0]; print(i['seconds'], i['peak_rss_bytes']/1e9)" "$TMP/$task.json")
   if [ "$task" = upscale ]; then
-    theirs=$("$PY" Scripts/bench_e2e.py upscale "$MODELS" "${inputs[0]}" --threads "$THREADS")
+    theirs=$("$PY" Scripts/bench/bench_e2e.py upscale "$MODELS" "${inputs[0]}" --threads "$THREADS")
   else
-    theirs=$("$PY" Scripts/bench_e2e.py inpaint "$MODELS" "${inputs[0]}" Masks/astronaut_mask.png --threads "$THREADS")
+    theirs=$("$PY" Scripts/bench/bench_e2e.py inpaint "$MODELS" "${inputs[0]}" Masks/astronaut_mask.png --threads "$THREADS")
   fi
   python3 - "$task" "$ours" "$theirs" <<'PY'
 import sys

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Bounded libFuzzer run over the ldm-fuzz harnesses (docs/fuzzing.md). Not part of .ci/run.
-#   bash Scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]      default: 60 s, every target
+#   bash Scripts/fuzz/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]      default: 60 s, every target
 # Builds the fuzzing binary into .build/fuzz, then fuzzes each target for SECONDS_PER_TARGET from
 # its committed seeds (Tests/Fuzz/corpus/<target>) and dictionary (Tests/Fuzz/dict/<target>.dict).
 # Git-ignored output under .fuzz/: corpus/<target>/ (inputs libFuzzer found interesting, reused by
@@ -10,7 +10,7 @@
 # (default 2048), LDM_FUZZ_MALLOC_MB any single allocation (default 256: inputs are at most 64 KB and
 # images at most 1 Mpixel, so a bigger request is a parser trusting a size field).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 SECONDS_PER_TARGET=${1:-60}
 shift || true
 ALL=(safetensors zip unpickler torch png jpeg tiff)

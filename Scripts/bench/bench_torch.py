@@ -2,7 +2,7 @@
 """PyTorch/diffusers twin of `ldm-edit bench NAME` (sr-unet-N, inp-unet-N, vq-decode-N): one whole-model call on the real
 architectures with random weights, CPU, fp32.
 
-    python Scripts/bench_torch.py --model sr-unet-64 [--threads N] [--repeat R]
+    python Scripts/bench/bench_torch.py --model sr-unet-64 [--threads N] [--repeat R]
 Prints one TSV line: model, name, median seconds, peak RSS (GB), threads, GFLOP (counted with
 torch.utils.flop_counter on one call). `ldm-edit bench --torch PYTHON` runs both sides.
 Needs torch and diffusers (PyPI) in a virtualenv outside the repository.

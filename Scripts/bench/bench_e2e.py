@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""PyTorch side of the end-to-end benchmark (Scripts/bench_e2e.sh): the reference recipes with
+"""PyTorch side of the end-to-end benchmark (Scripts/bench/bench_e2e.sh): the reference recipes with
 their default step counts, on the full-size random models of `make_parity_fixtures.py --full`.
 
-    python Scripts/bench_e2e.py upscale MODELS IMAGE [--steps 100] [--threads N]
-    python Scripts/bench_e2e.py inpaint MODELS IMAGE MASK [--steps 50] [--threads N]
+    python Scripts/bench/bench_e2e.py upscale MODELS IMAGE [--steps 100] [--threads N]
+    python Scripts/bench/bench_e2e.py inpaint MODELS IMAGE MASK [--steps 50] [--threads N]
 
 - upscale: diffusers LDMSuperResolutionPipeline (its defaults: DDIM, 100 steps, eta 0) on an
   8-bit image given as a [-1, 1] tensor, MODELS/sr.

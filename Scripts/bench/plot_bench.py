@@ -3,7 +3,7 @@
 ours and PyTorch's, one panel per model (docs/images/bench.png).
 
     ldm-edit bench sr-unet-32 sr-unet-64 ... --tsv --torch PYTHON > bench.tsv
-    python Scripts/plot_bench.py bench.tsv docs/images/bench.png "machine, threads, date"
+    python Scripts/bench/plot_bench.py bench.tsv docs/images/bench.png "machine, threads, date"
 Needs matplotlib (in the same virtualenv as torch).
 """
 import sys
