@@ -4,24 +4,38 @@ import Synchronization
 import Glibc
 #endif
 
-/// The one place where the project decides how many threads it uses.
+/// How many threads a computation may use, decided in one place and passed explicitly.
 ///
-/// `threads` is set once, from `--threads`, by the program entry point. Our own loops run through
-/// `Parallel.forEach`; the BLAS wrapper in LDMTensor reads `threads` before each GEMM and hands the
-/// same count to OpenBLAS. The two never nest: GEMMs are called between parallel loops, never inside
-/// one, so at most `threads` threads compute at any time.
+/// A computation runs inside `Parallel.run(threads:)` (a task-local `ExecutionContext`, so two
+/// computations in one process — tests running in parallel, the server's jobs — each see their own
+/// count); outside any such scope the process default applies (`--threads` once, at start-up;
+/// physical cores otherwise). `CoreBudget` shares the cores between computations running at once.
+/// Our own loops run through `Parallel.forEach`; the BLAS wrapper in LDMTensor reads `threads`
+/// before each GEMM and hands the same count to OpenBLAS. The two never nest: GEMMs are called
+/// between parallel loops, never inside one, so at most `threads` threads compute at any time.
 public enum Parallel {
-    /// Atomic: the program sets it once, but tests change it while other tests run kernels
-    /// (ThreadSanitizer reported the plain variable). Results never depend on it.
-    private static let threadCount = Atomic<Int>(0)
+    /// The computation's context; nil outside `run(threads:)`.
+    @TaskLocal public static var context: ExecutionContext?
 
-    /// Worker threads; defaults to the number of physical cores (SMT siblings do not add FP throughput).
-    public static var threads: Int {
+    private static let defaultCount = Atomic<Int>(0)
+
+    /// The process default, for code outside any `run(threads:)` scope: set once by a program's
+    /// entry point; the number of physical cores until then (SMT siblings add no FP throughput).
+    public static var defaultThreads: Int {
         get {
-            let count = threadCount.load(ordering: .relaxed)
+            let count = defaultCount.load(ordering: .relaxed)
             return count > 0 ? count : System.physicalCoreCount
         }
-        set { threadCount.store(max(1, newValue), ordering: .relaxed) }
+        set { defaultCount.store(max(1, newValue), ordering: .relaxed) }
+    }
+
+    /// Worker threads of the current computation.
+    public static var threads: Int { context?.threads ?? defaultThreads }
+
+    /// Runs `body` as a computation on `threads` threads (≥ 1); `observer`, if given, records the
+    /// chunk counts the parallel loops inside really used. Results never depend on the count.
+    public static func run<R>(threads: Int, observer: ThreadObserver? = nil, _ body: () throws -> R) rethrows -> R {
+        try $context.withValue(ExecutionContext(threads: max(1, threads), observer: observer), operation: body)
     }
 
     /// Runs `body(range)` over `0..<count` split into at most `threads` contiguous chunks of at least
@@ -42,6 +56,7 @@ public enum Parallel {
     public static func forEachChunk(_ count: Int, minimumChunk: Int = 1, _ body: (Int, Range<Int>) -> Void) {
         guard count > 0 else { return }
         let chunks = chunkCount(count, minimumChunk: minimumChunk)
+        context?.observer?.record(chunks)
         if chunks == 1 {
             body(0, 0..<count)
             return
@@ -56,6 +71,37 @@ public enum Parallel {
             }
         }
     }
+}
+
+/// The thread count of one computation (see `Parallel.run(threads:observer:)`).
+public struct ExecutionContext: Sendable {
+    public var threads: Int
+    public var observer: ThreadObserver?
+
+    public init(threads: Int, observer: ThreadObserver? = nil) {
+        self.threads = threads
+        self.observer = observer
+    }
+}
+
+/// What the parallel loops of a computation really did: how many loops ran and the largest number of
+/// chunks (= threads working at once) any of them used. Lets determinism tests prove the thread
+/// counts they claim, observed inside the kernels.
+public final class ThreadObserver: Sendable {
+    private let loops = Atomic<Int>(0)
+    private let widest = Atomic<Int>(0)
+
+    public init() {}
+
+    func record(_ chunks: Int) {
+        _ = loops.add(1, ordering: .relaxed)
+        _ = widest.max(chunks, ordering: .relaxed)
+    }
+
+    /// Parallel loops run so far.
+    public var loopCount: Int { loops.load(ordering: .relaxed) }
+    /// The most chunks one loop used.
+    public var maximumChunks: Int { widest.load(ordering: .relaxed) }
 }
 
 private struct UncheckedSendable<Value>: @unchecked Sendable {

@@ -42,13 +42,18 @@ public func testValues(_ count: Int, seed: UInt64, scale: Float = 1) -> [Float] 
     }
 }
 
-/// Runs `body` with `Parallel.threads` set to `threads`, restoring the previous value (for
-/// determinism tests that compare thread counts).
+/// Runs `body` as a computation on `threads` threads (a task-local scope: tests running at the
+/// same time are not affected).
 public func withThreads<T>(_ threads: Int, _ body: () throws -> T) rethrows -> T {
-    let saved = Parallel.threads
-    Parallel.threads = threads
-    defer { Parallel.threads = saved }
-    return try body()
+    try Parallel.run(threads: threads, body)
+}
+
+/// Like `withThreads`, and also returns the most threads any parallel loop inside really used, so a
+/// determinism test can prove it ran at the count it claims (`#expect(observed == threads)`).
+public func withObservedThreads<T>(_ threads: Int, _ body: () throws -> T) rethrows -> (result: T, observed: Int) {
+    let observer = ThreadObserver()
+    let result = try Parallel.run(threads: threads, observer: observer, body)
+    return (result, observer.maximumChunks)
 }
 
 import LDMParallel

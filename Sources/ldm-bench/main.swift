@@ -32,7 +32,7 @@ while let argument = arguments.next() {
         exit(argument == "--help" || argument == "-h" ? 0 : 64)
     }
 }
-Parallel.threads = threads
+Parallel.defaultThreads = threads
 
 /// Opens a model and loads every canonical tensor, keeping them all (as a model build would).
 func loadCheckpoint(_ path: String) {

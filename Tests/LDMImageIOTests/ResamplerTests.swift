@@ -23,13 +23,14 @@ import Testing
     func matchesNaiveTwin(_ filter: ResamplingFilter, _ s: Shape) {
         let input = Self.plane(s.w, s.h)
         let expected = NaiveResampler.resize(input, width: s.w, height: s.h, to: s.outW, s.outH, filter: filter)
-        let saved = Parallel.threads
-        defer { Parallel.threads = saved }
         var byThreads: [[Float]] = []
         for threads in [1, 2] {
-            Parallel.threads = threads
             let image = PlanarImage(width: s.w, height: s.h, rgb: input + input + input)
-            let out = Resampler.resize(image, width: s.outW, height: s.outH, filter: filter)
+            let observer = ThreadObserver()
+            let out = Parallel.run(threads: threads, observer: observer) {
+                Resampler.resize(image, width: s.outW, height: s.outH, filter: filter)
+            }
+            #expect(observer.loopCount > 0 && observer.maximumChunks <= threads)
             let n = s.outW * s.outH
             let maxError = zip(out.rgb[0..<n], expected).map { abs($0 - $1) }.max() ?? 0
             #expect(maxError < 1e-5, "max abs error \(maxError)")

@@ -106,7 +106,11 @@ enum ConvFixture {
     @Test func decodeIsBitwiseIdenticalForOneAndTwoThreads() throws {
         let (_, ae) = try Self.model()
         let latent = try ConvFixture.trace().load("ae.latent")
-        let runs = try [1, 2].map { threads in try withThreads(threads) { try ae.decode(latent, workspace: Workspace()).values } }
+        let runs = try [1, 2].map { threads in
+            let (values, observed) = try withObservedThreads(threads) { try ae.decode(latent, workspace: Workspace()).values }
+            #expect(observed == threads, "threads observed inside the kernels")
+            return values
+        }
         #expect(runs[0] == runs[1])
     }
 

@@ -97,7 +97,9 @@ import Testing
         let unet = try UNet(weights, config: weights.unet)
         let x = try trace.load("unet.input")
         let runs = try [1, 2].map { threads in
-            try withThreads(threads) { try unet(x, timesteps: [981], workspace: Workspace()).values }
+            let (values, observed) = try withObservedThreads(threads) { try unet(x, timesteps: [981], workspace: Workspace()).values }
+            #expect(observed == threads, "threads observed inside the kernels")
+            return values
         }
         #expect(runs[0] == runs[1])
     }

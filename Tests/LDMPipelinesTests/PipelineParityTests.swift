@@ -166,9 +166,11 @@ final class StepCounter: @unchecked Sendable {
         let pipeline = try SuperResolutionPipeline(weights: weights, model: try LatentDiffusionModel(weights: weights))
         let image = PlanarImage(width: 12, height: 8, rgb: (0..<288).map { Float($0 % 17) / 16 })
         let runs = try [1, 2].map { threads in
-            try withThreads(threads) {
+            let (rgb, observed) = try withObservedThreads(threads) {
                 try pipeline.run(image, settings: SamplingSettings(sampler: sampler, steps: 4, eta: 1, seed: 9)).rgb
             }
+            #expect(observed == threads, "threads observed inside the kernels")
+            return rgb
         }
         #expect(runs[0] == runs[1])
     }

@@ -139,8 +139,9 @@ import Testing
         let image = PlanarImage(width: 45, height: 27, rgb: (0..<(3 * 45 * 27)).map { Float(($0 * 53) % 256) / 255 })
         let tiling = TilingSettings(unetTile: 16, unetOverlap: 8, vqTile: 12, vqOverlap: 4)
         let settings = SamplingSettings(steps: 2, seed: 9, tiling: tiling)
-        let one = try withThreads(1) { try pipeline.run(image, settings: settings) }
-        let two = try withThreads(2) { try pipeline.run(image, settings: settings) }
+        let (one, seenOne) = try withObservedThreads(1) { try pipeline.run(image, settings: settings) }
+        let (two, seenTwo) = try withObservedThreads(2) { try pipeline.run(image, settings: settings) }
+        #expect(seenOne == 1 && seenTwo == 2, "threads observed inside the kernels: \(seenOne), \(seenTwo)")
         #expect(one.rgb == two.rgb && one.width == 90 && one.height == 54)
         let huge = TilingSettings(unetTile: 4096, unetOverlap: 64, vqTile: 4096, vqOverlap: 32)
         let big = try pipeline.run(image, settings: SamplingSettings(steps: 2, seed: 9, tiling: huge))

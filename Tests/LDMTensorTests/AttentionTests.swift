@@ -54,11 +54,13 @@ import Testing
     @Test func sameResultForOneAndTwoThreads() throws {
         let qkv = try tensor([1, 3 * 64, 300], seed: 35)
         let outs = try [1, 2].map { threads in
-            try withThreads(threads) {
+            let (values, observed) = try withObservedThreads(threads) {
                 let out = try Tensor(shape: [1, 64, 300])
                 try Attention.forward(qkv: qkv, heads: 2, scaling: .splitQK, into: out, workspace: Workspace())
                 return out.values
             }
+            #expect(observed == threads, "threads observed inside the kernel")
+            return values
         }
         #expect(mismatches(outs[0], outs[1]) == 0)
     }

@@ -139,9 +139,11 @@ import Testing
         let bias = try tensor([48], seed: 6)
         for winograd in [false, true] {
             let runs = try [1, 2].map { threads in
-                try withThreads(threads) {
+                let (values, observed) = try withObservedThreads(threads) {
                     try Conv2d.forward(x, weight: weight, bias: bias, padding: .symmetric(1), workspace: Workspace(), winograd: winograd).values
                 }
+                #expect(observed == threads, "threads observed inside the kernel (winograd \(winograd))")
+                return values
             }
             #expect(mismatches(runs[0], runs[1]) == 0, "winograd \(winograd)")
         }

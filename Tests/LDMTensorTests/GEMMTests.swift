@@ -47,10 +47,11 @@ import Testing
     }
 
     @Test func sameBitsForOneAndTwoThreads() {
-        let (m, n, k) = (48, 1023, 288)
+        // Large enough for several tiles (113 MFLOP → 4), so two threads really share the work.
+        let (m, n, k) = (48, 2047, 576)
         let a = testValues(m * k, seed: 62), b = testValues(k * n, seed: 63)
         let results = [1, 2].map { threads in
-            withThreads(threads) {
+            let (c, observed) = withObservedThreads(threads) {
                 var c = [Float](repeating: 0, count: m * n)
                 a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
                     BLAS.sgemm(m: m, n: n, k: k, a: pa.baseAddress!, lda: k, b: pb.baseAddress!, ldb: n,
@@ -58,6 +59,8 @@ import Testing
                 } } }
                 return c
             }
+            #expect(observed == threads, "threads observed inside the GEMM's tile loop")
+            return c
         }
         #expect(mismatches(results[0], results[1]) == 0)
     }

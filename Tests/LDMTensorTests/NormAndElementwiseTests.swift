@@ -26,11 +26,13 @@ import Testing
         let x = try tensor([1, 64, 33, 17], seed: 10)
         let gamma = try tensor([64], seed: 11), beta = try tensor([64], seed: 12)
         let outs = try [1, 2].map { threads in
-            try withThreads(threads) {
+            let (values, observed) = try withObservedThreads(threads) {
                 let y = try x.copy()
                 try GroupNorm.forward(y, groups: 32, gamma: gamma, beta: beta, eps: 1e-6, fusedSiLU: true, into: y)
                 return y.values
             }
+            #expect(observed == threads, "threads observed inside the kernel")
+            return values
         }
         #expect(mismatches(outs[0], outs[1]) == 0)
         let separate = try Tensor(shape: x.shape)

@@ -22,6 +22,6 @@ struct GlobalOptions: ParsableArguments {
 
     /// Applies the thread count to the one place that decides parallelism.
     func applyThreads() {
-        if let threads { Parallel.threads = threads }
+        if let threads { Parallel.defaultThreads = threads }
     }
 }
