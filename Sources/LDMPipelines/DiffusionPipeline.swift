@@ -32,7 +32,10 @@ public struct SamplingSettings: Sendable, Equatable {
     }
 }
 
-/// Reports progress and asks whether to stop; both are called between sampling steps.
+/// Reports progress and asks whether to stop; both are called between sampling steps
+/// (`DiffusionSampler.sample`). Progress counts model evaluations, done and planned: for the
+/// samplers here (one evaluation per step) the step and the number of steps; a sampler whose steps
+/// evaluate twice advances it by two per step, so rates and ETAs stay per model call.
 public struct PipelineCallbacks: Sendable {
     public var progress: @Sendable (_ step: Int, _ total: Int) -> Void
     public var isCancelled: @Sendable () -> Bool
@@ -66,36 +69,27 @@ struct SamplingSetup: Sendable {
     }
 }
 
-/// The sampling loop both editing modes share: noise from the seed, DDIM steps on
-/// [x_t, conditioning], decode by the first stage (VQ: with quantisation).
+/// The sampling loop both editing modes share: noise from the seed, the sampler's steps over a
+/// denoiser, decode by the first stage (VQ: with quantisation). What the model is asked at each
+/// evaluation (conditioning, tiles, later guidance or another prediction type) is the denoiser's
+/// business; how often, the sampler's.
 struct DiffusionLoop {
     let model: LatentDiffusionModel
     var sampler: any DiffusionSampler
 
-    /// - conditioning: [1, c, h, w] → decoded image [1, 3, h·f, w·f] (not clamped)
-    mutating func run(conditioning: Tensor, latentChannels: Int, settings: SamplingSettings, callbacks: PipelineCallbacks,
+    /// - latentShape: [1, z, h, w] → decoded image [1, 3, h·f, w·f] (not clamped)
+    mutating func run(_ denoiser: some Denoiser, latentShape: [Int], settings: SamplingSettings, callbacks: PipelineCallbacks,
                       workspace ws: Workspace) throws -> Tensor {
-        let (h, w) = (conditioning.shape[2], conditioning.shape[3])
         var generator = TorchGenerator(seed: settings.seed)
         // The whole latent's noise is drawn at once, so tiling does not change the random numbers.
-        let latent = try Tensor(shape: [1, latentChannels, h, w], values: generator.normal(latentChannels * h * w))
-        let multiple = 1 << (model.unet.config.channelMult.count - 1)
-        let grid = TileGrid(height: h, width: w, tile: settings.tiling.unetTile, overlap: settings.tiling.unetOverlap, multiple: multiple)
-        let weights = grid.isSingleTile ? [] : grid.tiles.map { grid.weights(for: $0) }
-        for (index, t) in sampler.timesteps.enumerated() {
-            if callbacks.isCancelled() { throw PipelineError.cancelled }
-            let eps = try model.predictNoise(latent, conditioning: conditioning, timestep: Float(t), grid: grid, weights: weights,
-                                             workspace: ws)
-            // One generator stream: the initial latents, then each step's noise when the sampler
-            // needs it (diffusers' SR pipeline draws both from the global generator).
-            sampler.step(index, x: latent, eps: eps, generator: &generator)
-            callbacks.progress(index + 1, sampler.timesteps.count)
-        }
-        if callbacks.isCancelled() { throw PipelineError.cancelled }
+        let latent = try Tensor(shape: latentShape, values: generator.normal(latentShape.reduce(1, *)))
+        // One generator stream: the initial latents, then each step's noise when the sampler needs
+        // it (diffusers' SR pipeline draws both from the global generator).
+        try sampler.sample(latent, denoiser: denoiser, generator: &generator, workspace: ws, callbacks: callbacks)
         // The U-Net's buffers are not needed any more: the decoder's phase starts from an empty pool
         // (the memory planner counts the phases separately).
         ws.releaseAll()
-        let decodeGrid = model.firstStage.decoderGrid(height: h, width: w, tiling: settings.tiling)
+        let decodeGrid = model.firstStage.decoderGrid(height: latentShape[2], width: latentShape[3], tiling: settings.tiling)
         return try model.firstStage.decode(latent, grid: decodeGrid, workspace: ws)
     }
 }

@@ -41,10 +41,10 @@ public struct InpaintingPipeline: Sendable {
         try model.check(conditioning)
         let cond = try conditioning.conditioning(firstStage: model.firstStage, workspace: ws)
         ws.releaseAll()  // the encoder phase is over (cond keeps its own storage)
+        let denoiser = ModelDenoiser(model: model, conditioning: cond, tiling: settings.tiling)
+        let latentShape = [1, model.firstStage.latentChannels, cond.shape[2], cond.shape[3]]
         var loop = DiffusionLoop(model: model, sampler: setup.sampler(settings))
-        let decoded = try loop.run(
-            conditioning: cond, latentChannels: model.firstStage.latentChannels, settings: settings, callbacks: callbacks,
-            workspace: ws)
+        let decoded = try loop.run(denoiser, latentShape: latentShape, settings: settings, callbacks: callbacks, workspace: ws)
         // inpaint.py: image, mask and prediction back to [0, 1] from [−1, 1], clamped; blend.
         let (ph, pw) = (decoded.shape[2], decoded.shape[3])
         var rgb = [Float](repeating: 0, count: 3 * w * h)

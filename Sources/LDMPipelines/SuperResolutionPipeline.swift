@@ -30,10 +30,10 @@ public struct SuperResolutionPipeline: Sendable {
         let lowRes = try ImageTensor.reflectPad(try ImageTensor.tensor(image), multiple: sizeMultiple)
         let conditioning = try SuperResolutionConditioning(lowResolution: lowRes)
         try model.check(conditioning)
+        let denoiser = ModelDenoiser(model: model, conditioning: lowRes, tiling: settings.tiling)
+        let latentShape = [1, model.firstStage.latentChannels, lowRes.shape[2], lowRes.shape[3]]
         var loop = DiffusionLoop(model: model, sampler: setup.sampler(settings))
-        let decoded = try loop.run(
-            conditioning: lowRes, latentChannels: model.firstStage.latentChannels, settings: settings, callbacks: callbacks,
-            workspace: workspace)
+        let decoded = try loop.run(denoiser, latentShape: latentShape, settings: settings, callbacks: callbacks, workspace: workspace)
         let scale = decoded.shape[2] / lowRes.shape[2]
         var result = ImageTensor.image(decoded, width: image.width * scale, height: image.height * scale)
         if let alpha = image.alpha {

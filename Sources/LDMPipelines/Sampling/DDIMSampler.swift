@@ -6,8 +6,8 @@ import LDMTensor
 ///   x̂₀ = (x_t − √(1−ᾱ_t)·ε) / √ᾱ_t,  σ = η·√((1−ᾱ_prev)/(1−ᾱ_t)·(1 − ᾱ_t/ᾱ_prev)),
 ///   x_prev = √ᾱ_prev·x̂₀ + √(1 − ᾱ_prev − σ²)·ε + σ·z.
 /// They differ in ᾱ_prev at the last step and in the rounding of the per-step scalars, each
-/// reproduced here operation by operation in Float32.
-public struct DDIMSampler: Sendable {
+/// reproduced here operation by operation in Float32. One model evaluation per step.
+public struct DDIMSampler: DiffusionSampler {
     public enum Convention: Sendable, Equatable {
         /// CompVis `DDIMSampler` (inpaint.py, the SR notebook): ᾱ_prev = ᾱ₀ at the last step; the
         /// per-step scalars are float32 buffers made in numpy (`make_ddim_sampling_parameters`).
@@ -74,9 +74,22 @@ public struct DDIMSampler: Sendable {
         }
     }
 
-    /// One step in place: x ← x_prev. `noise` (same size as x) is used only when η > 0.
+    /// One step in place, x_t → x_prev: ε from `denoiser` at `timesteps[index]`, then the update
+    /// (CompVis ldm/models/diffusion/ddim.py `p_sample_ddim`; diffusers scheduling_ddim.py `step`). For η > 0
+    /// the step's noise is drawn after the evaluation, continuing the one generator stream as
+    /// diffusers' SR pipeline does.
+    /// - x: [N, C, H, W]
+    public func step(_ index: Int, x: Tensor, denoiser: some Denoiser, generator: inout TorchGenerator,
+                     workspace: Workspace) throws {
+        let t = try timestep(index, sampler: "DDIMSampler.step")
+        let eps = try denoiser.checkedNoise(x, timestep: Float(t), workspace: workspace, sampler: "DDIMSampler.step")
+        let noise = eta > 0 ? generator.normal(x.count) : nil
+        update(index, x: x, eps: eps, noise: noise)
+    }
+
+    /// The update given ε, in place: x ← x_prev. `noise` (same size as x) is used only when η > 0.
     /// - x, eps: [N, C, H, W]
-    public func step(_ index: Int, x: Tensor, eps: Tensor, noise: [Float]?) {
+    func update(_ index: Int, x: Tensor, eps: Tensor, noise: [Float]?) {
         let s = scalars(step: index)
         let (p, e) = (x.data, eps.data)
         for i in 0..<x.count {

@@ -1,14 +1,17 @@
 import Foundation
 import LDMTensor
 
-/// DPM-Solver++(2M) as diffusers' `DPMSolverMultistepScheduler` with its defaults (solver_order 2,
-/// "dpmsolver++", "midpoint", lower_order_final, final_sigmas_type "zero", "linspace" spacing;
-/// ldm-spec §5.2), arithmetic reproduced in Float32 as diffusers does it.
+/// DPM-Solver++(2M) as diffusers' `DPMSolverMultistepScheduler` (schedulers/
+/// scheduling_dpmsolver_multistep.py) with its defaults (solver_order 2, "dpmsolver++", "midpoint",
+/// lower_order_final, final_sigmas_type "zero", "linspace" spacing; ldm-spec §5.2), arithmetic
+/// reproduced in Float32 as diffusers does it. One model evaluation per step; the previous step's
+/// data prediction is kept for the second-order update.
 public struct DPMSolverSampler: DiffusionSampler {
     public let timesteps: [Int]
     /// σ per step plus the final 0.
     let sigmas: [Float]
-    var previousData: [Float]?
+    /// The previous step's data prediction (`model_outputs[-2]`), from the workspace's pool.
+    var previousData: Tensor?
     var previousLambda: Float = 0
 
     public init(schedule: NoiseSchedule, steps: Int) {
@@ -31,20 +34,35 @@ public struct DPMSolverSampler: DiffusionSampler {
         return (alpha, sigma * alpha)
     }
 
-    public mutating func step(_ index: Int, x: Tensor, eps: Tensor, generator: inout TorchGenerator) {
+    /// One step in place, x_s → x_t: ε from `denoiser` at `timesteps[index]`, the data prediction
+    /// m = (x − σ_s·ε) / α_s (`convert_model_output`), then the first-order update (first and last
+    /// steps, `dpm_solver_first_order_update`) or the second-order midpoint one
+    /// (`multistep_dpm_solver_second_order_update`) with the previous step's m.
+    /// - x: [N, C, H, W]
+    public mutating func step(_ index: Int, x: Tensor, denoiser: some Denoiser, generator: inout TorchGenerator,
+                              workspace: Workspace) throws {
+        let t = try timestep(index, sampler: "DPMSolverSampler.step")
+        // A new run starts from first order, whatever an earlier run of this sampler left.
+        if index == 0 { previousData = nil }
+        if let previous = previousData, previous.shape != x.shape {
+            throw TensorError.shapeMismatch(operation: "DPMSolverSampler.step", argument: "x",
+                                            expected: "the previous step's \(previous.shape)", actual: x.shape)
+        }
+        let eps = try denoiser.checkedNoise(x, timestep: Float(t), workspace: workspace,
+                                            sampler: "DPMSolverSampler.step")
         let (alphaS, sigmaS) = Self.alphaSigma(sigmas[index])
         let (alphaT, sigmaT) = Self.alphaSigma(sigmas[index + 1])
         let lambdaS = log(alphaS) - log(sigmaS)
         let lambdaT = log(alphaT) - log(sigmaT)
         let h = lambdaT - lambdaS
         let (p, e) = (x.data, eps.data)
-        // Data prediction m = (x − σ_t ε) / α_t at the current σ.
-        var data = [Float](repeating: 0, count: x.count)
+        let current = try workspace.tensor(x.shape)
+        let data = current.data
         for i in 0..<x.count { data[i] = (p[i] - sigmaS * e[i]) / alphaS }
         let ratio = sigmaT / sigmaS
         let factor = alphaT * (exp(-h) - 1)
         let lastStep = index == timesteps.count - 1
-        if let previous = previousData, !lastStep {
+        if let previous = previousData?.data, !lastStep {
             let r = (lambdaS - previousLambda) / h
             for i in 0..<x.count {
                 let d1 = (1 / r) * (data[i] - previous[i])
@@ -53,7 +71,7 @@ public struct DPMSolverSampler: DiffusionSampler {
         } else {
             for i in 0..<x.count { p[i] = ratio * p[i] - factor * data[i] }
         }
-        previousData = data
+        previousData = current
         previousLambda = lambdaS
     }
 }

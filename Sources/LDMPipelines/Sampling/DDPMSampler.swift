@@ -1,32 +1,13 @@
 import LDMModels
 import LDMTensor
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// A sampler of the reverse diffusion: the timesteps to call the U-Net at, and how x_t moves
-/// given ε. Samplers that need noise draw it from the pipeline's one generator stream.
-public protocol DiffusionSampler: Sendable {
-    /// U-Net timesteps in sampling order.
-    var timesteps: [Int] { get }
-    /// x ← the next sample, given ε predicted at `timesteps[index]`. - x, eps: [N, C, H, W]
-    mutating func step(_ index: Int, x: Tensor, eps: Tensor, generator: inout TorchGenerator)
-}
-
-/// The sampler choices of the command line.
-public enum SamplerKind: String, Sendable, CaseIterable {
-    case ddim
-    case dpmpp2m = "dpmpp-2m"
-    case ddpm
-}
-
-extension DDIMSampler: DiffusionSampler {
-    public mutating func step(_ index: Int, x: Tensor, eps: Tensor, generator: inout TorchGenerator) {
-        let noise = eta > 0 ? generator.normal(x.count) : nil
-        step(index, x: x, eps: eps, noise: noise)
-    }
-}
-
-/// DDPM ancestral sampling over all T steps (CompVis `LatentDiffusion.p_sample`, clip_denoised =
-/// False, v_posterior = 0; ldm-spec §5.3), with the reference's float64-computed, float32-stored
-/// coefficients. `steps` does not apply: DDPM visits every timestep.
+/// DDPM ancestral sampling over all T steps (CompVis `ldm/models/diffusion/ddpm.py`,
+/// `LatentDiffusion.p_sample` with clip_denoised = False, v_posterior = 0; ldm-spec §5.3), with the
+/// reference's float64-computed, float32-stored coefficients. `steps` does not apply: DDPM visits
+/// every timestep, one model evaluation each.
 public struct DDPMSampler: DiffusionSampler {
     public let timesteps: [Int]
     let recip: [Float], recipMinusOne: [Float], coef1: [Float], coef2: [Float], logVariance: [Float]
@@ -49,8 +30,14 @@ public struct DDPMSampler: DiffusionSampler {
         timesteps = Array((0..<betas.count).reversed())
     }
 
-    public mutating func step(_ index: Int, x: Tensor, eps: Tensor, generator: inout TorchGenerator) {
-        let t = timesteps[index]
+    /// x ← x_{t−1} = μ_θ(x_t, t) + σ_t·z: x̂₀ = √(1/ᾱ_t)·x_t − √(1/ᾱ_t − 1)·ε (`predict_start_from_noise`),
+    /// μ = coef1·x̂₀ + coef2·x_t (`q_posterior`), σ_t = exp(½ log σ²_t), 0 at t = 0 (`nonzero_mask`).
+    /// z is drawn at every step, t = 0 included, as `noise_like` does.
+    /// - x: [N, z, h, w]
+    public mutating func step(_ index: Int, x: Tensor, denoiser: some Denoiser, generator: inout TorchGenerator,
+                              workspace: Workspace) throws {
+        let t = try timestep(index, sampler: "DDPMSampler.step")
+        let eps = try denoiser.checkedNoise(x, timestep: Float(t), workspace: workspace, sampler: "DDPMSampler.step")
         let noise = generator.normal(x.count)
         let scale = t > 0 ? exp(0.5 * logVariance[t]) : 0
         let (p, e) = (x.data, eps.data)
@@ -60,7 +47,3 @@ public struct DDPMSampler: DiffusionSampler {
         }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif
