@@ -45,15 +45,13 @@ extension LDMEdit {
         @Option(help: ArgumentHelp(
             "Large images: auto (full up to 1024 px on the long side, crop above), crop (a window around each mask region), resize (run at 1024 px, scale the fill up), full (whole image, tiled).",
             valueName: "strategy"))
-        var strategy: StrategyChoice = .auto
+        var strategy: InpaintingStrategy = .auto
 
         @Option(name: .customLong("crop-margin"), help: ArgumentHelp("Context around each mask region for --strategy crop, in pixels (default 128).", valueName: "px"))
         var cropMargin: Int = 128
 
         @Option(name: .customLong("resize-limit"), help: ArgumentHelp("Long side the image is scaled to for --strategy resize (default 1024).", valueName: "px"))
         var resizeLimit: Int = 1024
-
-        enum StrategyChoice: String, ExpressibleByArgument, CaseIterable { case auto, crop, resize, full }
 
         @OptionGroup var modelOptions: ModelOptions
         @OptionGroup var tilingOptions: TilingOptions
@@ -87,7 +85,7 @@ extension LDMEdit {
             if strategy != .full { provenance.options["crop_margin"] = String(cropMargin) }
             if strategy == .resize { provenance.options["resize_limit"] = String(resizeLimit) }
             let planner = try MemoryPlanner(model: model, weightBytes: weights.parameterCount * 4)
-            let large = LargeImageOptions(strategy: InpaintingStrategy(rawValue: strategy.rawValue) ?? .auto, cropMargin: cropMargin, resizeLimit: resizeLimit)
+            let large = LargeImageOptions(strategy: strategy, cropMargin: cropMargin, resizeLimit: resizeLimit)
             let (requested, budget) = (tilingOptions.requested, tilingOptions.budget)
             var plan = BatchPlan(inputs: inputs, output: outputOptions.output, defaultSuffix: "_inpainted", naming: outputOptions.naming)
             // Pair every image with its mask before any work; unmatched images become reported failures.
@@ -104,14 +102,15 @@ extension LDMEdit {
             runner.maskFor = { masks[$0.input] }
             let (resize, invert, dilate, maxPixels) = (maskResize, maskInvert, maskDilate, globalOptions.maxPixels)
             let summary = runner.run { job, raster, callbacks, notes in
-                guard let maskPath = masks[job.input] else { throw PipelineError.badInput("\(job.input): no mask") }
+                guard let maskPath = masks[job.input] else { throw BatchError.noMask(input: job.input) }
                 let maskRaster = try ImageFile.read(maskPath, options: ImageReadOptions(maxPixels: maxPixels))
                 let sameSize = maskRaster.width == raster.width && maskRaster.height == raster.height
                 guard sameSize || resize else {
-                    throw PipelineError.badInput("\(job.input): the mask \(maskPath) is \(maskRaster.width)x\(maskRaster.height), the image \(raster.width)x\(raster.height); pass --mask-resize to resize it")
+                    throw BatchError.maskSizeMismatch(input: job.input, mask: maskPath, maskWidth: maskRaster.width, maskHeight: maskRaster.height,
+                                                      imageWidth: raster.width, imageHeight: raster.height)
                 }
                 let raw = InpaintingImages.mask(maskRaster, resizeTo: sameSize ? nil : (raster.width, raster.height))
-                for warning in InpaintingImages.warnings(invert ? raw.map { 1 - $0 } : raw) { reporter.warning("\(maskPath): \(warning)") }
+                for warning in InpaintingImages.warnings(invert ? raw.map { 1 - $0 } : raw) { reporter.warning("\(maskPath): \(UserMessage.describe(warning))") }
                 let values = InpaintingImages.adjust(raw, width: raster.width, height: raster.height, invert: invert, dilate: dilate)
                 // Each model run (whole image, crop window or resized image) gets the tiles that fit the ceiling.
                 let multiple = pipeline.sizeMultiple, f = model.firstStage.downsamplingFactor

@@ -23,25 +23,13 @@ extension LDMEdit {
                   ldm-edit upscale Samples/lowres -o upscaled/ --method bicubic
                 """)
 
-        /// Classical resamplers.
-        enum Method: String, ExpressibleByArgument, CaseIterable {
-            case lanczos, bicubic
-
-            var filter: ResamplingFilter {
-                switch self {
-                case .lanczos: .lanczos
-                case .bicubic: .bicubic
-                }
-            }
-        }
-
         static let factor = 4
 
         @Argument(help: ArgumentHelp("Image files or folders.", valueName: "input"))
         var inputs: [String]
 
         @Option(name: .long, help: "Classical resampling method (used without --model).")
-        var method: Method?
+        var method: ResamplingFilter?
 
         @OptionGroup var modelOptions: ModelOptions
         @OptionGroup var tilingOptions: TilingOptions
@@ -86,8 +74,8 @@ extension LDMEdit {
                     return result.raster(bitDepth: raster.bitDepth, channels: raster.channels)
                 }
             } else {
-                let filter = (method ?? .lanczos).filter
-                provenance = Provenance(version: LDMEdit.version, task: "upscale", method: (method ?? .lanczos).rawValue)
+                let filter = method ?? .lanczos
+                provenance = Provenance(version: LDMEdit.version, task: "upscale", method: filter.rawValue)
                 let maxPixels = globalOptions.maxPixels
                 transform = { job, raster, _, _ in
                     let (width, height) = (raster.width * Self.factor, raster.height * Self.factor)

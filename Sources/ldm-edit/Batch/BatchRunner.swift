@@ -9,6 +9,8 @@ enum BatchError: Error, CustomStringConvertible {
     case cannotCreateFolder(path: String, reason: String)
     case cannotHash(path: String, reason: String)
     case journal(path: String, reason: String)
+    case noMask(input: String)
+    case maskSizeMismatch(input: String, mask: String, maskWidth: Int, maskHeight: Int, imageWidth: Int, imageHeight: Int)
 
     var description: String {
         switch self {
@@ -17,6 +19,9 @@ enum BatchError: Error, CustomStringConvertible {
         case .cannotCreateFolder(let path, let reason): "\(path): cannot create output folder: \(reason)"
         case .cannotHash(let path, let reason): "\(path): cannot read it to compute its SHA-256: \(reason)"
         case .journal(let path, let reason): "\(path): cannot record the finished output in the resume journal: \(reason)"
+        case .noMask(let input): "\(input): no mask"
+        case .maskSizeMismatch(let input, let mask, let mw, let mh, let iw, let ih):
+            "\(input): the mask \(mask) is \(mw)x\(mh), the image \(iw)x\(ih); pass --mask-resize to resize it"
         }
     }
 }
@@ -160,7 +165,8 @@ struct BatchRunner {
                 summary.interruptedBy = Interruption.requestedSignal ?? SIGINT
             } catch {
                 // Every message names the file (model and pipeline errors do not know it).
-                let message = "\(error)".contains(job.input) ? "\(error)" : "\(job.input): \(error)"
+                let described = UserMessage.describe(error)
+                let message = described.contains(job.input) ? described : "\(job.input): \(described)"
                 record.status = .failed
                 record.error = message
                 reporter.error(message)

@@ -14,7 +14,7 @@ struct ModelOptions: ParsableArguments {
     var noEMA = false
 
     @Option(help: ArgumentHelp("Sampler: ddim (the references'), dpmpp-2m (DPM-Solver++(2M), good in 15-25 steps) or ddpm (all 1000 steps).", valueName: "sampler"))
-    var sampler: SamplerChoice = .ddim
+    var sampler: SamplerKind = .ddim
 
     @Option(help: "Sampling steps (DDIM and DPM-Solver; DDPM always takes 1000).")
     var steps: Int = 50
@@ -33,17 +33,9 @@ struct ModelOptions: ParsableArguments {
         }
     }
 
-    enum SamplerChoice: String, ExpressibleByArgument, CaseIterable {
-        case ddim
-        case dpmpp2m = "dpmpp-2m"
-        case ddpm
-
-        var kind: SamplerKind { SamplerKind(rawValue: rawValue) ?? .ddim }
-    }
-
     /// Settings for the pipelines.
     func settings(_ reporter: Reporter) -> SamplingSettings {
-        SamplingSettings(sampler: sampler.kind, steps: steps, eta: eta, seed: resolvedSeed(reporter))
+        SamplingSettings(sampler: sampler, steps: steps, eta: eta, seed: resolvedSeed(reporter))
     }
 
     /// The seed to use: the given one, or a fresh random one that is reported so the run can be repeated.
@@ -84,7 +76,7 @@ struct ModelOptions: ParsableArguments {
             try weights.require(task: task)
             return (weights, try LatentDiffusionModel(weights: weights))
         } catch {
-            reporter.error("\(error)")
+            reporter.error(UserMessage.describe(error))
             throw ExitCode(1)
         }
     }
