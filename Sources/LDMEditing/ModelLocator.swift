@@ -1,0 +1,63 @@
+import Foundation
+import LDMModels
+
+/// Where the default models are looked for when no model is named, in order:
+/// 1. `$LDM_EDIT_MODELS` (a folder),
+/// 2. `<folder of the binary>/../share/ldm-edit/models` (an installed binary: bin/ and share/ side by side),
+/// 3. `Models/` of the source tree the binary was built in (`swift run`, `.build/<config>/ldm-edit`),
+/// 4. `./Models` in the current folder.
+/// Each folder may hold `ldm-edit-sr.safetensors` and `ldm-edit-inpaint.safetensors` (the files
+/// `Scripts/train/train_diffusion.py --export` and `ldm-edit convert` produce).
+public enum ModelLocator {
+    public static func fileName(for task: ModelTask) -> String {
+        task == .superResolution ? "ldm-edit-sr.safetensors" : "ldm-edit-inpaint.safetensors"
+    }
+
+    /// The folders searched, in order. `executable` is the running binary's path (argv[0]).
+    public static func searchFolders(environment: [String: String] = ProcessInfo.processInfo.environment,
+                                     executable: String = CommandLine.arguments.first ?? "") -> [String] {
+        var folders: [String] = []
+        if let custom = environment["LDM_EDIT_MODELS"], !custom.isEmpty { folders.append(custom) }
+        let binary = URL(fileURLWithPath: executable).resolvingSymlinksInPath()
+        let binDir = binary.deletingLastPathComponent()
+        folders.append(binDir.deletingLastPathComponent().appendingPathComponent("share/ldm-edit/models").path)
+        // .build/<triple>/<config>/ldm-edit or .build/<config>/ldm-edit → the package root's Models/.
+        var dir = binDir
+        for _ in 0..<4 {
+            if dir.lastPathComponent == ".build" {
+                folders.append(dir.deletingLastPathComponent().appendingPathComponent("Models").path)
+                break
+            }
+            dir = dir.deletingLastPathComponent()
+        }
+        folders.append(FileManager.default.currentDirectoryPath + "/Models")
+        return folders
+    }
+
+    /// The default model file for `task`, or nil with the list of places searched.
+    public static func defaultModel(for task: ModelTask, environment: [String: String] = ProcessInfo.processInfo.environment)
+        -> (path: String?, searched: [String]) {
+        let folders = searchFolders(environment: environment)
+        for folder in folders {
+            let candidate = (folder as NSString).appendingPathComponent(fileName(for: task))
+            if FileManager.default.fileExists(atPath: candidate) { return (candidate, folders) }
+        }
+        return (nil, folders)
+    }
+
+    /// `given`, else the default model for `task`; nil when there is none.
+    public static func find(_ given: String?, for task: ModelTask,
+                            environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        given ?? defaultModel(for: task, environment: environment).path
+    }
+
+    /// `given`, else the default model for `task`; throws `EditError.noModel` (with the folders
+    /// searched) when there is none.
+    public static func require(_ given: String?, for task: ModelTask,
+                               environment: [String: String] = ProcessInfo.processInfo.environment) throws(EditError) -> String {
+        if let given { return given }
+        let found = defaultModel(for: task, environment: environment)
+        guard let path = found.path else { throw .noModel(task: task, fileName: fileName(for: task), searched: found.searched) }
+        return path
+    }
+}
