@@ -56,6 +56,7 @@ let package = Package(
         .executableTarget(
             name: "ldm-edit",
             dependencies: [
+                "LDMEditing",
                 "LDMImageIO",
                 "LDMModels",
                 "LDMPipelines",
