@@ -1,9 +1,10 @@
 // swift-tools-version:6.0
 // ldm-edit: latent-diffusion inpainting and 4x super-resolution on the CPU.
 // Targets are layered, arrows pointing down (docs/architecture.md):
-//   ldm-edit (CLI) → LDMImageIO → CImageCodecs → CPNG / CJPEG / CTIFF (system libraries)
-//                  → LDMModels → LDMTensor → CBLAS (OpenBLAS)
-//   LDMParallel (thread policy) sits under both; ldm-bench measures LDMTensor and LDMModels;
+//   ldm-edit (CLI: parse, validate, report) → LDMEditing (requests, model lookup, planning, the
+//   per-image edit; shared with the coming web server) → LDMPipelines → LDMModels → LDMTensor → CBLAS (OpenBLAS)
+//                                                                      → LDMImageIO → CImageCodecs → CPNG / CJPEG / CTIFF
+//   LDMParallel (thread policy) sits under all; ldm-bench measures LDMTensor and LDMModels;
 //   ldm-fuzz (fuzz harnesses, docs/fuzzing.md) drives the checkpoint parsers and image readers.
 import PackageDescription
 
@@ -17,6 +18,7 @@ let package = Package(
         .library(name: "LDMTensor", targets: ["LDMTensor"]),
         .library(name: "LDMModels", targets: ["LDMModels"]),
         .library(name: "LDMPipelines", targets: ["LDMPipelines"]),
+        .library(name: "LDMEditing", targets: ["LDMEditing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -39,8 +41,13 @@ let package = Package(
         // MARK: - Models and checkpoint loading
         .target(name: "LDMModels", dependencies: ["LDMTensor", .product(name: "Crypto", package: "swift-crypto")]),
 
-        // MARK: - Pipelines (conditioning modules; samplers and the editing pipelines join later)
+        // MARK: - Pipelines (conditioning, samplers, tiling, the super-resolution and inpainting pipelines)
         .target(name: "LDMPipelines", dependencies: ["LDMModels", "LDMTensor", "LDMImageIO", "LDMParallel"]),
+
+        // MARK: - Editing (one Codable request per edit, model lookup and loading, tile planning,
+        // masks, the per-image edit with progress and cancellation, provenance and resume keys).
+        // The command line's and the web server's common layer; knows nothing of flags.
+        .target(name: "LDMEditing", dependencies: ["LDMPipelines", "LDMModels", "LDMImageIO", "LDMParallel"]),
 
         // MARK: - Image I/O (knows nothing of tensors)
         // C wrappers that keep libpng/libjpeg's setjmp/longjmp error paths out of Swift.
@@ -51,6 +58,7 @@ let package = Package(
         .executableTarget(
             name: "ldm-edit",
             dependencies: [
+                "LDMEditing",
                 "LDMImageIO",
                 "LDMModels",
                 "LDMPipelines",
@@ -73,6 +81,7 @@ let package = Package(
         .testTarget(name: "LDMTensorTests", dependencies: ["LDMTensor", "LDMTestSupport", "LDMParallel"]),
         .testTarget(name: "LDMModelsTests", dependencies: ["LDMModels", "LDMTensor", "LDMTestSupport", "LDMParallel"], exclude: ["Fixtures"]),
         .testTarget(name: "LDMPipelinesTests", dependencies: ["LDMPipelines", "LDMModels", "LDMTensor", "LDMTestSupport", "LDMImageIO", "LDMParallel"], exclude: ["Fixtures"]),
+        .testTarget(name: "LDMEditingTests", dependencies: ["LDMEditing", "LDMPipelines", "LDMModels", "LDMImageIO", "LDMParallel"]),
         .testTarget(name: "LDMImageIOTests", dependencies: ["LDMImageIO", "CImageCodecs", "LDMParallel"]),
         .testTarget(name: "LDMEditCLITests", dependencies: ["ldm-edit", "ldm-fuzz", "LDMImageIO"]),
     ]

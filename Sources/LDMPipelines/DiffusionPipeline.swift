@@ -107,7 +107,7 @@ enum ImageTensor {
         let (ph, pw) = ((h + multiple - 1) / multiple * multiple, (w + multiple - 1) / multiple * multiple)
         if ph == h, pw == w { return x }
         guard h > 1 || ph == h, w > 1 || pw == w, ph - h < h, pw - w < w else {
-            throw PipelineError.badInput("a \(w)x\(h) image is too small to pad to a multiple of \(multiple); upscale it classically first")
+            throw PipelineError.imageTooSmall(width: w, height: h, multiple: multiple)
         }
         let out = try Tensor(shape: [1, c, ph, pw])
         for ch in 0..<c {

@@ -51,15 +51,15 @@ public enum InpaintingImages {
 
     /// Reasons a mask looks wrong (before binarisation): nothing to repaint, everything, more than
     /// half, or soft edges (many grey values, as from anti-aliased brushes).
-    public static func warnings(_ mask: [Float]) -> [String] {
+    public static func warnings(_ mask: [Float]) -> [MaskWarning] {
         let n = Float(max(1, mask.count))
         let white = Float(mask.filter { $0 >= 0.5 }.count) / n
         let soft = Float(mask.filter { $0 > 0.05 && $0 < 0.95 }.count) / n
-        var out: [String] = []
-        if white == 0 { out.append("the mask is empty: nothing will be repainted") }
-        else if white == 1 { out.append("the mask is all white: the whole image will be repainted") }
-        else if white > 0.5 { out.append("the mask covers \(Int(white * 100)) % of the image (white = repaint; --mask-invert flips it)") }
-        if soft > 0.01 { out.append("the mask is soft (\(Int(soft * 100)) % grey pixels); it is binarised at 50 %") }
+        var out: [MaskWarning] = []
+        if white == 0 { out.append(.empty) }
+        else if white == 1 { out.append(.allWhite) }
+        else if white > 0.5 { out.append(.mostlyWhite(fraction: white)) }
+        if soft > 0.01 { out.append(.soft(fraction: soft)) }
         return out
     }
 

@@ -30,7 +30,7 @@ public struct InpaintingPipeline: Sendable {
     public func run(_ image: PlanarImage, mask: [Float], settings: SamplingSettings, callbacks: PipelineCallbacks = .init(),
                     workspace ws: Workspace = Workspace()) throws -> PlanarImage {
         let (w, h) = (image.width, image.height)
-        guard mask.count == w * h else { throw PipelineError.badInput("the mask has \(mask.count) values for a \(w)x\(h) image") }
+        guard mask.count == w * h else { throw PipelineError.maskSize(count: mask.count, width: w, height: h) }
         let padded = try ImageTensor.reflectPad(try ImageTensor.tensor(image), multiple: sizeMultiple)
         let maskTensor = try ImageTensor.reflectPad(try Tensor(shape: [1, 1, h, w], values: mask.map { $0 >= 0.5 ? 1 : 0 }),
                                                     multiple: sizeMultiple)

@@ -62,7 +62,7 @@ extension InpaintingPipeline {
             if let tiling { s.tiling = try tiling(image.width, image.height) }
             return try self.run(image, mask: mask, settings: s, callbacks: callbacks)
         }
-        guard mask.count == w * h else { throw PipelineError.badInput("the mask has \(mask.count) values for a \(w)x\(h) image") }
+        guard mask.count == w * h else { throw PipelineError.maskSize(count: mask.count, width: w, height: h) }
         var strategy = options.resolved(width: w, height: h)
         let scale = min(1, Double(options.resizeLimit) / Double(max(w, h)))
         if strategy == .resize, scale >= 1 { strategy = .full }

@@ -42,7 +42,7 @@ extension LDMEdit {
                 reporter.status("\(input) → \(output): \(model.task.rawValue) model, \(model.parameterCount) parameters, \(dtype.rawValue)"
                                 + (model.emaPresent ? (model.emaUsed ? ", EMA weights" : ", raw weights") : ""))
             } catch {
-                reporter.error("\(error)")
+                reporter.error(UserMessage.describe(error))
                 throw ExitCode(1)
             }
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LDMEditing
 import LDMImageIO
 
 extension LDMEdit {
@@ -50,20 +51,21 @@ extension LDMEdit {
                 lines.append("  ldm-edit provenance: none")
                 return lines.joined(separator: "\n")
             }
+            let settings = provenance.settings
             lines.append("  made by: ldm-edit \(provenance.version), \(provenance.created)")
-            lines.append("  task: \(provenance.task)")
-            if let method = provenance.method { lines.append("  method: \(method)") }
-            if let model = provenance.model { lines.append("  model: \(model)") }
-            if let sha = provenance.modelSHA256 { lines.append("  model sha256: \(sha)") }
-            if let sampler = provenance.sampler {
-                var line = "  sampler: \(sampler), \(provenance.steps.map(String.init) ?? "?") steps"
-                if let eta = provenance.eta { line += ", eta \(eta)" }
-                lines.append(line)
+            lines.append("  task: \(settings.task.rawValue)")
+            if let method = settings.method { lines.append("  method: \(method.rawValue)") }
+            if let model = settings.model {
+                lines.append("  model: \(model.name)")
+                lines.append("  model sha256: \(model.sha256)")
             }
-            if let seed = provenance.seed { lines.append("  seed: \(seed)\(provenance.seedGiven == true ? "" : " (random)")") }
-            if let tiling = provenance.tiling { lines.append("  tiling: \(tiling)") }
+            if let sampling = settings.sampling {
+                lines.append("  sampler: \(sampling.sampler.rawValue), \(sampling.steps) steps" + (sampling.sampler == .ddim ? ", eta \(sampling.eta)" : ""))
+                lines.append("  seed: \(sampling.seed)\(sampling.seedGiven ? "" : " (random)")")
+            }
+            if let tiling = settings.tiling { lines.append("  tiling: \(tiling)") }
             if let plan = provenance.plan { lines.append("  plan: \(plan)") }
-            for (name, value) in provenance.options.sorted(by: { $0.key < $1.key }) { lines.append("  \(name): \(value)") }
+            for (name, value) in settings.options.sorted(by: { $0.key < $1.key }) { lines.append("  \(name): \(value)") }
             lines.append("  input: \(provenance.input) (sha256 \(provenance.inputSHA256))")
             if let mask = provenance.mask { lines.append("  mask: \(mask) (sha256 \(provenance.maskSHA256 ?? "?"))") }
             lines.append("  resume key: \(provenance.key)")

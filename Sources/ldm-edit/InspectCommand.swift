@@ -50,9 +50,11 @@ extension LDMEdit {
                 }
             }
             do {
-                print(CheckpointSummary.describe(try ModelWeights.open(path, useEMA: !noEMA)).joined(separator: "\n"))
+                let model = try ModelWeights.open(path, useEMA: !noEMA)
+                print(CheckpointSummary.describe(model, taskNote: "use `ldm-edit \(model.task.command)`", rawWeightsNote: "--no-ema for the raw weights")
+                    .joined(separator: "\n"))
             } catch {
-                reporter.error("\(error)")
+                reporter.error(UserMessage.describe(error))
                 failed = true
             }
             if failed { throw ExitCode(1) }

@@ -1,7 +1,6 @@
 import ArgumentParser
+import LDMEditing
 import LDMImageIO
-import LDMModels
-import LDMPipelines
 
 extension LDMEdit {
     /// `ldm-edit upscale`: 4x super-resolution.
@@ -23,25 +22,11 @@ extension LDMEdit {
                   ldm-edit upscale Samples/lowres -o upscaled/ --method bicubic
                 """)
 
-        /// Classical resamplers.
-        enum Method: String, ExpressibleByArgument, CaseIterable {
-            case lanczos, bicubic
-
-            var filter: ResamplingFilter {
-                switch self {
-                case .lanczos: .lanczos
-                case .bicubic: .bicubic
-                }
-            }
-        }
-
-        static let factor = 4
-
         @Argument(help: ArgumentHelp("Image files or folders.", valueName: "input"))
         var inputs: [String]
 
         @Option(name: .long, help: "Classical resampling method (used without --model).")
-        var method: Method?
+        var method: ResamplingFilter?
 
         @OptionGroup var modelOptions: ModelOptions
         @OptionGroup var tilingOptions: TilingOptions
@@ -59,45 +44,17 @@ extension LDMEdit {
         func run() throws {
             globalOptions.applyThreads()
             let reporter = Reporter()
-            let transform: BatchRunner.Transform
-            var provenance: Provenance
             // Diffusion with --model or a default model (ModelLocator); classical with --method or when none is found.
-            if method == nil, let modelPath = modelOptions.resolvedModel(for: .superResolution) {
-                let (weights, model) = try modelOptions.load(for: .superResolution, reporter: reporter)
-                let pipeline = try SuperResolutionPipeline(weights: weights, model: model)
-                let settings = modelOptions.settings(reporter)
-                provenance = try modelOptions.provenance(task: "upscale", modelPath: modelPath, settings: settings, reporter: reporter)
-                provenance.tiling = tilingOptions.keyDescription
-                let planner = try MemoryPlanner(model: model, weightBytes: weights.parameterCount * 4)
-                let (requested, budget, maxPixels) = (tilingOptions.requested, tilingOptions.budget, globalOptions.maxPixels)
-                let multiple = pipeline.sizeMultiple
-                transform = { job, raster, callbacks, notes in
-                    try BatchRunner.checkPixelCeiling(width: raster.width * Self.factor, height: raster.height * Self.factor,
-                                                      limit: maxPixels, input: job.input)
-                    let (lh, lw) = ((raster.height + multiple - 1) / multiple * multiple, (raster.width + multiple - 1) / multiple * multiple)
-                    var settings = settings
-                    let (plan, estimate) = try planner.plan(latentHeight: lh, latentWidth: lw, preferred: requested, budget: budget, encodes: false)
-                    settings.tiling = plan
-                    (notes.plan, notes.estimatedPeakBytes) = (plan.description, estimate.total)
-                    if plan != requested {
-                        reporter.warning("\(job.input): tiles reduced to \(plan) to stay under \(budget >> 20) MiB (estimated peak \(estimate.total >> 20) MiB); the result differs from the default plan's")
-                    }
-                    let result = try pipeline.run(PlanarImage(raster), settings: settings, callbacks: callbacks)
-                    return result.raster(bitDepth: raster.bitDepth, channels: raster.channels)
-                }
-            } else {
-                let filter = (method ?? .lanczos).filter
-                provenance = Provenance(version: LDMEdit.version, task: "upscale", method: (method ?? .lanczos).rawValue)
-                let maxPixels = globalOptions.maxPixels
-                transform = { job, raster, _, _ in
-                    let (width, height) = (raster.width * Self.factor, raster.height * Self.factor)
-                    try BatchRunner.checkPixelCeiling(width: width, height: height, limit: maxPixels, input: job.input)
-                    return Resampler.resize(raster, width: width, height: height, filter: filter)
-                }
+            let modelPath = method == nil ? ModelLocator.find(modelOptions.model, for: .superResolution) : nil
+            let editor = try reporter.orExit { try Editor(task: .upscale, modelPath: modelPath, useEMA: !modelOptions.noEMA) }
+            let request = try reporter.orExit { () throws -> EditRequest in
+                let output = try outputOptions.request()
+                guard let model = editor.model else { return .upscale(method: method ?? .lanczos, output: output) }
+                return .upscale(model: model, sampling: try modelOptions.sampling(reporter), tiling: try tilingOptions.request(), output: output)
             }
-            let plan = BatchPlan(inputs: inputs, output: outputOptions.output, defaultSuffix: "_x\(Self.factor)", naming: outputOptions.naming)
-            let runner = try BatchRunner(plan: plan, provenance: provenance, run: runOptions, output: outputOptions, global: globalOptions)
-            let summary = runner.run(transform)
+            let plan = BatchPlan(inputs: inputs, output: outputOptions.output, defaultSuffix: "_x\(Editor.classicalFactor)", naming: outputOptions.naming)
+            let runner = try BatchRunner(plan: plan, editor: editor, request: request, run: runOptions, output: outputOptions, global: globalOptions)
+            let summary = runner.run()
             if summary.exitStatus != 0 { throw ExitCode(summary.exitStatus) }
         }
     }

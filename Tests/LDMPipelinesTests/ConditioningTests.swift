@@ -71,8 +71,9 @@ enum ParityFixture {
         #expect(grown[6] == 1 && grown[18] == 1 && grown[0] == 0)
         let inverted = InpaintingImages.adjust(mask, width: 5, height: 5, invert: true, dilate: 0)
         #expect(inverted.filter { $0 == 1 }.count == 24 && inverted[12] == 0)
-        #expect(InpaintingImages.warnings([Float](repeating: 0.5, count: 10)).contains { $0.contains("soft") })
+        #expect(InpaintingImages.warnings([Float](repeating: 0.5, count: 10)) == [.allWhite, .soft(fraction: 1)])
         #expect(InpaintingImages.warnings(mask).isEmpty)
-        #expect(InpaintingImages.warnings([1, 1, 1, 0]).contains { $0.contains("75 %") })
+        #expect(InpaintingImages.warnings([1, 1, 1, 0]) == [.mostlyWhite(fraction: 0.75)])
+        #expect(MaskWarning.mostlyWhite(fraction: 0.75).description.contains("75 %"))
     }
 }

@@ -38,7 +38,7 @@ public enum CheckpointError: Error, Sendable, Equatable, CustomStringConvertible
         case .auditFailed(let p, let audit): "\(p): the weights do not fit the model:\n\(audit)"
         case .unsupportedModel(let p, let r): "\(p): unsupported model: \(r)"
         case .wrongTask(let p, let found, let expected):
-            "\(p): this is \(found.withArticle) model, not \(expected.rawValue); use `ldm-edit \(found.command)`"
+            "\(p): this is \(found.withArticle) model, not \(expected.rawValue)"
         }
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Human-readable facts about weight files and models, for `ldm-edit inspect`.
+/// Human-readable facts about weight files and models (`ldm-edit inspect` prints them).
 public enum CheckpointSummary {
     /// Format, tensor count, dtypes, key prefixes and SHA-256 of one file.
     public static func describe(_ source: any WeightSource, hash: Bool = true) -> [String] {
@@ -25,7 +25,9 @@ public enum CheckpointSummary {
     }
 
     /// Task, layout, architecture, parameter counts, weight choice and provenance of a loaded model.
-    public static func describe(_ model: ModelWeights) -> [String] {
+    /// The caller may add its own words: `taskNote` after the task (e.g. the command that runs it),
+    /// `rawWeightsNote` after "EMA (present, used" (how to choose the raw weights instead).
+    public static func describe(_ model: ModelWeights, taskNote: String? = nil, rawWeightsNote: String? = nil) -> [String] {
         let u = model.unet
         let unetCount = UNetLayout.parameters(u).reduce(0) { $0 + $1.shape.reduce(1, *) }
         let firstStageCount = model.firstStage.parameters.reduce(0) { $0 + $1.shape.reduce(1, *) }
@@ -42,13 +44,13 @@ public enum CheckpointSummary {
                 + "\(c.latentChannels) latent channels scaled by \(c.scalingFactor)"
         }
         return [
-            "model: \(model.task.rawValue) (use `ldm-edit \(model.task.command)`), \(model.layout.rawValue) layout",
+            "model: \(model.task.rawValue)\(taskNote.map { " (\($0))" } ?? ""), \(model.layout.rawValue) layout",
             "  U-Net: \(u.inChannels)→\(u.outChannels) channels, widths \(u.channelMult.map { $0 * u.modelChannels }), "
                 + "\(u.numResBlocks) res blocks per level, attention at levels \(u.attentionLevels) + mid (\(heads)), "
                 + (u.resblockUpdown ? "ResBlock up/down sampling" : "conv up/down sampling") + ", \(unetCount) parameters",
             "  autoencoder: \(firstStage), \(firstStageCount) parameters",
             "  noise schedule: LDM linear, β \(model.schedule.linearStart) → \(model.schedule.linearEnd) over \(model.schedule.timesteps) steps (\(model.schedule.source))",
-            "  weights: " + (model.emaPresent ? (model.emaUsed ? "EMA (present, used; --no-ema for the raw weights)" : "raw (EMA present, not used)") : "as stored (no EMA copy)"),
+            "  weights: " + (model.emaPresent ? (model.emaUsed ? "EMA (present, used\(rawWeightsNote.map { "; \($0)" } ?? ""))" : "raw (EMA present, not used)") : "as stored (no EMA copy)"),
             "  parameters: \(model.parameterCount) (\(String(format: "%.1f", Double(model.parameterCount) / 1e6)) M)",
         ] + provenance(model.provenance)
     }

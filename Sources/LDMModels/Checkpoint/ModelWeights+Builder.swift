@@ -98,7 +98,7 @@ extension ModelWeights {
                                         + "\(latent + 3) = super-resolution (upscale), \(2 * latent + 1) = inpainting (inpaint)")
                 }
                 if !report.missing.isEmpty, report.unexpected.count >= report.missing.count {
-                    report.hints.append("the names look like another layout or version; `ldm-edit inspect` shows what the file holds")
+                    report.hints.append("the names look like another layout or version")
                 }
                 throw .auditFailed(path: path, audit: report)
             }

@@ -2,7 +2,7 @@ import Foundation
 
 extension ModelWeights {
     /// Writes every parameter under its canonical name, with the configs in the metadata, so the
-    /// file opens again with `ModelWeights.open` (and `--model`) without any detection. The
+    /// file opens again with `ModelWeights.open` without any detection. The
     /// provenance of a training export, when there is one, is kept under `ldm_edit_provenance`.
     public func export(to path: String, dtype: SafetensorsWriter.OutputType = .f32) throws {
         let config = CanonicalConfig(unet: unet, firstStage: firstStage, schedule: schedule)

@@ -50,7 +50,7 @@ public struct ModelWeights: Sendable {
 
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.shape.reduce(1, *) } }
 
-    /// Throws `wrongTask` (naming the command that fits) unless this model serves `expected`.
+    /// Throws `wrongTask` (naming the task the model serves) unless this model serves `expected`.
     public func require(task expected: ModelTask) throws(CheckpointError) {
         guard task == expected else { throw .wrongTask(path: path, found: task, expected: expected) }
     }

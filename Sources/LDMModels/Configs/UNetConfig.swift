@@ -76,8 +76,6 @@ public enum ModelTask: String, Sendable, Codable, Equatable {
         }
     }
 
-    public var command: String { self == .superResolution ? "upscale" : "inpaint" }
-
     /// "a super-resolution", "an inpainting".
     public var withArticle: String { self == .inpainting ? "an inpainting" : "a super-resolution" }
 }

@@ -18,10 +18,10 @@ public struct InpaintingConditioning: ConcatConditioning {
     public init(image: Tensor, mask: Tensor, firstStage: FirstStageConfig) throws {
         let f = firstStage.downsamplingFactor
         guard image.rank == 4, image.shape[0] == 1, image.shape[1] == 3, image.shape[2] % f == 0, image.shape[3] % f == 0 else {
-            throw PipelineError.badInput("the image must be [1, 3, H, W] with H and W multiples of \(f), got \(image.shape)")
+            throw PipelineError.shapeMismatch(argument: "image", expected: "[1, 3, H, W], H and W multiples of \(f)", actual: image.shape)
         }
         guard mask.shape == [1, 1, image.shape[2], image.shape[3]] else {
-            throw PipelineError.badInput("the mask must be [1, 1, \(image.shape[2]), \(image.shape[3])], got \(mask.shape)")
+            throw PipelineError.shapeMismatch(argument: "mask", expected: "[1, 1, \(image.shape[2]), \(image.shape[3])]", actual: mask.shape)
         }
         self.image = image
         self.mask = mask

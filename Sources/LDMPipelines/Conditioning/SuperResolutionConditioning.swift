@@ -13,7 +13,7 @@ public struct SuperResolutionConditioning: ConcatConditioning {
 
     public init(lowResolution image: Tensor) throws {
         guard image.rank == 4, image.shape[0] == 1, image.shape[1] == 3 else {
-            throw PipelineError.badInput("the low-resolution image must be [1, 3, h, w], got \(image.shape)")
+            throw PipelineError.shapeMismatch(argument: "low-resolution image", expected: "[1, 3, h, w]", actual: image.shape)
         }
         self.image = image
         latentSize = (image.shape[2], image.shape[3])

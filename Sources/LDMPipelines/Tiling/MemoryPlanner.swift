@@ -11,7 +11,7 @@ import LDMTensor
 /// largest of the U-Net, decoder and encoder phases (the workspace is emptied between phases).
 /// docs/performance.md compares the estimates with measured peak RSS.
 public struct MemoryPlanner: Sendable {
-    public struct Estimate: Sendable, CustomStringConvertible {
+    public struct Estimate: Sendable, Equatable, CustomStringConvertible {
         public var baseline: Int
         public var weights: Int
         public var images: Int
@@ -120,7 +120,7 @@ public struct MemoryPlanner: Sendable {
                 tiling.unetTile = max(64, unetSide * 3 / 4 / unetMultiple * unetMultiple)
                 tiling.unetOverlap = min(tiling.unetOverlap, tiling.unetTile / 3 / unetMultiple * unetMultiple)
             } else {
-                throw PipelineError.memory(needed: e.total, budget: budget, detail: e.description)
+                throw PipelineError.memory(needed: e.total, budget: budget, estimate: e)
             }
         }
     }

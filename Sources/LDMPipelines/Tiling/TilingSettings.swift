@@ -4,7 +4,7 @@
 ///
 /// The plan decides the result: the same seed and tile plan give the same bytes for any thread
 /// count, and a latent no larger than the tiles runs untiled, exactly as the references do. The
-/// defaults do not depend on the machine (memory only shrinks them when `--max-memory` demands it,
+/// defaults do not depend on the machine (memory only shrinks them when a memory ceiling demands it,
 /// which is reported), so a default run is reproducible everywhere.
 public struct TilingSettings: Sendable, Equatable, CustomStringConvertible {
     public var unetTile: Int

@@ -1,27 +1,9 @@
 import Foundation
+import LDMEditing
 import LDMImageIO
 import LDMParallel
-import LDMPipelines
 
-/// Errors of the batch layer itself (codec errors are `ImageIOError`).
-enum BatchError: Error, CustomStringConvertible {
-    case outputTooLarge(input: String, width: Int, height: Int, limit: Int)
-    case cannotCreateFolder(path: String, reason: String)
-    case cannotHash(path: String, reason: String)
-    case journal(path: String, reason: String)
-
-    var description: String {
-        switch self {
-        case .outputTooLarge(let input, let width, let height, let limit):
-            "\(input): the result would be \(width)x\(height) (\(width * height) pixels), above the limit of \(limit) pixels; raise it with --max-pixels"
-        case .cannotCreateFolder(let path, let reason): "\(path): cannot create output folder: \(reason)"
-        case .cannotHash(let path, let reason): "\(path): cannot read it to compute its SHA-256: \(reason)"
-        case .journal(let path, let reason): "\(path): cannot record the finished output in the resume journal: \(reason)"
-        }
-    }
-}
-
-/// Runs one edit over every job of a plan: read → transform → write, one job at a time.
+/// Runs one edit request over every job of a plan: read → `Editor.run` → write, one job at a time.
 /// A failing job is reported and the batch goes on; nothing partial is ever left under an output
 /// name; outputs a previous run finished with the same settings are skipped (resume); Ctrl-C stops
 /// at the next sampling step or image.
@@ -41,14 +23,12 @@ struct BatchRunner {
     }
 
     let plan: BatchPlan
-    /// Everything but the per-input fields; the runner fills input, hashes, key and date.
-    var provenance: Provenance
-    /// The mask that goes with an input (inpainting), hashed into the resume key.
-    var maskFor: (BatchPlan.Job) -> String? = { _ in nil }
+    let editor: Editor
+    /// The edit of every job (its JPEG quality applies to JPEG outputs only: `forFile`).
+    let request: EditRequest
+    /// The mask that goes with each input (inpainting), hashed into the resume key.
+    var masks: [String: String] = [:]
     let maxPixels: Int
-    let jpegQuality: Int
-    /// 8 or 16 to convert every output; nil keeps the result's depth.
-    var bitDepth: Int?
     var failFast = false
     var overwrite = false
     var embedMetadata = true
@@ -56,20 +36,6 @@ struct BatchRunner {
     var shard: Shard?
     let progress: RunProgress
     let reporter = Reporter()
-
-    /// Refuses results larger than the pixel ceiling before computing them.
-    static func checkPixelCeiling(width: Int, height: Int, limit: Int, input: String) throws {
-        let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
-        if overflow || pixels > limit {
-            throw BatchError.outputTooLarge(input: input, width: width, height: height, limit: limit)
-        }
-    }
-
-    /// What a transform reports about one image besides its result.
-    final class Notes {
-        var plan: String?
-        var estimatedPeakBytes: Int?
-    }
 
     /// mkdir -p with the system's reason for a failure ("Not a directory" when a file is in the
     /// way, "Read-only file system", ...), naming the folder that could not be made.
@@ -90,17 +56,15 @@ struct BatchRunner {
         }
     }
 
-    typealias Transform = (_ job: BatchPlan.Job, _ image: RasterImage, _ callbacks: PipelineCallbacks, _ notes: Notes) throws -> RasterImage
-
-    func run(_ transform: Transform) -> Summary {
+    func run() -> Summary {
         Interruption.install()
         let started = Date()
-        var report = RunReport(task: provenance.task, started: Provenance.timestamp(started), threads: Parallel.threads,
+        var report = RunReport(task: request.task.rawValue, started: Provenance.timestamp(started), threads: Parallel.threads,
                                shard: shard?.description)
         report.peakRSSBytes = System.peakResidentBytes
         var summary = Summary()
         let progress = self.progress
-        progress.start(task: provenance.task, images: plan.jobs.count)
+        progress.start(task: request.task.rawValue, images: plan.jobs.count)
         func finish(_ number: Int, _ record: ImageRecord, detail: String = "") {
             report.add(record)
             progress.imageFinished(number, record, detail: detail)
@@ -122,8 +86,7 @@ struct BatchRunner {
             }
         }
         let journal = embedMetadata ? nil : ResumeJournal()
-        let callbacks = PipelineCallbacks(progress: { step, steps in progress.step(step, of: steps) },
-                                          isCancelled: { Interruption.requestedSignal != nil })
+        let cancellation = CancellationToken { Interruption.requestedSignal != nil }
         for (i, job) in plan.jobs.enumerated() where !stop {
             if let signal = Interruption.requestedSignal {
                 summary.interruptedBy = signal
@@ -135,32 +98,37 @@ struct BatchRunner {
             let clock = Date()
             var record = ImageRecord(input: job.input, output: job.output, status: .done)
             var detail = ""
+            let mask = masks[job.input]
             do {
-                var stamp = try provenance(for: job)
-                if !overwrite, try isComplete(job.output, key: stamp.key, journal: journal) {
+                let request = self.request.forFile(isJPEG: Self.format(of: job.output) == .jpeg)
+                let (inputSHA256, maskSHA256) = (try ContentHash.sha256(ofFile: job.input), try mask.map(ContentHash.sha256(ofFile:)))
+                let key = try request.resumeKey(inputSHA256: inputSHA256, maskSHA256: maskSHA256)
+                if !overwrite, isComplete(job.output, key: key, journal: journal) {
                     record.status = .skipped
                 } else {
                     // --recursive mirrors sub-folders: make the output's folder (only once work starts).
                     let parent = (job.output as NSString).deletingLastPathComponent
                     if !parent.isEmpty { try Self.makeFolder(parent) }
                     let input = try ImageFile.read(job.input, options: ImageReadOptions(maxPixels: maxPixels))
-                    let notes = Notes()
-                    defer { (record.plan, record.estimatedPeakBytes) = (notes.plan, notes.estimatedPeakBytes) }
-                    var result = try transform(job, input, callbacks, notes)
-                    stamp.plan = notes.plan
-                    stamp.created = Provenance.timestamp()
-                    result.metadata = ImageMetadata(iccProfile: input.metadata.iccProfile, text: embedMetadata ? stamp.json() : nil)
-                    try write(result, to: job.output)
-                    try journal?.record(job.output, key: stamp.key)
-                    detail = "  \(input.width)x\(input.height) → \(result.width)x\(result.height)"
+                    let maskImage = try mask.map { try ImageFile.read($0, options: ImageReadOptions(maxPixels: maxPixels)) }
+                    let result = try editor.run(request, image: input, mask: maskImage, callbacks: callbacks(for: job, mask: mask, cancellation))
+                    (record.plan, record.estimatedPeakBytes) = (result.plan, result.estimatedPeakBytes)
+                    let provenance = Provenance(version: LDMEdit.version, settings: request, plan: result.plan, input: job.input,
+                                                inputSHA256: inputSHA256, mask: mask, maskSHA256: maskSHA256, key: key)
+                    var image = result.image
+                    image.metadata = ImageMetadata(iccProfile: input.metadata.iccProfile, text: embedMetadata ? try provenance.json() : nil)
+                    try write(image, to: job.output, request: request.output)
+                    try journal?.record(job.output, key: key)
+                    detail = "  \(input.width)x\(input.height) → \(image.width)x\(image.height)"
                 }
-            } catch PipelineError.cancelled {
+            } catch EditError.cancelled {
                 record.status = .interrupted
                 record.error = "interrupted"
                 summary.interruptedBy = Interruption.requestedSignal ?? SIGINT
             } catch {
                 // Every message names the file (model and pipeline errors do not know it).
-                let message = "\(error)".contains(job.input) ? "\(error)" : "\(job.input): \(error)"
+                let described = UserMessage.describe(error, mask: mask)
+                let message = described.contains(job.input) ? described : "\(job.input): \(described)"
                 record.status = .failed
                 record.error = message
                 reporter.error(message)
@@ -189,24 +157,19 @@ struct BatchRunner {
         return summary
     }
 
-    /// The provenance of `job`'s output: the template plus the input's (and mask's) hashes and the key.
-    private func provenance(for job: BatchPlan.Job) throws -> Provenance {
-        var stamp = provenance
-        stamp.input = (job.input as NSString).lastPathComponent
-        if ImageFormat(pathExtension: (job.output as NSString).pathExtension) == .jpeg {
-            stamp.options["jpeg_quality"] = String(jpegQuality)
-        }
-        stamp.inputSHA256 = try Provenance.sha256(ofFile: job.input)
-        if let mask = maskFor(job) {
-            stamp.mask = (mask as NSString).lastPathComponent
-            stamp.maskSHA256 = try Provenance.sha256(ofFile: mask)
-        }
-        stamp.key = stamp.computedKey()
-        return stamp
+    /// Progress to the display, warnings with the file they concern, Ctrl-C as cancellation.
+    private func callbacks(for job: BatchPlan.Job, mask: String?, _ cancellation: CancellationToken) -> EditCallbacks {
+        let (progress, reporter) = (self.progress, self.reporter)
+        return EditCallbacks(progress: { step, steps in progress.step(step, of: steps) },
+                             warning: { warning in
+                                 let file = if case .mask = warning { mask ?? job.input } else { job.input }
+                                 reporter.warning("\(file): \(UserMessage.describe(warning))")
+                             },
+                             cancellation: cancellation)
     }
 
     /// Whether `path` already holds the result for `key` (resume).
-    private func isComplete(_ path: String, key: String, journal: ResumeJournal?) throws -> Bool {
+    private func isComplete(_ path: String, key: String, journal: ResumeJournal?) -> Bool {
         if let journal { return journal.isComplete(path, key: key) }
         guard FileManager.default.fileExists(atPath: path),
               let header = try? ImageFile.readHeader(path, options: ImageReadOptions(maxPixels: Int.max)) else { return false }
@@ -214,10 +177,10 @@ struct BatchRunner {
     }
 
     /// Writes in the format the output name asks for, adapting what the format cannot hold.
-    private func write(_ image: RasterImage, to path: String) throws {
+    private func write(_ image: RasterImage, to path: String, request: OutputRequest) throws {
         var image = image
-        if let bitDepth { image = image.converted(toBitDepth: bitDepth) }
-        let format = ImageFormat(pathExtension: (path as NSString).pathExtension) ?? .png
+        if let bitDepth = request.bitDepth { image = image.converted(toBitDepth: bitDepth) }
+        let format = Self.format(of: path)
         if format == .jpeg {
             if image.hasAlpha {
                 reporter.warning("\(path): JPEG has no alpha channel; writing without it (use .png or .tif to keep it)")
@@ -228,6 +191,11 @@ struct BatchRunner {
                 image = image.converted(toBitDepth: 8)
             }
         }
-        try ImageFile.write(image, to: path, options: ImageWriteOptions(format: format, jpegQuality: jpegQuality))
+        try ImageFile.write(image, to: path, options: ImageWriteOptions(format: format, jpegQuality: request.jpegQuality ?? OutputOptions.defaultQuality))
+    }
+
+    /// The format an output name asks for (PNG for unknown extensions).
+    static func format(of path: String) -> ImageFormat {
+        ImageFormat(pathExtension: (path as NSString).pathExtension) ?? .png
     }
 }

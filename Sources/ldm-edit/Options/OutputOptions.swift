@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LDMEditing
 import LDMImageIO
 
 /// Where and how results are written.
@@ -10,8 +11,10 @@ struct OutputOptions: ParsableArguments {
         valueName: "path"))
     var output: String?
 
+    static let defaultQuality = 95
+
     @Option(name: .long, help: "JPEG quality, 1-100.")
-    var quality: Int = 95
+    var quality: Int = defaultQuality
 
     @Option(name: .long, help: ArgumentHelp(
         "Output name template: {stem} (input name without extension), {suffix} (_x4 or _inpainted), {ext}.",
@@ -36,7 +39,7 @@ struct OutputOptions: ParsableArguments {
     var failFast = false
 
     func validate() throws {
-        guard (1...100).contains(quality) else { throw ValidationError("--quality must be 1-100, got \(quality).") }
+        do { _ = try request() } catch { throw ValidationError(UserMessage.describe(error)) }
         if let name {
             guard name.contains("{stem}") else {
                 throw ValidationError("--name \(name): the template needs {stem}, or every input would get the same name.")
@@ -45,6 +48,11 @@ struct OutputOptions: ParsableArguments {
                 throw ValidationError("--name \(name): end it with {ext} or a .png, .tif or .jpg extension.")
             }
         }
+    }
+
+    /// The output part of the request (the JPEG quality applies to JPEG files only).
+    func request() throws(RequestError) -> OutputRequest {
+        try OutputRequest(bitDepth: bitDepth.value, jpegQuality: quality)
     }
 
     /// The naming rules for BatchPlan.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LDMEditing
 
 /// How a batch runs: resume, metadata, progress, report, sharding.
 struct RunOptions: ParsableArguments {
@@ -65,16 +66,15 @@ struct RunOptions: ParsableArguments {
 }
 
 extension BatchRunner {
-    /// A runner for `plan` (cut to the shard) configured from the shared option groups.
-    init(plan: BatchPlan, provenance: Provenance, run: RunOptions, output: OutputOptions, global: GlobalOptions) throws {
+    /// A runner of `request` on `editor` for `plan` (cut to the shard), configured from the shared option groups.
+    init(plan: BatchPlan, editor: Editor, request: EditRequest, run: RunOptions, output: OutputOptions, global: GlobalOptions) throws {
         var plan = plan
         let shard = try run.resolvedShard()
         if let shard { plan.keep(shard) }
-        var provenance = provenance
-        if let depth = output.bitDepth.value { provenance.options["bit_depth"] = String(depth) }
-        self.init(plan: plan, provenance: provenance, maxPixels: global.maxPixels, jpegQuality: output.quality,
-                  bitDepth: output.bitDepth.value, failFast: output.failFast, overwrite: run.overwrite,
-                  embedMetadata: !run.noMetadata, reportPath: run.report, shard: shard,
+        var editor = editor
+        editor.maxPixels = global.maxPixels
+        self.init(plan: plan, editor: editor, request: request, maxPixels: global.maxPixels, failFast: output.failFast,
+                  overwrite: run.overwrite, embedMetadata: !run.noMetadata, reportPath: run.report, shard: shard,
                   progress: RunProgress(mode: run.resolvedProgress(quiet: global.quiet)))
     }
 }

@@ -1,22 +1,24 @@
 import Foundation
 import LDMModels
 
-/// Where the default models are looked for when `--model` is not given, in order:
+/// Where the default models are looked for when no model is named, in order:
 /// 1. `$LDM_EDIT_MODELS` (a folder),
 /// 2. `<folder of the binary>/../share/ldm-edit/models` (an installed binary: bin/ and share/ side by side),
 /// 3. `Models/` of the source tree the binary was built in (`swift run`, `.build/<config>/ldm-edit`),
 /// 4. `./Models` in the current folder.
 /// Each folder may hold `ldm-edit-sr.safetensors` and `ldm-edit-inpaint.safetensors` (the files
 /// `Scripts/train/train_diffusion.py --export` and `ldm-edit convert` produce).
-enum ModelLocator {
-    static func fileName(for task: ModelTask) -> String {
+public enum ModelLocator {
+    public static func fileName(for task: ModelTask) -> String {
         task == .superResolution ? "ldm-edit-sr.safetensors" : "ldm-edit-inpaint.safetensors"
     }
 
-    static func searchFolders(environment: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
+    /// The folders searched, in order. `executable` is the running binary's path (argv[0]).
+    public static func searchFolders(environment: [String: String] = ProcessInfo.processInfo.environment,
+                                     executable: String = CommandLine.arguments.first ?? "") -> [String] {
         var folders: [String] = []
         if let custom = environment["LDM_EDIT_MODELS"], !custom.isEmpty { folders.append(custom) }
-        let binary = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
+        let binary = URL(fileURLWithPath: executable).resolvingSymlinksInPath()
         let binDir = binary.deletingLastPathComponent()
         folders.append(binDir.deletingLastPathComponent().appendingPathComponent("share/ldm-edit/models").path)
         // .build/<triple>/<config>/ldm-edit or .build/<config>/ldm-edit → the package root's Models/.
@@ -33,7 +35,7 @@ enum ModelLocator {
     }
 
     /// The default model file for `task`, or nil with the list of places searched.
-    static func defaultModel(for task: ModelTask, environment: [String: String] = ProcessInfo.processInfo.environment)
+    public static func defaultModel(for task: ModelTask, environment: [String: String] = ProcessInfo.processInfo.environment)
         -> (path: String?, searched: [String]) {
         let folders = searchFolders(environment: environment)
         for folder in folders {
@@ -41,5 +43,21 @@ enum ModelLocator {
             if FileManager.default.fileExists(atPath: candidate) { return (candidate, folders) }
         }
         return (nil, folders)
+    }
+
+    /// `given`, else the default model for `task`; nil when there is none.
+    public static func find(_ given: String?, for task: ModelTask,
+                            environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        given ?? defaultModel(for: task, environment: environment).path
+    }
+
+    /// `given`, else the default model for `task`; throws `EditError.noModel` (with the folders
+    /// searched) when there is none.
+    public static func require(_ given: String?, for task: ModelTask,
+                               environment: [String: String] = ProcessInfo.processInfo.environment) throws(EditError) -> String {
+        if let given { return given }
+        let found = defaultModel(for: task, environment: environment)
+        guard let path = found.path else { throw .noModel(task: task, fileName: fileName(for: task), searched: found.searched) }
+        return path
     }
 }

@@ -9,7 +9,7 @@ import Glibc
 /// `~/.cache/...`); `LDM_EDIT_NO_HASH_CACHE=1` disables it, `LDM_EDIT_HASH_CACHE_MIN_BYTES`
 /// changes the size from which files are cached (tests use 0). A damaged or unwritable cache is
 /// ignored: the hash is then simply computed.
-enum HashCache {
+public enum HashCache {
     /// Files smaller than this are hashed directly (faster than the bookkeeping).
     static var minimumSize: Int64 {
         ProcessInfo.processInfo.environment["LDM_EDIT_HASH_CACHE_MIN_BYTES"].flatMap { Int64($0) } ?? 64 << 20
@@ -30,7 +30,7 @@ enum HashCache {
     }
 
     /// The SHA-256 of `path`, from the cache when the file is unchanged, else from `compute`.
-    static func sha256(of path: String, compute: () throws -> String) throws -> String {
+    public static func sha256(of path: String, compute: () throws(EditError) -> String) throws(EditError) -> String {
         var info = stat()
         guard stat(path, &info) == 0, Int64(info.st_size) >= minimumSize, let cacheFile = file() else { return try compute() }
         let key = URL(fileURLWithPath: path).standardizedFileURL.path

@@ -1,0 +1,109 @@
+import Foundation
+import LDMImageIO
+import LDMModels
+import LDMParallel
+import LDMPipelines
+
+/// Runs edit requests: the layer the command line and the server share.
+///
+/// An editor is loaded once for a task and a model (or for classical upscaling) and then runs any
+/// number of requests for that model, one image at a time, with progress and cancellation:
+///
+///     let editor = try Editor(task: .inpaint, modelPath: "last.ckpt")
+///     let request = EditRequest.inpaint(model: editor.model!, sampling: try SamplingRequest(steps: 20, seed: 1))
+///     let result = try editor.run(request, image: photo, mask: mask, callbacks: EditCallbacks(progress: { step, steps in … }))
+///
+/// Per image it checks the result size, plans tiles under the memory ceiling, prepares the mask,
+/// runs the pipeline and composites the fill into the source (pixels outside the mask stay the
+/// source's, bit for bit).
+public struct Editor: Sendable {
+    public let task: EditTask
+    /// The loaded model, hashed; nil for classical upscaling.
+    public let model: ModelReference?
+    /// Largest result accepted, in pixels (the same bomb guard as for reading inputs).
+    public var maxPixels = ImageReadOptions.defaultMaxPixels
+    let engine: Engine
+    /// Memory available when the model had been loaded: the default ceiling is 75 % of it.
+    let availableMemory: Int?
+
+    enum Engine: Sendable {
+        case classical
+        case superResolution(SuperResolutionPipeline, MemoryPlanner)
+        case inpainting(InpaintingPipeline, MemoryPlanner)
+    }
+
+    /// The scale of classical upscaling (diffusion models scale by their first stage's factor).
+    public static let classicalFactor = 4
+
+    /// Loads the model at `modelPath` for `task` (nil: classical upscaling), checks that it serves
+    /// the task, measures its memory use (`MemoryPlanner`) and hashes it (`ContentHash`; after
+    /// loading, so a wrong model fails fast). Errors: `CheckpointError` for an unusable model,
+    /// `EditError.cannotHash`, `RequestError.inconsistent` for inpainting without a model.
+    public init(task: EditTask, modelPath: String?, useEMA: Bool = true) throws {
+        self.task = task
+        guard let modelPath else {
+            guard task == .upscale else { throw RequestError.inconsistent(task: task, reason: "needs a model") }
+            (model, engine, availableMemory) = (nil, .classical, nil)
+            return
+        }
+        let weights = try ModelWeights.open(modelPath, useEMA: useEMA)
+        try weights.require(task: task.modelTask)
+        let loaded = try LatentDiffusionModel(weights: weights)
+        let planner = try MemoryPlanner(model: loaded, weightBytes: weights.parameterCount * MemoryLayout<Float>.size)
+        switch task {
+        case .upscale: engine = .superResolution(try SuperResolutionPipeline(weights: weights, model: loaded), planner)
+        case .inpaint: engine = .inpainting(try InpaintingPipeline(weights: weights, model: loaded), planner)
+        }
+        availableMemory = System.availableMemoryBytes
+        model = try ModelReference(hashing: modelPath, useEMA: useEMA)
+    }
+
+    /// Edits `image` as `request` says (`mask`: the inpainting mask raster, any size the request
+    /// accepts). Throws `EditError.cancelled` when the token is cancelled before or during the run.
+    public func run(_ request: EditRequest, image: RasterImage, mask: RasterImage? = nil,
+                    callbacks: EditCallbacks = EditCallbacks()) throws -> EditResult {
+        try check(request)
+        if callbacks.cancellation.isCancelled { throw EditError.cancelled }
+        let pipelineCallbacks = PipelineCallbacks(progress: callbacks.progress, isCancelled: { callbacks.cancellation.isCancelled })
+        var warnings: [EditWarning] = []
+        func warn(_ warning: EditWarning) {
+            warnings.append(warning)
+            callbacks.warning(warning)
+        }
+        do {
+            var result: EditResult
+            switch engine {
+            case .classical:
+                result = try upscaleClassically(image, method: request.method ?? .lanczos)
+            case .superResolution(let pipeline, let planner):
+                result = try upscale(image, request: request, pipeline: pipeline, planner: planner, callbacks: pipelineCallbacks, warn: warn)
+            case .inpainting(let pipeline, let planner):
+                guard let mask else { throw EditError.maskRequired }
+                result = try inpaint(image, mask: mask, request: request, pipeline: pipeline, planner: planner, callbacks: pipelineCallbacks,
+                                     warn: warn)
+            }
+            result.warnings = warnings
+            return result
+        } catch PipelineError.cancelled {
+            throw EditError.cancelled
+        }
+    }
+
+    /// Throws unless `request` is well formed and for this editor's task and model.
+    func check(_ request: EditRequest) throws {
+        try request.validate()
+        let loaded = model.map { ($0.sha256, $0.useEMA) }, asked = request.model.map { ($0.sha256, $0.useEMA) }
+        guard request.task == task, loaded?.0 == asked?.0, loaded?.1 == asked?.1 else {
+            func describe(_ task: EditTask, _ model: ModelReference?) -> String {
+                "\(task.rawValue) with " + (model.map { "model \($0.sha256.prefix(12))" + ($0.useEMA ? "" : " (raw weights)") } ?? "no model")
+            }
+            throw EditError.requestMismatch(editor: describe(task, model), request: describe(request.task, request.model))
+        }
+    }
+
+    /// Refuses results larger than the pixel ceiling before computing them.
+    func checkResultSize(width: Int, height: Int) throws(EditError) {
+        let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
+        if overflow || pixels > maxPixels { throw .resultTooLarge(width: width, height: height, limit: maxPixels) }
+    }
+}

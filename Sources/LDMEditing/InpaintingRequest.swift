@@ -1,0 +1,42 @@
+import LDMPipelines
+
+/// How an inpainting edit treats its mask and a large image.
+///
+/// Values are normalised to what they mean: the crop margin only exists for strategies that may
+/// crop (auto, crop) and the resize limit only for `resize`; otherwise they hold their defaults,
+/// so requests that inpaint alike are equal and share a resume key.
+public struct InpaintingRequest: Sendable, Equatable {
+    /// Repaint the black part of the mask instead of the white.
+    public let maskInvert: Bool
+    /// Grow the repaint region by this many pixels (square neighbourhood).
+    public let maskDilate: Int
+    /// Accept a mask of another size, resized nearest-neighbour; otherwise a size mismatch is an error.
+    public let maskResize: Bool
+    public let strategy: InpaintingStrategy
+    /// Context around each mask region for `crop` (and `auto` when it crops), in pixels.
+    public let cropMargin: Int
+    /// Long side the image is scaled to for `resize`, in pixels.
+    public let resizeLimit: Int
+
+    public static let defaultCropMargin = 128
+    public static let defaultResizeLimit = 1024
+    public static let minimumResizeLimit = 64
+
+    public init(maskInvert: Bool = false, maskDilate: Int = 0, maskResize: Bool = false, strategy: InpaintingStrategy = .auto,
+                cropMargin: Int = defaultCropMargin, resizeLimit: Int = defaultResizeLimit) throws(RequestError) {
+        guard maskDilate >= 0 else { throw .maskDilate(maskDilate) }
+        guard cropMargin >= 0 else { throw .cropMargin(cropMargin) }
+        guard resizeLimit >= Self.minimumResizeLimit else { throw .resizeLimit(resizeLimit) }
+        self.maskInvert = maskInvert
+        self.maskDilate = maskDilate
+        self.maskResize = maskResize
+        self.strategy = strategy
+        self.cropMargin = strategy == .full ? Self.defaultCropMargin : cropMargin
+        self.resizeLimit = strategy == .resize ? resizeLimit : Self.defaultResizeLimit
+    }
+
+    /// The pipeline's large-image options.
+    var largeImageOptions: LargeImageOptions {
+        LargeImageOptions(strategy: strategy, cropMargin: cropMargin, resizeLimit: resizeLimit)
+    }
+}

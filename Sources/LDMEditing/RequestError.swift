@@ -1,0 +1,46 @@
+/// Why an edit request cannot be run: a value out of range, or parts that do not belong together.
+/// Payloads are the offending values; the command line names its own flags for them.
+public enum RequestError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Sampling steps outside 1...1000.
+    case steps(Int)
+    /// DDIM η outside [0, 1].
+    case eta(Float)
+    /// A U-Net tile side below `TilingRequest.minimumTile`.
+    case tile(Int)
+    /// A tile overlap below 0 or not smaller than the tile.
+    case tileOverlap(overlap: Int, tile: Int)
+    /// A memory ceiling of 0 bytes or less.
+    case maxMemory(Int)
+    /// A negative dilation radius.
+    case maskDilate(Int)
+    /// A negative crop margin.
+    case cropMargin(Int)
+    /// A resize limit below `InpaintingRequest.minimumResizeLimit`.
+    case resizeLimit(Int)
+    /// An output bit depth other than 8 or 16.
+    case bitDepth(Int)
+    /// A JPEG quality outside 1...100.
+    case jpegQuality(Int)
+    /// Parts that do not belong together (a classical method with a model, inpainting without a
+    /// model, ...): `reason` says which.
+    case inconsistent(task: EditTask, reason: String)
+    /// A field of an encoded request that cannot be read (`field` names it).
+    case unreadable(field: String, value: String)
+
+    public var description: String {
+        switch self {
+        case .steps(let n): "sampling steps must be 1-1000, got \(n)"
+        case .eta(let eta): "eta must be between 0 and 1, got \(eta)"
+        case .tile(let tile): "the tile side must be at least \(TilingRequest.minimumTile), got \(tile)"
+        case .tileOverlap(let overlap, let tile): "the tile overlap must be 0 or more and smaller than the tile (\(tile)), got \(overlap)"
+        case .maxMemory(let bytes): "the memory ceiling must be positive, got \(bytes) bytes"
+        case .maskDilate(let px): "the mask dilation must be 0 or more, got \(px)"
+        case .cropMargin(let px): "the crop margin must be 0 or more, got \(px)"
+        case .resizeLimit(let px): "the resize limit must be at least \(InpaintingRequest.minimumResizeLimit), got \(px)"
+        case .bitDepth(let depth): "the output bit depth must be 8 or 16, got \(depth)"
+        case .jpegQuality(let quality): "the JPEG quality must be 1-100, got \(quality)"
+        case .inconsistent(let task, let reason): "\(task.rawValue): \(reason)"
+        case .unreadable(let field, let value): "\(field): cannot read \(value)"
+        }
+    }
+}
