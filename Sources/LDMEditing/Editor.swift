@@ -22,6 +22,12 @@ public struct Editor: Sendable {
     public let model: ModelReference?
     /// Largest result accepted, in pixels (the same bomb guard as for reading inputs).
     public var maxPixels = ImageReadOptions.defaultMaxPixels
+    /// Threads one edit asks for (nil: the process default). Each edit runs as its own computation
+    /// on a share of `cores` (between 1 and this many, whatever is free when it starts), so edits
+    /// running at once — the server's — never oversubscribe the machine; results do not depend on it.
+    public var threads: Int?
+    /// The cores edits share; one budget per process.
+    public var cores: CoreBudget = .shared
     let engine: Engine
     /// Memory available when the model had been loaded: the default ceiling is 75 % of it.
     let availableMemory: Int?
@@ -62,6 +68,13 @@ public struct Editor: Sendable {
     /// accepts). Throws `EditError.cancelled` when the token is cancelled before or during the run.
     public func run(_ request: EditRequest, image: RasterImage, mask: RasterImage? = nil,
                     callbacks: EditCallbacks = EditCallbacks()) throws -> EditResult {
+        try cores.run(requesting: threads ?? Parallel.threads) { _ in
+            try runInContext(request, image: image, mask: mask, callbacks: callbacks)
+        }
+    }
+
+    private func runInContext(_ request: EditRequest, image: RasterImage, mask: RasterImage?,
+                              callbacks: EditCallbacks) throws -> EditResult {
         try check(request)
         if callbacks.cancellation.isCancelled { throw EditError.cancelled }
         let pipelineCallbacks = PipelineCallbacks(progress: callbacks.progress, isCancelled: { callbacks.cancellation.isCancelled })

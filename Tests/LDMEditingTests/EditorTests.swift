@@ -1,6 +1,7 @@
 import Foundation
 import LDMImageIO
 import LDMModels
+import LDMParallel
 import LDMPipelines
 import Testing
 @testable import LDMEditing
@@ -23,6 +24,23 @@ import Testing
         #expect(result.image.width == 26 && result.image.height == 18 && result.image.channels == 4 && result.image.bitDepth == 8)
         #expect(result.plan == "unet 192/64, vq 128/32" && (result.estimatedPeakBytes ?? 0) > 0 && result.warnings.isEmpty)
         #expect(try editor.run(request, image: image).image == result.image, "same seed, same pixels")
+    }
+
+    /// Each edit is its own computation on a share of the editor's core budget: the threads the
+    /// sampling loop sees are what the budget granted, and the pixels do not depend on it.
+    @Test func editsRunOnTheirShareOfTheCoreBudget() throws {
+        var editor = try Editor(task: .upscale, modelPath: Fixture.sr)
+        let request = EditRequest.upscale(model: try #require(editor.model), sampling: try Self.sampling(7))
+        let image = try Fixture.image(width: 13, height: 9)
+        var results: [RasterImage] = []
+        for (cores, asked, expected) in [(1, 2, 1), (2, 2, 2), (2, 1, 1)] {
+            editor.cores = CoreBudget(cores: cores)
+            editor.threads = asked
+            let seen = Recorder<Int>()
+            results.append(try editor.run(request, image: image, callbacks: EditCallbacks(progress: { _, _ in seen.append(Parallel.threads) })).image)
+            #expect(seen.all == [expected, expected, expected], "budget \(cores), asked \(asked)")
+        }
+        #expect(results.allSatisfy { $0 == results[0] })
     }
 
     @Test func classicalUpscaleNeedsNoModel() throws {
