@@ -101,7 +101,7 @@ public final class UNet: Sendable {
     public func callAsFunction(_ x: Tensor, timesteps: [Float], workspace ws: Workspace,
                                trace: ModelTrace? = nil) throws -> Tensor {
         let c = config
-        let factor = 1 << (c.channelMult.count - 1)
+        let factor = c.downsamplingFactor
         guard x.rank == 4, x.shape[1] == c.inChannels, x.shape[2] % factor == 0, x.shape[3] % factor == 0,
               timesteps.count == x.shape[0] else {
             throw TensorError.shapeMismatch(operation: "UNet", argument: "x", expected:

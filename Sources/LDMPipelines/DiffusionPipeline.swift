@@ -79,7 +79,7 @@ struct DiffusionLoop {
         var generator = TorchGenerator(seed: settings.seed)
         // The whole latent's noise is drawn at once, so tiling does not change the random numbers.
         let latent = try Tensor(shape: [1, latentChannels, h, w], values: generator.normal(latentChannels * h * w))
-        let multiple = 1 << (model.unet.config.channelMult.count - 1)
+        let multiple = model.unet.config.downsamplingFactor
         let grid = TileGrid(height: h, width: w, tile: settings.tiling.unetTile, overlap: settings.tiling.unetOverlap, multiple: multiple)
         let weights = grid.isSingleTile ? [] : grid.tiles.map { grid.weights(for: $0) }
         for (index, t) in sampler.timesteps.enumerated() {
