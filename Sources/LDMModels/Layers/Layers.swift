@@ -15,6 +15,14 @@ public struct Conv2dLayer: Sendable {
         self.padding = padding
     }
 
+    /// The layer of `spec`, its tensors fetched by the spec's names.
+    public init(_ weights: any WeightProvider, _ spec: ConvolutionSpec) throws {
+        weight = try spec.weight.load(weights, as: [spec.output, spec.input, spec.kernel, spec.kernel])
+        bias = try spec.bias.load(weights, as: [spec.output])
+        stride = spec.stride
+        padding = spec.padding
+    }
+
     public func callAsFunction(_ x: Tensor, _ ws: Workspace) throws -> Tensor {
         try Conv2d.forward(x, weight: weight, bias: bias, stride: stride, padding: padding, workspace: ws)
     }
@@ -35,6 +43,16 @@ public struct GroupNormLayer: Sendable {
         beta = try w.tensor("bias", [channels])
         self.groups = groups
         self.eps = Float(eps)
+    }
+
+    public init(_ weights: any WeightProvider, _ spec: GroupNormSpec) throws {
+        guard spec.groups > 0, spec.channels % spec.groups == 0 else {
+            throw TensorError.invalidArgument(operation: "GroupNorm \(spec.path.name).", reason: "\(spec.channels) channels do not split into \(spec.groups) groups; the configuration does not fit these weights")
+        }
+        gamma = try spec.weight.load(weights, as: [spec.channels])
+        beta = try spec.bias.load(weights, as: [spec.channels])
+        groups = spec.groups
+        eps = Float(spec.eps)
     }
 
     public func callAsFunction(_ x: Tensor, silu: Bool, _ ws: Workspace) throws -> Tensor {
@@ -58,6 +76,11 @@ public struct LinearLayer: Sendable {
     public init(_ w: WeightScope, out: Int, in c: Int) throws {
         weight = try w.tensor("weight", [out, c])
         bias = try w.tensor("bias", [out])
+    }
+
+    public init(_ weights: any WeightProvider, _ spec: LinearSpec) throws {
+        weight = try spec.weight.load(weights, as: [spec.output, spec.input])
+        bias = try spec.bias.load(weights, as: [spec.output])
     }
 
     public func callAsFunction(_ x: Tensor, _ ws: Workspace) throws -> Tensor {

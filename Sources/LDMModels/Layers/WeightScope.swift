@@ -1,12 +1,5 @@
 import LDMTensor
 
-/// Anything that hands out canonical tensors by name (`ModelWeights`, or generated weights for benchmarks).
-public protocol WeightProvider: Sendable {
-    func tensor(_ name: String) throws -> Tensor
-}
-
-extension ModelWeights: WeightProvider {}
-
 /// A prefix-scoped view of a provider: blocks fetch their own tensors by their reference module
 /// path (`w["in_layers.2"].tensor("weight", [o, c, 3, 3])`), so each key string appears once,
 /// at the layer that consumes it, and every tensor is checked against the shape the layer expects.
