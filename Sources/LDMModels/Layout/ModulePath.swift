@@ -32,8 +32,8 @@ public struct ModulePath: Sendable, Equatable {
     /// "diffusers" names are its PyTorch paths).
     public var trace: String {
         switch diffusers {
-        case .module(let names): names[0]
-        case .fusedQKV(let q, _, _, _): q[0]
+        case .module(let names): names.first ?? name
+        case .fusedQKV(let q, _, _, _): q.first ?? name
         }
     }
 
