@@ -22,7 +22,7 @@ public struct InpaintingPipeline: Sendable {
 
     /// The multiple image sides are padded to: the first stage's factor times the U-Net's downsamplings.
     public var sizeMultiple: Int {
-        model.firstStage.downsamplingFactor * (1 << (model.unet.config.channelMult.count - 1))
+        model.firstStage.downsamplingFactor * model.unet.config.downsamplingFactor
     }
 
     /// - image: planar [0, 1] RGB; mask: width·height values, ≥ 0.5 = repaint → the blended image

@@ -20,7 +20,7 @@ public struct ModelDenoiser: Denoiser {
     public init(model: LatentDiffusionModel, conditioning: Tensor, tiling: TilingSettings) {
         self.model = model
         self.conditioning = conditioning
-        let multiple = 1 << (model.unet.config.channelMult.count - 1)
+        let multiple = model.unet.config.downsamplingFactor
         let grid = TileGrid(height: conditioning.shape[2], width: conditioning.shape[3], tile: tiling.unetTile,
                             overlap: tiling.unetOverlap, multiple: multiple)
         self.grid = grid

@@ -22,7 +22,7 @@ public struct SuperResolutionPipeline: Sendable {
     }
 
     /// The multiple the input's sides are padded to (the U-Net's downsampling factor).
-    public var sizeMultiple: Int { 1 << (model.unet.config.channelMult.count - 1) }
+    public var sizeMultiple: Int { model.unet.config.downsamplingFactor }
 
     /// Upscales `image` 4x. - image: planar [0, 1] RGB (+ alpha) → 4x width and height.
     public func run(_ image: PlanarImage, settings: SamplingSettings, callbacks: PipelineCallbacks = .init(),

@@ -12,9 +12,8 @@ public final class ConvAutoencoder: Sendable {
     public init(_ weights: any WeightProvider, config c: ConvAutoencoderConfig) throws {
         config = try c.validated(path: "ConvAutoencoderConfig")  // files are checked on open; this guards direct callers
         layout = ConvAutoencoderLayout(c)
-        let w = WeightScope(weights, prefix: ConvAutoencoderLayout.prefix)
-        encoder = try ConvStage(w, layout.encoder, upsamples: false)
-        decoder = try ConvStage(w, layout.decoder, upsamples: true)
+        encoder = try ConvStage(weights, layout.encoder, upsamples: false)
+        decoder = try ConvStage(weights, layout.decoder, upsamples: true)
     }
 
     /// - image: [N, 3, H, W] in [−1, 1], H and W multiples of f → z: [N, latentChannels, H/f, W/f] (unscaled)

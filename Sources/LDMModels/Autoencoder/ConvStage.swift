@@ -14,12 +14,13 @@ struct ConvStage: Sendable {
     /// Decoder: a nearest 2× upsample before each resampling convolution.
     let upsamples: Bool
 
-    init(_ w: WeightScope, _ stage: ConvAutoencoderLayout.Stage, upsamples: Bool) throws {
-        convIn = (stage.convIn.path, try Conv2dLayer(w, stage.convIn))
+    init(_ weights: any WeightProvider, _ stage: ConvAutoencoderLayout.Stage, upsamples: Bool) throws {
+        convIn = (stage.convIn.path.trace, try Conv2dLayer(weights, stage.convIn))
         levels = try stage.levels.map { level in
-            (try level.blocks.map { ($0.path, try ConvResBlock(w, $0)) }, try level.resample.map { ($0.path, try Conv2dLayer(w, $0)) })
+            (try level.blocks.map { ($0.path.trace, try ConvResBlock(weights, $0)) },
+             try level.resample.map { ($0.path.trace, try Conv2dLayer(weights, $0)) })
         }
-        convOut = (stage.convOut.path, try Conv2dLayer(w, stage.convOut))
+        convOut = (stage.convOut.path.trace, try Conv2dLayer(weights, stage.convOut))
         self.upsamples = upsamples
     }
 
@@ -49,9 +50,9 @@ struct ConvStage: Sendable {
 struct ConvResBlock: Sendable {
     let conv1: Conv2dLayer, conv2: Conv2dLayer
 
-    init(_ w: WeightScope, _ block: ConvAutoencoderLayout.ResBlock) throws {
-        conv1 = try Conv2dLayer(w, block.conv1)
-        conv2 = try Conv2dLayer(w, block.conv2)
+    init(_ weights: any WeightProvider, _ block: ConvAutoencoderLayout.ResBlock) throws {
+        conv1 = try Conv2dLayer(weights, block.conv1)
+        conv2 = try Conv2dLayer(weights, block.conv2)
     }
 
     func callAsFunction(_ x: Tensor, _ ws: Workspace) throws -> Tensor {
@@ -62,12 +63,5 @@ struct ConvResBlock: Sendable {
         let out = try conv2(h, ws)
         try Elementwise.add(x, out, into: out)
         return out
-    }
-}
-
-extension Conv2dLayer {
-    /// The layout's 3×3, padding-1 convolution `conv`, fetched under its module path.
-    init(_ w: WeightScope, _ conv: ConvAutoencoderLayout.Convolution) throws {
-        try self.init(w[conv.path], out: conv.output, in: conv.input, kernel: 3, stride: conv.stride, padding: .symmetric(1))
     }
 }

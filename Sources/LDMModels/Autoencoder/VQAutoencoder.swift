@@ -4,20 +4,21 @@ import LDMTensor
 /// quantisation, `decode` = decoder(post_quant_conv(quantize(z))) — quantisation happens at decode.
 public final class VQAutoencoder: Sendable {
     public let config: AutoencoderConfig
-    let encoder: VQEncoder
-    let decoder: VQDecoder
-    let quantConv: Conv2dLayer
-    let postQuantConv: Conv2dLayer
-    let quantizer: VectorQuantizer
+    let encoder: VQStage
+    let decoder: VQStage
+    let quantConv: (trace: String, layer: Conv2dLayer)
+    let postQuantConv: (trace: String, layer: Conv2dLayer)
+    let quantizer: (trace: String, layer: VectorQuantizer)
 
+    /// Builds the model from canonical weights (`vq.…`) as its `AutoencoderLayout` lists them.
     public init(_ weights: any WeightProvider, config c: AutoencoderConfig) throws {
         config = c
-        let w = WeightScope(weights, prefix: AutoencoderLayout.prefix)
-        encoder = try VQEncoder(w["encoder"], config: c)
-        decoder = try VQDecoder(w["decoder"], config: c)
-        quantConv = try Conv2dLayer(w["quant_conv"], out: c.embedDim, in: c.zChannels, kernel: 1)
-        postQuantConv = try Conv2dLayer(w["post_quant_conv"], out: c.zChannels, in: c.embedDim, kernel: 1)
-        quantizer = try VectorQuantizer(w["quantize"], codes: c.codebookSize, dimension: c.embedDim)
+        let layout = AutoencoderLayout(c)
+        encoder = try VQStage(weights, layout.encoder)
+        decoder = try VQStage(weights, layout.decoder)
+        quantConv = (layout.quantConv.path.trace, try Conv2dLayer(weights, layout.quantConv))
+        postQuantConv = (layout.postQuantConv.path.trace, try Conv2dLayer(weights, layout.postQuantConv))
+        quantizer = (layout.quantize.path.trace, try VectorQuantizer(weights, layout.quantize.codebook))
     }
 
     /// - image: [N, 3, H, W] in [−1, 1], H and W multiples of f → latent [N, embedDim, H/f, W/f]
@@ -27,8 +28,8 @@ public final class VQAutoencoder: Sendable {
             throw TensorError.shapeMismatch(operation: "VQ encode", argument: "image",
                                             expected: "[N, \(config.inChannels), H, W] with H and W multiples of \(f)", actual: image.shape)
         }
-        let h = try quantConv(try encoder(image, ws, trace: trace), ws)
-        trace?("quant_conv", h)
+        let h = try quantConv.layer(try encoder(image, ws, trace: trace), ws)
+        trace?(quantConv.trace, h)
         return h
     }
 
@@ -37,15 +38,15 @@ public final class VQAutoencoder: Sendable {
         guard latent.rank == 4, latent.shape[1] == config.embedDim else {
             throw TensorError.shapeMismatch(operation: "VQ decode", argument: "latent", expected: "[N, \(config.embedDim), h, w]", actual: latent.shape)
         }
-        let (quantized, _) = try quantizer(latent, ws)
-        trace?("quantize", quantized)
-        let h = try postQuantConv(quantized, ws)
-        trace?("post_quant_conv", h)
+        let (quantized, _) = try quantizer.layer(latent, ws)
+        trace?(quantizer.trace, quantized)
+        let h = try postQuantConv.layer(quantized, ws)
+        trace?(postQuantConv.trace, h)
         return try decoder(h, ws, trace: trace)
     }
 
     /// Nearest-code indices for a latent, row-major per image (for tests and inspection).
     public func codes(_ latent: Tensor, workspace ws: Workspace) throws -> [Int32] {
-        try quantizer(latent, ws).1
+        try quantizer.layer(latent, ws).1
     }
 }

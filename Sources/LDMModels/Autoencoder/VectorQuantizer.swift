@@ -14,8 +14,9 @@ struct VectorQuantizer: Sendable {
     let norms: [Float]
     let padded: Int
 
-    init(_ w: WeightScope, codes: Int, dimension: Int) throws {
-        codebook = try w.tensor("embedding.weight", [codes, dimension])
+    init(_ weights: any WeightProvider, _ spec: EmbeddingSpec) throws {
+        let (codes, dimension) = (spec.count, spec.dimension)
+        codebook = try spec.weight.load(weights, as: [codes, dimension])
         let padded = (codes + 7) / 8 * 8
         var columns = [Float](repeating: 0, count: dimension * padded)
         var norms = [Float](repeating: .infinity, count: padded)

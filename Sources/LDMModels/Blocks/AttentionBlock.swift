@@ -4,21 +4,41 @@ import LDMTensor
 /// a 1x1 qkv projection whose rows are grouped per head [q_h; k_h; v_h], attention with q and k
 /// each scaled by d^(−1/4), a 1x1 output projection, and the residual.
 /// - x: [N, C, H, W] → [N, C, H, W]
-struct AttentionBlock: Sendable {
+struct AttentionBlock: UNetLayer {
+    /// The block's submodules: `norm`, `qkv` and `proj_out` (Conv1d, stored [out, in, 1]). diffusers'
+    /// `Attention` keeps q, k and v apart, so `qkv` is fused from them per head.
+    struct Layout: UNetLayerLayout {
+        let norm: GroupNormSpec
+        let qkv: ConvolutionSpec
+        let projection: ConvolutionSpec
+        let heads: Int
+
+        init(_ path: ModulePath, channels c: Int, config: UNetConfig) {
+            heads = config.heads.heads(channels: c)
+            norm = GroupNormSpec(path.child("norm", DiffusersAttention.norm), channels: c, groups: config.normGroups, eps: config.normEps)
+            qkv = ConvolutionSpec(path.fusedQKV("qkv", heads: heads), input: c, output: 3 * c, kernel: 1, dimensions: 1)
+            projection = ConvolutionSpec(path.child("proj_out", DiffusersAttention.out), input: c, output: c, kernel: 1, dimensions: 1)
+        }
+
+        var parameters: [ParameterSpec] { norm.parameters + qkv.parameters + projection.parameters }
+
+        func build(_ weights: any WeightProvider) throws -> any UNetLayer { try AttentionBlock(weights, self) }
+    }
+
     let norm: GroupNormLayer
     let qkv: Conv2dLayer
     let projection: Conv2dLayer
     let heads: Int
 
-    init(_ w: WeightScope, channels c: Int, config: UNetConfig) throws {
-        norm = try GroupNormLayer(w["norm"], channels: c, groups: config.normGroups, eps: config.normEps)
+    init(_ weights: any WeightProvider, _ layout: Layout) throws {
+        norm = try GroupNormLayer(weights, layout.norm)
         // Conv1d weights [out, in, 1] are used as 1x1 Conv2d weights [out, in, 1, 1].
-        qkv = try Conv2dLayer(w["qkv"], out: 3 * c, in: c, kernel: 1)
-        projection = try Conv2dLayer(w["proj_out"], out: c, in: c, kernel: 1)
-        heads = config.heads.heads(channels: c)
+        qkv = try Conv2dLayer(weights, layout.qkv)
+        projection = try Conv2dLayer(weights, layout.projection)
+        heads = layout.heads
     }
 
-    func callAsFunction(_ x: Tensor, _ ws: Workspace) throws -> Tensor {
+    func callAsFunction(_ x: Tensor, _ inputs: UNetLayerInputs, _ ws: Workspace) throws -> Tensor {
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let projected = try qkv(try norm(x, silu: false, ws), ws)
         let attended = try ws.tensor([n, c, h * w])
@@ -28,22 +48,4 @@ struct AttentionBlock: Sendable {
         try Elementwise.add(x, out, into: out)
         return out
     }
-}
-
-/// Strided 3x3 conv (`Downsample`, key `op`; ldm-spec §2.4). - x: [N, C, H, W] → [N, C, H/2, W/2]
-struct Downsample: Sendable {
-    let conv: Conv2dLayer
-    init(_ w: WeightScope, channels c: Int) throws {
-        conv = try Conv2dLayer(w["op"], out: c, in: c, kernel: 3, stride: 2, padding: .symmetric(1))
-    }
-    func callAsFunction(_ x: Tensor, _ ws: Workspace) throws -> Tensor { try conv(x, ws) }
-}
-
-/// Nearest ×2 then 3x3 conv (`Upsample`, key `conv`). - x: [N, C, H, W] → [N, C, 2H, 2W]
-struct Upsample: Sendable {
-    let conv: Conv2dLayer
-    init(_ w: WeightScope, channels c: Int) throws {
-        conv = try Conv2dLayer(w["conv"], out: c, in: c, kernel: 3, padding: .symmetric(1))
-    }
-    func callAsFunction(_ x: Tensor, _ ws: Workspace) throws -> Tensor { try conv(try ResBlock.upsample(x, ws), ws) }
 }

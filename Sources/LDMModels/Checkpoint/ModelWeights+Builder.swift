@@ -93,7 +93,10 @@ extension ModelWeights {
             }
             if !audit.isClean {
                 var report = audit
-                if report.mismatched.contains(where: { $0.name.hasSuffix("input_blocks.0.0.weight") || $0.name.hasSuffix("conv_in.weight") }) {
+                // The U-Net's first convolution, by its CompVis or diffusers name (or any `conv_in`).
+                let convIn = UNetLayout(unet).convIn.weight
+                let names = [String(convIn.name.dropFirst(UNetLayout.prefix.count))] + convIn.diffusersNames
+                if report.mismatched.contains(where: { m in names.contains { m.name.hasSuffix($0) } }) {
                     report.hints.append("the first convolution's input channels decide the task: with \(latent) latent channels, "
                                         + "\(latent + 3) = super-resolution (upscale), \(2 * latent + 1) = inpainting (inpaint)")
                 }

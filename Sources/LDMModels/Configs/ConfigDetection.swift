@@ -1,8 +1,10 @@
 /// Recognising a CompVis checkpoint's architecture from its weight shapes (ldm-spec §1): candidate
 /// configs are built from a few tell-tale tensors, and the one whose full parameter list matches
-/// the file's keys and shapes exactly is taken. Attention head counts are not visible in weights;
-/// they follow the two released families (ResBlock up/down sampling: 8 heads, as inpainting_big;
-/// conv up/down sampling: 32 channels per head, as bsr_sr).
+/// the file's keys and shapes exactly is taken. The tell-tale tensors' names are read off the
+/// layouts of probe configs (every width 1: only their structure matters), so no key is spelled
+/// here. Attention head counts are not visible in weights; they follow the two released families
+/// (ResBlock up/down sampling: 8 heads, as inpainting_big; conv up/down sampling: 32 channels per
+/// head, as bsr_sr).
 enum ConfigDetection {
     /// - shapes: the U-Net's tensors without the `model.diffusion_model.` prefix.
     static func unet(_ shapes: [String: [Int]]) -> UNetConfig? {
@@ -12,36 +14,36 @@ enum ConfigDetection {
     /// - lookup: shape of a U-Net tensor by its module path (raw or, for EMA-only files, through
     ///   the flattened EMA name); count: how many U-Net tensors the file holds.
     static func unet(count: Int, lookup: (String) -> [Int]?) -> UNetConfig? {
-        guard let convIn = lookup("input_blocks.0.0.weight"), convIn.count == 4,
-              let convOut = lookup("out.2.weight"), convOut.count == 4 else { return nil }
-        let (mc, inChannels, outChannels) = (convIn[0], convIn[1], convOut[0])
-        var inputBlocks = 1
-        var updown = true
-        while true {
-            if lookup("input_blocks.\(inputBlocks).0.op.weight") != nil {
-                updown = false
-            } else if lookup("input_blocks.\(inputBlocks).0.in_layers.0.weight") == nil {
-                break
-            }
-            inputBlocks += 1
+        func shape(_ spec: ParameterSpec) -> [Int]? { lookup(String(spec.name.dropFirst(UNetLayout.prefix.count))) }
+        func probe(levels: Int, resBlocks: Int) -> UNetLayout {
+            UNetLayout(UNetConfig(inChannels: 1, outChannels: 1, modelChannels: 1, channelMult: Array(repeating: 1, count: levels),
+                                  numResBlocks: resBlocks, attentionLevels: Array(0..<levels), heads: .count(1), resblockUpdown: true))
         }
-        for resBlocks in 1...4 where inputBlocks % (resBlocks + 1) == 0 {
-            let levels = inputBlocks / (resBlocks + 1)
+        let any = probe(levels: 1, resBlocks: 1)
+        guard let convIn = shape(any.convIn.weight), convIn.count == 4,
+              let convOut = shape(any.outConv.weight), convOut.count == 4, convIn[0] > 0 else { return nil }
+        let (mc, inChannels, outChannels) = (convIn[0], convIn[1], convOut[0])
+        for resBlocks in 1...4 {
+            // Each level has at least `resBlocks` ResBlocks of 10 tensors: that bounds the levels to probe.
+            let levels = probe(levels: max(1, count / (10 * resBlocks)), resBlocks: resBlocks).down
             var mult: [Int] = []
             var attention: [Int] = []
-            for level in 0..<levels {
-                let index = 1 + level * (resBlocks + 1)
-                guard let w = lookup("input_blocks.\(index).0.out_layers.3.weight"), mc > 0, w[0] % mc == 0 else { break }
+            // The levels: as many as have a first ResBlock, each with its width and whether it has attention.
+            for level in levels {
+                let first = level.blocks[0].layers  // the probe's ResBlock and AttentionBlock
+                guard let res = first.first?.layout as? ResBlock.Layout, let w = shape(res.outConv.weight), w.count == 4,
+                      w[0] % mc == 0 else { break }
+                if let qkv = (first.last?.layout as? AttentionBlock.Layout)?.qkv, shape(qkv.weight) != nil { attention.append(mult.count) }
                 mult.append(w[0] / mc)
-                if lookup("input_blocks.\(index).1.qkv.weight") != nil { attention.append(level) }
             }
-            guard mult.count == levels else { continue }
-            let candidate = UNetConfig(inChannels: inChannels, outChannels: outChannels, modelChannels: mc, channelMult: mult,
-                                       numResBlocks: resBlocks, attentionLevels: attention,
-                                       heads: updown ? .count(8) : .channelsPerHead(32), resblockUpdown: updown)
-            let specs = UNetLayout.parameters(candidate)
-            if specs.count == count, specs.allSatisfy({ lookup(String($0.name.dropFirst(UNetLayout.prefix.count))) == $0.shape }) {
-                return candidate
+            guard !mult.isEmpty else { continue }
+            // Down/up sampling is visible (op convolutions or ResBlocks) except with one level: ResBlocks first.
+            for updown in [true, false] {
+                let candidate = UNetConfig(inChannels: inChannels, outChannels: outChannels, modelChannels: mc, channelMult: mult,
+                                           numResBlocks: resBlocks, attentionLevels: attention,
+                                           heads: updown ? .count(8) : .channelsPerHead(32), resblockUpdown: updown)
+                let specs = UNetLayout.parameters(candidate)
+                if specs.count == count, specs.allSatisfy({ shape($0) == $0.shape }) { return candidate }
             }
         }
         return nil
@@ -49,33 +51,35 @@ enum ConfigDetection {
 
     /// - shapes: the autoencoder's tensors without the `first_stage_model.` prefix.
     static func autoencoder(_ shapes: [String: [Int]]) -> AutoencoderConfig? {
-        guard let convIn = shapes["encoder.conv_in.weight"], let zOut = shapes["encoder.conv_out.weight"],
-              let quant = shapes["quant_conv.weight"], let codebook = shapes["quantize.embedding.weight"],
+        func shape(_ spec: ParameterSpec) -> [Int]? { shapes[String(spec.name.dropFirst(AutoencoderLayout.prefix.count))] }
+        func probe(levels: Int, resBlocks: Int) -> AutoencoderLayout {
+            AutoencoderLayout(AutoencoderConfig(channels: 1, channelMult: Array(repeating: 1, count: levels), numResBlocks: resBlocks))
+        }
+        let any = probe(levels: 1, resBlocks: 1)
+        guard let convIn = shape(any.encoder.convIn.weight), let zOut = shape(any.encoder.convOut.weight),
+              let quant = shape(any.quantConv.weight), let codebook = shape(any.quantize.codebook.weight),
               convIn.count == 4, zOut.count == 4, quant.count == 4, codebook.count == 2 else { return nil }
         let ch = convIn[0]
-        let levels = Set(shapes.keys.compactMap { blockIndex($0, "encoder.down.") }).count
-        let resBlocks = Set(shapes.keys.compactMap { blockIndex($0, "encoder.down.0.block.") }).count
-        guard levels > 0, resBlocks > 0, ch > 0 else { return nil }
+        // Levels with a first ResnetBlock, ResnetBlocks at level 0 (each of at least 10 tensors).
+        let limit = shapes.count / 10 + 1
+        func exists(_ block: VQResnetBlock.Layout) -> Bool { shape(block.conv1.weight) != nil }
+        let levels = probe(levels: limit, resBlocks: 1).encoder.levels.prefix { exists($0.blocks[0]) }
+        let resBlocks = probe(levels: 1, resBlocks: limit).encoder.levels[0].blocks.prefix(while: exists).count
+        guard !levels.isEmpty, resBlocks > 0, ch > 0 else { return nil }
         var mult: [Int] = []
-        for level in 0..<levels {
-            guard let w = shapes["encoder.down.\(level).block.0.conv1.weight"], w[0] % ch == 0 else { return nil }
+        for level in levels {
+            guard let w = shape(level.blocks[0].conv1.weight), w.count == 4, w[0] % ch == 0 else { return nil }
             mult.append(w[0] / ch)
         }
         var candidate = AutoencoderConfig(channels: ch, channelMult: mult, numResBlocks: resBlocks, zChannels: zOut[0],
                                           embedDim: quant[0], codebookSize: codebook[0],
-                                          midAttention: shapes["encoder.mid.attn_1.q.weight"] != nil)
+                                          midAttention: any.encoder.mid.block.attention.map { shape($0.q.weight) != nil } ?? false)
         candidate.inChannels = convIn[1]
-        candidate.outChannels = shapes["decoder.conv_out.weight"]?.first ?? 3
+        candidate.outChannels = shape(any.decoder.convOut.weight)?.first ?? 3
         return matches(AutoencoderLayout.parameters(candidate), prefix: AutoencoderLayout.prefix, shapes) ? candidate : nil
     }
 
     static func matches(_ specs: [ParameterSpec], prefix: String, _ shapes: [String: [Int]]) -> Bool {
         specs.count == shapes.count && specs.allSatisfy { shapes[String($0.name.dropFirst(prefix.count))] == $0.shape }
-    }
-
-    /// N in "<prefix>N.…".
-    private static func blockIndex(_ key: String, _ prefix: String) -> Int? {
-        guard key.hasPrefix(prefix) else { return nil }
-        return Int(key.dropFirst(prefix.count).prefix { $0.isNumber })
     }
 }

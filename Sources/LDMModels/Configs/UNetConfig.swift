@@ -32,6 +32,9 @@ public struct UNetConfig: Sendable, Codable, Equatable {
 
     public var timeEmbedChannels: Int { 4 * modelChannels }
     public func width(level: Int) -> Int { modelChannels * channelMult[level] }
+    /// Spatial downsampling factor 2^(levels − 1) (levels − 1 downsamplers): the latent's sides must
+    /// be multiples of it for the skips to match (8 for both released U-Nets).
+    public var downsamplingFactor: Int { 1 << max(0, channelMult.count - 1) }
 
     public init(inChannels: Int, outChannels: Int, modelChannels: Int, channelMult: [Int], numResBlocks: Int,
                 attentionLevels: [Int], heads: Heads, resblockUpdown: Bool, normGroups: Int = 32, normEps: Double = 1e-5) {

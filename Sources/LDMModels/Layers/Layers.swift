@@ -7,12 +7,12 @@ public struct Conv2dLayer: Sendable {
     public let stride: Int
     public let padding: Conv2d.Padding
 
-    public init(_ w: WeightScope, out: Int, in c: Int, kernel: Int, stride: Int = 1, padding: Conv2d.Padding = .symmetric(0),
-                bias: Bool = true) throws {
-        weight = try w.tensor("weight", [out, c, kernel, kernel])
-        self.bias = bias ? try w.tensor("bias", [out]) : nil
-        self.stride = stride
-        self.padding = padding
+    /// The layer of `spec`, its tensors fetched by the spec's names.
+    public init(_ weights: any WeightProvider, _ spec: ConvolutionSpec) throws {
+        weight = try spec.weight.load(weights, as: [spec.output, spec.input, spec.kernel, spec.kernel])
+        bias = try spec.bias.load(weights, as: [spec.output])
+        stride = spec.stride
+        padding = spec.padding
     }
 
     public func callAsFunction(_ x: Tensor, _ ws: Workspace) throws -> Tensor {
@@ -27,14 +27,14 @@ public struct GroupNormLayer: Sendable {
     public let groups: Int
     public let eps: Float
 
-    public init(_ w: WeightScope, channels: Int, groups: Int, eps: Double) throws {
-        guard groups > 0, channels % groups == 0 else {
-            throw TensorError.invalidArgument(operation: "GroupNorm \(w.prefix)", reason: "\(channels) channels do not split into \(groups) groups; the configuration does not fit these weights")
+    public init(_ weights: any WeightProvider, _ spec: GroupNormSpec) throws {
+        guard spec.groups > 0, spec.channels % spec.groups == 0 else {
+            throw TensorError.invalidArgument(operation: "GroupNorm \(spec.path.name).", reason: "\(spec.channels) channels do not split into \(spec.groups) groups; the configuration does not fit these weights")
         }
-        gamma = try w.tensor("weight", [channels])
-        beta = try w.tensor("bias", [channels])
-        self.groups = groups
-        self.eps = Float(eps)
+        gamma = try spec.weight.load(weights, as: [spec.channels])
+        beta = try spec.bias.load(weights, as: [spec.channels])
+        groups = spec.groups
+        eps = Float(spec.eps)
     }
 
     public func callAsFunction(_ x: Tensor, silu: Bool, _ ws: Workspace) throws -> Tensor {
@@ -55,9 +55,9 @@ public struct LinearLayer: Sendable {
     public let weight: Tensor
     public let bias: Tensor
 
-    public init(_ w: WeightScope, out: Int, in c: Int) throws {
-        weight = try w.tensor("weight", [out, c])
-        bias = try w.tensor("bias", [out])
+    public init(_ weights: any WeightProvider, _ spec: LinearSpec) throws {
+        weight = try spec.weight.load(weights, as: [spec.output, spec.input])
+        bias = try spec.bias.load(weights, as: [spec.output])
     }
 
     public func callAsFunction(_ x: Tensor, _ ws: Workspace) throws -> Tensor {

@@ -1,77 +1,108 @@
-/// The canonical parameter list of a VQ autoencoder config (CompVis model.py Encoder/Decoder +
-/// VectorQuantizer2), with diffusers `VQModel` names (ldm-spec §6.3, VQ table).
-public enum AutoencoderLayout {
+import LDMTensor
+
+/// The structure of a VQ autoencoder config, walked once (CompVis model.py `Encoder`, `Decoder` and
+/// taming `VectorQuantizer2`; diffusers `VQModel` names per ldm-spec §6.3, VQ table): every module
+/// with its CompVis and diffusers paths and its widths. The parameter list (and so the audit, the
+/// diffusers mapping and config detection), the model (`VQStage`, `VQAutoencoder`) and its trace
+/// names are all read off this walk; the blocks' own submodules are named in their `Layout`s.
+public struct AutoencoderLayout: Sendable {
     public static let prefix = "vq."
 
-    public static func parameters(_ c: AutoencoderConfig) -> [ParameterSpec] {
-        var specs: [ParameterSpec] = []
-        func add(_ name: String, _ shape: [Int], _ names: [String]) {
-            specs.append(ParameterSpec(name: prefix + name, shape: shape, diffusers: .tensor(names: names)))
-        }
-        func conv(_ name: String, _ o: Int, _ i: Int, _ k: Int, _ d: String, old: String? = nil) {
-            add(name + ".weight", [o, i, k, k], [d + ".weight"] + (old.map { [$0 + ".weight"] } ?? []))
-            add(name + ".bias", [o], [d + ".bias"] + (old.map { [$0 + ".bias"] } ?? []))
-        }
-        func norm(_ name: String, _ ch: Int, _ d: String) {
-            add(name + ".weight", [ch], [d + ".weight"])
-            add(name + ".bias", [ch], [d + ".bias"])
-        }
-        func resnet(_ name: String, _ cin: Int, _ cout: Int, _ d: String) {
-            norm(name + ".norm1", cin, d + ".norm1")
-            conv(name + ".conv1", cout, cin, 3, d + ".conv1")
-            norm(name + ".norm2", cout, d + ".norm2")
-            conv(name + ".conv2", cout, cout, 3, d + ".conv2")
-            if cin != cout { conv(name + ".nin_shortcut", cout, cin, 1, d + ".conv_shortcut") }
-        }
-        func mid(_ side: String, _ ch: Int) {
-            resnet("\(side).mid.block_1", ch, ch, "\(side).mid_block.resnets.0")
-            if c.midAttention {
-                let a = "\(side).mid_block.attentions.0"
-                norm("\(side).mid.attn_1.norm", ch, a + ".group_norm")
-                conv("\(side).mid.attn_1.q", ch, ch, 1, a + ".to_q", old: a + ".query")
-                conv("\(side).mid.attn_1.k", ch, ch, 1, a + ".to_k", old: a + ".key")
-                conv("\(side).mid.attn_1.v", ch, ch, 1, a + ".to_v", old: a + ".value")
-                conv("\(side).mid.attn_1.proj_out", ch, ch, 1, a + ".to_out.0", old: a + ".proj_attn")
-            }
-            resnet("\(side).mid.block_2", ch, ch, "\(side).mid_block.resnets.1")
-        }
-        let levels = c.channelMult.count
-        // Encoder
-        conv("encoder.conv_in", c.channels, c.inChannels, 3, "encoder.conv_in")
-        var blockIn = c.channels
-        for level in 0..<levels {
-            let blockOut = c.channels * c.channelMult[level]
-            for j in 0..<c.numResBlocks {
-                resnet("encoder.down.\(level).block.\(j)", blockIn, blockOut, "encoder.down_blocks.\(level).resnets.\(j)")
-                blockIn = blockOut
-            }
-            if level != levels - 1 {
-                conv("encoder.down.\(level).downsample.conv", blockIn, blockIn, 3, "encoder.down_blocks.\(level).downsamplers.0.conv")
-            }
-        }
-        mid("encoder", blockIn)
-        norm("encoder.norm_out", blockIn, "encoder.conv_norm_out")
-        conv("encoder.conv_out", c.zChannels, blockIn, 3, "encoder.conv_out")
-        conv("quant_conv", c.embedDim, c.zChannels, 1, "quant_conv")
-        add("quantize.embedding.weight", [c.codebookSize, c.embedDim], ["quantize.embedding.weight"])
-        conv("post_quant_conv", c.zChannels, c.embedDim, 1, "post_quant_conv")
-        // Decoder: stored up.0 = highest resolution; run from up.(levels-1) down to up.0.
-        blockIn = c.channels * c.channelMult[levels - 1]
-        conv("decoder.conv_in", blockIn, c.zChannels, 3, "decoder.conv_in")
-        mid("decoder", blockIn)
-        for level in stride(from: levels - 1, through: 0, by: -1) {
-            let u = levels - 1 - level
-            let blockOut = c.channels * c.channelMult[level]
-            for j in 0...c.numResBlocks {
-                resnet("decoder.up.\(level).block.\(j)", blockIn, blockOut, "decoder.up_blocks.\(u).resnets.\(j)")
-                blockIn = blockOut
-            }
-            if level != 0 {
-                conv("decoder.up.\(level).upsample.conv", blockIn, blockIn, 3, "decoder.up_blocks.\(u).upsamplers.0.conv")
-            }
-        }
-        norm("decoder.norm_out", blockIn, "decoder.conv_norm_out")
-        conv("decoder.conv_out", c.outChannels, blockIn, 3, "decoder.conv_out")
-        return specs
+    /// One resolution level in run order: its ResnetBlocks, then the convolution that leaves it —
+    /// the encoder's stride-2 `downsample.conv` (padding right/bottom), or the decoder's
+    /// `upsample.conv` after a nearest 2× upsample — absent at the level that has none. Its output
+    /// is traced under `trace` (`encoder.down_blocks.l`, `decoder.up_blocks.u`).
+    struct Level: Sendable {
+        let trace: String
+        let blocks: [VQResnetBlock.Layout]
+        let resample: ConvolutionSpec?
     }
+
+    /// `Encoder`: conv_in, levels, mid, norm_out + SiLU, conv_out. `Decoder` (`upsamples`): conv_in,
+    /// mid, levels from the lowest resolution (`up.(L−1)` first), norm_out + SiLU, conv_out.
+    struct Stage: Sendable {
+        let convIn: ConvolutionSpec
+        let levels: [Level]
+        let mid: (trace: String, block: VQMidBlock.Layout)
+        let normOut: GroupNormSpec
+        let convOut: ConvolutionSpec
+        let upsamples: Bool
+
+        /// In run order, which is also the order CompVis registers the modules in.
+        var parameters: [ParameterSpec] {
+            let levels = self.levels.flatMap { $0.blocks.flatMap(\.parameters) + ($0.resample?.parameters ?? []) }
+            return convIn.parameters + (upsamples ? mid.block.parameters + levels : levels + mid.block.parameters)
+                + normOut.parameters + convOut.parameters
+        }
+    }
+
+    public let config: AutoencoderConfig
+    let encoder: Stage
+    let quantConv: ConvolutionSpec
+    /// `quantize` (traced under its name) and its codebook `quantize.embedding`.
+    let quantize: (path: ModulePath, codebook: EmbeddingSpec)
+    let postQuantConv: ConvolutionSpec
+    let decoder: Stage
+
+    public init(_ c: AutoencoderConfig) {
+        config = c
+        let root = ModulePath.root(prefix: Self.prefix)
+        let levels = c.channelMult.count
+        func norm(_ path: ModulePath, _ channels: Int) -> GroupNormSpec {
+            GroupNormSpec(path.child("norm_out", "conv_norm_out"), channels: channels, groups: c.normGroups, eps: c.normEps)
+        }
+        func mid(_ stage: ModulePath, _ channels: Int) -> (trace: String, block: VQMidBlock.Layout) {
+            let path = stage.child("mid", "mid_block")
+            return (path.trace, VQMidBlock.Layout(path, channels: channels, config: c))
+        }
+
+        let enc = root.child("encoder")
+        var blockIn = c.channels
+        var down: [Level] = []
+        for level in 0..<levels {
+            let path = enc.child("down.\(level)", "down_blocks.\(level)"), blockOut = c.channels * c.channelMult[level]
+            var blocks: [VQResnetBlock.Layout] = []
+            for j in 0..<c.numResBlocks {
+                blocks.append(VQResnetBlock.Layout(path.child("block.\(j)", "resnets.\(j)"), in: blockIn, out: blockOut, config: c))
+                blockIn = blockOut
+            }
+            down.append(Level(trace: path.trace, blocks: blocks, resample: level == levels - 1 ? nil : ConvolutionSpec(
+                path.child("downsample.conv", "downsamplers.0.conv"), input: blockIn, output: blockIn, kernel: 3, stride: 2,
+                padding: .bottomRight)))
+        }
+        encoder = Stage(convIn: .same(enc.child("conv_in"), input: c.inChannels, output: c.channels, kernel: 3), levels: down,
+                        mid: mid(enc, blockIn), normOut: norm(enc, blockIn),
+                        convOut: .same(enc.child("conv_out"), input: blockIn, output: c.zChannels, kernel: 3), upsamples: false)
+
+        quantConv = .same(root.child("quant_conv"), input: c.zChannels, output: c.embedDim, kernel: 1)
+        let quantizer = root.child("quantize")
+        quantize = (quantizer, EmbeddingSpec(quantizer.child("embedding"), count: c.codebookSize, dimension: c.embedDim))
+        postQuantConv = .same(root.child("post_quant_conv"), input: c.embedDim, output: c.zChannels, kernel: 1)
+
+        // Stored up.0 = highest resolution; run from up.(L−1) down to up.0 (diffusers up_blocks.0 first).
+        let dec = root.child("decoder")
+        let lowest = c.channels * c.channelMult[levels - 1]
+        blockIn = lowest
+        var up: [Level] = []
+        for level in stride(from: levels - 1, through: 0, by: -1) {
+            let path = dec.child("up.\(level)", "up_blocks.\(levels - 1 - level)"), blockOut = c.channels * c.channelMult[level]
+            var blocks: [VQResnetBlock.Layout] = []
+            for j in 0...c.numResBlocks {
+                blocks.append(VQResnetBlock.Layout(path.child("block.\(j)", "resnets.\(j)"), in: blockIn, out: blockOut, config: c))
+                blockIn = blockOut
+            }
+            up.append(Level(trace: path.trace, blocks: blocks, resample: level == 0 ? nil
+                : .same(path.child("upsample.conv", "upsamplers.0.conv"), input: blockIn, output: blockIn, kernel: 3)))
+        }
+        decoder = Stage(convIn: .same(dec.child("conv_in"), input: c.zChannels, output: lowest, kernel: 3), levels: up,
+                        mid: mid(dec, lowest), normOut: norm(dec, blockIn),
+                        convOut: .same(dec.child("conv_out"), input: blockIn, output: c.outChannels, kernel: 3), upsamples: true)
+    }
+
+    /// The canonical parameter list: encoder, quant_conv, codebook, post_quant_conv, decoder.
+    public var parameters: [ParameterSpec] {
+        encoder.parameters + quantConv.parameters + quantize.codebook.parameters + postQuantConv.parameters + decoder.parameters
+    }
+
+    public static func parameters(_ c: AutoencoderConfig) -> [ParameterSpec] { AutoencoderLayout(c).parameters }
 }

@@ -1,26 +1,21 @@
 /// The structure of a `ConvAutoencoderConfig`, walked once (Scripts/train/conv_autoencoder.py
 /// `Encoder`, `Decoder`, `ResBlock`): every convolution with its PyTorch module path and geometry.
-/// The parameter list, the model's construction (`ConvEncoder`, `ConvDecoder`), its trace names and
-/// its receptive field are all read off this walk, so each key string is written once, here.
+/// The parameter list, the model's construction (`ConvStage`), its trace names and its receptive
+/// field are all read off this walk, so each key string is written once, here.
 ///
 /// Canonical names are "ae." + the PyTorch `state_dict` key (`ae.encoder.blocks.0.0.conv1.weight`);
-/// a diffusers-style folder's `autoencoder/model.safetensors` holds the keys without the prefix.
+/// a diffusers-style folder's `autoencoder/model.safetensors` holds the keys without the prefix,
+/// which are therefore the modules' "diffusers" names and the names they are traced under.
 public struct ConvAutoencoderLayout: Sendable, Equatable {
     public static let prefix = "ae."
 
     /// A 3×3 convolution with padding 1 and a bias (every convolution of the model is one).
     /// - x: [N, input, H, W] → [N, output, ⌈H/stride⌉, ⌈W/stride⌉]
-    public struct Convolution: Sendable, Equatable {
-        /// The PyTorch module path, e.g. "encoder.down.0"; also the name it is traced under.
-        public let path: String
-        public let input: Int
-        public let output: Int
-        public let stride: Int
-    }
+    public typealias Convolution = ConvolutionSpec
 
     /// `ResBlock(c)`: x + conv2(SiLU(conv1(SiLU(x)))), both convolutions c → c.
     public struct ResBlock: Sendable, Equatable {
-        public let path: String
+        public let path: ModulePath
         public let conv1: Convolution
         public let conv2: Convolution
     }
@@ -45,32 +40,35 @@ public struct ConvAutoencoderLayout: Sendable, Equatable {
     public let decoder: Stage
 
     public init(_ c: ConvAutoencoderConfig) {
-        func conv(_ path: String, _ input: Int, _ output: Int, stride: Int = 1) -> Convolution {
-            Convolution(path: path, input: input, output: output, stride: stride)
+        let root = ModulePath.root(prefix: Self.prefix)
+        func conv(_ path: ModulePath, _ input: Int, _ output: Int, stride: Int = 1) -> Convolution {
+            Convolution(path, input: input, output: output, kernel: 3, stride: stride, padding: .symmetric(1))
         }
-        func blocks(_ side: String, level: Int, count: Int) -> [ResBlock] {
+        func blocks(_ side: ModulePath, level: Int, count: Int) -> [ResBlock] {
             (0..<count).map { k in
-                let path = "\(side).blocks.\(level).\(k)", width = c.widths[level]
-                return ResBlock(path: path, conv1: conv(path + ".conv1", width, width), conv2: conv(path + ".conv2", width, width))
+                let path = side.child("blocks.\(level).\(k)"), width = c.widths[level]
+                return ResBlock(path: path, conv1: conv(path.child("conv1"), width, width), conv2: conv(path.child("conv2"), width, width))
             }
         }
         let levels = c.widths.count, last = c.widths[levels - 1], rgb = ConvAutoencoderConfig.imageChannels
         // Encoder: level l's blocks, then down.l (c_l → c_{l+1}, stride 2) except at the last level.
+        let enc = root.child("encoder")
         encoder = Stage(
-            convIn: conv("encoder.conv_in", rgb, c.widths[0]),
+            convIn: conv(enc.child("conv_in"), rgb, c.widths[0]),
             levels: (0..<levels).map { l in
-                Level(index: l, blocks: blocks("encoder", level: l, count: c.encoderBlocks[l]),
-                      resample: l < levels - 1 ? conv("encoder.down.\(l)", c.widths[l], c.widths[l + 1], stride: 2) : nil)
+                Level(index: l, blocks: blocks(enc, level: l, count: c.encoderBlocks[l]),
+                      resample: l < levels - 1 ? conv(enc.child("down.\(l)"), c.widths[l], c.widths[l + 1], stride: 2) : nil)
             },
-            convOut: conv("encoder.conv_out", last, c.latentChannels))
+            convOut: conv(enc.child("conv_out"), last, c.latentChannels))
         // Decoder: from the last level down; level l's blocks, then up.{l−1} (c_l → c_{l−1}) except at level 0.
+        let dec = root.child("decoder")
         decoder = Stage(
-            convIn: conv("decoder.conv_in", c.latentChannels, last),
+            convIn: conv(dec.child("conv_in"), c.latentChannels, last),
             levels: (0..<levels).reversed().map { l in
-                Level(index: l, blocks: blocks("decoder", level: l, count: c.decoderBlocks[l]),
-                      resample: l > 0 ? conv("decoder.up.\(l - 1)", c.widths[l], c.widths[l - 1]) : nil)
+                Level(index: l, blocks: blocks(dec, level: l, count: c.decoderBlocks[l]),
+                      resample: l > 0 ? conv(dec.child("up.\(l - 1)"), c.widths[l], c.widths[l - 1]) : nil)
             },
-            convOut: conv("decoder.conv_out", c.widths[0], rgb))
+            convOut: conv(dec.child("conv_out"), c.widths[0], rgb))
     }
 
     /// Every convolution in `state_dict` order (module registration order: conv_in, blocks by level,
@@ -85,11 +83,7 @@ public struct ConvAutoencoderLayout: Sendable, Equatable {
 
     /// The canonical parameter list: weight [O, C, 3, 3] and bias [O] of every convolution.
     public static func parameters(_ c: ConvAutoencoderConfig) -> [ParameterSpec] {
-        ConvAutoencoderLayout(c).convolutions.flatMap { conv in
-            [ParameterSpec(name: prefix + conv.path + ".weight", shape: [conv.output, conv.input, 3, 3],
-                           diffusers: .tensor(names: [conv.path + ".weight"])),
-             ParameterSpec(name: prefix + conv.path + ".bias", shape: [conv.output], diffusers: .tensor(names: [conv.path + ".bias"]))]
-        }
+        ConvAutoencoderLayout(c).convolutions.flatMap(\.parameters)
     }
 
     /// How far (in latent pixels) a decoded pixel sees: it depends only on the latents within this

@@ -17,3 +17,13 @@ public enum DiffusersSource: Sendable, Equatable {
     /// to_q / to_k / to_v (or query / key / value) tensors whose head h is rows [h·d, (h+1)·d).
     case fusedQKV(q: [String], k: [String], v: [String], heads: Int)
 }
+
+extension ParameterSpec {
+    /// The file names diffusers may use for it (for a fused qkv, the query's).
+    var diffusersNames: [String] {
+        switch diffusers {
+        case .tensor(let names): names
+        case .fusedQKV(let q, _, _, _): q
+        }
+    }
+}

@@ -1,104 +1,131 @@
-/// The canonical parameter list of a U-Net config, in module order, with diffusers names
-/// (openaimodel.py `UNetModel.__init__`; diffusers mapping per ldm-spec §6.3).
-public enum UNetLayout {
+/// The structure of a `UNetConfig`, walked once (openaimodel.py `UNetModel.__init__`; diffusers
+/// names per ldm-spec §6.3): every block in run order with its CompVis and diffusers paths and the
+/// widths that give its shapes. The parameter list (and so the audit, the diffusers mapping and
+/// config detection), the model's construction and its trace names are all read off this walk;
+/// block indices are numbered here and nowhere else, and each block type writes its own
+/// submodules' names once, in its `Layout` (Blocks/).
+public struct UNetLayout: Sendable {
     public static let prefix = "unet."
 
-    public static func parameters(_ c: UNetConfig) -> [ParameterSpec] {
-        var specs: [ParameterSpec] = []
-        func add(_ name: String, _ shape: [Int], _ diffusers: String, old: String? = nil) {
-            specs.append(ParameterSpec(name: prefix + name, shape: shape, diffusers: .tensor(names: [diffusers] + (old.map { [$0] } ?? []))))
-        }
-        func conv(_ name: String, _ o: Int, _ i: Int, _ k: Int, _ d: String) {
-            add(name + ".weight", [o, i, k, k], d + ".weight")
-            add(name + ".bias", [o], d + ".bias")
-        }
-        func norm(_ name: String, _ ch: Int, _ d: String) {
-            add(name + ".weight", [ch], d + ".weight")
-            add(name + ".bias", [ch], d + ".bias")
-        }
-        let emb = c.timeEmbedChannels
-        func resBlock(_ name: String, _ cin: Int, _ cout: Int, _ d: String) {
-            norm(name + ".in_layers.0", cin, d + ".norm1")
-            conv(name + ".in_layers.2", cout, cin, 3, d + ".conv1")
-            add(name + ".emb_layers.1.weight", [cout, emb], d + ".time_emb_proj.weight")
-            add(name + ".emb_layers.1.bias", [cout], d + ".time_emb_proj.bias")
-            norm(name + ".out_layers.0", cout, d + ".norm2")
-            conv(name + ".out_layers.3", cout, cout, 3, d + ".conv2")
-            if cin != cout { conv(name + ".skip_connection", cout, cin, 1, d + ".conv_shortcut") }
-        }
-        func attention(_ name: String, _ ch: Int, _ d: String) {
-            norm(name + ".norm", ch, d + ".group_norm")
-            let heads = c.heads.heads(channels: ch)
-            for part in ["weight", "bias"] {
-                specs.append(ParameterSpec(
-                    name: prefix + name + ".qkv." + part, shape: part == "weight" ? [3 * ch, ch, 1] : [3 * ch],
-                    diffusers: .fusedQKV(q: ["\(d).to_q.\(part)", "\(d).query.\(part)"], k: ["\(d).to_k.\(part)", "\(d).key.\(part)"],
-                                         v: ["\(d).to_v.\(part)", "\(d).value.\(part)"], heads: heads)))
-            }
-            add(name + ".proj_out.weight", [ch, ch, 1], d + ".to_out.0.weight", old: d + ".proj_attn.weight")
-            add(name + ".proj_out.bias", [ch], d + ".to_out.0.bias", old: d + ".proj_attn.bias")
+    /// A layer of a block and the diffusers name its output is traced under (nil: not traced on its
+    /// own — the upsamplers and the mid block's layers, whose outputs their level traces).
+    struct Layer: Sendable {
+        let layout: any UNetLayerLayout
+        let trace: String?
+    }
+
+    /// `input_blocks.i` / `middle_block` / `output_blocks.i`: a TimestepEmbedSequential's layers in
+    /// order. The U-Net pushes each input block's output onto the skip stack and pops one skip,
+    /// concatenated after h, before each output block.
+    struct Block: Sendable {
+        let layers: [Layer]
+    }
+
+    /// A resolution level's blocks (or the mid block), its output traced as a whole under `trace`
+    /// (`down_blocks.l`, `mid_block`, `up_blocks.u`).
+    struct Level: Sendable {
+        let trace: String
+        let blocks: [Block]
+    }
+
+    public let config: UNetConfig
+    /// `time_embed.0` and `time_embed.2` (SiLU between), traced together as `time_embedding`.
+    let timeEmbedding: (path: ModulePath, linear1: LinearSpec, linear2: LinearSpec)
+    let convIn: ConvolutionSpec
+    /// Levels 0 … L−1, each ending with its downsampler except the last.
+    let down: [Level]
+    let middle: Level
+    /// From the lowest resolution up: up_blocks.u holds level L−1−u, ending with an upsampler except the last.
+    let up: [Level]
+    let outNorm: GroupNormSpec
+    let outConv: ConvolutionSpec
+
+    public init(_ c: UNetConfig) {
+        config = c
+        let root = ModulePath.root(prefix: Self.prefix)
+        let time = root.child("time_embed", "time_embedding")
+        timeEmbedding = (time, LinearSpec(time.child("0", "linear_1"), input: c.modelChannels, output: c.timeEmbedChannels),
+                         LinearSpec(time.child("2", "linear_2"), input: c.timeEmbedChannels, output: c.timeEmbedChannels))
+        convIn = .same(root.child("input_blocks.0.0", "conv_in"), input: c.inChannels, output: c.modelChannels, kernel: 3)
+        func traced(_ layout: any UNetLayerLayout, _ path: ModulePath) -> Layer { Layer(layout: layout, trace: path.trace) }
+        func attention(_ path: ModulePath, _ level: Int, _ ch: Int) -> Layer? {
+            c.attentionLevels.contains(level) ? traced(AttentionBlock.Layout(path, channels: ch, config: c), path) : nil
         }
 
-        add("time_embed.0.weight", [emb, c.modelChannels], "time_embedding.linear_1.weight")
-        add("time_embed.0.bias", [emb], "time_embedding.linear_1.bias")
-        add("time_embed.2.weight", [emb, emb], "time_embedding.linear_2.weight")
-        add("time_embed.2.bias", [emb], "time_embedding.linear_2.bias")
-        conv("input_blocks.0.0", c.modelChannels, c.inChannels, 3, "conv_in")
-
+        let levels = c.channelMult.count
         var ch = c.modelChannels
         var skips = [ch]
-        var index = 1
-        let levels = c.channelMult.count
+        var index = 0
+        var down: [Level] = []
         for level in 0..<levels {
-            for j in 0..<c.numResBlocks {
-                let out = c.width(level: level)
-                resBlock("input_blocks.\(index).0", ch, out, "down_blocks.\(level).resnets.\(j)")
-                ch = out
-                if c.attentionLevels.contains(level) {
-                    attention("input_blocks.\(index).1", ch, "down_blocks.\(level).attentions.\(j)")
-                }
-                skips.append(ch)
+            let d = "down_blocks.\(level)"
+            var blocks: [Block] = []
+            /// Appends the next input block, its layers made at its path; its output joins the skip stack.
+            func input(_ layers: (ModulePath) -> [Layer]) {
                 index += 1
+                blocks.append(Block(layers: layers(root.child("input_blocks.\(index)", d))))
+                skips.append(ch)
+            }
+            for j in 0..<c.numResBlocks {
+                input { block in
+                    let res = block.child("0", "resnets.\(j)"), out = c.width(level: level)
+                    var layers = [traced(ResBlock.Layout(res, in: ch, out: out, config: c), res)]
+                    ch = out
+                    if let attention = attention(block.child("1", "attentions.\(j)"), level, ch) { layers.append(attention) }
+                    return layers
+                }
             }
             if level != levels - 1 {
-                if c.resblockUpdown {
-                    resBlock("input_blocks.\(index).0", ch, ch, "down_blocks.\(level).downsamplers.0")
-                } else {
-                    conv("input_blocks.\(index).0.op", ch, ch, 3, "down_blocks.\(level).downsamplers.0.conv")
+                input { block in
+                    let path = block.child("0", "downsamplers.0")
+                    return [traced(c.resblockUpdown ? ResBlock.Layout(path, in: ch, out: ch, resample: .down, config: c)
+                                                    : Downsample.Layout(path, channels: ch), path)]
                 }
-                skips.append(ch)
-                index += 1
             }
+            down.append(Level(trace: d, blocks: blocks))
         }
-        resBlock("middle_block.0", ch, ch, "mid_block.resnets.0")
-        attention("middle_block.1", ch, "mid_block.attentions.0")
-        resBlock("middle_block.2", ch, ch, "mid_block.resnets.1")
+        self.down = down
+
+        let mid = root.child("middle_block", "mid_block")
+        middle = Level(trace: mid.trace, blocks: [Block(layers: [
+            Layer(layout: ResBlock.Layout(mid.child("0", "resnets.0"), in: ch, out: ch, config: c), trace: nil),
+            Layer(layout: AttentionBlock.Layout(mid.child("1", "attentions.0"), channels: ch, config: c), trace: nil),
+            Layer(layout: ResBlock.Layout(mid.child("2", "resnets.1"), in: ch, out: ch, config: c), trace: nil),
+        ])])
 
         index = 0
+        var up: [Level] = []
         for level in stride(from: levels - 1, through: 0, by: -1) {
-            let up = levels - 1 - level
+            let u = "up_blocks.\(levels - 1 - level)"
+            var blocks: [Block] = []
             for j in 0...c.numResBlocks {
-                let skip = skips.removeLast()
-                let out = c.width(level: level)
-                resBlock("output_blocks.\(index).0", ch + skip, out, "up_blocks.\(up).resnets.\(j)")
+                let block = root.child("output_blocks.\(index)", u)
+                let res = block.child("0", "resnets.\(j)"), out = c.width(level: level)
+                var layers = [traced(ResBlock.Layout(res, in: ch + skips.removeLast(), out: out, config: c), res)]
                 ch = out
-                var sub = 1
-                if c.attentionLevels.contains(level) {
-                    attention("output_blocks.\(index).1", ch, "up_blocks.\(up).attentions.\(j)")
-                    sub = 2
-                }
+                if let attention = attention(block.child("1", "attentions.\(j)"), level, ch) { layers.append(attention) }
                 if level != 0, j == c.numResBlocks {
-                    if c.resblockUpdown {
-                        resBlock("output_blocks.\(index).\(sub)", ch, ch, "up_blocks.\(up).upsamplers.0")
-                    } else {
-                        conv("output_blocks.\(index).\(sub).conv", ch, ch, 3, "up_blocks.\(up).upsamplers.0.conv")
-                    }
+                    let upsampler = block.child("\(layers.count)", "upsamplers.0")
+                    layers.append(Layer(layout: c.resblockUpdown
+                        ? ResBlock.Layout(upsampler, in: ch, out: ch, resample: .up, config: c)
+                        : Upsample.Layout(upsampler, channels: ch), trace: nil))
                 }
+                blocks.append(Block(layers: layers))
                 index += 1
             }
+            up.append(Level(trace: u, blocks: blocks))
         }
-        norm("out.0", ch, "conv_norm_out")
-        conv("out.2", c.outChannels, ch, 3, "conv_out")
-        return specs
+        self.up = up
+        outNorm = GroupNormSpec(root.child("out.0", "conv_norm_out"), channels: ch, groups: c.normGroups, eps: c.normEps)
+        outConv = .same(root.child("out.2", "conv_out"), input: ch, output: c.outChannels, kernel: 3)
     }
+
+    /// The canonical parameter list in module order, with diffusers names.
+    public var parameters: [ParameterSpec] {
+        let layers = (down + [middle] + up).flatMap { $0.blocks.flatMap(\.layers) }
+        return timeEmbedding.linear1.parameters + timeEmbedding.linear2.parameters + convIn.parameters
+            + layers.flatMap(\.layout.parameters) + outNorm.parameters + outConv.parameters
+    }
+
+    public static func parameters(_ c: UNetConfig) -> [ParameterSpec] { UNetLayout(c).parameters }
 }

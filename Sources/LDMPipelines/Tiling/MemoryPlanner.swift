@@ -50,7 +50,7 @@ public struct MemoryPlanner: Sendable {
         task = model.task
         firstStage = model.firstStage
         self.weightBytes = weightBytes
-        unetMultiple = 1 << (model.unet.config.channelMult.count - 1)
+        unetMultiple = model.unet.config.downsamplingFactor
         f = model.firstStage.downsamplingFactor
         let unet = model.unet, stage = model.firstStage, m = unetMultiple
         let inChannels = unet.config.inChannels, latent = stage.latentChannels
