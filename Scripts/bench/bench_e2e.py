@@ -30,7 +30,7 @@ def load(path, inpainting=False):
     if inpainting:
         for m in unet.modules():
             if isinstance(m, Attention):
-                m.heads = 8  # inpainting_big: 8 heads at every width (ldm-spec §6.3)
+                m.heads = 8  # inpainting_big: 8 heads at every width (docs/ldm-spec.md §6.3)
     return unet, vq
 
 

@@ -40,7 +40,7 @@ def make(name):
     if kind == "inp":
         for m in model.modules():
             if isinstance(m, Attention):
-                m.heads = 8  # inpainting_big: 8 heads at every width (ldm-spec §6.3)
+                m.heads = 8  # inpainting_big: 8 heads at every width (docs/ldm-spec.md §6.3)
     x = torch.rand(1, model.config.in_channels, int(side), int(side)) * 2 - 1
     t = torch.tensor([500])
     return lambda: model(x, t).sample

@@ -21,7 +21,7 @@ from safetensors.torch import load_file
 
 
 def scheduler_config(task, linear_end):
-    """The LDM linear schedule as a diffusers DDIMScheduler config (ldm-spec §5)."""
+    """The LDM linear schedule as a diffusers DDIMScheduler config (docs/ldm-spec.md §5)."""
     return {"_class_name": "DDIMScheduler", "beta_start": 0.0015, "beta_end": linear_end, "beta_schedule": "scaled_linear",
             "num_train_timesteps": 1000, "clip_sample": False, "set_alpha_to_one": task == "sr", "steps_offset": 1,
             "timestep_spacing": "leading", "prediction_type": "epsilon"}

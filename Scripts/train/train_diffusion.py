@@ -8,11 +8,11 @@ The paper's objective: ε-prediction L2 with the LDM linear schedule (β 0.0015 
 → 0.0205 for inpainting, as the released models), timesteps uniform in 0..999, weighted by
 min-SNR-γ (γ = 5; Hang et al. 2023: for ε-prediction the weight is min(SNR, γ) / SNR).
 - sr: pairs are HR crops and their 4x bicubic downscales with mild blur, noise and 8-bit
-  quantisation; the U-Net sees [z_t, LR] at latent = LR resolution (ldm-spec §4). The latents of
+  quantisation; the U-Net sees [z_t, LR] at latent = LR resolution (docs/ldm-spec.md §4). The latents of
   every training photo under its 8 flips/rotations are encoded once by the frozen autoencoder and
   cached in STATE/latents.pt (SR needs no encoder at run time; see README "Choosing sizes").
 - inpaint: random boxes and free-form strokes as masks (the paper's training masks); the U-Net sees
-  [z_t, encode(masked image), mask] with the mask in {−1, +1} (ldm-spec §3), as ldm-edit feeds it.
+  [z_t, encode(masked image), mask] with the mask in {−1, +1} (docs/ldm-spec.md §3), as ldm-edit feeds it.
 Resumable at any moment from STATE/state.pt (atomic, every --save-every seconds), or, with no state,
 from the shipped model given by --init. EMA weights (with warm-up) are what is exported.
 """

@@ -1,4 +1,4 @@
-"""The bundled U-Nets: diffusers `UNet2DModel`s of the two released LDM families (ldm-spec §1.1),
+"""The bundled U-Nets: diffusers `UNet2DModel`s of the two released LDM families (docs/ldm-spec.md §1.1),
 scaled down so that they train on two CPU cores and all three models ship in ≤ 40 MB as float16.
 
 - sr: conv up/down-sampling, attention at the lowest level with 32 channels per head
@@ -19,7 +19,7 @@ CANDIDATES = {
 }
 DEFAULT = {"sr": "sr-48", "inpaint": "inpaint-48"}
 
-# LDM linear schedules of the released models: β from 0.0015 to this (ldm-spec §5).
+# LDM linear schedules of the released models: β from 0.0015 to this (docs/ldm-spec.md §5).
 LINEAR_END = {"sr": 0.0155, "inpaint": 0.0205}
 LATENT = 4
 

@@ -1,6 +1,6 @@
 import LDMTensor
 
-/// The CompVis `openaimodel.UNetModel` (ldm-spec §1.3, §2.5), built from its `UNetLayout`: both
+/// The CompVis `openaimodel.UNetModel` (docs/ldm-spec.md §1.3, §2.5), built from its `UNetLayout`: both
 /// released configurations with one code path — whatever layers the layout places in each block
 /// run in order, the skip stack is pushed after every input block and concatenated as `[h, skip]`
 /// before every output block.

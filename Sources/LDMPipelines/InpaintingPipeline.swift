@@ -2,7 +2,7 @@ import LDMImageIO
 import LDMModels
 import LDMTensor
 
-/// Inpainting with an LDM (CompVis `scripts/inpaint.py` semantics, ldm-spec §3): the masked image
+/// Inpainting with an LDM (CompVis `scripts/inpaint.py` semantics, docs/ldm-spec.md §3): the masked image
 /// encoded (not quantised) and the ±1 mask at latent size condition the U-Net; DDIM from noise;
 /// decode (VQ: with quantisation); composite.
 /// Better than the reference: pixels outside the mask are taken from the source exactly (the

@@ -1,7 +1,7 @@
 import LDMImageIO
 
-/// How `inpaint` handles an image larger than the model comfortably runs on (peers.md §4.1; IOPaint's
-/// "HD strategy"): only the masked parts need the model, so the default crops around them.
+/// How `inpaint` handles an image larger than the model comfortably runs on (IOPaint's "HD strategy",
+/// `iopaint/model/base.py`): only the masked parts need the model, so the default crops around them.
 public enum InpaintingStrategy: String, Sendable, CaseIterable {
     /// `full` up to `autoLimit` pixels on the long side, `crop` above.
     case auto

@@ -2,8 +2,8 @@ import LDMImageIO
 import LDMModels
 import LDMTensor
 
-/// 4x super-resolution with an LDM (diffusers `LDMSuperResolutionPipeline` semantics, ldm-spec
-/// §4.1): the low-res image in [−1, 1] is the conditioning, random latents of the same size are
+/// 4x super-resolution with an LDM (diffusers `LDMSuperResolutionPipeline` semantics,
+/// docs/ldm-spec.md §4.1): the low-res image in [−1, 1] is the conditioning, random latents of the same size are
 /// denoised with DDIM on [latents, low-res] and decoded (VQ: quantised) to f× (4x) the pixels.
 /// Unlike diffusers, any size works: the input is reflect-padded to the U-Net's multiple and the
 /// output cropped back to exactly 4x the input (diffusers squeezes to a multiple of 32 instead).

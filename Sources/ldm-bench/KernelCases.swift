@@ -8,7 +8,7 @@ struct KernelCase {
     let run: () throws -> Void
 }
 
-/// The shapes the real models use (issue 3; ldm-spec §1.5): the SR U-Net (widths 160/320/320/640,
+/// The shapes the real models use (issue 3; docs/ldm-spec.md §1.5): the SR U-Net (widths 160/320/320/640,
 /// 32-channel heads), the inpainting U-Net, and the VQ-f4 autoencoder. Scripts/bench/bench_torch_kernels.py
 /// runs the same list in PyTorch; keep the two in step.
 enum KernelCases {

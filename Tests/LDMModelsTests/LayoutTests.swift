@@ -4,7 +4,7 @@ import Testing
 @Suite struct LayoutTests {
     static func count(_ specs: [ParameterSpec]) -> Int { specs.reduce(0) { $0 + $1.shape.reduce(1, *) } }
 
-    /// Parameter counts of the real models, built in PyTorch for ldm-spec §1.2–1.3 / §7.
+    /// Parameter counts of the real models, built in PyTorch for docs/ldm-spec.md §1.2–1.3 / §7.
     @Test func realModelsHaveTheReferenceParameterCounts() {
         #expect(Self.count(UNetLayout.parameters(.superResolution4x)) == 113_622_563)
         #expect(Self.count(UNetLayout.parameters(.inpaintingBig)) == 387_245_827)
@@ -13,7 +13,7 @@ import Testing
     }
 
     /// Tensor counts: CompVis ckpt prefixes hold 306 (SR) / 416 (inpainting) U-Net tensors and 205 /
-    /// 185 VQ tensors (ldm-spec §6.1).
+    /// 185 VQ tensors (docs/ldm-spec.md §6.1).
     @Test func realModelsHaveTheReferenceTensorCounts() {
         #expect(UNetLayout.parameters(.superResolution4x).count == 306)
         #expect(UNetLayout.parameters(.inpaintingBig).count == 416)

@@ -5,7 +5,7 @@ import Testing
 
 /// Fixtures: Tests/LDMModelsTests/Fixtures/models, made by Scripts/fixtures/make_model_fixtures.py from real
 /// diffusers UNet2DModel/VQModel pairs (torch 2.15.0, diffusers 0.42.1), with the CompVis
-/// checkpoints derived by inverting ldm-spec §6.3 and cross-checked against the reference
+/// checkpoints derived by inverting docs/ldm-spec.md §6.3 and cross-checked against the reference
 /// converter. Every layout of one model must load to the same canonical tensors.
 @Suite struct ModelWeightsTests {
     static func path(_ name: String) -> String { Fixture.path("models/" + name) }
@@ -73,7 +73,7 @@ import Testing
 }
 
 @Suite struct ScheduleTests {
-    /// CompVis buffers and diffusers scheduler_config.json give the same schedule (ldm-spec §1.4).
+    /// CompVis buffers and diffusers scheduler_config.json give the same schedule (docs/ldm-spec.md §1.4).
     @Test(arguments: [("sr", 0.0155), ("inp", 0.0205)])
     func scheduleIsReadFromEveryLayout(_ c: (String, Double)) throws {
         let ckpt = try ModelWeights.open(ModelWeightsTests.path("\(c.0)_compvis.ckpt"))
@@ -83,7 +83,7 @@ import Testing
         #expect(folder.schedule.source == "scheduler_config.json" && folder.schedule.linearEnd == c.1)
     }
 
-    /// ᾱ test vectors of ldm-spec §1.4 (CompVis float64 → float32).
+    /// ᾱ test vectors of docs/ldm-spec.md §1.4 (CompVis float64 → float32).
     @Test func linearScheduleMatchesTheReferenceVectors() {
         func alphas(_ end: Double) -> [Double] {
             var p = 1.0

@@ -1,6 +1,6 @@
 import LDMTensor
 
-/// The VQ first stage (`VQModelInterface`; ldm-spec §1.2): `encode` = quant_conv(encoder(x)) without
+/// The VQ first stage (`VQModelInterface`; docs/ldm-spec.md §1.2): `encode` = quant_conv(encoder(x)) without
 /// quantisation, `decode` = decoder(post_quant_conv(quantize(z))) — quantisation happens at decode.
 public final class VQAutoencoder: Sendable {
     public let config: AutoencoderConfig

@@ -1,6 +1,6 @@
 import LDMTensor
 
-/// model.py `ResnetBlock` with temb_channels = 0 (ldm-spec §2.6): norm1+SiLU, conv1, norm2+SiLU,
+/// model.py `ResnetBlock` with temb_channels = 0 (docs/ldm-spec.md §2.6): norm1+SiLU, conv1, norm2+SiLU,
 /// conv2, plus the input (through the 1x1 `nin_shortcut` when the width changes).
 /// - x: [N, Cin, H, W] → [N, Cout, H, W]
 struct VQResnetBlock: Sendable {

@@ -2,7 +2,7 @@ import LDMTensor
 
 /// One half of the VQ autoencoder, built from an `AutoencoderLayout.Stage`; each level, the mid block
 /// and conv_in/conv_out report their outputs to `trace` under their diffusers names.
-/// - model.py `Encoder` (double_z = false; ldm-spec §2.6): downsampling pads (right 1, bottom 1) and
+/// - model.py `Encoder` (double_z = false; docs/ldm-spec.md §2.6): downsampling pads (right 1, bottom 1) and
 ///   convolves 3x3 with stride 2 and no padding. x: [N, Cin, H, W] (H, W multiples of f) → [N, z, H/f, W/f]
 /// - model.py `Decoder` (no tanh): mid block first, then the levels from `up.(L−1)` down to `up.0`,
 ///   each ending with a nearest 2× upsample and a 3x3 conv. z: [N, z, h, w] → [N, Cout, h·f, w·f]

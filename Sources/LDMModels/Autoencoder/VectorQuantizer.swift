@@ -1,7 +1,7 @@
 import LDMParallel
 import LDMTensor
 
-/// taming `VectorQuantizer2` at inference (ldm-spec §2.6): each latent pixel is replaced by its
+/// taming `VectorQuantizer2` at inference (docs/ldm-spec.md §2.6): each latent pixel is replaced by its
 /// nearest codebook vector, nearest by the reference's expanded distance
 /// d_j = (|z|² + |e_j|²) − 2 z·e_j evaluated in Float32 in that order, first index on ties, then
 /// returned straight-through as z + (e − z) (equal to e up to one rounding), as the reference does.

@@ -1,6 +1,6 @@
 import LDMTensor
 
-/// CompVis `openaimodel.AttentionBlock` with `QKVAttentionLegacy` (ldm-spec §2.3): GroupNorm,
+/// CompVis `openaimodel.AttentionBlock` with `QKVAttentionLegacy` (docs/ldm-spec.md §2.3): GroupNorm,
 /// a 1x1 qkv projection whose rows are grouped per head [q_h; k_h; v_h], attention with q and k
 /// each scaled by d^(−1/4), a 1x1 output projection, and the residual.
 /// - x: [N, C, H, W] → [N, C, H, W]

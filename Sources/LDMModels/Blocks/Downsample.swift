@@ -1,6 +1,6 @@
 import LDMTensor
 
-/// openaimodel `Downsample` (conv_resample, ldm-spec §2.4): a strided 3x3 conv, key `op`
+/// openaimodel `Downsample` (conv_resample, docs/ldm-spec.md §2.4): a strided 3x3 conv, key `op`
 /// (diffusers `Downsample2D.conv`). - x: [N, C, H, W] → [N, C, H/2, W/2]
 struct Downsample: UNetLayer {
     struct Layout: UNetLayerLayout {

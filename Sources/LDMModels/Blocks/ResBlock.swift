@@ -1,6 +1,6 @@
 import LDMTensor
 
-/// CompVis `openaimodel.ResBlock` (use_scale_shift_norm = false, dropout 0; ldm-spec §2.2).
+/// CompVis `openaimodel.ResBlock` (use_scale_shift_norm = false, dropout 0; docs/ldm-spec.md §2.2).
 /// - x: [N, Cin, H, W], embSiLU: [N, E] (SiLU already applied) → [N, Cout, H', W'], where H' is
 ///   H/2 (`down`, avg-pool inside), 2H (`up`, nearest inside) or H.
 struct ResBlock: UNetLayer {
@@ -8,7 +8,7 @@ struct ResBlock: UNetLayer {
 
     /// The block's submodules. Index gaps mirror the reference nn.Sequential: in_layers = [GroupNorm,
     /// SiLU, Conv], emb_layers = [SiLU, Linear], out_layers = [GroupNorm, SiLU, Dropout, Conv]; the
-    /// diffusers names are those of `ResnetBlock2D` (ldm-spec §6.3).
+    /// diffusers names are those of `ResnetBlock2D` (docs/ldm-spec.md §6.3).
     struct Layout: UNetLayerLayout {
         let inNorm: GroupNormSpec
         let inConv: ConvolutionSpec

@@ -1,6 +1,6 @@
 import LDMTensor
 
-/// openaimodel `Upsample` (conv_resample, ldm-spec §2.4): nearest ×2, then a 3x3 conv, key `conv`
+/// openaimodel `Upsample` (conv_resample, docs/ldm-spec.md §2.4): nearest ×2, then a 3x3 conv, key `conv`
 /// (diffusers `Upsample2D.conv`). - x: [N, C, H, W] → [N, C, 2H, 2W]
 struct Upsample: UNetLayer {
     struct Layout: UNetLayerLayout {

@@ -73,7 +73,7 @@ public struct ModelWeights: Sendable {
             do { return try t.reshaped(shape) } catch { throw .tensorOutOfBounds(path: path, key: key, reason: "\(error)") }
         case .fusedQKV(let source, let q, let k, let v, let heads, let shape):
             let parts = [try sources[source].load(q), try sources[source].load(k), try sources[source].load(v)]
-            // Legacy order (ldm-spec §2.3): rows [h·3d, h·3d + d) = q_h, then k_h, then v_h.
+            // Legacy order (docs/ldm-spec.md §2.3): rows [h·3d, h·3d + d) = q_h, then k_h, then v_h.
             let channels = parts[0].shape[0], d = channels / heads, row = parts[0].count / channels
             let fused: Tensor
             do { fused = try Tensor(shape: shape) } catch { throw .tensorOutOfBounds(path: path, key: q, reason: "\(error)") }

@@ -1,6 +1,6 @@
 /// A PyTorch zip checkpoint (`torch.save` since 1.6: `.ckpt`, `.bin`, `.pt`, `.pth`).
 ///
-/// Layout (ldm-spec §6.4): one top folder whose name varies (`archive/`, `last/`, ...) holding
+/// Layout (docs/ldm-spec.md §6.4): one top folder whose name varies (`archive/`, `last/`, ...) holding
 /// `data.pkl` (the pickled object), `data/<key>` (raw little-endian storage bytes, stored
 /// uncompressed) and `byteorder`. The pickle is read by the restricted `Unpickler`; tensors become
 /// `TensorInfo`s pointing into the mapped file, so nothing is copied until a tensor is loaded and

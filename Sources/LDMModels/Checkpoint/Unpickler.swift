@@ -1,6 +1,6 @@
 /// A restricted unpickler for PyTorch checkpoints (pickle protocols 2–5).
 ///
-/// It implements the opcodes state dicts and Lightning checkpoints use (ldm-spec §6.4) and treats
+/// It implements the opcodes state dicts and Lightning checkpoints use (docs/ldm-spec.md §6.4) and treats
 /// every GLOBAL as a name. REDUCE/NEWOBJ on a name builds a value only for the few callables a state
 /// dict needs (`torch._utils._rebuild_tensor_v2`, `_rebuild_parameter`, `collections.OrderedDict`);
 /// every other call — `os.system`, `builtins.eval`, `subprocess.Popen`, optimizer classes — yields an

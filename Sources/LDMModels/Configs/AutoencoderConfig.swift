@@ -1,5 +1,5 @@
 /// Hyper-parameters of the VQ-f4 first stage (`ldm.models.autoencoder.VQModelInterface`,
-/// `models/first_stage_models/vq-f4*/config.yaml`; ldm-spec §1.2).
+/// `models/first_stage_models/vq-f4*/config.yaml`; docs/ldm-spec.md §1.2).
 public struct AutoencoderConfig: Sendable, Codable, Equatable {
     public var inChannels: Int = 3
     public var outChannels: Int = 3

@@ -1,4 +1,4 @@
-/// Recognising a CompVis checkpoint's architecture from its weight shapes (ldm-spec §1): candidate
+/// Recognising a CompVis checkpoint's architecture from its weight shapes (docs/ldm-spec.md §1): candidate
 /// configs are built from a few tell-tale tensors, and the one whose full parameter list matches
 /// the file's keys and shapes exactly is taken. The tell-tale tensors' names are read off the
 /// layouts of probe configs (every width 1: only their structure matters), so no key is spelled

@@ -35,7 +35,7 @@ enum DiffusersConfig {
         if (json["center_input_sample"] as? Bool) == true { throw fail("center_input_sample = true") }
         let headDim = (json["attention_head_dim"] as? Int) ?? 8
         // `ldm_edit_num_heads`: written by `ldm-edit convert` for the inpainting family, whose
-        // 8 heads at every width a diffusers config cannot express (ldm-spec §6.3).
+        // 8 heads at every width a diffusers config cannot express (docs/ldm-spec.md §6.3).
         let heads: UNetConfig.Heads = (json["ldm_edit_num_heads"] as? Int).map { .count($0) } ?? .channelsPerHead(headDim)
         return UNetConfig(
             inChannels: inChannels, outChannels: outChannels, modelChannels: first, channelMult: widths.map { $0 / first },

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The training noise schedule a model was made with (ldm-spec §1.4): the LDM "linear" schedule,
+/// The training noise schedule a model was made with (docs/ldm-spec.md §1.4): the LDM "linear" schedule,
 /// β_i = (√β_start + i·(√β_end − √β_start)/(T−1))², computed in float64 as util.py does.
 public struct NoiseScheduleConfig: Sendable, Codable, Equatable {
     public var timesteps: Int = 1000

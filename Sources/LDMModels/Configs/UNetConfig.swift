@@ -1,4 +1,4 @@
-/// Hyper-parameters of the CompVis `openaimodel.UNetModel` family (ldm-spec §1.3), the numbers
+/// Hyper-parameters of the CompVis `openaimodel.UNetModel` family (docs/ldm-spec.md §1.3), the numbers
 /// every U-Net block and key name is derived from.
 public struct UNetConfig: Sendable, Codable, Equatable {
     /// How attention heads are counted.
@@ -70,7 +70,7 @@ public enum ModelTask: String, Sendable, Codable, Equatable {
 
     /// latent + low-res RGB (z + 3: 6 over VQ-f4, 7 over the conv autoencoder) = super-resolution;
     /// latent + encoded masked image + mask (2z + 1: 7 over VQ-f4, 9 over the conv autoencoder) =
-    /// inpainting (ldm-spec §0.8). (They would coincide for z = 2, which no supported first stage has.)
+    /// inpainting (docs/ldm-spec.md §0.8). (They would coincide for z = 2, which no supported first stage has.)
     public init?(unetInputChannels: Int, latentChannels z: Int) {
         switch unetInputChannels {
         case z + 3: self = .superResolution

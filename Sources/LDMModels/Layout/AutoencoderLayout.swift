@@ -1,7 +1,7 @@
 import LDMTensor
 
 /// The structure of a VQ autoencoder config, walked once (CompVis model.py `Encoder`, `Decoder` and
-/// taming `VectorQuantizer2`; diffusers `VQModel` names per ldm-spec §6.3, VQ table): every module
+/// taming `VectorQuantizer2`; diffusers `VQModel` names per docs/ldm-spec.md §6.3, VQ table): every module
 /// with its CompVis and diffusers paths and its widths. The parameter list (and so the audit, the
 /// diffusers mapping and config detection), the model (`VQStage`, `VQAutoencoder`) and its trace
 /// names are all read off this walk; the blocks' own submodules are named in their `Layout`s.

@@ -1,4 +1,4 @@
-/// How CompVis LatentDiffusion checkpoints name things (ldm-spec §6.1), and which of their keys
+/// How CompVis LatentDiffusion checkpoints name things (docs/ldm-spec.md §6.1), and which of their keys
 /// are deliberately left unused.
 enum CompVisKeys {
     static let unet = "model.diffusion_model."

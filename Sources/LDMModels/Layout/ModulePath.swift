@@ -68,7 +68,7 @@ public struct ModulePath: Sendable, Equatable {
     private static func join(_ parent: String, _ child: String) -> String { parent.isEmpty ? child : parent + "." + child }
 }
 
-/// diffusers' `Attention` module names (ldm-spec §6.3), current spelling first: the U-Net's and the
+/// diffusers' `Attention` module names (docs/ldm-spec.md §6.3), current spelling first: the U-Net's and the
 /// VQ autoencoder's attention blocks both map onto them.
 enum DiffusersAttention {
     static let norm = "group_norm"

@@ -8,7 +8,7 @@ public struct ParameterSpec: Sendable, Equatable {
     public let diffusers: DiffusersSource
 }
 
-/// Where diffusers stores a canonical parameter (ldm-spec §6.2–6.3).
+/// Where diffusers stores a canonical parameter (docs/ldm-spec.md §6.2–6.3).
 public enum DiffusersSource: Sendable, Equatable {
     /// The same elements under another name (and possibly shape: Linear [C, C] for a 1x1 conv's
     /// [C, C, 1] or [C, C, 1, 1]). `names` lists the accepted spellings, current first.

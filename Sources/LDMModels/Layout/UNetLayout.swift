@@ -1,5 +1,5 @@
 /// The structure of a `UNetConfig`, walked once (openaimodel.py `UNetModel.__init__`; diffusers
-/// names per ldm-spec §6.3): every block in run order with its CompVis and diffusers paths and the
+/// names per docs/ldm-spec.md §6.3): every block in run order with its CompVis and diffusers paths and the
 /// widths that give its shapes. The parameter list (and so the audit, the diffusers mapping and
 /// config detection), the model's construction and its trace names are all read off this walk;
 /// block indices are numbered here and nowhere else, and each block type writes its own

@@ -1,7 +1,7 @@
 import LDMModels
 import LDMTensor
 
-/// Inpainting conditioning (CompVis `scripts/inpaint.py`, ldm-spec §3): the first-stage encoding of
+/// Inpainting conditioning (CompVis `scripts/inpaint.py`, docs/ldm-spec.md §3): the first-stage encoding of
 /// the masked image (z channels: 3 for VQ-f4, not quantised; 4 for the conv autoencoder, scaled as
 /// its diffusion latents are) and the mask resized to the latent (1 channel), both in the
 /// reference's [−1, 1] convention — the mask fed to the U-Net is −1 (keep) / +1 (repaint).

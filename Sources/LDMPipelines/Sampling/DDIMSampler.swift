@@ -1,6 +1,6 @@
 import LDMTensor
 
-/// DDIM for ε-prediction (Song et al. 2021), in the two reference conventions (ldm-spec §5.1).
+/// DDIM for ε-prediction (Song et al. 2021), in the two reference conventions (docs/ldm-spec.md §5.1).
 ///
 /// Both use the "leading" grid τ_k = k·(T // S) + 1 and
 ///   x̂₀ = (x_t − √(1−ᾱ_t)·ε) / √ᾱ_t,  σ = η·√((1−ᾱ_prev)/(1−ᾱ_t)·(1 − ᾱ_t/ᾱ_prev)),

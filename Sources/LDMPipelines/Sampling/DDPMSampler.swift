@@ -5,7 +5,7 @@ import Glibc
 #endif
 
 /// DDPM ancestral sampling over all T steps (CompVis `ldm/models/diffusion/ddpm.py`,
-/// `LatentDiffusion.p_sample` with clip_denoised = False, v_posterior = 0; ldm-spec §5.3), with the
+/// `LatentDiffusion.p_sample` with clip_denoised = False, v_posterior = 0; docs/ldm-spec.md §5.3), with the
 /// reference's float64-computed, float32-stored coefficients. `steps` does not apply: DDPM visits
 /// every timestep, one model evaluation each.
 public struct DDPMSampler: DiffusionSampler {

@@ -3,7 +3,7 @@ import LDMTensor
 
 /// DPM-Solver++(2M) as diffusers' `DPMSolverMultistepScheduler` (schedulers/
 /// scheduling_dpmsolver_multistep.py) with its defaults (solver_order 2, "dpmsolver++", "midpoint",
-/// lower_order_final, final_sigmas_type "zero", "linspace" spacing; ldm-spec §5.2), arithmetic
+/// lower_order_final, final_sigmas_type "zero", "linspace" spacing; docs/ldm-spec.md §5.2), arithmetic
 /// reproduced in Float32 as diffusers does it. One model evaluation per step; the previous step's
 /// data prediction is kept for the second-order update.
 public struct DPMSolverSampler: DiffusionSampler {

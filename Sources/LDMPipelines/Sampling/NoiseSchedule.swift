@@ -1,6 +1,6 @@
 import LDMModels
 
-/// ᾱ_t for t = 0..<T, computed the way each reference does (ldm-spec §1.4): the numbers differ in
+/// ᾱ_t for t = 0..<T, computed the way each reference does (docs/ldm-spec.md §1.4): the numbers differ in
 /// the last bits, and parity needs the right ones.
 public struct NoiseSchedule: Sendable, Equatable {
     /// How ᾱ is computed.

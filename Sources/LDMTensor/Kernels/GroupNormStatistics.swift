@@ -2,7 +2,7 @@ import LDMParallel
 
 /// GroupNorm statistics shared across the tiles of one image, so a network run tile by tile
 /// normalises every tile with the whole image's mean and variance instead of its own — the cause
-/// of tile-to-tile tone drift in tiled decoders (diffusers PR #1441; peers.md §4.2).
+/// of tile-to-tile tone drift in tiled decoders (diffusers PR #1441).
 ///
 /// Used in two passes over the same tiles, in the same layer order:
 /// 1. `record`: each GroupNorm call adds Σx, Σx² and the count of the positions of the tile's
