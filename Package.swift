@@ -4,8 +4,11 @@
 //   ldm-edit (CLI: parse, validate, report) → LDMEditing (requests, model lookup, planning, the
 //   per-image edit; shared with the coming web server) → LDMPipelines → LDMModels → LDMTensor → CBLAS (OpenBLAS)
 //                                                                      → LDMImageIO → CImageCodecs → CPNG / CJPEG / CTIFF
-//   LDMParallel (thread policy) sits under all; ldm-bench measures LDMTensor and LDMModels;
-//   ldm-fuzz (fuzz harnesses, docs/fuzzing.md) drives the checkpoint parsers and image readers.
+//   LDMParallel (thread policy: execution contexts, the core budget) sits under all.
+//   LDMBenchmarks: whole-model cases shared by `ldm-edit bench` and ldm-bench (kernel benchmarks);
+//   ldm-fuzz (fuzz harnesses, docs/fuzzing.md) drives the checkpoint parsers and image readers;
+//   LDMTestSupport: naive twins of the kernels and comparison helpers, for tests only.
+//   Packages: swift-argument-parser (the CLI), swift-crypto (SHA-256 in LDMModels).
 import PackageDescription
 
 let package = Package(
