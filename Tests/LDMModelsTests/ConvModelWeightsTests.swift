@@ -127,7 +127,7 @@ import Testing
         let wrongClass = try folder("class") { try write(#"{"_class_name": "VQModel", "widths": [8, 16, 16], "encoder_blocks": [1, 1, 1], "decoder_blocks": [1, 2, 2], "latent_channels": 4}"#, $0 + "/autoencoder/config.json") }
         #expect(refusal(wrongClass).contains("_class_name \"VQModel\""))
         let levels = try folder("levels") { try write(#"{"_class_name": "ConvAutoencoder", "widths": [8, 16, 16], "encoder_blocks": [1, 1], "decoder_blocks": [1, 2, 2], "latent_channels": 4}"#, $0 + "/autoencoder/config.json") }
-        #expect(refusal(levels).contains("need one count per width"))
+        #expect(refusal(levels).contains("encoder_blocks = [1, 1]; expected one count per width (3)"))
         let scale = try folder("scale") { try write(#"{"_class_name": "ConvAutoencoder", "widths": [8, 16, 16], "encoder_blocks": [1, 1, 1], "decoder_blocks": [1, 2, 2], "latent_channels": 4, "scaling_factor": -1}"#, $0 + "/autoencoder/config.json") }
         #expect(refusal(scale).contains("scaling_factor"))
         let both = try folder("both") { try FileManager.default.copyItem(atPath: ModelWeightsTests.path("sr_diffusers/vqvae"), toPath: $0 + "/vqvae") }

@@ -19,6 +19,10 @@ public enum CheckpointError: Error, Sendable, Equatable, CustomStringConvertible
     case auditFailed(path: String, audit: WeightAudit)
     /// The architecture cannot be recognised or is outside what ldm-edit implements.
     case unsupportedModel(path: String, reason: String)
+    /// A config field describes no model ldm-edit can build (`ConfigBounds`): the field as the file
+    /// spells it (`layers_per_block` in a diffusers config.json, `unet.numResBlocks` in the
+    /// `ldm_edit_config` metadata), its value, and what it must be.
+    case invalidConfig(path: String, field: String, value: String, expected: String)
     /// A model for the other editing task.
     case wrongTask(path: String, found: ModelTask, expected: ModelTask)
 
@@ -37,6 +41,7 @@ public enum CheckpointError: Error, Sendable, Equatable, CustomStringConvertible
             "\(p): tensor \(k) holds \(n) NaN or infinite value\(n == 1 ? "" : "s"); the checkpoint is damaged (or was saved after training diverged)"
         case .auditFailed(let p, let audit): "\(p): the weights do not fit the model:\n\(audit)"
         case .unsupportedModel(let p, let r): "\(p): unsupported model: \(r)"
+        case .invalidConfig(let p, let field, let value, let expected): "\(p): invalid model config: \(field) = \(value); expected \(expected)"
         case .wrongTask(let p, let found, let expected):
             "\(p): this is \(found.withArticle) model, not \(expected.rawValue)"
         }

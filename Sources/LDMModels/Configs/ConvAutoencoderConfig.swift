@@ -48,18 +48,24 @@ public struct ConvAutoencoderConfig: Sendable, Codable, Equatable {
 
     /// Refuses numbers that describe no buildable model (or one whose shapes would overflow): files
     /// are untrusted input, and conv_autoencoder.py's `zip(widths, blocks)` would silently drop levels.
-    func validated(path: String) throws(CheckpointError) -> ConvAutoencoderConfig {
-        func fail(_ reason: String) -> CheckpointError { .unsupportedModel(path: path, reason: "conv autoencoder config: " + reason) }
-        guard (1...8).contains(widths.count) else { throw fail("\(widths.count) levels in widths (1 to 8 supported)") }
-        guard widths.allSatisfy({ (1...8192).contains($0) }) else { throw fail("widths \(widths) must be 1 to 8192") }
-        guard encoderBlocks.count == widths.count, decoderBlocks.count == widths.count else {
-            throw fail("encoder_blocks \(encoderBlocks) and decoder_blocks \(decoderBlocks) need one count per width (\(widths.count))")
+    /// Levels, widths and latent channels follow `ConfigBounds`; block counts may be 0 (a level of
+    /// only its resampling convolution) to 64. Fields are named as `spelling` spells them (the same
+    /// keys in config.json and, under `convAutoencoder.`, in the `ldm_edit_config` metadata).
+    func validated(path: String, spelling: ConfigSpelling = .diffusers) throws(CheckpointError) -> ConvAutoencoderConfig {
+        let check = ConfigCheck(path: path, spelling: spelling)
+        func name(_ key: CodingKeys) -> String { check.name(diffusers: key.rawValue, canonical: key.rawValue) }
+        try check.require(ConfigBounds.levels.contains(widths.count), name(.widths), "\(widths)",
+                          expected: "\(ConfigBounds.text(ConfigBounds.levels)) levels")
+        try check.require(widths.allSatisfy(ConfigBounds.width.contains), name(.widths), "\(widths)",
+                          expected: "widths of \(ConfigBounds.text(ConfigBounds.width)) channels")
+        for (key, blocks) in [(CodingKeys.encoderBlocks, encoderBlocks), (.decoderBlocks, decoderBlocks)] {
+            try check.require(blocks.count == widths.count, name(key), "\(blocks)", expected: "one count per width (\(widths.count))")
+            try check.require(blocks.allSatisfy { (0...64).contains($0) }, name(key), "\(blocks)", expected: "block counts of 0 to 64")
         }
-        guard (encoderBlocks + decoderBlocks).allSatisfy({ (0...64).contains($0) }) else { throw fail("block counts must be 0 to 64") }
-        guard (1...1024).contains(latentChannels) else { throw fail("latent_channels \(latentChannels) must be 1 to 1024") }
-        guard scalingFactor.isFinite, scalingFactor > 0, Float(scalingFactor).isNormal else {
-            throw fail("scaling_factor \(scalingFactor) must be a positive finite number")
-        }
+        try check.require(ConfigBounds.endChannels.contains(latentChannels), name(.latentChannels), "\(latentChannels)",
+                          expected: "\(ConfigBounds.text(ConfigBounds.endChannels)) channels")
+        try check.require(scalingFactor.isFinite && scalingFactor > 0 && Float(scalingFactor).isNormal, name(.scalingFactor), "\(scalingFactor)",
+                          expected: "a positive finite number")
         return self
     }
 }
