@@ -28,7 +28,7 @@ public final class UNet: Sendable {
 
     /// Builds the network from canonical weights (`unet.…`), checking every tensor's shape.
     public init(_ weights: any WeightProvider, config c: UNetConfig) throws {
-        config = c
+        config = try c.validated(path: "UNetConfig")  // files are checked on open; this guards direct callers
         let layout = UNetLayout(c)
         func build(_ level: UNetLayout.Level) throws -> Level {
             Level(trace: level.trace, blocks: try level.blocks.map { block in

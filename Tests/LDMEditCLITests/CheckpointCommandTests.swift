@@ -53,7 +53,9 @@ import Testing
 
     @Test func convertWritesALoadableCanonicalFile() throws {
         let out = scratch.file("inp.safetensors")
-        let r = try CLI.run(["convert", Self.fixture("inp_compvis.ckpt"), out, "--dtype", "bf16"])
+        // The pipelines' CompVis checkpoint: the tiny ones in models/ have widths CompVis' 32 GroupNorm
+        // groups do not divide, and convert writes only files that open again.
+        let r = try CLI.run(["convert", CLI.sample("Tests/LDMPipelinesTests/Fixtures/inp_compvis.ckpt"), out, "--dtype", "bf16"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.contains("inpainting model") && r.stderr.contains("EMA weights"))
         let model = try ModelWeights.open(out)

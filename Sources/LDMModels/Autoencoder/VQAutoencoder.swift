@@ -12,7 +12,7 @@ public final class VQAutoencoder: Sendable {
 
     /// Builds the model from canonical weights (`vq.…`) as its `AutoencoderLayout` lists them.
     public init(_ weights: any WeightProvider, config c: AutoencoderConfig) throws {
-        config = c
+        config = try c.validated(path: "AutoencoderConfig")  // files are checked on open; this guards direct callers
         let layout = AutoencoderLayout(c)
         encoder = try VQStage(weights, layout.encoder)
         decoder = try VQStage(weights, layout.decoder)

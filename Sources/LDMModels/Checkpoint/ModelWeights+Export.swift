@@ -4,7 +4,15 @@ extension ModelWeights {
     /// Writes every parameter under its canonical name, with the configs in the metadata, so the
     /// file opens again with `ModelWeights.open` without any detection. The
     /// provenance of a training export, when there is one, is kept under `ldm_edit_provenance`.
+    /// Writes only what `open` accepts back: the configs are validated first, for a CompVis file's
+    /// are detected, not read, and assume CompVis' 32 GroupNorm groups, which need not divide a
+    /// synthetic model's widths (`invalidConfig`, naming this model's file).
     public func export(to path: String, dtype: SafetensorsWriter.OutputType = .f32) throws {
+        _ = try unet.validated(path: self.path)
+        switch firstStage {
+        case .vq(let c): _ = try c.validated(path: self.path)
+        case .conv(let c): _ = try c.validated(path: self.path, spelling: .canonical(component: "convAutoencoder"))
+        }
         let config = CanonicalConfig(unet: unet, firstStage: firstStage, schedule: schedule)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]

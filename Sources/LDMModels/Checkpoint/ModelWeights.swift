@@ -125,25 +125,43 @@ public struct ModelWeights: Sendable {
     }
 
     static func openCanonical(_ source: any WeightSource, config text: String) throws(CheckpointError) -> ModelWeights {
-        guard let config = try? JSONDecoder().decode(CanonicalConfig.self, from: Data(text.utf8)) else {
-            throw .unsupportedModel(path: source.path, reason: "the \(canonicalConfigKey) metadata is not a valid config")
+        let config: CanonicalConfig
+        do {
+            config = try JSONDecoder().decode(CanonicalConfig.self, from: Data(text.utf8))
+        } catch {
+            throw .unsupportedModel(path: source.path, reason: "the \(canonicalConfigKey) metadata is not a valid config: \(decodingProblem(error))")
         }
+        // Validated before any layout walk: the numbers come from the file.
+        let unet = try config.unet.validated(path: source.path, spelling: .canonical(component: "unet"))
         let firstStage: FirstStageConfig
         switch (config.autoencoder, config.convAutoencoder) {
-        case (let vq?, nil): firstStage = .vq(vq)
-        case (nil, let conv?): firstStage = .conv(try conv.validated(path: source.path))
+        case (let vq?, nil): firstStage = .vq(try vq.validated(path: source.path, spelling: .canonical(component: "autoencoder")))
+        case (nil, let conv?): firstStage = .conv(try conv.validated(path: source.path, spelling: .canonical(component: "convAutoencoder")))
         default:
             throw .unsupportedModel(path: source.path, reason: "the \(canonicalConfigKey) metadata must hold exactly one of autoencoder and convAutoencoder")
         }
         var builder = Builder(path: source.path, sources: [source])
-        for spec in UNetLayout.parameters(config.unet) + firstStage.parameters {
+        for spec in UNetLayout.parameters(unet) + firstStage.parameters {
             builder.match(spec, source: 0, candidates: [spec.name])
         }
         builder.finishUnexpected(source: 0, ignore: { _ in false })
         var schedule = config.schedule
         schedule?.source = "ldm-edit config"
-        return try builder.build(layout: .canonical, unet: config.unet, firstStage: firstStage, schedule: schedule,
+        return try builder.build(layout: .canonical, unet: unet, firstStage: firstStage, schedule: schedule,
                                  emaPresent: false, emaUsed: false, provenance: source.metadata[provenanceKey])
+    }
+
+    /// Where JSON decoding failed, as the field path and the decoder's words (`unet.numResBlocks:
+    /// Expected to decode Int but found a string instead.`).
+    static func decodingProblem(_ error: any Error) -> String {
+        let context: DecodingError.Context
+        switch error as? DecodingError {
+        case .typeMismatch(_, let c)?, .valueNotFound(_, let c)?, .dataCorrupted(let c)?: context = c
+        case .keyNotFound(let key, let c)?: return (c.codingPath + [key]).map(\.stringValue).joined(separator: ".") + ": missing"
+        default: return "\(error)"
+        }
+        let field = context.codingPath.map(\.stringValue).joined(separator: ".")
+        return (field.isEmpty ? "" : field + ": ") + context.debugDescription
     }
 
     static func openCompVis(_ source: any WeightSource, useEMA: Bool) throws(CheckpointError) -> ModelWeights {

@@ -5,6 +5,11 @@
 /// here. Attention head counts are not visible in weights; they follow the two released families
 /// (ResBlock up/down sampling: 8 heads, as inpainting_big; conv up/down sampling: 32 channels per
 /// head, as bsr_sr).
+///
+/// Candidates are not checked against `ConfigBounds` here: GroupNorm groups are not visible in
+/// weights either (32 is assumed), and their walks are bounded by construction — 1 to 4 ResBlocks,
+/// levels bounded by the tensor count, widths from shapes the readers have checked (zero-sized
+/// ones refused below). `UNet` and `VQAutoencoder` validate the config before they are built.
 enum ConfigDetection {
     /// - shapes: the U-Net's tensors without the `model.diffusion_model.` prefix.
     static func unet(_ shapes: [String: [Int]]) -> UNetConfig? {
@@ -32,7 +37,7 @@ enum ConfigDetection {
             for level in levels {
                 let first = level.blocks[0].layers  // the probe's ResBlock and AttentionBlock
                 guard let res = first.first?.layout as? ResBlock.Layout, let w = shape(res.outConv.weight), w.count == 4,
-                      w[0] % mc == 0 else { break }
+                      w[0] > 0, w[0] % mc == 0 else { break }
                 if let qkv = (first.last?.layout as? AttentionBlock.Layout)?.qkv, shape(qkv.weight) != nil { attention.append(mult.count) }
                 mult.append(w[0] / mc)
             }
@@ -68,7 +73,7 @@ enum ConfigDetection {
         guard !levels.isEmpty, resBlocks > 0, ch > 0 else { return nil }
         var mult: [Int] = []
         for level in levels {
-            guard let w = shape(level.blocks[0].conv1.weight), w.count == 4, w[0] % ch == 0 else { return nil }
+            guard let w = shape(level.blocks[0].conv1.weight), w.count == 4, w[0] > 0, w[0] % ch == 0 else { return nil }
             mult.append(w[0] / ch)
         }
         var candidate = AutoencoderConfig(channels: ch, channelMult: mult, numResBlocks: resBlocks, zChannels: zOut[0],

@@ -14,17 +14,63 @@ enum DiffusersConfig {
         return dict
     }
 
+    /// An integer field: nil when absent or null (the caller's default applies); refused by name when
+    /// present as anything else (a string, a fraction, a list such as SD 2's per-block
+    /// `attention_head_dim`, or a number beyond Int), which would otherwise fall back to the default silently.
+    static func int(_ json: [String: Any], _ key: String, path: String) throws(CheckpointError) -> Int? {
+        guard let value = json[key], !(value is NSNull) else { return nil }
+        guard let n = value as? Int else { throw .invalidConfig(path: path, field: key, value: text(value), expected: "an integer") }
+        return n
+    }
+
+    /// A number field, as `int`.
+    static func double(_ json: [String: Any], _ key: String, path: String) throws(CheckpointError) -> Double? {
+        guard let value = json[key], !(value is NSNull) else { return nil }
+        guard let x = value as? Double else { throw .invalidConfig(path: path, field: key, value: text(value), expected: "a number") }
+        return x
+    }
+
+    /// `block_out_channels`: present, integers, each a whole multiple of the first (CompVis builds
+    /// widths as model_channels × channel_mult). Their ranges are checked by the configs' `validated`.
+    /// → (the first width, the multipliers)
+    static func widths(_ json: [String: Any], path: String) throws(CheckpointError) -> (first: Int, mult: [Int]) {
+        guard let value = json["block_out_channels"] else {
+            throw .unsupportedModel(path: path, reason: "config.json lacks block_out_channels")
+        }
+        guard let widths = value as? [Int], let first = widths.first else {
+            throw .invalidConfig(path: path, field: "block_out_channels", value: text(value), expected: "a non-empty list of integers")
+        }
+        guard ConfigBounds.width.contains(first) else {
+            throw .invalidConfig(path: path, field: "block_out_channels", value: "\(widths)",
+                                 expected: "widths of \(ConfigBounds.text(ConfigBounds.width)) channels")
+        }
+        guard widths.allSatisfy({ $0 % first == 0 }) else {
+            throw .invalidConfig(path: path, field: "block_out_channels", value: "\(widths)",
+                                 expected: "multiples of the first width (CompVis channel_mult)")
+        }
+        return (first, widths.map { $0 / first })
+    }
+
+    /// A JSON value as it would be written in the file (for errors).
+    static func text(_ value: Any) -> String {
+        guard let data = try? JSONSerialization.data(withJSONObject: [value]) else { return "\(value)" }
+        return String(String(decoding: data, as: UTF8.self).dropFirst().dropLast())
+    }
+
     static func unet(_ json: [String: Any], path: String) throws(CheckpointError) -> UNetConfig {
         func fail(_ r: String) -> CheckpointError { .unsupportedModel(path: path, reason: r) }
         func require(_ key: String, _ allowed: [String], default value: String) throws(CheckpointError) {
             let v = (json[key] as? String) ?? value
             guard allowed.contains(v) else { throw fail("\(key) = \(v) (supported: \(allowed.joined(separator: ", ")))") }
         }
-        guard let widths = json["block_out_channels"] as? [Int], let first = widths.first, first > 0,
-              widths.allSatisfy({ $0 % first == 0 }),
-              let inChannels = json["in_channels"] as? Int, let outChannels = json["out_channels"] as? Int,
-              let downTypes = json["down_block_types"] as? [String], downTypes.count == widths.count else {
-            throw fail("config.json lacks block_out_channels / in_channels / out_channels / down_block_types")
+        guard let inChannels = try int(json, "in_channels", path: path), let outChannels = try int(json, "out_channels", path: path),
+              let downTypes = json["down_block_types"] as? [String] else {
+            throw fail("config.json lacks in_channels / out_channels / down_block_types")
+        }
+        let (first, mult) = try widths(json, path: path)
+        guard downTypes.count == mult.count else {
+            throw .invalidConfig(path: path, field: "down_block_types", value: "\(downTypes)",
+                                 expected: "one per block_out_channels width (\(mult.count))")
         }
         try require("time_embedding_type", ["positional"], default: "positional")
         try require("resnet_time_scale_shift", ["default"], default: "default")
@@ -33,33 +79,31 @@ enum DiffusersConfig {
             throw fail("flip_sin_to_cos must be true and freq_shift 0 (the CompVis timestep embedding)")
         }
         if (json["center_input_sample"] as? Bool) == true { throw fail("center_input_sample = true") }
-        let headDim = (json["attention_head_dim"] as? Int) ?? 8
+        let headDim = try int(json, "attention_head_dim", path: path) ?? 8
         // `ldm_edit_num_heads`: written by `ldm-edit convert` for the inpainting family, whose
         // 8 heads at every width a diffusers config cannot express (docs/ldm-spec.md §6.3).
-        let heads: UNetConfig.Heads = (json["ldm_edit_num_heads"] as? Int).map { .count($0) } ?? .channelsPerHead(headDim)
-        return UNetConfig(
-            inChannels: inChannels, outChannels: outChannels, modelChannels: first, channelMult: widths.map { $0 / first },
-            numResBlocks: (json["layers_per_block"] as? Int) ?? 2,
+        let heads: UNetConfig.Heads = try int(json, "ldm_edit_num_heads", path: path).map { .count($0) } ?? .channelsPerHead(headDim)
+        return try UNetConfig(
+            inChannels: inChannels, outChannels: outChannels, modelChannels: first, channelMult: mult,
+            numResBlocks: try int(json, "layers_per_block", path: path) ?? 2,
             attentionLevels: downTypes.enumerated().filter { $0.element.hasPrefix("Attn") }.map(\.offset),
             heads: heads, resblockUpdown: (json["downsample_type"] as? String) == "resnet",
-            normGroups: (json["norm_num_groups"] as? Int) ?? 32, normEps: (json["norm_eps"] as? Double) ?? 1e-5)
+            normGroups: try int(json, "norm_num_groups", path: path) ?? 32, normEps: try double(json, "norm_eps", path: path) ?? 1e-5)
+            .validated(path: path, spelling: .diffusers)
     }
 
     static func autoencoder(_ json: [String: Any], path: String) throws(CheckpointError) -> AutoencoderConfig {
-        guard let widths = json["block_out_channels"] as? [Int], let first = widths.first, first > 0,
-              widths.allSatisfy({ $0 % first == 0 }) else {
-            throw .unsupportedModel(path: path, reason: "config.json lacks block_out_channels")
-        }
-        let latent = (json["latent_channels"] as? Int) ?? 3
-        var c = AutoencoderConfig(channels: first, channelMult: widths.map { $0 / first },
-                                  numResBlocks: (json["layers_per_block"] as? Int) ?? 2, zChannels: latent,
-                                  embedDim: (json["vq_embed_dim"] as? Int) ?? latent,
-                                  codebookSize: (json["num_vq_embeddings"] as? Int) ?? 8192,
+        let (first, mult) = try widths(json, path: path)
+        let latent = try int(json, "latent_channels", path: path) ?? 3
+        var c = AutoencoderConfig(channels: first, channelMult: mult,
+                                  numResBlocks: try int(json, "layers_per_block", path: path) ?? 2, zChannels: latent,
+                                  embedDim: try int(json, "vq_embed_dim", path: path) ?? latent,
+                                  codebookSize: try int(json, "num_vq_embeddings", path: path) ?? 8192,
                                   midAttention: (json["mid_block_add_attention"] as? Bool) ?? true,
-                                  normGroups: (json["norm_num_groups"] as? Int) ?? 32)
-        c.inChannels = (json["in_channels"] as? Int) ?? 3
-        c.outChannels = (json["out_channels"] as? Int) ?? 3
-        return c
+                                  normGroups: try int(json, "norm_num_groups", path: path) ?? 32)
+        c.inChannels = try int(json, "in_channels", path: path) ?? 3
+        c.outChannels = try int(json, "out_channels", path: path) ?? 3
+        return try c.validated(path: path, spelling: .diffusers)
     }
 
     /// `autoencoder/config.json` as `ConvAutoencoder.save` writes it (Scripts/train/conv_autoencoder.py):
@@ -74,7 +118,7 @@ enum DiffusersConfig {
               let config = try? JSONDecoder().decode(ConvAutoencoderConfig.self, from: data) else {
             throw .unsupportedModel(path: path, reason: "config.json lacks widths / encoder_blocks / decoder_blocks / latent_channels as integers")
         }
-        return try config.validated(path: path)
+        return try config.validated(path: path, spelling: .diffusers)
     }
 
     /// The `ldm_edit_provenance` object of `folder/model_index.json` as compact JSON text with sorted
