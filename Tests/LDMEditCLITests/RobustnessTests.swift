@@ -220,6 +220,39 @@ import Glibc
         #expect(!FileManager.default.fileExists(atPath: scratch.file("nan.png")))
     }
 
+    /// Model configs that describe no model: a diffusers folder whose unet/config.json says
+    /// `"layers_per_block": -1` (this trapped in the layout walk, exit 132) and a converted file whose
+    /// `ldm_edit_config` says `numResBlocks: 0`. `inspect` and `upscale --model` exit 1 naming the
+    /// file and the field; nothing is written.
+    @Test func hostileModelConfigsAreRefused() throws {
+        let folder = scratch.file("hostile-sr")
+        try FileManager.default.copyItem(atPath: Self.parity("sr"), toPath: folder)
+        let config = folder + "/unet/config.json"
+        var json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: config))) as? [String: Any])
+        json["layers_per_block"] = -1
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: config))
+        let message = "\(config): invalid model config: layers_per_block = -1; expected 1 to 16 ResBlocks per level"
+        let inspect = try CLI.run(["inspect", folder, "--no-hash"])
+        print(inspect.stderr)
+        #expect(inspect.status == 1 && inspect.stderr.contains("error: " + message), "\(inspect.stderr)")
+        let input = try image("in.png", width: 16, height: 16)
+        let upscale = try CLI.run(["upscale", input, "--model", folder, "-o", scratch.file("o.png")])
+        #expect(upscale.status == 1 && upscale.stderr.contains(message), "\(upscale.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.file("o.png")))
+
+        let converted = scratch.file("sr.safetensors")
+        #expect(try CLI.run(["convert", Self.parity("sr"), converted]).status == 0)
+        // The metadata is JSON text inside the JSON header (sorted keys); the same-length edit keeps every offset.
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: converted))
+        let range = try #require(bytes.range(of: Data(#"\"numResBlocks\":2,"#.utf8)), "the U-Net's block count in the metadata")
+        bytes.replaceSubrange(range, with: Data(#"\"numResBlocks\":0,"#.utf8))
+        try bytes.write(to: URL(fileURLWithPath: converted))
+        let file = try CLI.run(["inspect", converted, "--no-hash"])
+        print(file.stderr)
+        #expect(file.status == 1 && file.stderr.contains("error: \(converted): invalid model config: unet.numResBlocks = 0; expected 1 to 16"),
+                "\(file.stderr)")
+    }
+
     /// A copy of a diffusers folder with the first value of one U-Net tensor set to NaN (F16 or F32).
     func copyWithNaN(_ folder: String) throws -> (folder: String, key: String) {
         let copy = scratch.file("nan-model")
