@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_PER_TARGET=${1:-60}
 shift || true
-ALL=(safetensors zip unpickler torch png jpeg tiff)
+ALL=(safetensors zip unpickler torch config png jpeg tiff)
 if [ $# -gt 0 ]; then TARGETS=("$@"); else TARGETS=("${ALL[@]}"); fi
 for target in "${TARGETS[@]}"; do
     [[ " ${ALL[*]} " == *" $target "* ]] || { echo "unknown target $target (targets: ${ALL[*]})" >&2; exit 2; }

@@ -15,10 +15,13 @@ also checks the error paths:
                pickles: a strided view, shared storage, a Lightning-style nested state_dict
   png/jpeg/tiff  `.build/release/ldm-fuzz --write-image-seeds` (ldm-edit's writers), plus a JPEG with
                an EXIF orientation segment spliced in
+  config       model configs as JSON text: diffusers UNet2DModel and VQModel config.json files (the
+               super-resolution and inpainting families) and `ldm_edit_config` metadata (VQ and conv)
 Deterministic: rerunning gives identical bytes (fixed zip timestamps).
 """
 import collections
 import io
+import json
 import os
 import pickle
 import shutil
@@ -169,6 +172,41 @@ put("zip", "deflated_comment.zip", archive([("a.txt", b"hello " * 20)], top=None
 put("zip", "zip64.zip", archive([("big", b"0123456789"), ("empty", b"")], top=None, zip64=True))
 put("zip", "empty.zip", archive([], top=None))
 
+# --- model configs (JSON text: a diffusers config.json or an ldm_edit_config) -------------------------
+def config_json(obj):
+    return json.dumps(obj, sort_keys=True).encode()
+
+
+UNET_SR = {"_class_name": "UNet2DModel", "in_channels": 6, "out_channels": 3, "block_out_channels": [32, 32],
+           "down_block_types": ["DownBlock2D", "AttnDownBlock2D"], "up_block_types": ["AttnUpBlock2D", "UpBlock2D"],
+           "layers_per_block": 2, "attention_head_dim": 32, "norm_num_groups": 32, "norm_eps": 1e-05,
+           "downsample_type": "conv", "act_fn": "silu", "flip_sin_to_cos": True, "freq_shift": 0,
+           "time_embedding_type": "positional", "resnet_time_scale_shift": "default", "center_input_sample": False}
+UNET_INP = dict(UNET_SR, in_channels=7, downsample_type="resnet", attention_head_dim=8, ldm_edit_num_heads=8,
+                down_block_types=["ResnetDownsampleBlock2D", "AttnDownBlock2D"])
+VQVAE = {"_class_name": "VQModel", "in_channels": 3, "out_channels": 3, "block_out_channels": [32, 32],
+         "layers_per_block": 1, "latent_channels": 3, "num_vq_embeddings": 64, "norm_num_groups": 32,
+         "vq_embed_dim": None, "mid_block_add_attention": True}
+SCHEDULE = {"linearEnd": 0.0155, "linearStart": 0.0015, "setAlphaToOne": True, "source": "scheduler_config.json",
+            "stepsOffset": 1, "timesteps": 1000}
+CANONICAL_UNET = {"attentionLevels": [1], "channelMult": [1, 1], "heads": {"channelsPerHead": {"_0": 32}}, "inChannels": 6,
+                  "modelChannels": 32, "normEps": 1e-05, "normGroups": 32, "numResBlocks": 2, "outChannels": 3,
+                  "resblockUpdown": False}
+CANONICAL_VQ = {"unet": CANONICAL_UNET, "schedule": SCHEDULE,
+                "autoencoder": {"channelMult": [1, 1], "channels": 32, "codebookSize": 64, "embedDim": 3, "inChannels": 3,
+                                "midAttention": True, "normEps": 1e-06, "normGroups": 32, "numResBlocks": 1, "outChannels": 3,
+                                "zChannels": 3}}
+CANONICAL_CONV = {"schedule": SCHEDULE,
+                  "unet": dict(CANONICAL_UNET, channelMult=[1, 2], heads={"channelsPerHead": {"_0": 4}}, inChannels=7,
+                               modelChannels=8, normGroups=4, numResBlocks=1, outChannels=4),
+                  "convAutoencoder": {"decoder_blocks": [1, 2, 2], "encoder_blocks": [1, 1, 1], "latent_channels": 4,
+                                      "scaling_factor": 19.37, "widths": [8, 16, 16]}}
+put("config", "unet_sr.json", config_json(UNET_SR))
+put("config", "unet_inp.json", config_json(UNET_INP))
+put("config", "vqvae.json", config_json(VQVAE))
+damaged("config", "canonical_vq.json", config_json(CANONICAL_VQ))
+put("config", "canonical_conv.json", config_json(CANONICAL_CONV))
+
 # --- images --------------------------------------------------------------------------------------
 tool = os.path.join(ROOT, ".build/release/ldm-fuzz")
 with tempfile.TemporaryDirectory() as scratch:
@@ -212,6 +250,16 @@ regression("torch", "review_size1_stride_int_max",
            archive([("data.pkl", dumps({"w": Tensor(two, 0, [2, 1], [1, 2**63 - 1])})), ("data/0", storages["0"])]))
 # 50 000 nested tuples: freeing them recursed past the 8 MB main-thread stack.
 regression("unpickler", "review_nested_tuples_50000", b"\x80\x02)" + b"\x85" * 50000 + b".")
+
+# Configs whose numbers trapped while their layout was walked (docs/robustness.md), before validation.
+regression("config", "review_layers_per_block_negative.json", config_json(dict(UNET_SR, layers_per_block=-1)))
+regression("config", "review_attention_head_dim_zero.json", config_json(dict(UNET_SR, attention_head_dim=0)))
+regression("config", "review_canonical_res_blocks_negative.json",
+           config_json(dict(CANONICAL_VQ, unet=dict(CANONICAL_UNET, numResBlocks=-1))))
+regression("config", "review_canonical_width_overflow.json",
+           config_json(dict(CANONICAL_VQ, unet=dict(CANONICAL_UNET, channelMult=[1, 2**62]))))
+regression("config", "review_canonical_vq_no_levels.json",
+           config_json(dict(CANONICAL_VQ, autoencoder=dict(CANONICAL_VQ["autoencoder"], channelMult=[]))))
 
 total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(OUT) for f in fs)
 print(f"wrote {sum(len(fs) for _, _, fs in os.walk(OUT))} seeds, {total} bytes, under {OUT}")

@@ -1,3 +1,4 @@
+import Foundation
 import LDMModels
 
 /// Harnesses for the checkpoint parsers. Inputs are copied to an exact-size heap block
@@ -37,6 +38,40 @@ enum CheckpointHarness {
         loadAll(source)
         return true
     }
+
+    /// A file with no tensors, to open a config against: a config that passes validation and the
+    /// layout walk ends in the audit, which lists every parameter as missing.
+    static let empty: SafetensorsFile? = {
+        let bytes: [UInt8] = [8, 0, 0, 0, 0, 0, 0, 0] + Array("{}      ".utf8)
+        return bytes.withUnsafeBytes { try? SafetensorsFile(file: MappedFile(path: path, copying: $0)) }
+    }()
+
+    /// The input read the two ways a config arrives in a file. The parameter counts are summed with
+    /// trapping arithmetic, so a config the validation lets through with overflowing shapes crashes.
+    /// Accepted: a diffusers config that reads, or a canonical one that gets as far as the audit.
+    static func config(_ data: UnsafeRawBufferPointer) -> Bool {
+        var accepted = false
+        if let json = (try? JSONSerialization.jsonObject(with: Data(data))) as? [String: Any] {
+            if let unet = try? DiffusersConfig.unet(json, path: path) {
+                blackHole(count(UNetLayout.parameters(unet)))
+                accepted = true
+            }
+            if let vq = try? DiffusersConfig.autoencoder(json, path: path) {
+                blackHole(count(AutoencoderLayout.parameters(vq)))
+                accepted = true
+            }
+        }
+        guard let empty else { return accepted }
+        do {
+            blackHole(try ModelWeights.openCanonical(empty, config: String(decoding: data, as: UTF8.self)))
+        } catch {
+            blackHole(error.description)  // an audit report lists shapes, as `inspect` prints them
+            if case .auditFailed(_, let audit) = error { accepted = true; blackHole(audit.missing.count) }
+        }
+        return accepted
+    }
+
+    private static func count(_ specs: [ParameterSpec]) -> Int { specs.reduce(0) { $0 + $1.shape.reduce(1, *) } }
 
     /// Loads every floating-point tensor: the infos a parser accepted must be safe to read.
     /// Bounded by the input: a valid tensor's bytes lie inside the (small) file.

@@ -13,6 +13,9 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     case unpickler
     /// `TorchCheckpoint(file:)`: zip + unpickler + tensor location checks, then every float tensor loaded.
     case torch
+    /// A model config as JSON text, read as a diffusers `config.json` (U-Net and VQ readers, then the
+    /// layout walked) and as the `ldm_edit_config` metadata of a converted file (`ModelWeights`).
+    case config
     /// `ImageFile.readHeader` and `ImageFile.read` (PNG wrapper in CImageCodecs/png.c).
     case png
     /// The same for JPEG (CImageCodecs/jpeg.c, EXIF orientation included).
@@ -27,6 +30,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         case .zip: CheckpointHarness.zip(data)
         case .unpickler: CheckpointHarness.unpickler(data)
         case .torch: CheckpointHarness.torch(data)
+        case .config: CheckpointHarness.config(data)
         case .png, .jpeg, .tiff: ImageHarness.decode(data, extension: rawValue)
         }
     }

@@ -5,7 +5,7 @@ import Testing
 /// `ldm-fuzz` replay driver, so seeds and the inputs of fixed crashes run with the normal suite: a
 /// parser that traps, overflows or reads out of bounds on one of them fails here (docs/fuzzing.md).
 @Suite struct FuzzCorpusTests {
-    static let targets = ["safetensors", "zip", "unpickler", "torch", "png", "jpeg", "tiff"]
+    static let targets = ["safetensors", "zip", "unpickler", "torch", "config", "png", "jpeg", "tiff"]
     static let fuzz = CLI.binary.deletingLastPathComponent().appendingPathComponent("ldm-fuzz")
 
     @Test(arguments: targets) func replayCorpusAndRegressions(target: String) throws {

@@ -124,7 +124,7 @@ public struct ModelWeights: Sendable {
         }
     }
 
-    static func openCanonical(_ source: any WeightSource, config text: String) throws(CheckpointError) -> ModelWeights {
+    package static func openCanonical(_ source: any WeightSource, config text: String) throws(CheckpointError) -> ModelWeights {
         let config: CanonicalConfig
         do {
             config = try JSONDecoder().decode(CanonicalConfig.self, from: Data(text.utf8))

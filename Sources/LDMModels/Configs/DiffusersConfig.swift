@@ -2,8 +2,8 @@ import Foundation
 
 /// Reading diffusers `config.json` files (UNet2DModel, VQModel, and the conv autoencoder's, which
 /// follows the same folder convention) into our configs, refusing options that would change the
-/// computation in ways ldm-edit does not implement.
-enum DiffusersConfig {
+/// computation in ways ldm-edit does not implement. `package` for the `config` fuzz target.
+package enum DiffusersConfig {
     static func load(_ path: String) throws(CheckpointError) -> [String: Any] {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw .unreadable(path: path, reason: "missing or unreadable")
@@ -57,7 +57,7 @@ enum DiffusersConfig {
         return String(String(decoding: data, as: UTF8.self).dropFirst().dropLast())
     }
 
-    static func unet(_ json: [String: Any], path: String) throws(CheckpointError) -> UNetConfig {
+    package static func unet(_ json: [String: Any], path: String) throws(CheckpointError) -> UNetConfig {
         func fail(_ r: String) -> CheckpointError { .unsupportedModel(path: path, reason: r) }
         func require(_ key: String, _ allowed: [String], default value: String) throws(CheckpointError) {
             let v = (json[key] as? String) ?? value
@@ -92,7 +92,7 @@ enum DiffusersConfig {
             .validated(path: path, spelling: .diffusers)
     }
 
-    static func autoencoder(_ json: [String: Any], path: String) throws(CheckpointError) -> AutoencoderConfig {
+    package static func autoencoder(_ json: [String: Any], path: String) throws(CheckpointError) -> AutoencoderConfig {
         let (first, mult) = try widths(json, path: path)
         let latent = try int(json, "latent_channels", path: path) ?? 3
         var c = AutoencoderConfig(channels: first, channelMult: mult,
