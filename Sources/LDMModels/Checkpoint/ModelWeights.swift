@@ -5,8 +5,9 @@ import LDMTensor
 ///
 /// `open` recognises the layout — a CompVis LatentDiffusion checkpoint (`model.diffusion_model.*`,
 /// `first_stage_model.*`, EMA copies), a diffusers folder (`unet/` and either `vqvae/` with config.json
-/// and `.safetensors` or `.bin` weights, either attention spelling, or `autoencoder/` with the conv
-/// autoencoder's config.json and model.safetensors), or ldm-edit's own single file (canonical names,
+/// and `.safetensors` or `.bin` weights, either attention spelling, `vae/` likewise for Stable Diffusion's
+/// AutoencoderKL, or `autoencoder/` with the conv autoencoder's config.json and model.safetensors), or
+/// ldm-edit's own single file (canonical names,
 /// configs in the metadata) — and translates it here, in one place. Then every parameter of the
 /// U-Net and first stage is matched; anything missing, mis-shaped or unexpected (beyond a named
 /// ignore list) fails with one report. Tensors are read on demand from the mapped files, so nothing
@@ -17,7 +18,8 @@ public struct ModelWeights: Sendable {
     public let path: String
     public let layout: Layout
     public let unet: UNetConfig
-    /// The first stage: VQ (CompVis, diffusers `vqvae/`) or the conv autoencoder (`autoencoder/`).
+    /// The first stage: VQ (CompVis, diffusers `vqvae/`), KL (CompVis, diffusers `vae/`) or the conv
+    /// autoencoder (`autoencoder/`).
     public let firstStage: FirstStageConfig
     public let task: ModelTask
     public let schedule: NoiseScheduleConfig
@@ -210,15 +212,15 @@ public struct ModelWeights: Sendable {
         let unet = try DiffusersConfig.unet(try DiffusersConfig.load(unetConfigPath), path: unetConfigPath)
         let firstStage: FirstStageConfig, firstStageSource: any WeightSource, component: String
         let stages = ["vqvae", "autoencoder", "vae"].filter { isFolder("\(folder)/\($0)") }
-        switch (isFolder("\(folder)/vqvae"), isFolder("\(folder)/autoencoder")) {
+        switch stages {
         case _ where stages.count > 1:
             throw .unsupportedModel(path: folder, reason: "both \(stages.map { $0 + "/" }.joined(separator: " and ")): a model has one first stage")
-        case (false, false) where stages == ["vae"]:
+        case ["vae"]:
             component = "vae"
             let configPath = "\(folder)/vae/config.json"
             firstStage = .kl(try DiffusersConfig.klAutoencoder(try DiffusersConfig.load(configPath), path: configPath))
             firstStageSource = try weights(component, names: diffusersNames)
-        case (false, true):
+        case ["autoencoder"]:
             component = "autoencoder"
             let configPath = "\(folder)/autoencoder/config.json"
             firstStage = .conv(try DiffusersConfig.convAutoencoder(at: configPath))
