@@ -9,7 +9,7 @@ extension LDMEdit {
             abstract: "Describe a checkpoint: format, task, architecture, parameters, dtypes, EMA, provenance, SHA-256.",
             discussion: """
                 Reads CompVis .ckpt files, PyTorch .bin/.pt/.pth, .safetensors and diffusers folders \
-                (model_index.json, unet/, vqvae/ or autoencoder/) without running any code from them.
+                (model_index.json, unet/, vqvae/, vae/ or autoencoder/) without running any code from them.
                 """)
 
         @Argument(help: ArgumentHelp("Checkpoint file or diffusers folder.", valueName: "path"))
@@ -30,7 +30,7 @@ extension LDMEdit {
             }
             var files: [String] = []
             if isDirectory.boolValue {
-                for component in ["unet", "vqvae", "autoencoder"] {
+                for component in ["unet", "vqvae", "vae", "autoencoder"] {
                     for name in ["diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.bin", "model.safetensors"]
                     where FileManager.default.fileExists(atPath: "\(path)/\(component)/\(name)") {
                         files.append("\(path)/\(component)/\(name)")

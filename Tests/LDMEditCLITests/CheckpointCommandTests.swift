@@ -43,6 +43,24 @@ import Testing
         }
     }
 
+    /// Stable Diffusion's KL first stage (Scripts/fixtures/make_kl_fixtures.py): the diffusers folder (vae/) and the
+    /// CompVis single file describe the same model; convert writes a canonical file that inspects the same way.
+    @Test func inspectAndConvertAKLFirstStage() throws {
+        let summary = "autoencoder: KL-f8, widths [8, 16, 16, 16], 4 latent channels (posterior mean) scaled by 0.18215, mid attention, 111839 parameters"
+        for (path, layout) in [(Self.fixture("kl_inp_folder"), "diffusers layout"), (Self.fixture("kl_inp_compvis.safetensors"), "CompVis LatentDiffusion layout")] {
+            let r = try CLI.run(["inspect", path, "--no-hash"])
+            #expect(r.status == 0, "\(r.stderr)")
+            for text in ["model: inpainting (use `ldm-edit inpaint`), " + layout, "U-Net: 9→4 channels", summary] {
+                #expect(r.stdout.contains(text), "missing \(text) in:\n\(r.stdout)")
+            }
+        }
+        let out = scratch.file("kl.safetensors")
+        let converted = try CLI.run(["convert", Self.fixture("kl_inp_compvis.safetensors"), out, "--dtype", "f16"])
+        #expect(converted.status == 0, "\(converted.stderr)")
+        let again = try CLI.run(["inspect", out, "--no-hash"])
+        #expect(again.stdout.contains("ldm-edit layout") && again.stdout.contains("autoencoder: KL-f8"), "\(again.stdout)")
+    }
+
     @Test func inspectFailuresExitWithOne() throws {
         let missing = try CLI.run(["inspect", scratch.file("nope.ckpt")])
         #expect(missing.status == 1 && missing.stderr.contains("nope.ckpt: no such file or folder"))

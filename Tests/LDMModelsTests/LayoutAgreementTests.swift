@@ -71,6 +71,35 @@ import Testing
         }
     }
 
+    /// Stable Diffusion's KL-f8 and the tiny fixture's: the model consumes exactly the `.kl` walk.
+    @Test func klAutoencoderConsumesExactlyItsLayout() throws {
+        for config in [KLAutoencoderConfig.sd, KLAutoencoderConfig(channels: 8, channelMult: [1, 2, 2, 2], normGroups: 4)] {
+            let specs = AutoencoderLayout.parameters(config)
+            let weights = try RecordingWeights(specs)
+            _ = try KLAutoencoder(weights, config: config)
+            Self.expectConsumedExactly(specs, weights)
+        }
+    }
+
+    /// CompVis first_stage_model.* names of SD's KL-f8 are recognised as KL (not VQ) and give the config back;
+    /// the VQ configs stay VQ.
+    @Test func firstStageDetectionTellsKLFromVQ() {
+        let kl = Dictionary(uniqueKeysWithValues: AutoencoderLayout.parameters(KLAutoencoderConfig.sd).map {
+            (String($0.name.dropFirst(AutoencoderLayout.klPrefix.count)), $0.shape)
+        })
+        #expect(ConfigDetection.autoencoder(kl) == nil)
+        #expect(ConfigDetection.firstStage(kl) == .kl(.sd))
+        var noDoubleZ = kl
+        noDoubleZ["encoder.conv_out.weight"] = [4, 512, 3, 3]
+        #expect(ConfigDetection.firstStage(noDoubleZ) == nil)
+        for config in Self.autoencoders {
+            let vq = Dictionary(uniqueKeysWithValues: AutoencoderLayout.parameters(config).map {
+                (String($0.name.dropFirst(AutoencoderLayout.prefix.count)), $0.shape)
+            })
+            #expect(ConfigDetection.firstStage(vq) == .vq(config))
+        }
+    }
+
     /// Detection inverts the layout: the real configs come back from their own key names and
     /// shapes, read raw or through the flattened EMA names (files pruned to their EMA weights).
     @Test(arguments: unets)

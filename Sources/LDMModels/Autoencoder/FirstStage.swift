@@ -7,14 +7,18 @@ import LDMTensor
 /// - conv (Scripts/train/conv_autoencoder.py): the diffusion latent is encode(x) · scaling_factor and
 ///   decode divides by it first, as diffusers does with `vae.config.scaling_factor`; both in float32
 ///   with the factor rounded to float32, as PyTorch computes `z * s` on a float32 tensor.
+/// - KL (Stable Diffusion's `AutoencoderKL`): the same scaling of the posterior mean (`KLAutoencoder.encode`);
+///   decode is decoder(post_quant_conv(z / s)).
 public enum FirstStage: Sendable {
     case vq(VQAutoencoder)
     case conv(ConvAutoencoder)
+    case kl(KLAutoencoder)
 
     public init(_ weights: any WeightProvider, config: FirstStageConfig) throws {
         switch config {
         case .vq(let c): self = .vq(try VQAutoencoder(weights, config: c))
         case .conv(let c): self = .conv(try ConvAutoencoder(weights, config: c))
+        case .kl(let c): self = .kl(try KLAutoencoder(weights, config: c))
         }
     }
 
@@ -22,6 +26,7 @@ public enum FirstStage: Sendable {
         switch self {
         case .vq(let m): .vq(m.config)
         case .conv(let m): .conv(m.config)
+        case .kl(let m): .kl(m.config)
         }
     }
 
@@ -32,15 +37,16 @@ public enum FirstStage: Sendable {
         switch self {
         case .vq(let m): m.config.outChannels
         case .conv: ConvAutoencoderConfig.imageChannels
+        case .kl(let m): m.config.outChannels
         }
     }
 
     /// How many latent pixels each output depends on around its own position, when that is bounded:
     /// tiles overlapping by twice this much decode (or encode) the interior exactly as the whole image.
-    /// nil for VQ, whose GroupNorm and mid attention see the whole input.
+    /// nil for VQ and KL, whose GroupNorm and mid attention see the whole input.
     public var reach: (decoder: Int, encoder: Int)? {
         switch self {
-        case .vq: nil
+        case .vq, .kl: nil
         case .conv(let m): (m.layout.decoderReach, m.layout.encoderReach)
         }
     }
@@ -54,6 +60,10 @@ public enum FirstStage: Sendable {
             let z = try m.encode(image, workspace: ws, trace: trace)
             try Elementwise.scale(z, by: Float(m.config.scalingFactor), into: z)
             return z
+        case .kl(let m):
+            let z = try m.encode(image, workspace: ws, trace: trace)
+            try Elementwise.scale(z, by: Float(m.config.scalingFactor), into: z)
+            return z
         }
     }
 
@@ -63,6 +73,10 @@ public enum FirstStage: Sendable {
         case .vq(let m):
             return try m.decode(latent, workspace: ws, trace: trace)
         case .conv(let m):
+            let z = try ws.tensor(latent.shape)
+            try Elementwise.divide(latent, by: Float(m.config.scalingFactor), into: z)
+            return try m.decode(z, workspace: ws, trace: trace)
+        case .kl(let m):
             let z = try ws.tensor(latent.shape)
             try Elementwise.divide(latent, by: Float(m.config.scalingFactor), into: z)
             return try m.decode(z, workspace: ws, trace: trace)

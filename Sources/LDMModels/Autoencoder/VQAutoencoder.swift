@@ -18,7 +18,8 @@ public final class VQAutoencoder: Sendable {
         decoder = try VQStage(weights, layout.decoder)
         quantConv = (layout.quantConv.path.trace, try Conv2dLayer(weights, layout.quantConv))
         postQuantConv = (layout.postQuantConv.path.trace, try Conv2dLayer(weights, layout.postQuantConv))
-        quantizer = (layout.quantize.path.trace, try VectorQuantizer(weights, layout.quantize.codebook))
+        let quantize = layout.quantize!  // a `.vq` walk always places the codebook
+        quantizer = (quantize.path.trace, try VectorQuantizer(weights, quantize.codebook))
     }
 
     /// - image: [N, 3, H, W] in [−1, 1], H and W multiples of f → latent [N, embedDim, H/f, W/f]

@@ -42,6 +42,9 @@ public enum CheckpointSummary {
         case .conv(let c):
             "conv-f\(c.downsamplingFactor) (no normalisation, continuous latents), widths \(c.widths), ResBlocks \(c.encoderBlocks) / \(c.decoderBlocks), "
                 + "\(c.latentChannels) latent channels scaled by \(c.scalingFactor)"
+        case .kl(let k):
+            "KL-f\(k.downsamplingFactor), widths \(k.channelMult.map { $0 * k.channels }), \(k.latentChannels) latent channels (posterior mean) "
+                + "scaled by \(k.scalingFactor), " + (k.midAttention ? "mid attention" : "no mid attention")
         }
         return [
             "model: \(model.task.rawValue)\(taskNote.map { " (\($0))" } ?? ""), \(model.layout.rawValue) layout",

@@ -5,8 +5,9 @@ import LDMTensor
 ///
 /// `open` recognises the layout — a CompVis LatentDiffusion checkpoint (`model.diffusion_model.*`,
 /// `first_stage_model.*`, EMA copies), a diffusers folder (`unet/` and either `vqvae/` with config.json
-/// and `.safetensors` or `.bin` weights, either attention spelling, or `autoencoder/` with the conv
-/// autoencoder's config.json and model.safetensors), or ldm-edit's own single file (canonical names,
+/// and `.safetensors` or `.bin` weights, either attention spelling, `vae/` likewise for Stable Diffusion's
+/// AutoencoderKL, or `autoencoder/` with the conv autoencoder's config.json and model.safetensors), or
+/// ldm-edit's own single file (canonical names,
 /// configs in the metadata) — and translates it here, in one place. Then every parameter of the
 /// U-Net and first stage is matched; anything missing, mis-shaped or unexpected (beyond a named
 /// ignore list) fails with one report. Tensors are read on demand from the mapped files, so nothing
@@ -17,7 +18,8 @@ public struct ModelWeights: Sendable {
     public let path: String
     public let layout: Layout
     public let unet: UNetConfig
-    /// The first stage: VQ (CompVis, diffusers `vqvae/`) or the conv autoencoder (`autoencoder/`).
+    /// The first stage: VQ (CompVis, diffusers `vqvae/`), KL (CompVis, diffusers `vae/`) or the conv
+    /// autoencoder (`autoencoder/`).
     public let firstStage: FirstStageConfig
     public let task: ModelTask
     public let schedule: NoiseScheduleConfig
@@ -114,12 +116,14 @@ public struct ModelWeights: Sendable {
         var unet: UNetConfig
         var autoencoder: AutoencoderConfig?
         var convAutoencoder: ConvAutoencoderConfig?
+        var klAutoencoder: KLAutoencoderConfig?
         var schedule: NoiseScheduleConfig?
 
         init(unet: UNetConfig, firstStage: FirstStageConfig, schedule: NoiseScheduleConfig?) {
             self.unet = unet
             autoencoder = firstStage.vq
             convAutoencoder = firstStage.conv
+            klAutoencoder = firstStage.kl
             self.schedule = schedule
         }
     }
@@ -134,11 +138,12 @@ public struct ModelWeights: Sendable {
         // Validated before any layout walk: the numbers come from the file.
         let unet = try config.unet.validated(path: source.path, spelling: .canonical(component: "unet"))
         let firstStage: FirstStageConfig
-        switch (config.autoencoder, config.convAutoencoder) {
-        case (let vq?, nil): firstStage = .vq(try vq.validated(path: source.path, spelling: .canonical(component: "autoencoder")))
-        case (nil, let conv?): firstStage = .conv(try conv.validated(path: source.path, spelling: .canonical(component: "convAutoencoder")))
+        switch (config.autoencoder, config.convAutoencoder, config.klAutoencoder) {
+        case (let vq?, nil, nil): firstStage = .vq(try vq.validated(path: source.path, spelling: .canonical(component: "autoencoder")))
+        case (nil, let conv?, nil): firstStage = .conv(try conv.validated(path: source.path, spelling: .canonical(component: "convAutoencoder")))
+        case (nil, nil, let kl?): firstStage = .kl(try kl.validated(path: source.path, spelling: .canonical(component: "klAutoencoder")))
         default:
-            throw .unsupportedModel(path: source.path, reason: "the \(canonicalConfigKey) metadata must hold exactly one of autoencoder and convAutoencoder")
+            throw .unsupportedModel(path: source.path, reason: "the \(canonicalConfigKey) metadata must hold exactly one of autoencoder, convAutoencoder and klAutoencoder")
         }
         var builder = Builder(path: source.path, sources: [source])
         for spec in UNetLayout.parameters(unet) + firstStage.parameters {
@@ -179,8 +184,8 @@ public struct ModelWeights: Sendable {
         guard let unet = detected else {
             throw .unsupportedModel(path: source.path, reason: "the U-Net (\(max(unetShapes.count, emaShapes.count)) tensors) matches no openaimodel configuration ldm-edit implements")
         }
-        guard let vq = ConfigDetection.autoencoder(vqShapes) else {
-            throw .unsupportedModel(path: source.path, reason: "the autoencoder (\(vqShapes.count) first_stage_model.* tensors) matches no VQ configuration ldm-edit implements")
+        guard let firstStage = ConfigDetection.firstStage(vqShapes) else {
+            throw .unsupportedModel(path: source.path, reason: "the autoencoder (\(vqShapes.count) first_stage_model.* tensors) matches no VQ or KL configuration ldm-edit implements")
         }
         let emaPresent = source.tensors.keys.contains { $0.hasPrefix(CompVisKeys.ema + "diffusion_model") }
         var builder = Builder(path: source.path, sources: [source])
@@ -191,8 +196,9 @@ public struct ModelWeights: Sendable {
             if useEMA, emaPresent, source.tensors[ema] != nil { emaUsed = true }
             builder.match(spec, source: 0, candidates: useEMA && emaPresent ? [ema] : [CompVisKeys.unet + key])
         }
-        for spec in AutoencoderLayout.parameters(vq) {
-            builder.match(spec, source: 0, candidates: [CompVisKeys.firstStage + spec.name.dropFirst(AutoencoderLayout.prefix.count)])
+        let firstStagePrefix = AutoencoderLayout.prefix(firstStage.kl == nil ? .vq : .kl)
+        for spec in firstStage.parameters {
+            builder.match(spec, source: 0, candidates: [CompVisKeys.firstStage + spec.name.dropFirst(firstStagePrefix.count)])
         }
         builder.finishUnexpected(source: 0) { key in
             // The weight set not chosen (raw when EMA is used, EMA otherwise) is unused on purpose.
@@ -203,12 +209,13 @@ public struct ModelWeights: Sendable {
             let alphas = source.tensors["alphas_cumprod"] != nil ? try source.load("alphas_cumprod").values : nil
             schedule = try NoiseScheduleConfig.fromBuffers(betas: try source.load("betas").values, alphasCumprod: alphas, path: source.path)
         }
-        return try builder.build(layout: .compVis, unet: unet, firstStage: .vq(vq), schedule: schedule, emaPresent: emaPresent,
+        return try builder.build(layout: .compVis, unet: unet, firstStage: firstStage, schedule: schedule, emaPresent: emaPresent,
                                  emaUsed: emaUsed, provenance: nil)
     }
 
-    /// A diffusers folder: `unet/` (UNet2DModel), the first stage in `vqvae/` (VQModel) or `autoencoder/`
-    /// (ConvAutoencoder: config.json + model.safetensors, PyTorch state_dict keys), `scheduler/`, and
+    /// A diffusers folder: `unet/` (UNet2DModel), the first stage in `vqvae/` (VQModel), `vae/` (AutoencoderKL,
+    /// Stable Diffusion's) or `autoencoder/` (ConvAutoencoder: config.json + model.safetensors, PyTorch
+    /// state_dict keys), `scheduler/`, and
     /// `model_index.json` (read for `ldm_edit_provenance` only).
     static func openDiffusersFolder(_ folder: String) throws(CheckpointError) -> ModelWeights {
         func weights(_ component: String, names: [String]) throws(CheckpointError) -> any WeightSource {
@@ -222,10 +229,17 @@ public struct ModelWeights: Sendable {
         let unetConfigPath = "\(folder)/unet/config.json"
         let unet = try DiffusersConfig.unet(try DiffusersConfig.load(unetConfigPath), path: unetConfigPath)
         let firstStage: FirstStageConfig, firstStageSource: any WeightSource, component: String
-        switch (isFolder("\(folder)/vqvae"), isFolder("\(folder)/autoencoder")) {
-        case (true, true):
-            throw .unsupportedModel(path: folder, reason: "both vqvae/ and autoencoder/: a model has one first stage")
-        case (false, true):
+        let stages = ["vqvae", "autoencoder", "vae"].filter { isFolder("\(folder)/\($0)") }
+        switch stages {
+        case _ where stages.count > 1:
+            throw .unsupportedModel(path: folder, reason: "both \(stages.map { $0 + "/" }.joined(separator: " and ")): a model has one first stage")
+        case ["vae"]:
+            component = "vae"
+            let configPath = "\(folder)/vae/config.json"
+            firstStage = .kl(try DiffusersConfig.klAutoencoder(try DiffusersConfig.load(configPath), path: configPath)
+                .validated(path: configPath, spelling: .diffusers))
+            firstStageSource = try weights(component, names: diffusersNames)
+        case ["autoencoder"]:
             component = "autoencoder"
             let configPath = "\(folder)/autoencoder/config.json"
             firstStage = .conv(try DiffusersConfig.convAutoencoder(at: configPath))

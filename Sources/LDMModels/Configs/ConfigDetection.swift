@@ -54,16 +54,37 @@ enum ConfigDetection {
         return nil
     }
 
-    /// - shapes: the autoencoder's tensors without the `first_stage_model.` prefix.
-    static func autoencoder(_ shapes: [String: [Int]]) -> AutoencoderConfig? {
-        func shape(_ spec: ParameterSpec) -> [Int]? { shapes[String(spec.name.dropFirst(AutoencoderLayout.prefix.count))] }
+    /// - shapes: the first stage's tensors without the `first_stage_model.` prefix: VQ when a codebook
+    /// (`quantize.embedding`) is there, KL when quant_conv maps 2z → 2z and there is none (`double_z`).
+    static func firstStage(_ shapes: [String: [Int]]) -> FirstStageConfig? {
+        if let vq = autoencoder(shapes, kind: .vq) { return .vq(vq) }
+        // diffusers has one latent_channels: z_channels = embed_dim, as in every released KL model.
+        guard let stages = autoencoder(shapes, kind: .kl), stages.zChannels == stages.embedDim else { return nil }
+        var kl = KLAutoencoderConfig(channels: stages.channels, channelMult: stages.channelMult, numResBlocks: stages.numResBlocks,
+                                     latentChannels: stages.zChannels, midAttention: stages.midAttention)
+        // `scale_factor` lives in the YAML, not in the weights: kept at SD 1.x's 0.18215 (v1-inference.yaml).
+        (kl.inChannels, kl.outChannels) = (stages.inChannels, stages.outChannels)
+        return .kl(kl)
+    }
+
+    /// - shapes: the autoencoder's tensors without the `first_stage_model.` prefix → the walk's config
+    ///   whose `kind` parameter list matches them exactly.
+    static func autoencoder(_ shapes: [String: [Int]], kind: AutoencoderLayout.Kind = .vq) -> AutoencoderConfig? {
+        let prefix = AutoencoderLayout.prefix(kind)
+        func shape(_ spec: ParameterSpec) -> [Int]? { shapes[String(spec.name.dropFirst(prefix.count))] }
         func probe(levels: Int, resBlocks: Int) -> AutoencoderLayout {
-            AutoencoderLayout(AutoencoderConfig(channels: 1, channelMult: Array(repeating: 1, count: levels), numResBlocks: resBlocks))
+            AutoencoderLayout(AutoencoderConfig(channels: 1, channelMult: Array(repeating: 1, count: levels), numResBlocks: resBlocks), kind: kind)
         }
         let any = probe(levels: 1, resBlocks: 1)
         guard let convIn = shape(any.encoder.convIn.weight), let zOut = shape(any.encoder.convOut.weight),
-              let quant = shape(any.quantConv.weight), let codebook = shape(any.quantize.codebook.weight),
-              convIn.count == 4, zOut.count == 4, quant.count == 4, codebook.count == 2 else { return nil }
+              let quant = shape(any.quantConv.weight), convIn.count == 4, zOut.count == 4, quant.count == 4 else { return nil }
+        let moments = kind == .kl ? 2 : 1
+        var codebookSize = 0
+        if let codebook = any.quantize {
+            guard let c = shape(codebook.codebook.weight), c.count == 2 else { return nil }
+            codebookSize = c[0]
+        }
+        guard zOut[0] % moments == 0, quant[0] % moments == 0 else { return nil }
         let ch = convIn[0]
         // Levels with a first ResnetBlock, ResnetBlocks at level 0 (each of at least 10 tensors).
         let limit = shapes.count / 10 + 1
@@ -76,12 +97,12 @@ enum ConfigDetection {
             guard let w = shape(level.blocks[0].conv1.weight), w.count == 4, w[0] > 0, w[0] % ch == 0 else { return nil }
             mult.append(w[0] / ch)
         }
-        var candidate = AutoencoderConfig(channels: ch, channelMult: mult, numResBlocks: resBlocks, zChannels: zOut[0],
-                                          embedDim: quant[0], codebookSize: codebook[0],
+        var candidate = AutoencoderConfig(channels: ch, channelMult: mult, numResBlocks: resBlocks, zChannels: zOut[0] / moments,
+                                          embedDim: quant[0] / moments, codebookSize: codebookSize,
                                           midAttention: any.encoder.mid.block.attention.map { shape($0.q.weight) != nil } ?? false)
         candidate.inChannels = convIn[1]
         candidate.outChannels = shape(any.decoder.convOut.weight)?.first ?? 3
-        return matches(AutoencoderLayout.parameters(candidate), prefix: AutoencoderLayout.prefix, shapes) ? candidate : nil
+        return matches(AutoencoderLayout(candidate, kind: kind).parameters, prefix: prefix, shapes) ? candidate : nil
     }
 
     static func matches(_ specs: [ParameterSpec], prefix: String, _ shapes: [String: [Int]]) -> Bool {

@@ -106,6 +106,44 @@ package enum DiffusersConfig {
         return try c.validated(path: path, spelling: .diffusers)
     }
 
+    /// `vae/config.json` of a Stable Diffusion folder (diffusers `AutoencoderKL`; SD 1.5: block_out_channels
+    /// [128, 256, 512, 512], layers_per_block 2, latent_channels 4, norm_num_groups 32, scaling_factor 0.18215).
+    /// Options that change the computation beyond the CompVis AutoencoderKL are refused: no quant_conv or
+    /// post_quant_conv (`use_quant_conv`/`use_post_quant_conv` false), a `shift_factor` (SD3, Flux), another
+    /// activation, other block types.
+    static func klAutoencoder(_ json: [String: Any], path: String) throws(CheckpointError) -> KLAutoencoderConfig {
+        func fail(_ r: String) -> CheckpointError { .unsupportedModel(path: path, reason: r) }
+        let name = json["_class_name"] as? String
+        guard name == nil || name == "AutoencoderKL" else {
+            throw fail("_class_name \"\(name ?? "")\"; vae/ holds an AutoencoderKL (a VQModel goes in vqvae/)")
+        }
+        guard let widths = json["block_out_channels"] as? [Int], let first = widths.first, first > 0,
+              widths.allSatisfy({ $0 % first == 0 }) else {
+            throw fail("config.json lacks block_out_channels")
+        }
+        if let act = json["act_fn"] as? String, act != "silu" { throw fail("act_fn = \(act) (supported: silu)") }
+        if (json["use_quant_conv"] as? Bool) == false || (json["use_post_quant_conv"] as? Bool) == false {
+            throw fail("use_quant_conv / use_post_quant_conv = false (the CompVis AutoencoderKL has both)")
+        }
+        if let shift = json["shift_factor"], !(shift is NSNull) { throw fail("shift_factor = \(shift) (SD 1.x has none)") }
+        for (key, allowed) in [("down_block_types", "DownEncoderBlock2D"), ("up_block_types", "UpDecoderBlock2D")] {
+            if let types = json[key] as? [String], types.contains(where: { $0 != allowed }) {
+                throw fail("\(key) = \(types) (supported: \(allowed) at every level)")
+            }
+        }
+        let blocks: Int = (json["layers_per_block"] as? Int) ?? 1
+        let latent: Int = (json["latent_channels"] as? Int) ?? 4
+        let attention: Bool = (json["mid_block_add_attention"] as? Bool) ?? true
+        let groups: Int = (json["norm_num_groups"] as? Int) ?? 32
+        let scaling: Double = (json["scaling_factor"] as? Double) ?? 0.18215
+        let mult: [Int] = widths.map { $0 / first }
+        var c = KLAutoencoderConfig(channels: first, channelMult: mult, numResBlocks: blocks, latentChannels: latent,
+                                    midAttention: attention, normGroups: groups, scalingFactor: scaling)
+        c.inChannels = (json["in_channels"] as? Int) ?? 3
+        c.outChannels = (json["out_channels"] as? Int) ?? 3
+        return c
+    }
+
     /// `autoencoder/config.json` as `ConvAutoencoder.save` writes it (Scripts/train/conv_autoencoder.py):
     /// `_class_name` "ConvAutoencoder" and the constructor's numbers.
     static func convAutoencoder(at path: String) throws(CheckpointError) -> ConvAutoencoderConfig {

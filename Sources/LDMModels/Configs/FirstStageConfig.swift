@@ -6,12 +6,16 @@ public enum FirstStageConfig: Sendable, Equatable {
     case vq(AutoencoderConfig)
     /// The bundled normalisation-free conv autoencoder (`autoencoder/`): continuous, scaled latents.
     case conv(ConvAutoencoderConfig)
+    /// Stable Diffusion's KL-f8 (CompVis `AutoencoderKL` `first_stage_model.*`, diffusers `vae/`): continuous,
+    /// scaled latents (the posterior mean × scaling_factor).
+    case kl(KLAutoencoderConfig)
 
-    /// Channels of the diffusion latent: VQ `embed_dim` (3 for VQ-f4), conv `latent_channels` (4).
+    /// Channels of the diffusion latent: VQ `embed_dim` (3 for VQ-f4), conv and KL `latent_channels` (4).
     public var latentChannels: Int {
         switch self {
         case .vq(let c): c.embedDim
         case .conv(let c): c.latentChannels
+        case .kl(let c): c.latentChannels
         }
     }
 
@@ -20,14 +24,16 @@ public enum FirstStageConfig: Sendable, Equatable {
         switch self {
         case .vq(let c): c.downsamplingFactor
         case .conv(let c): c.downsamplingFactor
+        case .kl(let c): c.downsamplingFactor
         }
     }
 
-    /// The canonical parameter list (`vq.…` or `ae.…` names).
+    /// The canonical parameter list (`vq.…`, `ae.…` or `kl.…` names).
     public var parameters: [ParameterSpec] {
         switch self {
         case .vq(let c): AutoencoderLayout.parameters(c)
         case .conv(let c): ConvAutoencoderLayout.parameters(c)
+        case .kl(let c): AutoencoderLayout.parameters(c)
         }
     }
 
@@ -38,6 +44,11 @@ public enum FirstStageConfig: Sendable, Equatable {
 
     public var conv: ConvAutoencoderConfig? {
         if case .conv(let c) = self { return c }
+        return nil
+    }
+
+    public var kl: KLAutoencoderConfig? {
+        if case .kl(let c) = self { return c }
         return nil
     }
 }

@@ -5,8 +5,16 @@ import LDMTensor
 /// with its CompVis and diffusers paths and its widths. The parameter list (and so the audit, the
 /// diffusers mapping and config detection), the model (`VQStage`, `VQAutoencoder`) and its trace
 /// names are all read off this walk; the blocks' own submodules are named in their `Layout`s.
+/// The KL first stage (`kind: .kl`, CompVis `AutoencoderKL`, diffusers `AutoencoderKL`) is the same walk
+/// with `double_z` (encoder conv_out and quant_conv give 2z channels: mean and log-variance) and no codebook.
 public struct AutoencoderLayout: Sendable {
+    /// VQ (taming `VQModel`): codebook, quantised at decode. KL: Gaussian posterior, no codebook.
+    public enum Kind: Sendable { case vq, kl }
+
+    /// Canonical prefixes (both = CompVis `first_stage_model.`), one per kind so a file says which it holds.
     public static let prefix = "vq."
+    public static let klPrefix = "kl."
+    public static func prefix(_ kind: Kind) -> String { kind == .vq ? prefix : klPrefix }
 
     /// One resolution level in run order: its ResnetBlocks, then the convolution that leaves it —
     /// the encoder's stride-2 `downsample.conv` (padding right/bottom), or the decoder's
@@ -37,16 +45,21 @@ public struct AutoencoderLayout: Sendable {
     }
 
     public let config: AutoencoderConfig
+    public let kind: Kind
     let encoder: Stage
+    /// VQ: z → embed_dim; KL: 2z → 2·embed_dim (mean, then log-variance).
     let quantConv: ConvolutionSpec
-    /// `quantize` (traced under its name) and its codebook `quantize.embedding`.
-    let quantize: (path: ModulePath, codebook: EmbeddingSpec)
+    /// `quantize` (traced under its name) and its codebook `quantize.embedding`; nil for KL.
+    let quantize: (path: ModulePath, codebook: EmbeddingSpec)?
     let postQuantConv: ConvolutionSpec
     let decoder: Stage
 
-    public init(_ c: AutoencoderConfig) {
+    public init(_ c: AutoencoderConfig, kind: Kind = .vq) {
         config = c
-        let root = ModulePath.root(prefix: Self.prefix)
+        self.kind = kind
+        // model.py Encoder `double_z`: conv_out gives 2·z_channels (mean, log-variance) for KL.
+        let moments = kind == .kl ? 2 : 1
+        let root = ModulePath.root(prefix: Self.prefix(kind))
         let levels = c.channelMult.count
         func norm(_ path: ModulePath, _ channels: Int) -> GroupNormSpec {
             GroupNormSpec(path.child("norm_out", "conv_norm_out"), channels: channels, groups: c.normGroups, eps: c.normEps)
@@ -72,11 +85,11 @@ public struct AutoencoderLayout: Sendable {
         }
         encoder = Stage(convIn: .same(enc.child("conv_in"), input: c.inChannels, output: c.channels, kernel: 3), levels: down,
                         mid: mid(enc, blockIn), normOut: norm(enc, blockIn),
-                        convOut: .same(enc.child("conv_out"), input: blockIn, output: c.zChannels, kernel: 3), upsamples: false)
+                        convOut: .same(enc.child("conv_out"), input: blockIn, output: moments * c.zChannels, kernel: 3), upsamples: false)
 
-        quantConv = .same(root.child("quant_conv"), input: c.zChannels, output: c.embedDim, kernel: 1)
+        quantConv = .same(root.child("quant_conv"), input: moments * c.zChannels, output: moments * c.embedDim, kernel: 1)
         let quantizer = root.child("quantize")
-        quantize = (quantizer, EmbeddingSpec(quantizer.child("embedding"), count: c.codebookSize, dimension: c.embedDim))
+        quantize = kind == .kl ? nil : (quantizer, EmbeddingSpec(quantizer.child("embedding"), count: c.codebookSize, dimension: c.embedDim))
         postQuantConv = .same(root.child("post_quant_conv"), input: c.embedDim, output: c.zChannels, kernel: 1)
 
         // Stored up.0 = highest resolution; run from up.(L−1) down to up.0 (diffusers up_blocks.0 first).
@@ -99,10 +112,14 @@ public struct AutoencoderLayout: Sendable {
                         convOut: .same(dec.child("conv_out"), input: blockIn, output: c.outChannels, kernel: 3), upsamples: true)
     }
 
-    /// The canonical parameter list: encoder, quant_conv, codebook, post_quant_conv, decoder.
+    /// The canonical parameter list: encoder, quant_conv, codebook (VQ), post_quant_conv, decoder.
     public var parameters: [ParameterSpec] {
-        encoder.parameters + quantConv.parameters + quantize.codebook.parameters + postQuantConv.parameters + decoder.parameters
+        encoder.parameters + quantConv.parameters + (quantize?.codebook.parameters ?? []) + postQuantConv.parameters + decoder.parameters
     }
 
     public static func parameters(_ c: AutoencoderConfig) -> [ParameterSpec] { AutoencoderLayout(c).parameters }
+
+    /// The KL first stage's walk (`kl.…` names).
+    public init(_ c: KLAutoencoderConfig) { self.init(c.stages, kind: .kl) }
+    public static func parameters(_ c: KLAutoencoderConfig) -> [ParameterSpec] { AutoencoderLayout(c).parameters }
 }
