@@ -103,6 +103,12 @@ struct ConfigEdit: Sendable, CustomTestStringConvertible {
         .init("unet.numResBlocks", "-1"),
     ]
 
+    /// Stable Diffusion's KL first stage: the shared encoder/decoder bounds and its scaling factor.
+    static let klCanonicalCases: [ConfigEdit] = [
+        .init("klAutoencoder.channelMult", "[]"), .init("klAutoencoder.numResBlocks", "0"),
+        .init("klAutoencoder.scalingFactor", "0", value: "0.0"), .init("klAutoencoder.scalingFactor", "-1", value: "-1.0"),
+    ]
+
     func expectRefusal(_ path: String, opening target: String, _ c: ConfigEdit) {
         do {
             _ = try ModelWeights.open(target)
@@ -151,6 +157,24 @@ struct ConfigEdit: Sendable, CustomTestStringConvertible {
     @Test(arguments: convCanonicalCases) func canonicalConvFileConfig(_ c: ConfigEdit) throws {
         let file = try canonical(from: ConvFixture.folder("sr"), c)
         expectRefusal(file, opening: file, c)
+    }
+
+    @Test(arguments: klCanonicalCases) func canonicalKLFileConfig(_ c: ConfigEdit) throws {
+        let file = try canonical(from: Fixture.path("models/kl_inp_folder"), c)
+        expectRefusal(file, opening: file, c)
+    }
+
+    @Test func diffusersKLConfig() throws {
+        let folder = dir + "/" + UUID().uuidString
+        try FileManager.default.copyItem(atPath: Fixture.path("models/kl_inp_folder"), toPath: folder)
+        for c in [ConfigEdit("layers_per_block", "0"), ConfigEdit("scaling_factor", "0", value: "0.0")] {
+            let config = "\(folder)/vae/config.json"
+            let original = try Data(contentsOf: URL(fileURLWithPath: config))
+            let json = try #require(try JSONSerialization.jsonObject(with: original) as? [String: Any])
+            try JSONSerialization.data(withJSONObject: try c.applied(to: json)).write(to: URL(fileURLWithPath: config))
+            expectRefusal(config, opening: folder, c)
+            try original.write(to: URL(fileURLWithPath: config))
+        }
     }
 
     /// Values of the wrong JSON type in the metadata: the decoder's complaint, with the field's path.

@@ -12,6 +12,7 @@ extension ModelWeights {
         switch firstStage {
         case .vq(let c): _ = try c.validated(path: self.path)
         case .conv(let c): _ = try c.validated(path: self.path, spelling: .canonical(component: "convAutoencoder"))
+        case .kl(let c): _ = try c.validated(path: self.path)
         }
         let config = CanonicalConfig(unet: unet, firstStage: firstStage, schedule: schedule)
         let encoder = JSONEncoder()
