@@ -13,8 +13,8 @@ public final class KLAutoencoder: Sendable {
     public let config: KLAutoencoderConfig
     let encoder: VQStage
     let decoder: VQStage
-    let quantConv: (trace: String, layer: Conv2dLayer)
-    let postQuantConv: (trace: String, layer: Conv2dLayer)
+    let quantConv: TracedConv
+    let postQuantConv: TracedConv
 
     /// Builds the model from canonical weights (`kl.…`) as `AutoencoderLayout(config)` lists them.
     public init(_ weights: any WeightProvider, config c: KLAutoencoderConfig) throws {
@@ -28,14 +28,8 @@ public final class KLAutoencoder: Sendable {
 
     /// - image: [N, 3, H, W] in [−1, 1], H and W multiples of f → moments [N, 2z, H/f, W/f] (mean, then log-variance)
     public func moments(_ image: Tensor, workspace ws: Workspace, trace: ModelTrace? = nil) throws -> Tensor {
-        let f = config.downsamplingFactor
-        guard image.rank == 4, image.shape[1] == config.inChannels, image.shape[2] % f == 0, image.shape[3] % f == 0 else {
-            throw TensorError.shapeMismatch(operation: "KL encode", argument: "image",
-                                            expected: "[N, \(config.inChannels), H, W] with H and W multiples of \(f)", actual: image.shape)
-        }
-        let h = try quantConv.layer(try encoder(image, ws, trace: trace), ws)
-        trace?(quantConv.trace, h)
-        return h
+        try encoder.encode(image, then: quantConv, inChannels: config.inChannels, factor: config.downsamplingFactor,
+                           operation: "KL encode", workspace: ws, trace: trace)
     }
 
     /// - image: [N, 3, H, W] → the posterior mean [N, z, H/f, W/f] (the first z channels of `moments`)
@@ -53,8 +47,6 @@ public final class KLAutoencoder: Sendable {
             throw TensorError.shapeMismatch(operation: "KL decode", argument: "latent", expected: "[N, \(config.latentChannels), h, w]",
                                             actual: latent.shape)
         }
-        let h = try postQuantConv.layer(latent, ws)
-        trace?(postQuantConv.trace, h)
-        return try decoder(h, ws, trace: trace)
+        return try decoder.decode(latent, after: postQuantConv, workspace: ws, trace: trace)
     }
 }

@@ -6,8 +6,8 @@ public final class VQAutoencoder: Sendable {
     public let config: AutoencoderConfig
     let encoder: VQStage
     let decoder: VQStage
-    let quantConv: (trace: String, layer: Conv2dLayer)
-    let postQuantConv: (trace: String, layer: Conv2dLayer)
+    let quantConv: TracedConv
+    let postQuantConv: TracedConv
     let quantizer: (trace: String, layer: VectorQuantizer)
 
     /// Builds the model from canonical weights (`vq.…`) as its `AutoencoderLayout` lists them.
@@ -24,14 +24,8 @@ public final class VQAutoencoder: Sendable {
 
     /// - image: [N, 3, H, W] in [−1, 1], H and W multiples of f → latent [N, embedDim, H/f, W/f]
     public func encode(_ image: Tensor, workspace ws: Workspace, trace: ModelTrace? = nil) throws -> Tensor {
-        let f = config.downsamplingFactor
-        guard image.rank == 4, image.shape[1] == config.inChannels, image.shape[2] % f == 0, image.shape[3] % f == 0 else {
-            throw TensorError.shapeMismatch(operation: "VQ encode", argument: "image",
-                                            expected: "[N, \(config.inChannels), H, W] with H and W multiples of \(f)", actual: image.shape)
-        }
-        let h = try quantConv.layer(try encoder(image, ws, trace: trace), ws)
-        trace?(quantConv.trace, h)
-        return h
+        try encoder.encode(image, then: quantConv, inChannels: config.inChannels, factor: config.downsamplingFactor,
+                           operation: "VQ encode", workspace: ws, trace: trace)
     }
 
     /// - latent: [N, embedDim, h, w] → image [N, 3, h·f, w·f] (not clamped)
@@ -41,9 +35,7 @@ public final class VQAutoencoder: Sendable {
         }
         let (quantized, _) = try quantizer.layer(latent, ws)
         trace?(quantizer.trace, quantized)
-        let h = try postQuantConv.layer(quantized, ws)
-        trace?(postQuantConv.trace, h)
-        return try decoder(h, ws, trace: trace)
+        return try decoder.decode(quantized, after: postQuantConv, workspace: ws, trace: trace)
     }
 
     /// Nearest-code indices for a latent, row-major per image (for tests and inspection).

@@ -47,3 +47,30 @@ struct VQStage: Sendable {
         return h
     }
 }
+
+/// A `(trace name, layer)` pair as the first stages hold their 1×1 convolutions.
+typealias TracedConv = (trace: String, layer: Conv2dLayer)
+
+extension VQStage {
+    /// The encoder half shared by the VQ and KL first stages (CompVis `Encoder` then `quant_conv`),
+    /// with their common input check.
+    /// - image: [N, inChannels, H, W], H and W multiples of `factor` → quant_conv(encoder(image)) [N, C, H/f, W/f]
+    func encode(_ image: Tensor, then quantConv: TracedConv, inChannels: Int, factor f: Int, operation: String,
+                workspace ws: Workspace, trace: ModelTrace?) throws -> Tensor {
+        guard image.rank == 4, image.shape[1] == inChannels, image.shape[2] % f == 0, image.shape[3] % f == 0 else {
+            throw TensorError.shapeMismatch(operation: operation, argument: "image",
+                                            expected: "[N, \(inChannels), H, W] with H and W multiples of \(f)", actual: image.shape)
+        }
+        let h = try quantConv.layer(try self(image, ws, trace: trace), ws)
+        trace?(quantConv.trace, h)
+        return h
+    }
+
+    /// The decoder half shared by the VQ and KL first stages: decoder(post_quant_conv(z)).
+    /// - z: [N, z, h, w] → image [N, 3, h·f, w·f] (not clamped)
+    func decode(_ z: Tensor, after postQuantConv: TracedConv, workspace ws: Workspace, trace: ModelTrace?) throws -> Tensor {
+        let h = try postQuantConv.layer(z, ws)
+        trace?(postQuantConv.trace, h)
+        return try self(h, ws, trace: trace)
+    }
+}
