@@ -27,6 +27,11 @@ public struct SamplingSettings: Sendable, Equatable {
         switch sampler {
         case .ddim: DDIMSampler(schedule: schedule, steps: steps, eta: eta, convention: convention)
         case .dpmpp2m: DPMSolverSampler(schedule: schedule, steps: steps)
+        case .dpmpp2mKarras: DPMSolverSampler(schedule: schedule, steps: steps, karras: true)
+        case .euler: EulerSampler(schedule: schedule, steps: steps, stepsOffset: config.stepsOffset ?? 1)
+        case .eulerAncestral: EulerAncestralSampler(schedule: schedule, steps: steps, stepsOffset: config.stepsOffset ?? 1)
+        case .pndm: PNDMSampler(schedule: schedule, steps: steps, stepsOffset: config.stepsOffset ?? 1,
+                                setAlphaToOne: config.setAlphaToOne ?? false)
         case .ddpm: DDPMSampler(config)
         }
     }
@@ -83,6 +88,9 @@ struct DiffusionLoop {
         var generator = TorchGenerator(seed: settings.seed)
         // The whole latent's noise is drawn at once, so tiling does not change the random numbers.
         let latent = try Tensor(shape: latentShape, values: generator.normal(latentShape.reduce(1, *)))
+        // `latents * init_noise_sigma` (the σ samplers start at x = σ_max·z).
+        let sigma = sampler.initialNoiseSigma
+        if sigma != 1 { for i in 0..<latent.count { latent.data[i] *= sigma } }
         // One generator stream: the initial latents, then each step's noise when the sampler needs
         // it (diffusers' SR pipeline draws both from the global generator).
         try sampler.sample(latent, denoiser: denoiser, generator: &generator, workspace: ws, callbacks: callbacks)

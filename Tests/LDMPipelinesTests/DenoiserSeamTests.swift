@@ -99,7 +99,7 @@ struct WrongShapeDenoiser: Denoiser {
         for (name, sampler) in samplers() where !name.hasPrefix("DDPM") {
             let counting = CountingDenoiser(tiled)
             #expect(try Self.sample(sampler, latent, counting).bits == (try Self.sample(sampler, latent, tiled).bits), "\(name)")
-            #expect(counting.count == sampler.timesteps.count, "\(name)")
+            #expect(counting.count == sampler.stepCount, "\(name)")
         }
     }
 
@@ -131,7 +131,7 @@ struct WrongShapeDenoiser: Denoiser {
         let (cond, latent) = try inputs()
         let plain = ModelDenoiser(model: model, conditioning: cond, tiling: .standard)
         for (name, sampler) in samplers() {
-            let n = sampler.timesteps.count
+            let n = sampler.stepCount
             #expect(sampler.evaluationCount == n)
             #expect(try Self.sample(sampler, latent, plain).progress == (1...n).map { [$0, n] }, "\(name)")
         }
@@ -162,7 +162,7 @@ struct WrongShapeDenoiser: Denoiser {
                 continue
             }
             let step = #expect(throws: TensorError.self, "\(name)") {
-                try s.step(s.timesteps.count, x: latent, denoiser: WrongShapeDenoiser(), generator: &generator, workspace: Workspace())
+                try s.step(s.stepCount, x: latent, denoiser: WrongShapeDenoiser(), generator: &generator, workspace: Workspace())
             }
             guard case .invalidArgument = step else {
                 Issue.record("\(name): \(String(describing: step))")

@@ -39,7 +39,7 @@ struct GaussianTargetDenoiser: Denoiser {
 /// to `DiffusionSampler.sample` or the pipelines' loop: Heun's method (k-diffusion sampling.py
 /// `sample_heun`; diffusers scheduling_heun_discrete.py) on DDIM's ODE dx̄/dσ = ε, x̄ = x/√ᾱ,
 /// σ = √((1−ᾱ)/ᾱ), over DDIM's diffusers grid; the last step, to σ = 0 (ᾱ = 1), is Euler.
-struct HeunTestSampler: DiffusionSampler {
+struct HeunTestSampler: TimestepGridSampler {
     let alphasCumprod: [Float]
     let timesteps: [Int]
 
@@ -83,7 +83,7 @@ struct HeunTestSampler: DiffusionSampler {
 
     /// Runs `sampler` from the exact marginal at its first timestep; the largest error against the
     /// exact map to ᾱ_end and the sample.
-    static func run(_ sampler: some DiffusionSampler, alphaEnd: Double) throws -> (maxError: Double, sample: [Float]) {
+    static func run(_ sampler: some TimestepGridSampler, alphaEnd: Double) throws -> (maxError: Double, sample: [Float]) {
         var sampler = sampler
         let x = try target.start(z, alpha: Double(schedule.alphasCumprod[sampler.timesteps[0]]))
         var generator = TorchGenerator(seed: 1)

@@ -7,7 +7,7 @@ import LDMTensor
 ///   x_prev = √ᾱ_prev·x̂₀ + √(1 − ᾱ_prev − σ²)·ε + σ·z.
 /// They differ in ᾱ_prev at the last step and in the rounding of the per-step scalars, each
 /// reproduced here operation by operation in Float32. One model evaluation per step.
-public struct DDIMSampler: DiffusionSampler {
+public struct DDIMSampler: TimestepGridSampler {
     public enum Convention: Sendable, Equatable {
         /// CompVis `DDIMSampler` (inpaint.py, the SR notebook): ᾱ_prev = ᾱ₀ at the last step; the
         /// per-step scalars are float32 buffers made in numpy (`make_ddim_sampling_parameters`).

@@ -8,7 +8,7 @@ import Glibc
 /// `LatentDiffusion.p_sample` with clip_denoised = False, v_posterior = 0; docs/ldm-spec.md §5.3), with the
 /// reference's float64-computed, float32-stored coefficients. `steps` does not apply: DDPM visits
 /// every timestep, one model evaluation each.
-public struct DDPMSampler: DiffusionSampler {
+public struct DDPMSampler: TimestepGridSampler {
     public let timesteps: [Int]
     let recip: [Float], recipMinusOne: [Float], coef1: [Float], coef2: [Float], logVariance: [Float]
 

@@ -3,10 +3,11 @@ import LDMTensor
 
 /// DPM-Solver++(2M) as diffusers' `DPMSolverMultistepScheduler` (schedulers/
 /// scheduling_dpmsolver_multistep.py) with its defaults (solver_order 2, "dpmsolver++", "midpoint",
-/// lower_order_final, final_sigmas_type "zero", "linspace" spacing; docs/ldm-spec.md §5.2), arithmetic
+/// lower_order_final, final_sigmas_type "zero", "linspace" spacing; docs/ldm-spec.md §5.2), optionally
+/// on Karras σ (`use_karras_sigmas`), arithmetic
 /// reproduced in Float32 as diffusers does it. One model evaluation per step; the previous step's
 /// data prediction is kept for the second-order update.
-public struct DPMSolverSampler: DiffusionSampler {
+public struct DPMSolverSampler: TimestepGridSampler {
     public let timesteps: [Int]
     /// σ per step plus the final 0.
     let sigmas: [Float]
@@ -14,11 +15,22 @@ public struct DPMSolverSampler: DiffusionSampler {
     var previousData: Tensor?
     var previousLambda: Float = 0
 
-    public init(schedule: NoiseSchedule, steps: Int) {
+    /// - karras: σ on the Karras et al. ρ = 7 ramp between the schedule's σ_min and σ_max, each
+    ///   step's timestep the rounded `_sigma_to_t` of its σ (`use_karras_sigmas=True`); else the
+    ///   linspace grid and the schedule's own σ there.
+    public init(schedule: NoiseSchedule, steps: Int, karras: Bool = false) {
         let a = schedule.alphasCumprod
         let n = a.count
         // σ_t = √((1 − ᾱ)/ᾱ) in float32 (torch ops on the float32 ᾱ).
-        let all = a.map { ((1 - $0) / $0).squareRoot() }
+        let all = SigmaGrid.trainingSigmas(a)
+        if karras, let first = all.first, let last = all.last {
+            // np.log of the float32 table stays float32; the ramp and the interpolation are float64.
+            let logSigmas = all.map { log($0) }
+            let ramp = SigmaGrid.karras(sigmaMin: Double(first), sigmaMax: Double(last), steps: steps)
+            timesteps = ramp.map { Int(SigmaGrid.timestep(sigma: $0, logSigmas: logSigmas).rounded(.toNearestOrEven)) }
+            sigmas = ramp.map { Float($0) } + [0]
+            return
+        }
         // timesteps = round(linspace(0, T − 1, S + 1))[::-1][:-1]
         // numpy's linspace: i·((stop − start)/num) + start, then round half to even.
         let spacing = Double(n - 1) / Double(steps)

@@ -1,16 +1,20 @@
 import LDMTensor
 
-/// A sampler of the reverse diffusion: the grid of timesteps it steps along, and how one step
-/// moves x_t, calling the `Denoiser` as often as its method needs. Samplers that need noise draw it
-/// from the pipeline's one generator stream (`TorchGenerator`), in the order their reference does.
+/// A sampler of the reverse diffusion: how many steps it takes, the scale of its initial noise, and
+/// how one step moves x, calling the `Denoiser` as often as its method needs. Samplers that need
+/// noise draw it from the pipeline's one generator stream (`TorchGenerator`), in the order their
+/// reference does.
 ///
-/// A new sampler implements `timesteps`, `step(_:x:denoiser:generator:workspace:)` and, when a
-/// step evaluates the model more than once, `evaluations(step:)`; `sample` (the whole run, with
+/// A new sampler implements `stepCount` (or `timesteps`, for a `TimestepGridSampler`),
+/// `step(_:x:denoiser:generator:workspace:)` and, when a step evaluates the model more than once,
+/// `evaluations(step:)`; samplers working on x/σ-scaled latents (the Euler family) also give
+/// `initialNoiseSigma` and scale the denoiser's input themselves. `sample` (the whole run, with
 /// progress and cancellation) comes with the protocol.
 public protocol DiffusionSampler: Sendable {
-    /// The grid in sampling order (descending): one entry per step, the U-Net timestep the step
-    /// starts from.
-    var timesteps: [Int] { get }
+    /// Steps of the run, one `step` call each.
+    var stepCount: Int { get }
+    /// What the initial N(0, 1) latent is multiplied by (diffusers `init_noise_sigma`). Default 1.
+    var initialNoiseSigma: Float { get }
     /// Model evaluations step `index` makes (progress is counted in them). Default 1.
     func evaluations(step index: Int) -> Int
     /// One step in place, x ← the next sample, evaluating `denoiser` as the method needs;
@@ -20,8 +24,15 @@ public protocol DiffusionSampler: Sendable {
                        workspace: Workspace) throws
 }
 
-extension DiffusionSampler {
-    public func evaluations(step index: Int) -> Int { 1 }
+/// A sampler stepping along integer training timesteps (DDIM, DPM-Solver++, DDPM, PNDM).
+public protocol TimestepGridSampler: DiffusionSampler {
+    /// The grid in sampling order (descending): one entry per step, the U-Net timestep the step
+    /// starts from.
+    var timesteps: [Int] { get }
+}
+
+extension TimestepGridSampler {
+    public var stepCount: Int { timesteps.count }
 
     /// `timesteps[index]`, or a typed error for an index outside the grid (the samplers' `step`
     /// entry check: it is public, and the arithmetic indexes arrays with it).
@@ -31,9 +42,21 @@ extension DiffusionSampler {
         }
         return timesteps[index]
     }
+}
+
+extension DiffusionSampler {
+    public func evaluations(step index: Int) -> Int { 1 }
+    public var initialNoiseSigma: Float { 1 }
+
+    /// A typed error for a step index outside the run.
+    func checkStep(_ index: Int, sampler: String) throws(TensorError) {
+        guard (0..<stepCount).contains(index) else {
+            throw .invalidArgument(operation: sampler, reason: "step \(index) is outside the \(stepCount) steps")
+        }
+    }
 
     /// Model evaluations of the whole run.
-    public var evaluationCount: Int { timesteps.indices.reduce(0) { $0 + evaluations(step: $1) } }
+    public var evaluationCount: Int { (0..<stepCount).reduce(0) { $0 + evaluations(step: $1) } }
 
     /// The whole run in place: x holds the initial noise at `timesteps[0]` and ends as the sample.
     /// `callbacks.isCancelled` is asked before every step and once after the last (throwing
@@ -44,7 +67,7 @@ extension DiffusionSampler {
                                 callbacks: PipelineCallbacks = .init()) throws {
         let total = evaluationCount
         let counting = CountingDenoiser(denoiser)
-        for index in timesteps.indices {
+        for index in 0..<stepCount {
             if callbacks.isCancelled() { throw PipelineError.cancelled }
             try step(index, x: x, denoiser: counting, generator: &generator, workspace: workspace)
             callbacks.progress(counting.count, total)
@@ -57,5 +80,12 @@ extension DiffusionSampler {
 public enum SamplerKind: String, Sendable, CaseIterable {
     case ddim
     case dpmpp2m = "dpmpp-2m"
+    /// DPM-Solver++(2M) on the Karras et al. σ ramp (`use_karras_sigmas`; "DPM++ 2M Karras" in the web UIs).
+    case dpmpp2mKarras = "dpmpp-2m-karras"
+    case euler
+    /// Euler ancestral ("Euler a"): fresh noise at every step.
+    case eulerAncestral = "euler-a"
+    /// PNDM's pseudo linear multistep (PLMS) steps, as Stable Diffusion 1.x's scheduler_config.json names.
+    case pndm
     case ddpm
 }

@@ -14,7 +14,7 @@ struct ModelOptions: ParsableArguments {
     @Flag(name: .customLong("no-ema"), help: "Use the raw weights even when EMA weights are present.")
     var noEMA = false
 
-    @Option(help: ArgumentHelp("Sampler: ddim (the references'), dpmpp-2m (DPM-Solver++(2M), good in 15-25 steps) or ddpm (all 1000 steps).", valueName: "sampler"))
+    @Option(help: ArgumentHelp("Sampler: ddim (the references'), dpmpp-2m (DPM-Solver++(2M), good in 15-25 steps), dpmpp-2m-karras, euler, euler-a (Euler ancestral), pndm (PLMS, Stable Diffusion 1.x's own) or ddpm (all 1000 steps).", valueName: "sampler"))
     var sampler: SamplerKind = .ddim
 
     @Option(help: "Sampling steps (DDIM and DPM-Solver; DDPM always takes 1000).")

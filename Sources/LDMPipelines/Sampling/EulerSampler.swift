@@ -1,0 +1,38 @@
+import LDMTensor
+
+/// Euler's method on the probability-flow ODE in σ (Karras et al. 2022, Algorithm 1 without churn),
+/// as diffusers' `EulerDiscreteScheduler` with its defaults (s_churn 0, "linspace" spacing unless the
+/// model's scheduler config names another; schedulers/scheduling_euler_discrete.py `step`), for
+/// ε-prediction. The sampler works on x = x₀ + σ·ε: the initial noise is scaled by
+/// `initialNoiseSigma` and the model sees x / √(σ² + 1). One model evaluation per step, at the
+/// step's fractional timestep.
+public struct EulerSampler: DiffusionSampler {
+    let grid: EulerGrid
+
+    public init(schedule: NoiseSchedule, steps: Int, spacing: TimestepSpacing = .linspace, stepsOffset: Int = 1) {
+        grid = EulerGrid(schedule: schedule, steps: steps, spacing: spacing, stepsOffset: stepsOffset)
+    }
+
+    public var stepCount: Int { grid.timesteps.count }
+    public var initialNoiseSigma: Float { grid.initialNoiseSigma }
+    /// The U-Net timesteps, descending (fractional).
+    public var timesteps: [Float] { grid.timesteps }
+
+    /// One step in place, x ← x + (x − x̂₀)/σ · (σ_next − σ) with x̂₀ = x − σ·ε, in float32 in the
+    /// reference's order of operations.
+    /// - x: [N, C, H, W]
+    public func step(_ index: Int, x: Tensor, denoiser: some Denoiser, generator: inout TorchGenerator,
+                     workspace: Workspace) throws {
+        try checkStep(index, sampler: "EulerSampler.step")
+        let input = try grid.scaledInput(index, x: x, workspace: workspace)
+        let eps = try denoiser.checkedNoise(input, timestep: grid.timesteps[index], workspace: workspace, sampler: "EulerSampler.step")
+        let sigma = grid.sigmas[index]
+        let dt = grid.sigmas[index + 1] - sigma
+        let (p, e) = (x.data, eps.data)
+        for i in 0..<x.count {
+            let original = p[i] - sigma * e[i]
+            let derivative = (p[i] - original) / sigma
+            p[i] = p[i] + derivative * dt
+        }
+    }
+}
