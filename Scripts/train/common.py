@@ -4,6 +4,8 @@ import glob
 import hashlib
 import os
 import random
+import signal
+import sys
 import time
 
 import numpy as np
@@ -103,6 +105,7 @@ class TrainState:
 
     def __init__(self, path, every_s=300):
         self.path, self.every_s = path, every_s
+        self.stop_signal = None
         self.last_save = time.monotonic()
         self.step, self.cpu_seconds, self.history, self.extra = 0, 0.0, [], {}
         self._t0 = time.process_time()
@@ -139,6 +142,22 @@ class TrainState:
             os.fsync(f.fileno())
         os.replace(tmp, self.path)
         self.last_save = time.monotonic()
+        if self.stop_signal is not None:
+            print(f"stopped by signal {self.stop_signal} at step {self.step}; state saved to {self.path}", flush=True)
+            sys.exit(128 + self.stop_signal)
+
+    def trap_signals(self):
+        """From here on (the training loop), SIGTERM/SIGINT (e.g. `kill -TERM -<pgid>` at the end of a
+        session) save at the next step and exit with 128 + signal, so nothing since the last periodic
+        save is lost and run.sh stops. A second signal exits at once."""
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self._request_stop)
+
+    def _request_stop(self, signum, frame):
+        if self.stop_signal is not None:
+            os._exit(128 + signum)
+        self.stop_signal = signum
 
     def due(self):
-        return time.monotonic() - self.last_save >= self.every_s
+        """A periodic save is due, or a stop was requested."""
+        return self.stop_signal is not None or time.monotonic() - self.last_save >= self.every_s

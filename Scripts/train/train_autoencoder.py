@@ -91,6 +91,7 @@ def main():
     ae.train()
     t0, s0 = time.monotonic(), state.step
     last_eval = time.monotonic()
+    state.trap_signals()
     while state.step < args.steps:
         progress = state.step / args.steps
         for g in opt.param_groups:

@@ -156,6 +156,7 @@ def main():
     bank = LatentBank(photos, ae, os.path.join(args.state, "latents.pt"), dev) if args.task == "sr" else None
     t0, s0 = time.monotonic(), state.step
     unet.train()
+    state.trap_signals()
     while state.step < args.steps:
         progress = state.step / args.steps
         for g in opt.param_groups:
