@@ -6,6 +6,7 @@ import LDMPipelines
 /// (`TilePlanner`).
 ///
 /// Encoded (provenance "tiling") as its description: "unet 192/64, vq 128/32", followed by
+/// ", norm estimated" when the first stage's tiles do not use their own GroupNorm statistics and
 /// ", max-memory 6G" when a ceiling was given. The default ceiling depends on the machine's free
 /// memory, so only an explicit one is part of the request.
 public struct TilingRequest: Sendable, Equatable, CustomStringConvertible {
@@ -19,8 +20,10 @@ public struct TilingRequest: Sendable, Equatable, CustomStringConvertible {
 
     /// The standard plan with the U-Net tile (and overlap) changed. A tile smaller than three times
     /// the standard overlap gets a third of its side as overlap unless one is given.
-    public init(unetTile: Int? = nil, unetOverlap: Int? = nil, maxMemory: Int? = nil) throws(RequestError) {
+    public init(unetTile: Int? = nil, unetOverlap: Int? = nil, normalisation: TileNormalisation? = nil,
+                maxMemory: Int? = nil) throws(RequestError) {
         var tiles = TilingSettings.standard
+        if let normalisation { tiles.normalisation = normalisation }
         if let unetTile {
             tiles.unetTile = unetTile
             tiles.unetOverlap = min(tiles.unetOverlap, unetTile / 3)
@@ -61,12 +64,20 @@ public struct TilingRequest: Sendable, Equatable, CustomStringConvertible {
         }
         let (unet, vq) = (try side(parts.first, "unet"), try side(parts.count > 1 ? parts[1] : nil, "vq"))
         var maxMemory: Int?
-        if parts.count > 2 {
-            guard parts.count == 3, parts[2].hasPrefix("max-memory "), let bytes = MemorySize.parse(String(parts[2].dropFirst(11))) else {
+        var normalisation = TileNormalisation.perTile
+        var rest = parts.dropFirst(2)
+        if let part = rest.first, part.hasPrefix("norm ") {
+            guard let value = TileNormalisation(rawValue: String(part.dropFirst(5))) else { throw .unreadable(field: "tiling", value: text) }
+            normalisation = value
+            rest = rest.dropFirst()
+        }
+        if let part = rest.first {
+            guard rest.count == 1, part.hasPrefix("max-memory "), let bytes = MemorySize.parse(String(part.dropFirst(11))) else {
                 throw .unreadable(field: "tiling", value: text)
             }
             maxMemory = bytes
         }
-        try self.init(tiles: TilingSettings(unetTile: unet.0, unetOverlap: unet.1, vqTile: vq.0, vqOverlap: vq.1), maxMemory: maxMemory)
+        try self.init(tiles: TilingSettings(unetTile: unet.0, unetOverlap: unet.1, vqTile: vq.0, vqOverlap: vq.1,
+                                            normalisation: normalisation), maxMemory: maxMemory)
     }
 }

@@ -98,7 +98,7 @@ struct DiffusionLoop {
         // (the memory planner counts the phases separately).
         ws.releaseAll()
         let decodeGrid = model.firstStage.decoderGrid(height: latentShape[2], width: latentShape[3], tiling: settings.tiling)
-        return try model.firstStage.decode(latent, grid: decodeGrid, workspace: ws)
+        return try model.firstStage.decode(latent, grid: decodeGrid, normalisation: settings.tiling.normalisation, workspace: ws)
     }
 }
 

@@ -38,6 +38,7 @@ public struct InpaintingPipeline: Sendable {
         let f = model.firstStage.downsamplingFactor
         conditioning.encoderGrid = model.firstStage.encoderGrid(height: padded.shape[2] / f, width: padded.shape[3] / f,
                                                                 tiling: settings.tiling)
+        conditioning.encoderNormalisation = settings.tiling.normalisation
         try model.check(conditioning)
         let cond = try conditioning.conditioning(firstStage: model.firstStage, workspace: ws)
         ws.releaseAll()  // the encoder phase is over (cond keeps its own storage)

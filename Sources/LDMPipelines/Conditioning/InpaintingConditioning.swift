@@ -14,6 +14,8 @@ public struct InpaintingConditioning: ConcatConditioning {
     let mask: Tensor
     /// Encode on these latent tiles (large images); nil encodes at once.
     var encoderGrid: TileGrid?
+    /// The encoder's GroupNorm statistics on those tiles.
+    var encoderNormalisation = TileNormalisation.perTile
 
     public init(image: Tensor, mask: Tensor, firstStage: FirstStageConfig) throws {
         let f = firstStage.downsamplingFactor
@@ -42,7 +44,7 @@ public struct InpaintingConditioning: ConcatConditioning {
                 out[c * plane + p] = keep * unit * 2 - 1
             }
         }
-        let encoded = try encoderGrid.map { try firstStage.encode(masked, grid: $0, workspace: ws) }
+        let encoded = try encoderGrid.map { try firstStage.encode(masked, grid: $0, normalisation: encoderNormalisation, workspace: ws) }
             ?? firstStage.encode(masked, workspace: ws)
         let (lh, lw) = latentSize
         let result = try ws.tensor([1, channels, lh, lw])

@@ -93,8 +93,12 @@ public struct MemoryPlanner: Sendable {
         // The first stage's own grids: the conv autoencoder widens small tiles to cover its reach.
         let decoderTile = firstStage.decoderGrid(height: h, width: w, tiling: tiling).tile
         let encoderTile = firstStage.encoderGrid(height: h, width: w, tiling: tiling).tile
-        let decoder = Int(decoderProbe.perPosition * area(decoderTile, 1)) + decoderProbe.scratch
-        let encoder = encodes ? Int(encoderProbe.perPosition * area(encoderTile, 1)) + encoderProbe.scratch : 0
+        // Exact GroupNorm statistics run a GroupNorm first stage once untiled (`TileNormalisation.exact`);
+        // the estimated ones once on at most a tile.
+        let untiled = tiling.normalisation == .exact && firstStage.reach == nil
+        let decoderArea = untiled ? Double(h * w) : area(decoderTile, 1), encoderArea = untiled ? Double(h * w) : area(encoderTile, 1)
+        let decoder = Int(decoderProbe.perPosition * decoderArea) + decoderProbe.scratch
+        let encoder = encodes ? Int(encoderProbe.perPosition * encoderArea) + encoderProbe.scratch : 0
         return Estimate(baseline: Self.baselineBytes, weights: weightBytes, images: Self.imageBytesPerPixel(task) * h * w * f * f,
                         unet: unet, decoder: decoder, encoder: encoder)
     }

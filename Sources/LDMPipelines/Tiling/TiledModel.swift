@@ -39,53 +39,56 @@ extension FirstStage {
         return TileGrid(height: h, width: w, tile: max(tiling.vqTile, 2 * overlap), overlap: overlap)
     }
 
-    /// Decode on overlapping latent tiles. VQ: feathered together in pixel space
-    /// (`TileGrid.weights`); with `sharedNormStatistics` every tile is decoded twice: once to record
-    /// the image's GroupNorm statistics over the tiles' owned regions, once normalising with them. Off
-    /// by default: on the random-weight models we can test, it did not beat per-tile statistics
-    /// (docs/performance.md, "Tiling"). Conv: each tile keeps only the part it owns
-    /// (`TileGrid.ownedWeights`), which lies at least the decoder's reach inside the tile when the grid
-    /// comes from `decoderGrid`, so the result is the whole-image decode up to float rounding.
+    /// Decode on overlapping latent tiles. VQ/KL: feathered together in pixel space
+    /// (`TileGrid.weights`), GroupNorm statistics per `normalisation`. Conv: each tile keeps only the
+    /// part it owns (`TileGrid.ownedWeights`), which lies at least the decoder's reach inside the tile
+    /// when the grid comes from `decoderGrid`, so the result is the whole-image decode up to float
+    /// rounding.
     /// - latent: [1, latentChannels, h, w] → image [1, 3, h·f, w·f]
-    func decode(_ latent: Tensor, grid: TileGrid, sharedNormStatistics: Bool = false, workspace ws: Workspace) throws -> Tensor {
+    func decode(_ latent: Tensor, grid: TileGrid, normalisation: TileNormalisation = .perTile, workspace ws: Workspace) throws -> Tensor {
         if grid.isSingleTile { return try decode(latent, workspace: ws) }
         let f = downsamplingFactor
-        return try tiled(grid, sharedNormStatistics: sharedNormStatistics, workspace: ws,
-                         output: (imageChannels, grid.height * f, grid.width * f), outputScale: f) { tile in
-            try decode(try latent.window(y: tile.y, x: tile.x, height: tile.height, width: tile.width), workspace: ws)
+        return try tiled(latent, grid: grid, inputScale: 1, normalisation: normalisation, workspace: ws,
+                         output: (imageChannels, grid.height * f, grid.width * f), outputScale: f) { x in
+            try decode(x, workspace: ws)
         }
     }
 
     /// Encode on overlapping image tiles (the grid is in latent pixels), blended in latent space
-    /// (feathered or stitched, and `sharedNormStatistics`, as in `decode`).
+    /// (feathered or stitched, and `normalisation`, as in `decode`).
     /// - image: [1, 3, H, W], multiples of f → latent [1, latentChannels, H/f, W/f]
-    func encode(_ image: Tensor, grid: TileGrid, sharedNormStatistics: Bool = false, workspace ws: Workspace) throws -> Tensor {
+    func encode(_ image: Tensor, grid: TileGrid, normalisation: TileNormalisation = .perTile, workspace ws: Workspace) throws -> Tensor {
         if grid.isSingleTile { return try encode(image, workspace: ws) }
         let f = downsamplingFactor
-        return try tiled(grid, sharedNormStatistics: sharedNormStatistics, workspace: ws,
-                         output: (latentChannels, grid.height, grid.width), outputScale: 1) { tile in
-            try encode(try image.window(y: tile.y * f, x: tile.x * f, height: tile.height * f, width: tile.width * f), workspace: ws)
+        return try tiled(image, grid: grid, inputScale: f, normalisation: normalisation, workspace: ws,
+                         output: (latentChannels, grid.height, grid.width), outputScale: 1) { x in
+            try encode(x, workspace: ws)
         }
     }
 
-    private func tiled(_ grid: TileGrid, sharedNormStatistics: Bool, workspace ws: Workspace, output: (Int, Int, Int),
-                       outputScale: Int, run: (TileGrid.Tile) throws -> Tensor) throws -> Tensor {
+    /// Runs `network` on every tile's window of `input` (grid units × `inputScale` pixels) and blends
+    /// the results. With estimated or exact statistics, `network` first runs once on the statistics
+    /// input recording every GroupNorm's statistics, which the tiles then replay.
+    private func tiled(_ input: Tensor, grid: TileGrid, inputScale: Int, normalisation: TileNormalisation, workspace ws: Workspace,
+                       output: (Int, Int, Int), outputScale: Int, network: (Tensor) throws -> Tensor) throws -> Tensor {
         defer { ws.normStatistics = nil }
         // The conv autoencoder has no GroupNorm: nothing to share.
         let stitched = reach != nil
-        if sharedNormStatistics, !stitched {
+        if !stitched, let source = try normalisation.statisticsInput(input, side: grid.tile, multiple: inputScale) {
             let statistics = GroupNormStatistics()
             ws.normStatistics = statistics
-            for tile in grid.tiles {
-                statistics.beginTile(grid.ownedRegion(of: tile))
-                _ = try run(tile)
-            }
+            statistics.beginTile(nil)
+            _ = try network(source)
             statistics.startReplay()
+            // The untiled run's buffers are image-sized; the tiles need far less.
+            if normalisation == .exact { ws.releaseAll() }
         }
         var blender = try TileBlender(channels: output.0, height: output.1, width: output.2)
         for tile in grid.tiles {
             ws.normStatistics?.beginTile(nil)
-            let result = try run(tile)
+            let window = try input.window(y: tile.y * inputScale, x: tile.x * inputScale, height: tile.height * inputScale,
+                                          width: tile.width * inputScale)
+            let result = try network(window)
             let weights = stitched ? grid.ownedWeights(for: tile, scale: outputScale) : grid.weights(for: tile, scale: outputScale)
             blender.add(result, y: tile.y * outputScale, x: tile.x * outputScale, weights: weights)
         }

@@ -11,12 +11,15 @@ public struct TilingSettings: Sendable, Equatable, CustomStringConvertible {
     public var unetOverlap: Int
     public var vqTile: Int
     public var vqOverlap: Int
+    /// GroupNorm statistics of the first stage on its tiles (decoder and encoder).
+    public var normalisation: TileNormalisation
 
-    public init(unetTile: Int, unetOverlap: Int, vqTile: Int, vqOverlap: Int) {
+    public init(unetTile: Int, unetOverlap: Int, vqTile: Int, vqOverlap: Int, normalisation: TileNormalisation = .perTile) {
         self.unetTile = unetTile
         self.unetOverlap = unetOverlap
         self.vqTile = vqTile
         self.vqOverlap = vqOverlap
+        self.normalisation = normalisation
     }
 
     /// U-Net: 128-latent tiles at half overlap are the CompVis notebook's `split_input` choice
@@ -31,6 +34,8 @@ public struct TilingSettings: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         func side(_ t: Int, _ o: Int) -> String { t >= .max / 4 ? "none" : "\(t)/\(o)" }
-        return "unet \(side(unetTile, unetOverlap)), vq \(side(vqTile, vqOverlap))"
+        // The per-tile statistics leave the description as it was before the choice existed.
+        let norm = normalisation == .perTile ? "" : ", norm \(normalisation.rawValue)"
+        return "unet \(side(unetTile, unetOverlap)), vq \(side(vqTile, vqOverlap))" + norm
     }
 }

@@ -9,6 +9,7 @@ import LDMPipelines
 extension SamplerKind: ExpressibleByArgument {}
 extension InpaintingStrategy: ExpressibleByArgument {}
 extension ResamplingFilter: ExpressibleByArgument {}
+extension TileNormalisation: ExpressibleByArgument {}
 
 extension ModelTask {
     /// The subcommand that runs a model for this task.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import LDMEditing
+import LDMPipelines
 
 /// Large images: tile sizes and the memory ceiling.
 struct TilingOptions: ParsableArguments {
@@ -11,6 +12,12 @@ struct TilingOptions: ParsableArguments {
 
     @Option(name: .customLong("tile-overlap"), help: ArgumentHelp("Overlap of neighbouring U-Net tiles in latent pixels (default 64).", valueName: "px"))
     var tileOverlap: Int?
+
+    @Option(name: .customLong("tile-norm"), help: ArgumentHelp(
+        "GroupNorm statistics of the autoencoder on its tiles (large images): per-tile (default), estimated or exact.",
+        discussion: "per-tile: each tile its own; estimated: frozen statistics from a copy of the input shrunk to one tile (one tile's extra work); exact: from one untiled run (memory as untiled). The conv autoencoder has no GroupNorm and tiles exactly either way.",
+        valueName: "mode"))
+    var tileNorm: TileNormalisation?
 
     @Option(name: .customLong("max-memory"), help: ArgumentHelp(
         "Memory ceiling, e.g. 6G or 800M (default: 75% of the memory available at start).",
@@ -27,6 +34,6 @@ struct TilingOptions: ParsableArguments {
 
     /// The tiling part of the request.
     func request() throws(RequestError) -> TilingRequest {
-        try TilingRequest(unetTile: tile, unetOverlap: tileOverlap, maxMemory: maxMemory.flatMap(MemorySize.parse))
+        try TilingRequest(unetTile: tile, unetOverlap: tileOverlap, normalisation: tileNorm, maxMemory: maxMemory.flatMap(MemorySize.parse))
     }
 }
