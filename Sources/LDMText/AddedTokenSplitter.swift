@@ -38,8 +38,9 @@ struct AddedTokenSplitter: Sendable {
         var start = 0, i = 0
         while i < bytes.count {
             var best: Token?
-            for t in tokens where t.content.count <= bytes.count - i && (best == nil || t.content.count > best!.content.count) {
-                if bytes[i..<(i + t.content.count)].elementsEqual(t.content) { best = t }
+            for t in tokens where t.content.count <= bytes.count - i && t.content.count > (best?.content.count ?? 0)
+                && bytes[i..<(i + t.content.count)].elementsEqual(t.content) {
+                best = t
             }
             if let t = best {
                 if start < i { out.append(.text(String(decoding: bytes[start..<i], as: UTF8.self))) }

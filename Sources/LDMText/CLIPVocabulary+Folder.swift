@@ -22,7 +22,7 @@ extension CLIPVocabulary {
         var special = CLIPSpecialTokens()
         var maxLength = Self.clipContextLength
         var declarations: [(content: String, normalized: Bool)] = []
-        var configFile = configPath
+        var declaredIn: [String: String] = [:]
         if let config = try Self.readOptionalObject(configPath) {
             // Tokens saved by newer transformers: {"49406": {"content": …, "normalized": …}, …}.
             if let added = config["added_tokens_decoder"] as? [String: Any] {
@@ -30,19 +30,20 @@ extension CLIPVocabulary {
                     if let entry = try Self.token(added[key], field: "added_tokens_decoder.\(key)", path: configPath) { declarations.append(entry) }
                 }
             }
-            try Self.apply(config, to: &special, declarations: &declarations, path: configPath)
+            try Self.apply(config, to: &special, declarations: &declarations, declaredIn: &declaredIn, path: configPath)
             if let value = config["model_max_length"] { maxLength = try Self.maxLength(value, path: configPath) }
         }
         if let map = try Self.readOptionalObject(mapPath) {
-            try Self.apply(map, to: &special, declarations: &declarations, path: mapPath)
-            configFile = mapPath
+            try Self.apply(map, to: &special, declarations: &declarations, declaredIn: &declaredIn, path: mapPath)
         }
         // The reference adds start, end, unknown, pad in that order; the last declaration of a
         // content decides whether it is matched after normalization (tokenizers' `add_tokens`).
         var normalized: [String: Bool] = [:]
         for d in declarations { normalized[d.content] = d.normalized }
         special.normalized = Set(normalized.filter { $0.value }.keys)
-        try self.init(count: tokens.count, tokens: tokens, bpe: bpe, special: special, maxLength: maxLength, configFile: configFile)
+        // A default special token missing from vocab.json is the vocabulary's fault.
+        try self.init(count: tokens.count, tokens: tokens, bpe: bpe, special: special, maxLength: maxLength,
+                      configFile: vocabPath, declaredIn: declaredIn)
     }
 
     static func read(_ path: String) throws -> Data {
@@ -87,33 +88,25 @@ extension CLIPVocabulary {
         guard let text = String(data: try read(path), encoding: .utf8) else {
             throw TokenizerError.unreadable(path: path, reason: "not UTF-8 text")
         }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        if lines.last?.isEmpty == true { lines.removeLast() }
-        var merges: [(String, String)] = []
-        var numbers: [Int] = []
-        merges.reserveCapacity(lines.count)
-        for (k, raw) in lines.enumerated() {
-            let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
-            if line.hasPrefix("#version") { continue }
-            let parts = line.split(separator: " ", omittingEmptySubsequences: false)
-            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-                throw TokenizerError.malformedMerge(path: path, line: k + 1, text: String(line))
-            }
-            merges.append((String(parts[0]), String(parts[1])))
-            numbers.append(k + 1)
+        do {
+            let merges = try MergesText(text)
+            return (merges.pairs, merges.lines)
+        } catch {
+            throw TokenizerError.malformedMerge(path: path, line: error.line, text: error.text)
         }
-        return (merges, numbers)
     }
 
     /// The named special tokens of a config object, each a string or an `AddedToken` object.
     private static func apply(_ object: [String: Any], to special: inout CLIPSpecialTokens,
-                              declarations: inout [(content: String, normalized: Bool)], path: String) throws {
+                              declarations: inout [(content: String, normalized: Bool)], declaredIn: inout [String: String],
+                              path: String) throws {
         let fields: [(String, WritableKeyPath<CLIPSpecialTokens, String>)] =
             [("bos_token", \.start), ("eos_token", \.end), ("unk_token", \.unknown), ("pad_token", \.pad)]
         for (field, keyPath) in fields {
             guard let entry = try token(object[field], field: field, path: path) else { continue }
             special[keyPath: keyPath] = entry.content
             declarations.append(entry)
+            declaredIn[entry.content] = path
         }
     }
 

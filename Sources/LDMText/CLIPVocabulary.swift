@@ -19,10 +19,14 @@ public final class CLIPVocabulary: Sendable {
     /// CLIP's context: 77 positions (`max_position_embeddings` of every Stable Diffusion text encoder).
     public static let clipContextLength = 77
 
-    /// `configFile` names where the special tokens were declared, for the error when one has no id.
-    init(count: Int, tokens: [String: Int32], bpe: BytePairEncoding, special: CLIPSpecialTokens, maxLength: Int, configFile: String) throws {
+    /// `declaredIn` names the file that declared a special token (else `configFile`), for the error
+    /// when one has no id.
+    init(count: Int, tokens: [String: Int32], bpe: BytePairEncoding, special: CLIPSpecialTokens, maxLength: Int,
+         configFile: String, declaredIn: [String: String] = [:]) throws {
         func id(_ token: String) throws -> Int32 {
-            guard let id = tokens[token] else { throw TokenizerError.missingToken(path: configFile, token: token, line: 0) }
+            guard let id = tokens[token] else {
+                throw TokenizerError.missingToken(path: declaredIn[token] ?? configFile, token: token, line: 0)
+            }
             return id
         }
         startID = try id(special.start)
@@ -64,13 +68,8 @@ public final class CLIPVocabulary: Sendable {
             var list = ByteLevelAlphabet.vocabularyOrder.map { String(Character(ByteLevelAlphabet.symbols[Int($0)])) }
             list += list.map { $0 + "</w>" }
             let firstMerged = list.count
-            var pairs: [(String, String)] = []
-            pairs.reserveCapacity(EmbeddedCLIPVocabulary.mergeCount)
-            for line in EmbeddedCLIPVocabulary.merges.split(separator: "\n") {
-                let space = line.firstIndex(of: " ") ?? line.endIndex
-                let right = space < line.endIndex ? line[line.index(after: space)...] : ""
-                pairs.append((String(line[..<space]), String(right)))
-            }
+            // The embedded text has no header and only well-formed lines (the script checks).
+            let pairs = (try? MergesText(EmbeddedCLIPVocabulary.merges))?.pairs ?? []
             list += pairs.map { $0.0 + $0.1 }
             list += ["<|startoftext|>", "<|endoftext|>"]
             var tokens: [String: Int32] = [:]

@@ -87,6 +87,8 @@ import Testing
         let error = TokenizerError.missingToken(path: pad + "/tokenizer_config.json", token: "<pad>", line: 0)
         #expect(throws: error) { try CLIPVocabulary(folder: pad) }
         #expect(error.description == pad + #"/tokenizer_config.json: special token "<pad>" has no id in vocab.json"#)
+        let mapped = try copyOfTiny(writing: ["special_tokens_map.json": #"{"unk_token": {"content": "<unk>"}}"#])
+        #expect(throws: TokenizerError.missingToken(path: mapped + "/special_tokens_map.json", token: "<unk>", line: 0)) { try CLIPVocabulary(folder: mapped) }
     }
 
     @Test func configValues() throws {
