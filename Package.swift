@@ -4,6 +4,7 @@
 //   ldm-edit (CLI: parse, validate, report) → LDMEditing (requests, model lookup, planning, the
 //   per-image edit; shared with the coming web server) → LDMPipelines → LDMModels → LDMTensor → CBLAS (OpenBLAS)
 //                                                                      → LDMImageIO → CImageCodecs → CPNG / CJPEG / CTIFF
+//                                                                      → LDMText (CLIP tokenizer; no dependencies)
 //   LDMParallel (thread policy: execution contexts, the core budget) sits under all.
 //   LDMBenchmarks: whole-model cases shared by `ldm-edit bench` and ldm-bench (kernel benchmarks);
 //   ldm-fuzz (fuzz harnesses, docs/fuzzing.md) drives the checkpoint parsers and image readers;
@@ -22,6 +23,7 @@ let package = Package(
         .library(name: "LDMModels", targets: ["LDMModels"]),
         .library(name: "LDMPipelines", targets: ["LDMPipelines"]),
         .library(name: "LDMEditing", targets: ["LDMEditing"]),
+        .library(name: "LDMText", targets: ["LDMText"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -45,7 +47,10 @@ let package = Package(
         .target(name: "LDMModels", dependencies: ["LDMTensor", .product(name: "Crypto", package: "swift-crypto")]),
 
         // MARK: - Pipelines (conditioning, samplers, tiling, the super-resolution and inpainting pipelines)
-        .target(name: "LDMPipelines", dependencies: ["LDMModels", "LDMTensor", "LDMImageIO", "LDMParallel"]),
+        .target(name: "LDMPipelines", dependencies: ["LDMModels", "LDMTensor", "LDMImageIO", "LDMParallel", "LDMText"]),
+
+        // MARK: - Text (the CLIP tokenizer: prompt → token ids; its vocabulary compiled in, docs/text-encoders.md)
+        .target(name: "LDMText", exclude: ["Vocabulary/PROVENANCE.md"]),
 
         // MARK: - Editing (one Codable request per edit, model lookup and loading, tile planning,
         // masks, the per-image edit with progress and cancellation, provenance and resume keys).
@@ -84,6 +89,7 @@ let package = Package(
         .testTarget(name: "LDMTensorTests", dependencies: ["LDMTensor", "LDMTestSupport", "LDMParallel"]),
         .testTarget(name: "LDMModelsTests", dependencies: ["LDMModels", "LDMTensor", "LDMTestSupport", "LDMParallel"], exclude: ["Fixtures"]),
         .testTarget(name: "LDMPipelinesTests", dependencies: ["LDMPipelines", "LDMModels", "LDMTensor", "LDMTestSupport", "LDMImageIO", "LDMParallel"], exclude: ["Fixtures"]),
+        .testTarget(name: "LDMTextTests", dependencies: ["LDMText"], exclude: ["Fixtures"]),
         .testTarget(name: "LDMEditingTests", dependencies: ["LDMEditing", "LDMPipelines", "LDMModels", "LDMImageIO", "LDMParallel"]),
         .testTarget(name: "LDMImageIOTests", dependencies: ["LDMImageIO", "CImageCodecs", "LDMParallel"]),
         .testTarget(name: "LDMEditCLITests", dependencies: ["ldm-edit", "ldm-fuzz", "LDMImageIO"]),
