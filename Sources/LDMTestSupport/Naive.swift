@@ -199,18 +199,20 @@ extension Naive {
     }
 
     /// Token-major attention: q [N, Tq, C], k, v [N, Tk, C], heads of d = C/heads columns, scores / √d → [N, Tq, C]
-    public static func tokenAttention(q: [Float], k: [Float], v: [Float], n: Int, tq: Int, tk: Int, c: Int, heads: Int) -> [Float] {
+    /// causal: query t sees keys 0 ... t only.
+    public static func tokenAttention(q: [Float], k: [Float], v: [Float], n: Int, tq: Int, tk: Int, c: Int, heads: Int,
+                                      causal: Bool = false) -> [Float] {
         let d = c / heads
         var out = [Float](repeating: 0, count: n * tq * c)
         for img in 0..<n { for h in 0..<heads { for t in 0..<tq {
-            var scores = (0..<tk).map { s in
+            var scores = (0..<(causal ? t + 1 : tk)).map { s in
                 (0..<d).reduce(0.0) { $0 + Double(q[(img * tq + t) * c + h * d + $1]) * Double(k[(img * tk + s) * c + h * d + $1]) } / Double(d).squareRoot()
             }
             let m = scores.max()!
             scores = scores.map { Foundation.exp($0 - m) }
             let total = scores.reduce(0, +)
             for i in 0..<d {
-                out[(img * tq + t) * c + h * d + i] = Float((0..<tk).reduce(0.0) { $0 + scores[$1] / total * Double(v[(img * tk + $1) * c + h * d + i]) })
+                out[(img * tq + t) * c + h * d + i] = Float((0..<scores.count).reduce(0.0) { $0 + scores[$1] / total * Double(v[(img * tk + $1) * c + h * d + i]) })
             }
         } } }
         return out

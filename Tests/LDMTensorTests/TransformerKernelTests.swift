@@ -82,6 +82,30 @@ import Testing
         #expect(cmp.maxAbs < AttentionTests.tolerance, "\(cmp)")
     }
 
+    /// The causal mask (CLIP): every query sees itself and the keys before it; more rows than one block.
+    @Test(arguments: [Case(n: 1, tq: 1, tk: 1, c: 4, heads: 1), Case(n: 2, tq: 77, tk: 77, c: 12, heads: 3)])
+    func causalTokenAttentionMatchesTwin(_ c: Case) throws {
+        let q = try tensor([c.n, c.tq, c.c], seed: 54), k = try tensor([c.n, c.tk, c.c], seed: 55), v = try tensor([c.n, c.tk, c.c], seed: 56)
+        let out = try Tensor(shape: [c.n, c.tq, c.c])
+        try Attention.forward(query: .init(q), key: .init(k), value: .init(v), heads: c.heads, causal: true, into: out, workspace: Workspace())
+        let expected = Naive.tokenAttention(q: q.values, k: k.values, v: v.values, n: c.n, tq: c.tq, tk: c.tk, c: c.c, heads: c.heads, causal: true)
+        let cmp = Comparison(out.values, expected)
+        #expect(cmp.maxAbs < AttentionTests.tolerance, "\(cmp)")
+        #expect(throws: TensorError.self) {
+            try Attention.forward(query: .init(q), key: .init(try tensor([c.n, c.tk + 1, c.c], seed: 57)), value: .init(try tensor([c.n, c.tk + 1, c.c], seed: 58)),
+                                  heads: c.heads, causal: true, into: out, workspace: Workspace())
+        }
+    }
+
+    /// erf through libm: 1e-6 absolute on |x| ≤ 4.
+    @Test(arguments: [1, 9, 1031])
+    func geluMatchesTwin(_ count: Int) throws {
+        let x = try tensor([count], seed: 59, scale: 4)
+        let y = try Tensor(shape: x.shape)
+        try GELU.forward(x, into: y)
+        #expect(Comparison(y.values, x.values.map { Float(Naive.gelu(Double($0))) }).maxAbs < 4e-6)
+    }
+
     /// Blocks of query rows and heads split over threads: bitwise identical for 1 and 2 threads,
     /// with more than one query block (4096 tokens → 256-row blocks).
     @Test func tokenAttentionIsBitwiseIdenticalForOneAndTwoThreads() throws {

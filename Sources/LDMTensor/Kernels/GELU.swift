@@ -26,6 +26,16 @@ public enum GELU {
         }
     }
 
+    /// y = x · ½(1 + erf(x/√2)) (PyTorch `F.gelu`; OpenCLIP's text MLP). - x: any shape → y: same shape
+    /// (y may be x). Naive twin: `Naive.gelu`.
+    public static func forward(_ x: Tensor, into y: Tensor) throws(TensorError) {
+        try y.expect(x.shape.map { $0 }, "gelu", "output")
+        let (src, dst) = (x.data, y.data)
+        Parallel.forEach(x.count, minimumChunk: 32768) { range in
+            for i in range { dst[i] = exact(src[i]) }
+        }
+    }
+
     /// y = x · sigmoid(1.702 x) (transformers `QuickGELUActivation`, CLIP ViT-L/14's hidden_act).
     /// - x: any shape → y: same shape (y may be x). Naive twin: `Naive.quickGELU`.
     public static func quick(_ x: Tensor, into y: Tensor) throws(TensorError) {
