@@ -4,7 +4,8 @@ import LDMTensor
 /// released configurations with one code path — whatever layers the layout places in each block
 /// run in order, the skip stack is pushed after every input block and concatenated as `[h, skip]`
 /// before every output block.
-/// - x: [N, Cin, H, W] (H, W multiples of `config.downsamplingFactor`), timesteps: N values → ε: [N, Cout, H, W]
+/// - x: [N, Cin, H, W] (H, W multiples of `config.downsamplingFactor`), timesteps: N values,
+///   context: [N, L, D] (the text encoder's output; only with `config.crossAttention`) → ε: [N, Cout, H, W]
 public final class UNet: Sendable {
     public let config: UNetConfig
 
@@ -46,7 +47,7 @@ public final class UNet: Sendable {
     }
 
     /// One denoising call: ε for x at the given (integer-valued) DDPM timesteps.
-    public func callAsFunction(_ x: Tensor, timesteps: [Float], workspace ws: Workspace,
+    public func callAsFunction(_ x: Tensor, timesteps: [Float], context: Tensor? = nil, workspace ws: Workspace,
                                trace: ModelTrace? = nil) throws -> Tensor {
         let c = config
         let factor = c.downsamplingFactor
@@ -54,6 +55,16 @@ public final class UNet: Sendable {
               timesteps.count == x.shape[0] else {
             throw TensorError.shapeMismatch(operation: "UNet", argument: "x", expected:
                 "[\(timesteps.count), \(c.inChannels), H, W] with H and W multiples of \(factor)", actual: x.shape)
+        }
+        if let cross = c.crossAttention {
+            guard let context, context.rank == 3, context.shape[0] == x.shape[0], context.shape[1] >= 1,
+                  context.shape[2] == cross.contextDim else {
+                throw TensorError.shapeMismatch(operation: "UNet", argument: "context",
+                                                expected: "[\(x.shape[0]), L, \(cross.contextDim)] (the text encoder's output)", actual: context?.shape ?? [])
+            }
+        } else if let context {
+            throw TensorError.shapeMismatch(operation: "UNet", argument: "context", expected: "none (this U-Net has no cross-attention)",
+                                            actual: context.shape)
         }
         // emb = time_embed(timestep_embedding(t)); every ResBlock applies SiLU first (emb_layers.0).
         let sinusoid = try ws.tensor([x.shape[0], c.modelChannels])
@@ -64,7 +75,7 @@ public final class UNet: Sendable {
         trace?(timeEmbedding.trace, emb)
         let embSiLU = try ws.tensor(emb.shape)
         try Elementwise.silu(emb, into: embSiLU)
-        let inputs = UNetLayerInputs(embSiLU: embSiLU)
+        let inputs = UNetLayerInputs(embSiLU: embSiLU, context: context, trace: trace)
 
         // In place, so that each layer's input can go back to the workspace pool as soon as it is used.
         func run(_ block: [Layer], _ h: inout Tensor) throws {

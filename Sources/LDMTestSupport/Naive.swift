@@ -162,3 +162,59 @@ public enum Naive {
         return y
     }
 }
+
+extension Naive {
+    /// nn.LayerNorm over the last dimension, biased variance. - x: [R, C], gamma, beta: [C] → [R, C]
+    public static func layerNorm(_ x: [Float], c: Int, gamma: [Float], beta: [Float], eps: Float) -> [Float] {
+        var y = [Float](repeating: 0, count: x.count)
+        for r in 0..<(x.count / c) {
+            let row = (0..<c).map { Double(x[r * c + $0]) }
+            let mean = row.reduce(0, +) / Double(c)
+            let variance = row.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(c)
+            for i in 0..<c { y[r * c + i] = Float((row[i] - mean) / (variance + Double(eps)).squareRoot() * Double(gamma[i]) + Double(beta[i])) }
+        }
+        return y
+    }
+
+    /// x · Φ(x), Φ the standard normal CDF.
+    public static func gelu(_ x: Double) -> Double { 0.5 * x * (1 + Foundation.erf(x / 2.0.squareRoot())) }
+
+    /// GEGLU: first half times GELU of the second. - x: [R, 2F] → [R, F]
+    public static func geglu(_ x: [Float], f: Int) -> [Float] {
+        var y = [Float](repeating: 0, count: x.count / 2)
+        for r in 0..<(x.count / (2 * f)) {
+            for j in 0..<f { y[r * f + j] = Float(Double(x[r * 2 * f + j]) * gelu(Double(x[r * 2 * f + f + j]))) }
+        }
+        return y
+    }
+
+    /// x · sigmoid(1.702 x).
+    public static func quickGELU(_ x: [Float]) -> [Float] { x.map { Float(Double($0) / (1 + Foundation.exp(-1.702 * Double($0)))) } }
+
+    /// [N, A, B] → [N, B, A]
+    public static func transpose(_ x: [Float], n: Int, a: Int, b: Int) -> [Float] {
+        var y = [Float](repeating: 0, count: x.count)
+        for img in 0..<n { for i in 0..<a { for j in 0..<b { y[img * a * b + j * a + i] = x[img * a * b + i * b + j] } } }
+        return y
+    }
+
+    /// Token-major attention: q [N, Tq, C], k, v [N, Tk, C], heads of d = C/heads columns, scores / √d → [N, Tq, C]
+    /// causal: query t sees keys 0 ... t only.
+    public static func tokenAttention(q: [Float], k: [Float], v: [Float], n: Int, tq: Int, tk: Int, c: Int, heads: Int,
+                                      causal: Bool = false) -> [Float] {
+        let d = c / heads
+        var out = [Float](repeating: 0, count: n * tq * c)
+        for img in 0..<n { for h in 0..<heads { for t in 0..<tq {
+            var scores = (0..<(causal ? t + 1 : tk)).map { s in
+                (0..<d).reduce(0.0) { $0 + Double(q[(img * tq + t) * c + h * d + $1]) * Double(k[(img * tk + s) * c + h * d + $1]) } / Double(d).squareRoot()
+            }
+            let m = scores.max()!
+            scores = scores.map { Foundation.exp($0 - m) }
+            let total = scores.reduce(0, +)
+            for i in 0..<d {
+                out[(img * tq + t) * c + h * d + i] = Float((0..<scores.count).reduce(0.0) { $0 + scores[$1] / total * Double(v[(img * tk + $1) * c + h * d + i]) })
+            }
+        } } }
+        return out
+    }
+}

@@ -43,7 +43,14 @@ import Testing
         #expect(Set(requested).subtracting(specs.map(\.name)).sorted() == [], "requested but not listed")
     }
 
-    static let unets: [UNetConfig] = [.superResolution4x, .inpaintingBig]
+    static let unets: [UNetConfig] = [.superResolution4x, .inpaintingBig, .sd15Inpainting, sd2Like]
+    /// SD 2.x's layout (linear projections, 64 channels per head, context 1024) on the SD 1.5 inpainting widths.
+    static let sd2Like: UNetConfig = {
+        var c = UNetConfig.sd15Inpainting
+        c.heads = .channelsPerHead(64)
+        c.crossAttention = .init(contextDim: 1024, depth: 1, linearProjection: true)
+        return c
+    }()
     static let autoencoders: [AutoencoderConfig] = [.vqF4, .vqF4NoAttention]
 
     @Test(arguments: unets)

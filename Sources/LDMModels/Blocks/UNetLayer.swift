@@ -24,4 +24,8 @@ protocol UNetLayer: Sendable {
 struct UNetLayerInputs {
     /// SiLU(time embedding): [N, E], the input of every ResBlock's `emb_layers.1`.
     let embSiLU: Tensor
+    /// The text context [N, L, D] of the cross-attention blocks (Stable Diffusion); nil for the LDM families.
+    var context: Tensor? = nil
+    /// The model's trace, for layers that report outputs inside themselves (a SpatialTransformer's blocks).
+    var trace: ModelTrace? = nil
 }

@@ -46,8 +46,14 @@ public enum CheckpointSummary {
             "KL-f\(k.downsamplingFactor), widths \(k.channelMult.map { $0 * k.channels }), \(k.latentChannels) latent channels (posterior mean) "
                 + "scaled by \(k.scalingFactor), " + (k.midAttention ? "mid attention" : "no mid attention")
         }
+        let family: [String] = u.crossAttention.map { cross in
+            ["  family: \(cross.linearProjection ? "Stable Diffusion 2.x" : "Stable Diffusion 1.x") U-Net (text cross-attention, context width "
+                + "\(cross.contextDim), \(cross.depth) transformer block\(cross.depth == 1 ? "" : "s") per attention, "
+                + (cross.linearProjection ? "linear" : "conv") + " projections)"]
+        } ?? []
         return [
             "model: \(model.task.rawValue)\(taskNote.map { " (\($0))" } ?? ""), \(model.layout.rawValue) layout",
+        ] + family + [
             "  U-Net: \(u.inChannels)→\(u.outChannels) channels, widths \(u.channelMult.map { $0 * u.modelChannels }), "
                 + "\(u.numResBlocks) res blocks per level, attention at levels \(u.attentionLevels) + mid (\(heads)), "
                 + (u.resblockUpdown ? "ResBlock up/down sampling" : "conv up/down sampling") + ", \(unetCount) parameters",

@@ -2,9 +2,10 @@
 /// configs are built from a few tell-tale tensors, and the one whose full parameter list matches
 /// the file's keys and shapes exactly is taken. The tell-tale tensors' names are read off the
 /// layouts of probe configs (every width 1: only their structure matters), so no key is spelled
-/// here. Attention head counts are not visible in weights; they follow the two released families
+/// here. Attention head counts are not visible in weights; they follow the released families
 /// (ResBlock up/down sampling: 8 heads, as inpainting_big; conv up/down sampling: 32 channels per
-/// head, as bsr_sr).
+/// head, as bsr_sr; Stable Diffusion's SpatialTransformers: 8 heads with conv projections (SD 1.x),
+/// 64 channels per head with linear ones (SD 2.x)).
 ///
 /// Candidates are not checked against `ConfigBounds` here: GroupNorm groups are not visible in
 /// weights either (32 is assumed), and their walks are bounded by construction — 1 to 4 ResBlocks,
@@ -20,9 +21,19 @@ enum ConfigDetection {
     ///   the flattened EMA name); count: how many U-Net tensors the file holds.
     static func unet(count: Int, lookup: (String) -> [Int]?) -> UNetConfig? {
         func shape(_ spec: ParameterSpec) -> [Int]? { lookup(String(spec.name.dropFirst(UNetLayout.prefix.count))) }
-        func probe(levels: Int, resBlocks: Int) -> UNetLayout {
+        /// Every level with attention; `cross`: SpatialTransformers of `deepest` blocks (to count the real depth).
+        func probe(levels: Int, resBlocks: Int, cross: Bool = false) -> UNetLayout {
             UNetLayout(UNetConfig(inChannels: 1, outChannels: 1, modelChannels: 1, channelMult: Array(repeating: 1, count: levels),
-                                  numResBlocks: resBlocks, attentionLevels: Array(0..<levels), heads: .count(1), resblockUpdown: true))
+                                  numResBlocks: resBlocks, attentionLevels: Array(0..<levels), heads: .count(1), resblockUpdown: !cross,
+                                  crossAttention: cross ? .init(contextDim: 1, depth: ConfigBounds.resBlocks.upperBound) : nil))
+        }
+        /// A SpatialTransformer's numbers from its tensors: context width (attn2.to_k [C, D]), depth (blocks
+        /// present), projection kind (proj_in stored [C, C] or [C, C, 1, 1]).
+        func crossAttention(_ layout: (any UNetLayerLayout)?) -> UNetConfig.CrossAttention? {
+            guard let transformer = layout as? SpatialTransformer.Layout, let projIn = shape(transformer.projIn.weight),
+                  let first = transformer.blocks.first, let kv = first.crossKV.first.flatMap({ shape($0.weight) }), kv.count == 2 else { return nil }
+            let depth = transformer.blocks.prefix { shape($0.norms[0].weight) != nil }.count
+            return .init(contextDim: kv[1], depth: depth, linearProjection: projIn.count == 2)
         }
         let any = probe(levels: 1, resBlocks: 1)
         guard let convIn = shape(any.convIn.weight), convIn.count == 4,
@@ -30,23 +41,44 @@ enum ConfigDetection {
         let (mc, inChannels, outChannels) = (convIn[0], convIn[1], convOut[0])
         for resBlocks in 1...4 {
             // Each level has at least `resBlocks` ResBlocks of 10 tensors: that bounds the levels to probe.
-            let levels = probe(levels: max(1, count / (10 * resBlocks)), resBlocks: resBlocks).down
+            let levelCount = max(1, count / (10 * resBlocks))
+            let levels = probe(levels: levelCount, resBlocks: resBlocks).down
+            let crossProbe = probe(levels: levelCount, resBlocks: resBlocks, cross: true)
             var mult: [Int] = []
             var attention: [Int] = []
-            // The levels: as many as have a first ResBlock, each with its width and whether it has attention.
-            for level in levels {
+            var cross: UNetConfig.CrossAttention?
+            // The levels: as many as have a first ResBlock, each with its width and whether it has attention
+            // (openaimodel's AttentionBlock, or a SpatialTransformer for Stable Diffusion).
+            for (level, crossLevel) in zip(levels, crossProbe.down) {
                 let first = level.blocks[0].layers  // the probe's ResBlock and AttentionBlock
                 guard let res = first.first?.layout as? ResBlock.Layout, let w = shape(res.outConv.weight), w.count == 4,
                       w[0] > 0, w[0] % mc == 0 else { break }
-                if let qkv = (first.last?.layout as? AttentionBlock.Layout)?.qkv, shape(qkv.weight) != nil { attention.append(mult.count) }
+                if let qkv = (first.last?.layout as? AttentionBlock.Layout)?.qkv, shape(qkv.weight) != nil {
+                    attention.append(mult.count)
+                } else if let found = crossAttention(crossLevel.blocks[0].layers.last?.layout) {
+                    attention.append(mult.count)
+                    cross = found
+                }
                 mult.append(w[0] / mc)
             }
             guard !mult.isEmpty else { continue }
+            // The mid block has attention of the same kind (a U-Net without attention levels shows it there only).
+            cross = cross ?? crossAttention(crossProbe.middle.blocks[0].layers[1].layout)
+            // Attention heads are not in the weights: SD 1.x (conv projections) has 8 heads at every width, SD 2.x
+            // (linear projections) 64 channels per head; both sample with convolutions.
             // Down/up sampling is visible (op convolutions or ResBlocks) except with one level: ResBlocks first.
-            for updown in [true, false] {
-                let candidate = UNetConfig(inChannels: inChannels, outChannels: outChannels, modelChannels: mc, channelMult: mult,
-                                           numResBlocks: resBlocks, attentionLevels: attention,
-                                           heads: updown ? .count(8) : .channelsPerHead(32), resblockUpdown: updown)
+            let candidates: [UNetConfig] = if let cross {
+                [UNetConfig(inChannels: inChannels, outChannels: outChannels, modelChannels: mc, channelMult: mult, numResBlocks: resBlocks,
+                            attentionLevels: attention, heads: cross.linearProjection ? .channelsPerHead(64) : .count(8),
+                            resblockUpdown: false, crossAttention: cross)]
+            } else {
+                [true, false].map { updown in
+                    UNetConfig(inChannels: inChannels, outChannels: outChannels, modelChannels: mc, channelMult: mult,
+                               numResBlocks: resBlocks, attentionLevels: attention,
+                               heads: updown ? .count(8) : .channelsPerHead(32), resblockUpdown: updown)
+                }
+            }
+            for candidate in candidates {
                 let specs = UNetLayout.parameters(candidate)
                 if specs.count == count, specs.allSatisfy({ shape($0) == $0.shape }) { return candidate }
             }

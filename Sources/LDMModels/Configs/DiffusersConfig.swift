@@ -79,6 +79,10 @@ package enum DiffusersConfig {
             throw fail("flip_sin_to_cos must be true and freq_shift 0 (the CompVis timestep embedding)")
         }
         if (json["center_input_sample"] as? Bool) == true { throw fail("center_input_sample = true") }
+        if isConditional(json, downTypes: downTypes) {
+            return try conditionalUNet(json, path: path, inChannels: inChannels, outChannels: outChannels, widths: (first, mult),
+                                       downTypes: downTypes)
+        }
         let headDim = try int(json, "attention_head_dim", path: path) ?? 8
         // `ldm_edit_num_heads`: written by `ldm-edit convert` for the inpainting family, whose
         // 8 heads at every width a diffusers config cannot express (docs/ldm-spec.md §6.3).

@@ -13,7 +13,9 @@ extension UNetConfig {
     /// - heads: a count (`ldm_edit_num_heads`) or channels per head (`attention_head_dim`, at most
     ///   8192) that splits every attention width (the attention levels' and the mid block's) into
     ///   whole heads (`QKVAttentionLegacy` reshapes C into heads × C/heads);
-    /// - GroupNorm eps (`ConfigBounds.isNormEps`).
+    /// - GroupNorm eps (`ConfigBounds.isNormEps`);
+    /// - cross-attention: a context width of 1 to 8192 (`context_dim`, `cross_attention_dim`) and 1 to
+    ///   16 transformer blocks per place (`transformer_depth`, `transformer_layers_per_block`).
     func validated(path: String, spelling: ConfigSpelling = .canonical(component: "unet")) throws(CheckpointError) -> UNetConfig {
         let check = ConfigCheck(path: path, spelling: spelling)
         let levels = channelMult.count
@@ -54,6 +56,12 @@ extension UNetConfig {
         }
         try check.require(ConfigBounds.isNormEps(normEps), check.name(diffusers: "norm_eps", canonical: "normEps"), "\(normEps)",
                           expected: "a positive number of at most 1 (released: 1e-05)")
+        if let cross = crossAttention {
+            try check.require(ConfigBounds.width.contains(cross.contextDim), check.name(diffusers: "cross_attention_dim", canonical: "crossAttention.contextDim"),
+                              "\(cross.contextDim)", expected: "a context width of \(widthRange) (SD 1.x: 768)")
+            try check.require(ConfigBounds.resBlocks.contains(cross.depth), check.name(diffusers: "transformer_layers_per_block", canonical: "crossAttention.depth"),
+                              "\(cross.depth)", expected: "\(ConfigBounds.text(ConfigBounds.resBlocks)) transformer blocks per attention (SD: 1)")
+        }
         return self
     }
 }

@@ -16,6 +16,25 @@ public struct UNetConfig: Sendable, Codable, Equatable {
         }
     }
 
+    /// Stable Diffusion's text conditioning: every attention place holds a cross-attention
+    /// `SpatialTransformer` (CompVis `use_spatial_transformer: true`; diffusers `UNet2DConditionModel`'s
+    /// `Transformer2DModel`) instead of openaimodel's `AttentionBlock`.
+    public struct CrossAttention: Sendable, Codable, Equatable {
+        /// Width of the text context (CompVis `context_dim`, diffusers `cross_attention_dim`): 768 for
+        /// SD 1.x (CLIP ViT-L/14), 1024 for SD 2.x (OpenCLIP ViT-H).
+        public var contextDim: Int
+        /// Transformer blocks per SpatialTransformer (`transformer_depth`, diffusers
+        /// `transformer_layers_per_block`): 1 in SD 1.x and 2.x.
+        public var depth: Int
+        /// proj_in / proj_out as nn.Linear (SD 2.x: `use_linear_in_transformer`, diffusers
+        /// `use_linear_projection`) rather than 1x1 convolutions (SD 1.x).
+        public var linearProjection: Bool
+
+        public init(contextDim: Int, depth: Int = 1, linearProjection: Bool = false) {
+            (self.contextDim, self.depth, self.linearProjection) = (contextDim, depth, linearProjection)
+        }
+    }
+
     public var inChannels: Int
     public var outChannels: Int
     public var modelChannels: Int
@@ -29,6 +48,8 @@ public struct UNetConfig: Sendable, Codable, Equatable {
     public var normGroups: Int = 32
     /// `GroupNorm32` = `nn.GroupNorm(32, C)` default eps.
     public var normEps: Double = 1e-5
+    /// nil: the LDM families (self-attention `AttentionBlock`s, no context).
+    public var crossAttention: CrossAttention?
 
     public var timeEmbedChannels: Int { 4 * modelChannels }
     public func width(level: Int) -> Int { modelChannels * channelMult[level] }
@@ -37,7 +58,8 @@ public struct UNetConfig: Sendable, Codable, Equatable {
     public var downsamplingFactor: Int { 1 << max(0, channelMult.count - 1) }
 
     public init(inChannels: Int, outChannels: Int, modelChannels: Int, channelMult: [Int], numResBlocks: Int,
-                attentionLevels: [Int], heads: Heads, resblockUpdown: Bool, normGroups: Int = 32, normEps: Double = 1e-5) {
+                attentionLevels: [Int], heads: Heads, resblockUpdown: Bool, normGroups: Int = 32, normEps: Double = 1e-5,
+                crossAttention: CrossAttention? = nil) {
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.modelChannels = modelChannels
@@ -48,6 +70,7 @@ public struct UNetConfig: Sendable, Codable, Equatable {
         self.resblockUpdown = resblockUpdown
         self.normGroups = normGroups
         self.normEps = normEps
+        self.crossAttention = crossAttention
     }
 
     /// `models/ldm/bsr_sr/config.yaml` (= HF ldm-super-resolution-4x-openimages unet/config.json):
@@ -61,6 +84,18 @@ public struct UNetConfig: Sendable, Codable, Equatable {
     public static let inpaintingBig = UNetConfig(
         inChannels: 7, outChannels: 3, modelChannels: 256, channelMult: [1, 2, 3, 4], numResBlocks: 2,
         attentionLevels: [1, 2, 3], heads: .count(8), resblockUpdown: true)
+}
+
+extension UNetConfig {
+    /// Stable Diffusion 1.5 inpainting (`configs/stable-diffusion/v1-inpainting-inference.yaml`;
+    /// runwayml stable-diffusion-inpainting unet/config.json): 9 input channels (latent 4 + masked
+    /// image 4 + mask 1), widths 320/640/1280/1280, attention_resolutions [4, 2, 1] → levels 0–2,
+    /// num_heads 8 (diffusers `attention_head_dim: 8`, which UNet2DConditionModel reads as a head
+    /// count), transformer_depth 1, context_dim 768, conv proj_in/proj_out, conv resampling.
+    public static let sd15Inpainting = UNetConfig(
+        inChannels: 9, outChannels: 4, modelChannels: 320, channelMult: [1, 2, 4, 4], numResBlocks: 2,
+        attentionLevels: [0, 1, 2], heads: .count(8), resblockUpdown: false,
+        crossAttention: CrossAttention(contextDim: 768, depth: 1, linearProjection: false))
 }
 
 /// Which editing task a U-Net serves, from the channels it concatenates to the latent channels.

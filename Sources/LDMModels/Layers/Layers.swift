@@ -50,19 +50,65 @@ public struct GroupNormLayer: Sendable {
     }
 }
 
-/// nn.Linear. - x: [N, In] → [N, Out]
+/// nn.Linear (or a 1x1 conv acting on token rows). - x: [N, In] → [N, Out]
 public struct LinearLayer: Sendable {
     public let weight: Tensor
-    public let bias: Tensor
+    public let bias: Tensor?
 
     public init(_ weights: any WeightProvider, _ spec: LinearSpec) throws {
         weight = try spec.weight.load(weights, as: [spec.output, spec.input])
-        bias = try spec.bias.load(weights, as: [spec.output])
+        bias = try spec.bias?.load(weights, as: [spec.output])
+    }
+
+    /// Several layers reading the same input as one: their rows stacked (q, k, v → one GEMM), so
+    /// the output's columns are each layer's outputs side by side. All or none have biases.
+    public init(fusing specs: [LinearSpec], _ weights: any WeightProvider) throws {
+        let layers = try specs.map { try LinearLayer(weights, $0) }
+        guard let first = layers.first, layers.allSatisfy({ $0.weight.shape[1] == first.weight.shape[1] && ($0.bias == nil) == (first.bias == nil) }) else {
+            throw TensorError.invalidArgument(operation: "linear", reason: "fused layers must share their input width and bias use")
+        }
+        let outputs = layers.map { $0.weight.shape[0] }.reduce(0, +), inputs = first.weight.shape[1]
+        weight = try Tensor(shape: [outputs, inputs])
+        var row = 0
+        for layer in layers {
+            (weight.data + row * inputs).update(from: layer.weight.data, count: layer.weight.count)
+            row += layer.weight.shape[0]
+        }
+        if first.bias != nil {
+            let bias = try Tensor(shape: [outputs])
+            row = 0
+            for layer in layers {
+                if let b = layer.bias { (bias.data + row).update(from: b.data, count: b.count) }
+                row += layer.weight.shape[0]
+            }
+            self.bias = bias
+        } else {
+            bias = nil
+        }
     }
 
     public func callAsFunction(_ x: Tensor, _ ws: Workspace) throws -> Tensor {
         let y = try ws.tensor([x.shape[0], weight.shape[0]])
         try Linear.forward(x, weight: weight, bias: bias, into: y)
+        return y
+    }
+}
+
+/// nn.LayerNorm over the last dimension. - x: [..., C] → same shape
+public struct LayerNormLayer: Sendable {
+    public let gamma: Tensor
+    public let beta: Tensor
+    public let eps: Float
+
+    public init(_ weights: any WeightProvider, _ spec: LayerNormSpec) throws {
+        gamma = try spec.weight.load(weights, as: [spec.channels])
+        beta = try spec.bias.load(weights, as: [spec.channels])
+        eps = Float(spec.eps)
+    }
+
+    public func callAsFunction(_ x: Tensor, _ ws: Workspace) throws -> Tensor {
+        let y = try ws.tensor(x.shape)
+        try LayerNorm.forward(x, gamma: gamma, beta: beta, eps: eps, into: y)
         return y
     }
 }

@@ -55,18 +55,37 @@ public struct GroupNormSpec: LayerSpec, Equatable {
     public var parameters: [ParameterSpec] { [weight, bias] }
 }
 
-/// nn.Linear: weight [output, input], bias [output]. - x: [N, input] → [N, output]
+/// nn.Linear: weight [output, input], bias [output] (when it has one). A 1x1 `nn.Conv2d` that acts on
+/// each position alone (the transformer's conv `proj_in`/`proj_out`) is the same layer stored as
+/// [output, input, 1, 1] (`convolution`). - x: [N, input] → [N, output]
 public struct LinearSpec: LayerSpec, Equatable {
     public let path: ModulePath
     public let input: Int
     public let output: Int
+    public let hasBias: Bool
+    public let convolution: Bool
 
-    public init(_ path: ModulePath, input: Int, output: Int) {
-        (self.path, self.input, self.output) = (path, input, output)
+    public init(_ path: ModulePath, input: Int, output: Int, bias: Bool = true, convolution: Bool = false) {
+        (self.path, self.input, self.output, self.hasBias, self.convolution) = (path, input, output, bias, convolution)
     }
 
-    public var weight: ParameterSpec { path.parameter("weight", [output, input]) }
-    public var bias: ParameterSpec { path.parameter("bias", [output]) }
+    public var weight: ParameterSpec { path.parameter("weight", [output, input] + (convolution ? [1, 1] : [])) }
+    public var bias: ParameterSpec? { hasBias ? path.parameter("bias", [output]) : nil }
+    public var parameters: [ParameterSpec] { [weight] + (bias.map { [$0] } ?? []) }
+}
+
+/// nn.LayerNorm over the last dimension: weight and bias [channels].
+public struct LayerNormSpec: LayerSpec, Equatable {
+    public let path: ModulePath
+    public let channels: Int
+    public let eps: Double
+
+    public init(_ path: ModulePath, channels: Int, eps: Double = 1e-5) {
+        (self.path, self.channels, self.eps) = (path, channels, eps)
+    }
+
+    public var weight: ParameterSpec { path.parameter("weight", [channels]) }
+    public var bias: ParameterSpec { path.parameter("bias", [channels]) }
     public var parameters: [ParameterSpec] { [weight, bias] }
 }
 

@@ -1,0 +1,92 @@
+import LDMTensor
+
+/// CompVis `attention.BasicTransformerBlock` / diffusers `BasicTransformerBlock` (SD 1.x and 2.x: no
+/// dropout, no checkpointing), on token-major rows:
+/// h += attn1(norm1(h)); h += attn2(norm2(h), context); h += ff(norm3(h)), where attn1 is
+/// self-attention, attn2 attends to the text context, and ff = net.2(GEGLU(net.0.proj(·))).
+/// - hidden: [N·T, C] (updated in place), context: [N, L, D] → [N·T, C]
+struct TransformerBlock: Sendable {
+    /// Its submodules, named alike in CompVis and diffusers: `norm1..3` (LayerNorm, eps 1e-5),
+    /// `attn1`/`attn2` with `to_q`, `to_k`, `to_v` (no bias) and `to_out.0`, `ff.net.0.proj`
+    /// (C → 8C, GEGLU halves) and `ff.net.2` (4C → C).
+    struct Layout: Sendable {
+        let norms: [LayerNormSpec]
+        /// attn1's q, k, v (C → C each), fused into one GEMM at build time.
+        let selfQKV: [LinearSpec]
+        let selfOut: LinearSpec
+        let crossQ: LinearSpec
+        /// attn2's k and v (D → C each), fused.
+        let crossKV: [LinearSpec]
+        let crossOut: LinearSpec
+        let ffIn: LinearSpec
+        let ffOut: LinearSpec
+        let heads: Int
+
+        init(_ path: ModulePath, channels c: Int, heads: Int, contextDim: Int) {
+            self.heads = heads
+            norms = (1...3).map { LayerNormSpec(path.child("norm\($0)"), channels: c) }
+            let attn1 = path.child("attn1"), attn2 = path.child("attn2")
+            selfQKV = ["to_q", "to_k", "to_v"].map { LinearSpec(attn1.child($0), input: c, output: c, bias: false) }
+            selfOut = LinearSpec(attn1.child("to_out.0"), input: c, output: c)
+            crossQ = LinearSpec(attn2.child("to_q"), input: c, output: c, bias: false)
+            crossKV = ["to_k", "to_v"].map { LinearSpec(attn2.child($0), input: contextDim, output: c, bias: false) }
+            crossOut = LinearSpec(attn2.child("to_out.0"), input: c, output: c)
+            ffIn = LinearSpec(path.child("ff.net.0.proj"), input: c, output: 8 * c)
+            ffOut = LinearSpec(path.child("ff.net.2"), input: 4 * c, output: c)
+        }
+
+        /// Registration order: attn1, ff, attn2, norm1, norm2, norm3 (as CompVis' __init__); diffusers
+        /// registers norm1, attn1, norm2, attn2, norm3, ff. Only the set matters to the audit.
+        var parameters: [ParameterSpec] {
+            let attn1 = selfQKV.flatMap(\.parameters) + selfOut.parameters
+            let attn2 = crossQ.parameters + crossKV.flatMap(\.parameters) + crossOut.parameters
+            return attn1 + ffIn.parameters + ffOut.parameters + attn2 + norms.flatMap(\.parameters)
+        }
+    }
+
+    let norms: [LayerNormLayer]
+    let selfQKV: LinearLayer
+    let selfOut: LinearLayer
+    let crossQ: LinearLayer
+    let crossKV: LinearLayer
+    let crossOut: LinearLayer
+    let ffIn: LinearLayer
+    let ffOut: LinearLayer
+    let heads: Int
+
+    init(_ weights: any WeightProvider, _ layout: Layout) throws {
+        norms = try layout.norms.map { try LayerNormLayer(weights, $0) }
+        selfQKV = try LinearLayer(fusing: layout.selfQKV, weights)
+        selfOut = try LinearLayer(weights, layout.selfOut)
+        crossQ = try LinearLayer(weights, layout.crossQ)
+        crossKV = try LinearLayer(fusing: layout.crossKV, weights)
+        crossOut = try LinearLayer(weights, layout.crossOut)
+        ffIn = try LinearLayer(weights, layout.ffIn)
+        ffOut = try LinearLayer(weights, layout.ffOut)
+        heads = layout.heads
+    }
+
+    /// - hidden: [N·T, C], tokens T, context: [N, L, D] → hidden (same storage, updated)
+    func callAsFunction(_ hidden: Tensor, tokens t: Int, context: Tensor, _ ws: Workspace) throws -> Tensor {
+        let c = hidden.shape[1], n = hidden.shape[0] / t
+        let (l, d) = (context.shape[1], context.shape[2])
+        let attended = try ws.tensor([n, t, c])
+        // attn1: self-attention over the T positions, q/k/v from one fused projection.
+        let qkv = try selfQKV(try norms[0](hidden, ws), ws).reshaped([n, t, 3 * c])
+        try Attention.forward(query: .init(qkv, start: 0, count: c), key: .init(qkv, start: c, count: c),
+                              value: .init(qkv, start: 2 * c, count: c), heads: heads, into: attended, workspace: ws)
+        try Elementwise.add(hidden, try selfOut(try attended.reshaped([n * t, c]), ws), into: hidden)
+        // attn2: queries from the image, keys and values from the text context.
+        let q = try crossQ(try norms[1](hidden, ws), ws).reshaped([n, t, c])
+        let kv = try crossKV(try context.reshaped([n * l, d]), ws).reshaped([n, l, 2 * c])
+        try Attention.forward(query: .init(q), key: .init(kv, start: 0, count: c), value: .init(kv, start: c, count: c),
+                              heads: heads, into: attended, workspace: ws)
+        try Elementwise.add(hidden, try crossOut(try attended.reshaped([n * t, c]), ws), into: hidden)
+        // ff: GEGLU feed-forward.
+        let projected = try ffIn(try norms[2](hidden, ws), ws)
+        let gated = try ws.tensor([n * t, 4 * c])
+        try GELU.geglu(projected, into: gated)
+        try Elementwise.add(hidden, try ffOut(gated, ws), into: hidden)
+        return hidden
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import LDMParallel
+
+/// The GELU family of activations: GEGLU (the transformer blocks' feed-forward input, CompVis
+/// `attention.GEGLU` / diffusers `GEGLU`) and quick-GELU (CLIP's `QuickGELUActivation`).
+public enum GELU {
+    /// Exact GELU, PyTorch's default `approximate="none"`: x · ½(1 + erf(x/√2)).
+    @inline(__always)
+    static func exact(_ x: Float) -> Float { 0.5 * x * (1 + Foundation.erf(x * 0.70710678118654752)) }
+
+    /// y[r, j] = a[r, j] · gelu(a[r, F + j]): the projection's first half gated by GELU of its second
+    /// half (`x, gate = proj(x).chunk(2, dim=-1); x * F.gelu(gate)`).
+    /// - x: [R, 2F] → y: [R, F]. Naive twin: `Naive.geglu`.
+    public static func geglu(_ x: Tensor, into y: Tensor) throws(TensorError) {
+        guard x.rank == 2, x.shape[1] % 2 == 0 else {
+            throw .invalidArgument(operation: "geglu", reason: "x \(x.shape) is not [R, 2F]")
+        }
+        let (rows, f) = (x.shape[0], x.shape[1] / 2)
+        try y.expect([rows, f], "geglu", "output")
+        let (src, dst) = (x.data, y.data)
+        Parallel.forEach(rows, minimumChunk: max(1, 8192 / max(1, f))) { range in
+            for r in range {
+                let a = src + r * 2 * f, out = dst + r * f
+                for j in 0..<f { out[j] = a[j] * exact(a[f + j]) }
+            }
+        }
+    }
+
+    /// y = x · ½(1 + erf(x/√2)) (PyTorch `F.gelu`; OpenCLIP's text MLP). - x: any shape → y: same shape
+    /// (y may be x). Naive twin: `Naive.gelu`.
+    public static func forward(_ x: Tensor, into y: Tensor) throws(TensorError) {
+        try y.expect(x.shape.map { $0 }, "gelu", "output")
+        let (src, dst) = (x.data, y.data)
+        Parallel.forEach(x.count, minimumChunk: 32768) { range in
+            for i in range { dst[i] = exact(src[i]) }
+        }
+    }
+
+    /// y = x · sigmoid(1.702 x) (transformers `QuickGELUActivation`, CLIP ViT-L/14's hidden_act).
+    /// - x: any shape → y: same shape (y may be x). Naive twin: `Naive.quickGELU`.
+    public static func quick(_ x: Tensor, into y: Tensor) throws(TensorError) {
+        try y.expect(x.shape.map { $0 }, "quickGELU", "output")
+        let (src, dst) = (x.data, y.data)
+        Parallel.forEach(x.count, minimumChunk: 32768) { range in
+            for i in range {
+                let v = src[i]
+                dst[i] = v / (1 + FastMath.exp(-1.702 * v))
+            }
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import LDMParallel
+
+extension Attention {
+    /// Columns [start, start + count) of a token-major [N, T, W] tensor: q, k or v where it lies,
+    /// possibly inside a fused projection ([N, T, 3C] for self-attention, [N, L, 2C] for k and v of
+    /// a text context), so the projections need no copying apart.
+    public struct Columns {
+        public let tensor: Tensor
+        public let start: Int
+        public let count: Int
+
+        public init(_ tensor: Tensor, start: Int = 0, count: Int? = nil) throws(TensorError) {
+            try tensor.expect([nil, nil, nil], "attention", "token-major input")
+            let count = count ?? tensor.shape[2] - start
+            guard start >= 0, count >= 1, start + count <= tensor.shape[2] else {
+                throw .invalidArgument(operation: "attention", reason: "columns \(start)..<\(start + count) outside \(tensor.shape)")
+            }
+            (self.tensor, self.start, self.count) = (tensor, start, count)
+        }
+
+        var images: Int { tensor.shape[0] }
+        var tokens: Int { tensor.shape[1] }
+        var stride: Int { tensor.shape[2] }
+        /// Row `token` of `image`, from column `start + offset`.
+        func at(_ image: Int, _ token: Int, _ offset: Int) -> UnsafeMutablePointer<Float> {
+            tensor.data + (image * tokens + token) * stride + start + offset
+        }
+    }
+
+    /// Upper bound on one work item's score block, in floats (4 MiB: stays in cache while the
+    /// second GEMM reads it back).
+    public static let tokenScoreBlock = 1 << 20
+
+    /// Token-major multi-head attention, self- or cross- (Tk ≠ Tq), scores scaled by d^(−1/2)
+    /// (CompVis `attention.CrossAttention`: `einsum(q, k) * scale`; diffusers `Attention` with SDPA):
+    /// out[n, t, h·d + i] = Σ_s softmax_s(q[n, t, h·d ..< (h+1)·d] · k[n, s, …] / √d) · v[n, s, h·d + i]
+    /// - query: [N, Tq, ·] (C columns), key, value: [N, Tk, ·] (C columns) → out: [N, Tq, C], C = heads · d.
+    /// - causal: query t sees keys 0 ... t only (CLIP's text transformer; needs Tq = Tk), the rest of its
+    ///   row weighted 0 exactly as an additive −∞ mask gives.
+    ///
+    /// Work items are (image, head, block of query rows); each item's scores [rows, Tk] are formed
+    /// with one serial GEMM, soft-maxed exactly (every row sees all its keys) and multiplied into the
+    /// values with a second GEMM writing the output rows in place, so memory is O(threads × block × Tk)
+    /// (a 4096-token self-attention: 256-row blocks of 4 MiB each) and the result does not depend on
+    /// the thread split. Naive twin: `Naive.tokenAttention`.
+    public static func forward(query q: Columns, key k: Columns, value v: Columns, heads: Int, causal: Bool = false,
+                               into out: Tensor, workspace: Workspace) throws(TensorError) {
+        let (n, tq, tk, c) = (q.images, q.tokens, k.tokens, q.count)
+        guard !causal || tq == tk else {
+            throw .invalidArgument(operation: "attention", reason: "a causal mask needs as many keys (\(tk)) as queries (\(tq))")
+        }
+        guard heads >= 1, c % heads == 0, k.count == c, v.count == c, k.images == n, v.images == n, v.tokens == tk else {
+            throw .invalidArgument(operation: "attention", reason:
+                "q \(q.tensor.shape)[\(q.count) columns], k \(k.tensor.shape)[\(k.count)], v \(v.tensor.shape)[\(v.count)] with \(heads) heads")
+        }
+        try out.expect([n, tq, c], "attention", "output")
+        let d = c / heads
+        let rows = max(1, min(tq, tokenScoreBlock / tk))
+        let blocks = (tq + rows - 1) / rows
+        let items = n * heads * blocks
+        let chunks = Parallel.chunkCount(items)
+        let scratch = try workspace.scratch(.scores, count: chunks * rows * tk)
+        let scale = Float(1 / Double(d).squareRoot())
+        Parallel.forEachChunk(items) { chunk, range in
+            let scores = scratch + chunk * rows * tk
+            for item in range {
+                let image = item / (heads * blocks), head = item / blocks % heads, t0 = item % blocks * rows
+                let count = min(rows, tq - t0)
+                // scores[count, Tk] = q_h[t0 ..< t0+count] · k_hᵀ
+                BLAS.serialSgemm(transposeB: true, m: count, n: tk, k: d, a: q.at(image, t0, head * d), lda: q.stride,
+                                 b: k.at(image, 0, head * d), ldb: k.stride, c: scores, ldc: tk)
+                for r in 0..<count {
+                    let row = scores + r * tk, visible = causal ? t0 + r + 1 : tk
+                    Softmax.rowSoftmax(row, row, length: visible, scale: scale)
+                    if visible < tk { (row + visible).update(repeating: 0, count: tk - visible) }
+                }
+                // out_h[t0 ..< t0+count] = scores · v_h
+                BLAS.serialSgemm(m: count, n: d, k: tk, a: scores, lda: tk, b: v.at(image, 0, head * d), ldb: v.stride,
+                                 c: out.data + (image * tq + t0) * c + head * d, ldc: c)
+            }
+        }
+    }
+}

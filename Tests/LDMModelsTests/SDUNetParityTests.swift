@@ -1,0 +1,128 @@
+import Foundation
+import LDMTensor
+import LDMTestSupport
+import Testing
+@testable import LDMModels
+
+/// Stable Diffusion's cross-attention U-Net against diffusers `UNet2DConditionModel`. Fixtures:
+/// Fixtures/parity/sd1 and sd2 (diffusers folders + trace.safetensors) and Fixtures/models/sd1_compvis.safetensors,
+/// made by `Scripts/fixtures/make_sd_unet_fixtures.py` (torch 2.15.0, diffusers 0.42.1): sd1 is the SD 1.x
+/// layout (conv projections, 8 heads, depth 1), sd2 the SD 2.x one (linear projections, 8 channels per
+/// head from a per-level `attention_head_dim` list, depth 2); batch 2 with a [2, 77, 24] context.
+///
+/// Tolerance: ModelParityTests' bounds and reasons (float32 on both sides, different summation orders;
+/// diffusers' SDPA and our blocked softmax both scale the scores by d^-½).
+@Suite struct SDUNetParityTests {
+    static let formatVersion = "1"
+
+    static func open(_ family: String) throws -> (ModelWeights, SafetensorsFile) {
+        let root = Fixture.path("parity/\(family)")
+        let trace = try SafetensorsFile(path: root + "/trace.safetensors")
+        try #require(trace.metadata["format_version"] == formatVersion, "re-run Scripts/fixtures/make_sd_unet_fixtures.py")
+        return (try ModelWeights.open(root), trace)
+    }
+
+    @Test(arguments: ["sd1", "sd2"])
+    func unetMatchesEveryTracedModule(_ family: String) throws {
+        let (weights, trace) = try Self.open(family)
+        let cross = try #require(weights.unet.crossAttention)
+        #expect(cross.linearProjection == (family == "sd2") && cross.depth == (family == "sd2" ? 2 : 1) && cross.contextDim == 24)
+        #expect(weights.unet.heads == (family == "sd2" ? .channelsPerHead(8) : .count(8)))
+        let unet = try UNet(weights, config: weights.unet)
+        var seen: [String: Tensor] = [:]
+        let out = try unet(try trace.load("unet.input"), timesteps: try trace.load("unet.timestep").values,
+                           context: try trace.load("unet.context"), workspace: Workspace()) { name, tensor in seen[name] = try? tensor.copy() }
+        try ModelParityTests.check("output", out, trace, "unet.output")
+        let inputs = ["unet.input", "unet.timestep", "unet.context", "unet.output"]
+        let traced = trace.names.filter { $0.hasPrefix("unet.") && !inputs.contains($0) }
+        #expect(traced.count >= 15 && traced.contains { $0.hasSuffix("transformer_blocks.0") })
+        try ModelParityTests.checkTraced(traced, prefix: "unet.", seen: seen, trace)
+    }
+
+    /// A wrong context (missing, wrong width, wrong batch) is refused before any work; an LDM U-Net refuses one.
+    @Test func contextIsChecked() throws {
+        let (weights, trace) = try Self.open("sd1")
+        let unet = try UNet(weights, config: weights.unet)
+        let x = try trace.load("unet.input")
+        for context in [nil, try Tensor(shape: [2, 77, 23]), try Tensor(shape: [1, 77, 24])] {
+            #expect(throws: TensorError.self) { try unet(x, timesteps: [1, 2], context: context, workspace: Workspace()) }
+        }
+        let (ldm, ldmTrace) = try ModelParityTests.open("sr")
+        #expect(throws: TensorError.self) {
+            try UNet(ldm, config: ldm.unet)(try ldmTrace.load("unet.input"), timesteps: [1], context: try Tensor(shape: [1, 77, 24]),
+                                            workspace: Workspace())
+        }
+    }
+
+    @Test func unetIsBitwiseIdenticalForOneAndTwoThreads() throws {
+        let (weights, trace) = try Self.open("sd1")
+        let unet = try UNet(weights, config: weights.unet)
+        let (x, context) = (try trace.load("unet.input"), try trace.load("unet.context"))
+        let runs = try [1, 2].map { threads in
+            let (values, observed) = try withObservedThreads(threads) {
+                try unet(x, timesteps: [981, 21], context: context, workspace: Workspace()).values
+            }
+            #expect(observed == threads, "threads observed inside the kernels")
+            return values
+        }
+        #expect(runs[0] == runs[1])
+    }
+
+    /// The same weights in CompVis names (model.diffusion_model.*, one file) are recognised by their layout as
+    /// Stable Diffusion 1.x and load to identical tensors. GroupNorm's group count is not in the weights
+    /// (detection assumes SD's 32; the fixture has 8).
+    @Test func compVisFileLoadsTheSameWeights() throws {
+        let (folder, _) = try Self.open("sd1")
+        let compVis = try ModelWeights.open(Fixture.path("models/sd1_compvis.safetensors"))
+        #expect(compVis.layout == .compVis && compVis.task == .inpainting)
+        var unet = compVis.unet
+        #expect(unet.normGroups == 32)
+        unet.normGroups = folder.unet.normGroups
+        #expect(unet == folder.unet)
+        for spec in UNetLayout.parameters(folder.unet) {
+            #expect(try compVis.tensor(spec.name).values == (try folder.tensor(spec.name).values), "\(spec.name)")
+        }
+        let summary = CheckpointSummary.describe(compVis).joined(separator: "\n")
+        #expect(summary.contains("family: Stable Diffusion 1.x U-Net (text cross-attention, context width 24, 1 transformer block per attention, conv projections)"))
+    }
+
+    /// One missing, one mis-shaped and one unexpected transformer tensor in a diffusers unet/: all three in one error.
+    @Test func auditListsEveryProblemAtOnce() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ldm-sd-audit-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.copyItem(atPath: Fixture.path("parity/sd1"), toPath: dir)
+        let path = dir + "/unet/diffusion_pytorch_model.safetensors"
+        let file = try WeightFile.open(Fixture.path("parity/sd1/unet/diffusion_pytorch_model.safetensors"))
+        let block = "down_blocks.0.attentions.1.transformer_blocks.0."
+        var entries = file.names.filter { $0 != block + "attn2.to_v.weight" }.map { ($0, file.tensors[$0]!.shape) }
+        let i = try #require(entries.firstIndex { $0.0 == block + "attn2.to_k.weight" })
+        entries[i].1 = [16, 25]
+        entries.append((block + "attn3.to_q.weight", [16, 16]))
+        try FileManager.default.removeItem(atPath: path)
+        try SafetensorsWriter.write(to: path, entries: entries, dtype: .f16, metadata: [:]) { name in
+            file.tensors[name].map { $0.shape } == entries.first { $0.0 == name }!.1 ? try file.load(name)
+                : try Tensor.zeros(entries.first { $0.0 == name }!.1)
+        }
+        do {
+            _ = try ModelWeights.open(dir)
+            Issue.record("a broken folder loaded")
+        } catch {
+            guard case .auditFailed(_, let audit) = error else { Issue.record("\(error)"); return }
+            #expect(audit.missing.map(\.name) == ["down_blocks.0.attentions.1.transformer_blocks.0.attn2.to_v.weight"])
+            #expect(audit.mismatched.map(\.name) == ["down_blocks.0.attentions.1.transformer_blocks.0.attn2.to_k.weight"])
+            #expect(audit.unexpected.contains { $0.contains("attn3.to_q.weight") } && audit.unexpected.count == 1)
+        }
+    }
+
+    /// diffusers options beyond SD 1.x/2.x are refused by name, not run differently.
+    @Test(arguments: [("class_embed_type", "\"projection\""), ("addition_embed_type", "\"text_time\""), ("only_cross_attention", "true"),
+                      ("attention_head_dim", "[2, 3]"), ("transformer_layers_per_block", "[1, 2]"), ("cross_attention_dim", "null"),
+                      ("mid_block_type", "\"UNetMidBlock2DSimpleCrossAttn\""), ("up_block_types", "[\"UpBlock2D\", \"UpBlock2D\"]")])
+    func unsupportedConditionalOptionsAreRefused(_ option: (String, String)) throws {
+        let config = try DiffusersConfig.load(Fixture.path("parity/sd1/unet/config.json"))
+        var json = config
+        json[option.0] = try JSONSerialization.jsonObject(with: Data(option.1.utf8), options: .fragmentsAllowed)
+        #expect(throws: CheckpointError.self) { try DiffusersConfig.unet(json, path: "unet/config.json") }
+        #expect((try? DiffusersConfig.unet(config, path: "unet/config.json")) != nil)
+    }
+}
