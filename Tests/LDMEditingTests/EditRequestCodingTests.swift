@@ -94,9 +94,16 @@ import Testing
     }
 
     @Test func tilingTextRoundTrips() throws {
-        for text in ["unet 192/64, vq 128/32", "unet 24/8, vq 32/8, max-memory 800M", "unet none, vq none"] {
+        for text in ["unet 192/64, vq 128/32", "unet 24/8, vq 32/8, max-memory 800M", "unet none, vq none",
+                     "unet 192/64, vq 128/32, norm estimated", "unet 64/16, vq 48/12, norm exact, max-memory 2G"] {
             #expect(try TilingRequest(parsing: text).description == text)
         }
         #expect(try TilingRequest(parsing: "unet 192/64, vq 128/32, max-memory 6GB").maxMemory == 6 << 30)
+        #expect(try TilingRequest(parsing: "unet 192/64, vq 128/32, norm estimated").tiles.normalisation == .estimated)
+        // per-tile statistics are the default and leave the text as it was before the choice existed
+        #expect(try TilingRequest(parsing: "unet 192/64, vq 128/32, norm per-tile").description == "unet 192/64, vq 128/32")
+        for bad in ["unet 192/64, vq 128/32, norm median", "unet 192/64, vq 128/32, max-memory 6G, norm exact"] {
+            #expect(throws: RequestError.unreadable(field: "tiling", value: bad)) { try TilingRequest(parsing: bad) }
+        }
     }
 }
