@@ -17,7 +17,9 @@ final class BytePairEncoding: Sendable {
     let finalByteIDs: [Int32]
     let merges: [UInt64: Merge]
     /// Finished words (tokenizers keeps such a cache too); cleared when it reaches `cacheCapacity`.
-    private let cache = Mutex<[String: [Int32]]>([:])
+    /// Keyed by UTF-8 bytes, not `String`: Swift's `String` equality is canonical equivalence, so
+    /// "\u{113C5}" and "\u{113C2}\u{113C2}" would share an entry while their bytes (and ids) differ.
+    private let cache = Mutex<[[UInt8]: [Int32]]>([:])
     private static let cacheCapacity = 10_000
     /// Longer words are not cached, so a long prompt cannot fill memory through the cache.
     private static let longestCachedWord = 256
@@ -52,7 +54,7 @@ final class BytePairEncoding: Sendable {
     /// The ids of one pre-tokenized word; -1 for a byte the vocabulary lacks.
     func encode(_ word: Substring) -> [Int32] {
         let cacheable = word.utf8.count <= Self.longestCachedWord
-        let key = String(word)
+        let key = Array(word.utf8)
         if cacheable, let hit = cache.withLock({ $0[key] }) { return hit }
         let ids = merge(word)
         if cacheable {

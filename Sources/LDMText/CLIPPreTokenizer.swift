@@ -68,6 +68,7 @@ enum CLIPPreTokenizer {
 
         /// `\p{L}`, `\p{N}`, `\s`, and everything else (`[^\s\p{L}\p{N}]`).
         init(_ scalar: Unicode.Scalar) {
+            guard CLIPNormalizer.isKnownToReference(scalar) else { self = .other; return }
             switch scalar.properties.generalCategory {
             case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter: self = .letter
             case .decimalNumber, .letterNumber, .otherNumber: self = .number

@@ -5,8 +5,13 @@ import Testing
 /// `CLIPVocabulary(folder:)` on the tiny hand-made folder (Fixtures/tiny_tokenizer: 12 tokens, 4 merges,
 /// pad "!", 6 positions; the expected ids are transformers 5.24's for that folder) and every way a
 /// folder can be wrong: each error names the file and the problem.
-@Suite struct TokenizerFolderTests {
+@Suite final class TokenizerFolderTests {
     static let tiny = TokenizerFixture.folder.appendingPathComponent("tiny_tokenizer").path
+    /// This test's copies of the tiny folder, removed afterwards.
+    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("tiny-tok-\(UUID().uuidString)").path
+
+    init() throws { try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true) }
+    deinit { try? FileManager.default.removeItem(atPath: scratch) }
 
     @Test func tinyFolderGivesTheReferenceIDs() throws {
         let vocabulary = try CLIPVocabulary(folder: Self.tiny)
@@ -135,7 +140,7 @@ import Testing
 
     /// A copy of the tiny folder in a temporary directory, with files removed or replaced.
     private func copyOfTiny(removing: [String] = [], writing: [String: String] = [:]) throws -> String {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tiny-tok-\(UUID().uuidString)").path
+        let folder = scratch + "/\(UUID().uuidString)"
         try FileManager.default.copyItem(atPath: Self.tiny, toPath: folder)
         for name in removing { try FileManager.default.removeItem(atPath: folder + "/" + name) }
         for (name, text) in writing { try text.write(toFile: folder + "/" + name, atomically: true, encoding: .utf8) }
