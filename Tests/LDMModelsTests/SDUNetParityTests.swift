@@ -114,6 +114,28 @@ import Testing
         }
     }
 
+    /// The released configs as diffusers ships them: SD 1.5 inpainting's unet/config.json (the original short form)
+    /// reads as `.sd15Inpainting`; SD 2 inpainting's per-level head counts [5, 10, 20, 20] as 64 channels per head.
+    @Test func releasedConfigsRead() throws {
+        let sd15 = """
+            {"_class_name": "UNet2DConditionModel", "_diffusers_version": "0.6.0", "act_fn": "silu", "attention_head_dim": 8,
+             "block_out_channels": [320, 640, 1280, 1280], "center_input_sample": false, "cross_attention_dim": 768,
+             "down_block_types": ["CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"],
+             "downsample_padding": 1, "flip_sin_to_cos": true, "freq_shift": 0, "in_channels": 9, "layers_per_block": 2,
+             "mid_block_scale_factor": 1, "norm_eps": 1e-05, "norm_num_groups": 32, "out_channels": 4, "sample_size": 64,
+             "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"]}
+            """
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(sd15.utf8)) as? [String: Any])
+        #expect(try DiffusersConfig.unet(json, path: "unet/config.json") == .sd15Inpainting)
+        var sd2 = json
+        sd2["attention_head_dim"] = [5, 10, 20, 20]
+        sd2["use_linear_projection"] = true
+        sd2["cross_attention_dim"] = 1024
+        sd2["upcast_attention"] = false
+        let config = try DiffusersConfig.unet(sd2, path: "unet/config.json")
+        #expect(config.heads == .channelsPerHead(64) && config.crossAttention == .init(contextDim: 1024, depth: 1, linearProjection: true))
+    }
+
     /// diffusers options beyond SD 1.x/2.x are refused by name, not run differently.
     @Test(arguments: [("class_embed_type", "\"projection\""), ("addition_embed_type", "\"text_time\""), ("only_cross_attention", "true"),
                       ("attention_head_dim", "[2, 3]"), ("transformer_layers_per_block", "[1, 2]"), ("cross_attention_dim", "null"),
