@@ -68,6 +68,21 @@ import Testing
         #expect(runs[0] == runs[1])
     }
 
+    /// After one call has sized the workspace, a second call of the same shapes allocates nothing (the transformer
+    /// blocks' token rows, fused projections and attention scores all come from the pool and scratch) and
+    /// gives the same bits.
+    @Test func steadyStateAllocatesNothing() throws {
+        let (weights, trace) = try Self.open("sd2")
+        let unet = try UNet(weights, config: weights.unet)
+        let (x, context) = (try trace.load("unet.input"), try trace.load("unet.context"))
+        let ws = Workspace()
+        let first = try unet(x, timesteps: [981, 21], context: context, workspace: ws).values
+        let allocations = ws.allocations
+        let second = try unet(x, timesteps: [981, 21], context: context, workspace: ws).values
+        #expect(ws.allocations == allocations, "second call allocated \(ws.allocations - allocations) buffers")
+        #expect(first == second)
+    }
+
     /// The same weights in CompVis names (model.diffusion_model.*, one file) are recognised by their layout as
     /// Stable Diffusion 1.x and load to identical tensors. GroupNorm's group count is not in the weights
     /// (detection assumes SD's 32; the fixture has 8).
