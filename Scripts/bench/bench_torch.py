@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch/diffusers twin of `ldm-edit bench NAME` (sr-unet-N, inp-unet-N, vq-decode-N): one whole-model call on the real
+"""PyTorch/diffusers twin of `ldm-edit bench NAME` (sr-unet-N, inp-unet-N, sd-unet-N, vq-decode-N): one whole-model call on the real
 architectures with random weights, CPU, fp32.
 
     python Scripts/bench/bench_torch.py --model sr-unet-64 [--threads N] [--repeat R]
@@ -13,7 +13,7 @@ import statistics
 import time
 
 import torch
-from diffusers import UNet2DModel, VQModel
+from diffusers import UNet2DConditionModel, UNet2DModel, VQModel
 from diffusers.models.attention_processor import Attention
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -24,6 +24,10 @@ INPAINT = dict(in_channels=7, out_channels=3, block_out_channels=[256, 512, 768,
                down_block_types=["ResnetDownsampleBlock2D"] + ["AttnDownBlock2D"] * 3,
                up_block_types=["AttnUpBlock2D"] * 3 + ["ResnetUpsampleBlock2D"], downsample_type="resnet",
                upsample_type="resnet", attention_head_dim=64, norm_num_groups=32, flip_sin_to_cos=True, freq_shift=0)
+# SD 1.5 inpainting unet/config.json (runwayml stable-diffusion-inpainting).
+SD = dict(in_channels=9, out_channels=4, block_out_channels=[320, 640, 1280, 1280], layers_per_block=2,
+          down_block_types=["CrossAttnDownBlock2D"] * 3 + ["DownBlock2D"], up_block_types=["UpBlock2D"] + ["CrossAttnUpBlock2D"] * 3,
+          cross_attention_dim=768, attention_head_dim=8, norm_num_groups=32, flip_sin_to_cos=True, freq_shift=0)
 VQ = dict(in_channels=3, out_channels=3, block_out_channels=[128, 256, 512], layers_per_block=2, latent_channels=3,
           down_block_types=["DownEncoderBlock2D"] * 3, up_block_types=["UpDecoderBlock2D"] * 3, num_vq_embeddings=8192,
           norm_num_groups=32)
@@ -36,6 +40,13 @@ def make(name):
         z = torch.rand(1, 3, side, side) - 0.5
         return lambda: model.decode(z).sample
     kind, _, side = name.split("-")
+    if kind == "sd":
+        model = UNet2DConditionModel(**SD).eval()
+        # batch 2: classifier-free guidance's two halves, with a 77-token text context each
+        x = torch.rand(2, 9, int(side), int(side)) * 2 - 1
+        context = torch.rand(2, 77, 768) * 2 - 1
+        t = torch.tensor([500, 500])
+        return lambda: model(x, t, encoder_hidden_states=context).sample
     model = UNet2DModel(**(SR if kind == "sr" else INPAINT)).eval()
     if kind == "inp":
         for m in model.modules():

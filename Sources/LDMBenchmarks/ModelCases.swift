@@ -26,17 +26,27 @@ public enum ModelCases {
     /// Returns a closure running the case once.
     public static func make(_ name: String) throws -> () throws -> Void {
         let ws = Workspace()
+        /// Batch 1, or for Stable Diffusion batch 2 (classifier-free guidance's unconditional and conditional
+        /// halves) with a [2, 77, contextDim] text context.
         func unet(_ config: UNetConfig, side: Int) throws -> () throws -> Void {
             let weights = RandomWeights(shapes: Dictionary(uniqueKeysWithValues: UNetLayout.parameters(config).map { ($0.name, $0.shape) }))
             let model = try UNet(weights, config: config)
-            let x = try Tensor.zeros([1, config.inChannels, side, side])
+            let batch = config.crossAttention == nil ? 1 : 2
+            let x = try Tensor.zeros([batch, config.inChannels, side, side])
             for i in 0..<x.count { x.data[i] = Float((i * 7919) % 2001) / 1000 - 1 }
-            return { _ = try model(x, timesteps: [500], workspace: ws) }
+            let context = try config.crossAttention.map { cross in
+                let c = try Tensor.zeros([batch, 77, cross.contextDim])
+                for i in 0..<c.count { c.data[i] = Float((i * 104729) % 2001) / 1000 - 1 }
+                return c
+            }
+            let timesteps = [Float](repeating: 500, count: batch)
+            return { _ = try model(x, timesteps: timesteps, context: context, workspace: ws) }
         }
         guard let (kind, side) = parse(name) else { throw BenchmarkError.unknown(name) }
         switch kind {
         case "sr-unet": return try unet(.superResolution4x, side: side)
         case "inp-unet": return try unet(.inpaintingBig, side: side)
+        case "sd-unet": return try unet(.sd15Inpainting, side: side)
         default:
             let config = AutoencoderConfig.vqF4
             let weights = RandomWeights(shapes: Dictionary(uniqueKeysWithValues: AutoencoderLayout.parameters(config).map { ($0.name, $0.shape) }))
@@ -53,14 +63,14 @@ public enum ModelCases {
         guard let dash = name.lastIndex(of: "-"), let side = Int(name[name.index(after: dash)...]),
               side % 8 == 0, (8...512).contains(side) else { return nil }
         let kind = String(name[..<dash])
-        return ["sr-unet", "inp-unet", "vq-decode"].contains(kind) ? (kind, side) : nil
+        return ["sr-unet", "inp-unet", "sd-unet", "vq-decode"].contains(kind) ? (kind, side) : nil
     }
 
     public enum BenchmarkError: Error, CustomStringConvertible {
         case unknown(String)
         public var description: String {
             switch self {
-            case .unknown(let name): "unknown benchmark case \(name): expected sr-unet-N, inp-unet-N or vq-decode-N with N a multiple of 8 up to 512"
+            case .unknown(let name): "unknown benchmark case \(name): expected sr-unet-N, inp-unet-N, sd-unet-N or vq-decode-N with N a multiple of 8 up to 512"
             }
         }
     }

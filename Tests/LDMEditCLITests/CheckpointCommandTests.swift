@@ -63,6 +63,25 @@ import Testing
         #expect(again.stdout.contains("ldm-edit layout") && again.stdout.contains("autoencoder: KL-f8"), "\(again.stdout)")
     }
 
+    /// Stable Diffusion's U-Net (Scripts/fixtures/make_sd_unet_fixtures.py): the diffusers folder and the CompVis file
+    /// are named as the SD 1.x family; convert writes a canonical file that keeps the cross-attention config.
+    @Test func inspectAndConvertAStableDiffusionUNet() throws {
+        let family = "family: Stable Diffusion 1.x U-Net (text cross-attention, context width 24, 1 transformer block per attention, conv projections)"
+        for (path, layout) in [(CLI.sample("Tests/LDMModelsTests/Fixtures/parity/sd1"), "diffusers layout"),
+                               (Self.fixture("sd1_compvis.safetensors"), "CompVis LatentDiffusion layout")] {
+            let r = try CLI.run(["inspect", path, "--no-hash"])
+            #expect(r.status == 0, "\(r.stderr)")
+            for text in ["model: inpainting (use `ldm-edit inpaint`), " + layout, family, "U-Net: 9→4 channels, widths [16, 32]"] {
+                #expect(r.stdout.contains(text), "missing \(text) in:\n\(r.stdout)")
+            }
+        }
+        let out = scratch.file("sd.safetensors")
+        let converted = try CLI.run(["convert", CLI.sample("Tests/LDMModelsTests/Fixtures/parity/sd1"), out, "--dtype", "f16"])
+        #expect(converted.status == 0, "\(converted.stderr)")
+        let again = try CLI.run(["inspect", out, "--no-hash"])
+        #expect(again.stdout.contains("ldm-edit layout") && again.stdout.contains(family), "\(again.stdout)")
+    }
+
     @Test func inspectFailuresExitWithOne() throws {
         let missing = try CLI.run(["inspect", scratch.file("nope.ckpt")])
         #expect(missing.status == 1 && missing.stderr.contains("nope.ckpt: no such file or folder"))

@@ -51,6 +51,17 @@ import Testing
         #expect(a[(20 * 32)...] != b[(20 * 32)...])
     }
 
+    @Test func steadyStateAllocatesNothing() throws {
+        let weights = try CLIPTextWeights.open(Self.folder)
+        let encoder = try CLIPTextEncoder(weights, config: weights.config)
+        let (_, tokens) = try Self.trace()
+        let ws = Workspace()
+        let first = try encoder(tokens: tokens, workspace: ws).values
+        let allocations = ws.allocations
+        #expect(try encoder(tokens: tokens, workspace: ws).values == first)
+        #expect(ws.allocations == allocations, "second call allocated \(ws.allocations - allocations) buffers")
+    }
+
     @Test func compVisFileLoadsTheSameWeights() throws {
         let folder = try CLIPTextWeights.open(Self.folder)
         let compVis = try CLIPTextWeights.open(Fixture.path("models/clip_text_compvis.safetensors"))

@@ -164,6 +164,29 @@ struct ConfigEdit: Sendable, CustomTestStringConvertible {
         expectRefusal(file, opening: file, c)
     }
 
+    /// Stable Diffusion's cross-attention numbers: a context width of 0, transformer depths of 0 or 17.
+    static let crossAttentionCanonicalCases: [ConfigEdit] = [
+        .init("unet.crossAttention.contextDim", "0"), .init("unet.crossAttention.contextDim", big),
+        .init("unet.crossAttention.depth", "0"), .init("unet.crossAttention.depth", "17"),
+    ]
+
+    @Test(arguments: crossAttentionCanonicalCases) func canonicalSDFileConfig(_ c: ConfigEdit) throws {
+        let file = try canonical(from: Fixture.path("parity/sd1"), c)
+        expectRefusal(file, opening: file, c)
+    }
+
+    @Test(arguments: [ConfigEdit("cross_attention_dim", "0"), ConfigEdit("cross_attention_dim", "-768"),
+                      ConfigEdit("transformer_layers_per_block", "0"), ConfigEdit("transformer_layers_per_block", "17"),
+                      ConfigEdit("attention_head_dim", "3")])
+    func diffusersSDConfig(_ c: ConfigEdit) throws {
+        let folder = dir + "/" + UUID().uuidString
+        try FileManager.default.copyItem(atPath: Fixture.path("parity/sd1"), toPath: folder)
+        let config = "\(folder)/unet/config.json"
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: config))) as? [String: Any])
+        try JSONSerialization.data(withJSONObject: try c.applied(to: json)).write(to: URL(fileURLWithPath: config))
+        expectRefusal(config, opening: folder, c)
+    }
+
     @Test func diffusersKLConfig() throws {
         let folder = dir + "/" + UUID().uuidString
         try FileManager.default.copyItem(atPath: Fixture.path("models/kl_inp_folder"), toPath: folder)
@@ -195,7 +218,7 @@ struct ConfigEdit: Sendable, CustomTestStringConvertible {
     @Test func releasedConfigsPass() throws {
         for unet in [UNetConfig.superResolution4x, .inpaintingBig,
                      UNetConfig(inChannels: 9, outChannels: 4, modelChannels: 320, channelMult: [1, 2, 4, 4], numResBlocks: 2,
-                                attentionLevels: [0, 1, 2], heads: .count(8), resblockUpdown: false)] {
+                                attentionLevels: [0, 1, 2], heads: .count(8), resblockUpdown: false), .sd15Inpainting] {
             #expect(try unet.validated(path: "p") == unet)
         }
         for vq in [AutoencoderConfig.vqF4, .vqF4NoAttention,

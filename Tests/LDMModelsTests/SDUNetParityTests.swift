@@ -68,6 +68,21 @@ import Testing
         #expect(runs[0] == runs[1])
     }
 
+    /// After one call has sized the workspace, a second call of the same shapes allocates nothing (the transformer
+    /// blocks' token rows, fused projections and attention scores all come from the pool and scratch) and
+    /// gives the same bits.
+    @Test func steadyStateAllocatesNothing() throws {
+        let (weights, trace) = try Self.open("sd2")
+        let unet = try UNet(weights, config: weights.unet)
+        let (x, context) = (try trace.load("unet.input"), try trace.load("unet.context"))
+        let ws = Workspace()
+        let first = try unet(x, timesteps: [981, 21], context: context, workspace: ws).values
+        let allocations = ws.allocations
+        let second = try unet(x, timesteps: [981, 21], context: context, workspace: ws).values
+        #expect(ws.allocations == allocations, "second call allocated \(ws.allocations - allocations) buffers")
+        #expect(first == second)
+    }
+
     /// The same weights in CompVis names (model.diffusion_model.*, one file) are recognised by their layout as
     /// Stable Diffusion 1.x and load to identical tensors. GroupNorm's group count is not in the weights
     /// (detection assumes SD's 32; the fixture has 8).
@@ -112,6 +127,28 @@ import Testing
             #expect(audit.mismatched.map(\.name) == ["down_blocks.0.attentions.1.transformer_blocks.0.attn2.to_k.weight"])
             #expect(audit.unexpected.contains { $0.contains("attn3.to_q.weight") } && audit.unexpected.count == 1)
         }
+    }
+
+    /// The released configs as diffusers ships them: SD 1.5 inpainting's unet/config.json (the original short form)
+    /// reads as `.sd15Inpainting`; SD 2 inpainting's per-level head counts [5, 10, 20, 20] as 64 channels per head.
+    @Test func releasedConfigsRead() throws {
+        let sd15 = """
+            {"_class_name": "UNet2DConditionModel", "_diffusers_version": "0.6.0", "act_fn": "silu", "attention_head_dim": 8,
+             "block_out_channels": [320, 640, 1280, 1280], "center_input_sample": false, "cross_attention_dim": 768,
+             "down_block_types": ["CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"],
+             "downsample_padding": 1, "flip_sin_to_cos": true, "freq_shift": 0, "in_channels": 9, "layers_per_block": 2,
+             "mid_block_scale_factor": 1, "norm_eps": 1e-05, "norm_num_groups": 32, "out_channels": 4, "sample_size": 64,
+             "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"]}
+            """
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(sd15.utf8)) as? [String: Any])
+        #expect(try DiffusersConfig.unet(json, path: "unet/config.json") == .sd15Inpainting)
+        var sd2 = json
+        sd2["attention_head_dim"] = [5, 10, 20, 20]
+        sd2["use_linear_projection"] = true
+        sd2["cross_attention_dim"] = 1024
+        sd2["upcast_attention"] = false
+        let config = try DiffusersConfig.unet(sd2, path: "unet/config.json")
+        #expect(config.heads == .channelsPerHead(64) && config.crossAttention == .init(contextDim: 1024, depth: 1, linearProjection: true))
     }
 
     /// diffusers options beyond SD 1.x/2.x are refused by name, not run differently.

@@ -10,7 +10,7 @@ extension UNetConfig {
     /// - GroupNorm groups (`normGroups`, `norm_num_groups`): at least 1 and dividing every width
     ///   (so `modelChannels`, the narrowest; `nn.GroupNorm` refuses anything else);
     /// - attention levels inside 0 ..< levels;
-    /// - heads: a count (`ldm_edit_num_heads`) or channels per head (`attention_head_dim`, at most
+    /// - heads: a count (`ldm_edit_num_heads`; UNet2DConditionModel's `attention_head_dim`) or channels per head (`attention_head_dim`, at most
     ///   8192) that splits every attention width (the attention levels' and the mid block's) into
     ///   whole heads (`QKVAttentionLegacy` reshapes C into heads × C/heads);
     /// - GroupNorm eps (`ConfigBounds.isNormEps`);
@@ -46,7 +46,7 @@ extension UNetConfig {
         let attentionWidths = Set(attentionLevels + [levels - 1]).map { width(level: $0) }.sorted()
         switch heads {
         case .count(let n):
-            try check.require(n >= 1 && attentionWidths.allSatisfy { $0 % n == 0 }, check.name(diffusers: "ldm_edit_num_heads", canonical: "heads"),
+            try check.require(n >= 1 && attentionWidths.allSatisfy { $0 % n == 0 }, check.name(diffusers: crossAttention == nil ? "ldm_edit_num_heads" : "attention_head_dim", canonical: "heads"),
                               check.isDiffusers ? "\(n)" : "count(\(n))",
                               expected: "a head count dividing every attention width \(attentionWidths) (released: 8)")
         case .channelsPerHead(let d):

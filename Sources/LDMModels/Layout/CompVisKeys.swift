@@ -12,7 +12,8 @@ enum CompVisKeys {
 
     /// Keys that are present in real checkpoints and ignored on purpose, each with its reason.
     static func ignoredOnPurpose(_ key: String) -> Bool {
-        // The inpainting model's cond stage *is* the first stage: the same tensors again.
+        // The LDM inpainting model's cond stage *is* the first stage: the same tensors again. Stable Diffusion's is
+        // the CLIP text encoder (`cond_stage_model.transformer.text_model.*`), audited on its own by CLIPTextWeights.
         if key.hasPrefix("cond_stage_model.") { return true }
         // EMA bookkeeping, not weights.
         if key == "model_ema.decay" || key == "model_ema.num_updates" { return true }
