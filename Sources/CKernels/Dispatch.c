@@ -2,6 +2,7 @@
 #include "CKernels.h"
 
 #define LDM_DECLARE(suffix)                                                                                           \
+    void ldm_winograd_weight_transform_##suffix(const float *, long, float *, long);                                  \
     void ldm_winograd_input_transform_##suffix(const float *, long, long, long, float *, long);                       \
     void ldm_winograd_output_transform_##suffix(const float *, long, long, long, float, float *, long, long);          \
     void ldm_group_norm_apply_##suffix(const float *, float *, long, float, float, float, int);                       \
@@ -46,6 +47,10 @@ static int ldm_level(int requested) {
 #else
 #define LDM_DISPATCH(level, name, ...) ((void)(level), name##_baseline(__VA_ARGS__))
 #endif
+
+void ldm_winograd_weight_transform(int level, const float *weight, long count, float *u, long plane) {
+    LDM_DISPATCH(level, ldm_winograd_weight_transform, weight, count, u, plane);
+}
 
 void ldm_winograd_input_transform(int level, const float *padded, long width, long tile_rows, long tile_columns,
                                   float *v, long plane) {

@@ -89,6 +89,49 @@ void LDM_NAME(ldm_winograd_input_transform)(const float *padded, long width, lon
     }
 }
 
+/// G·(g0, g1, g2) and the same applied to (t0, t1, t2): the six values of one column of G g (or
+/// of one row of (G g) Gᵀ), lane-wise; Winograd.swift's former gColumn (scalar and vector forms,
+/// which group the sums differently: kept so, the bits are the former ones).
+LDM_INLINE void ldm_g_scalar_order(ldm_vf g0, ldm_vf g1, ldm_vf g2, ldm_vf *out) {
+    ldm_vf a = g0 * (1.0f / 24.0f) + g2 * (1.0f / 6.0f), b = g1 * (1.0f / 12.0f);
+    out[0] = g0 * 0.25f;
+    out[1] = (g0 + g1 + g2) * (-1.0f / 6.0f);
+    out[2] = (g0 - g1 + g2) * (-1.0f / 6.0f);
+    out[3] = a + b;
+    out[4] = a - b;
+    out[5] = g2;
+}
+
+LDM_INLINE void ldm_g_vector_order(ldm_vf t0, ldm_vf t1, ldm_vf t2, ldm_vf *out) {
+    ldm_vf sum02 = t0 + t2;
+    ldm_vf a = t0 * (1.0f / 24.0f) + t2 * (1.0f / 6.0f), b = t1 * (1.0f / 12.0f);
+    out[0] = t0 * 0.25f;
+    out[1] = (sum02 + t1) * (-1.0f / 6.0f);
+    out[2] = (sum02 - t1) * (-1.0f / 6.0f);
+    out[3] = a + b;
+    out[4] = a - b;
+    out[5] = t2;
+}
+
+void LDM_NAME(ldm_winograd_weight_transform)(const float *weight, long count, float *u, long plane) {
+    float g[9][LDM_W];
+    ldm_vf t[3][6], column[6];
+    for (long start = 0; start < count; start += LDM_W) {
+        long lanes = count - start < LDM_W ? count - start : LDM_W;
+        // Lane k = pair start + k: its 9 weights, one vector per kernel position.
+        for (long k = 0; k < LDM_W; k++) {
+            for (int e = 0; e < 9; e++) g[e][k] = k < lanes ? weight[(start + k) * 9 + e] : 0;
+        }
+        // t_b = G·(column b of g), row i of G g in t[b][i]; then U[6i + j] = G's row j applied to
+        // (t_0[i], t_1[i], t_2[i]).
+        for (int b = 0; b < 3; b++) ldm_g_scalar_order(ldm_load(g[b]), ldm_load(g[3 + b]), ldm_load(g[6 + b]), t[b]);
+        for (int i = 0; i < 6; i++) {
+            ldm_g_vector_order(t[0][i], t[1][i], t[2][i], column);
+            for (int j = 0; j < 6; j++) ldm_store_lanes(u + (6 * i + j) * plane + start, column[j], lanes);
+        }
+    }
+}
+
 /// Aᵀ·(m0 … m5); Winograd.swift's aTransform.
 LDM_INLINE void ldm_a_transform(ldm_vf m0, ldm_vf m1, ldm_vf m2, ldm_vf m3, ldm_vf m4, ldm_vf m5, ldm_vf *out) {
     ldm_vf p12 = m1 + m2, m12 = m1 - m2, p34 = m3 + m4, m34 = m3 - m4;

@@ -1,7 +1,7 @@
 import CKernels
 import Foundation
 
-/// Vector width of the C kernels (`Sources/CKernels`): the Winograd input and output transforms,
+/// Vector width of the C kernels (`Sources/CKernels`): the Winograd weight, input and output transforms,
 /// GroupNorm's affine step with SiLU, and SiLU. The package is compiled for baseline x86-64 (4-float
 /// SSE vectors) so one binary runs on every x86-64 CPU; those kernels are also compiled for AVX2
 /// (8 floats) and AVX-512F (16 floats) and one is chosen at run time (docs/performance.md, "SIMD

@@ -22,6 +22,10 @@ enum {
 /// The highest level the running CPU (and OS) supports.
 int ldm_simd_supported_level(void);
 
+/// Winograd F(4×4, 3×3) weight transform U = G g Gᵀ of `count` consecutive (o, c) pairs.
+/// - weight: [count, 3, 3] → u: 36 ξ-planes `plane` floats apart, pair k at u[ξ·plane + k].
+void ldm_winograd_weight_transform(int level, const float *weight, long count, float *u, long plane);
+
 /// Winograd F(4×4, 3×3) input transform V = Bᵀ d B of one channel's band.
 /// - padded: [4·tile_rows + 2, width] zero-padded input rows, width ≥ 4·(tile_columns rounded up to
 ///   16) + 2 → v: 36 ξ-planes `plane` floats apart, each [tile_rows, tile_columns] (tiles contiguous).

@@ -15,7 +15,7 @@ import LDMParallel
 ///   Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1]
 /// The input and output transforms are C kernels (`Sources/CKernels`) run at the CPU's vector width
 /// (`SIMDLevel`: 4, 8 or 16 neighbouring tiles at once, one lane per tile, the same bits at every
-/// width); the weight transform runs on 8 (o, c) pairs at once here.
+/// width), and so is the weight transform (one lane per (o, c) pair).
 enum Winograd {
     /// Transform positions ξ (6×6).
     static let positions = 36
@@ -23,61 +23,22 @@ enum Winograd {
     /// 32 was fastest on the 2-core machine (bigger GEMMs beat keeping V in cache; docs/performance.md).
     static let budget = 8 << 20
 
-    typealias Lanes = SIMD8<Float>
-
-    /// (o, c) pairs transformed into a local block before it is copied out plane by plane: 36
-    /// sequential copies instead of 36 interleaved write streams (the scattered version took a
-    /// fifth of a 64² SR U-Net call).
+    /// (o, c) pairs per task of the weight transform (a multiple of every vector width).
     static let weightBlock = 128
 
-    /// U for every (o, c): [O, C, 3, 3] → [36, O, C] (ξ-major: one [O, C] matrix per position).
-    static func transformWeights(_ weight: UnsafePointer<Float>, o: Int, c: Int, into u: UnsafeMutablePointer<Float>) {
+    /// U for every (o, c): [O, C, 3, 3] → [36, O, C] (ξ-major: one [O, C] matrix per position),
+    /// one lane per pair, written straight to the 36 planes a vector (a cache line at 16 lanes) at a
+    /// time. `simd`: the vector width (the same bits at every level).
+    static func transformWeights(_ weight: UnsafePointer<Float>, o: Int, c: Int, into u: UnsafeMutablePointer<Float>,
+                                 simd: SIMDLevel = .active) {
         let plane = o * c
         let blocks = (plane + weightBlock - 1) / weightBlock
         Parallel.forEach(blocks) { range in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: positions * weightBlock) { local in
-                let block = local.baseAddress!
-                for b in range {
-                    let first = b * weightBlock, count = min(weightBlock, plane - first)
-                    for k in 0..<count {
-                        let g = weight + (first + k) * 9
-                        // t_b = G·(column b of g), lane i = row i of G g; then column j of U = (G g) Gᵀ
-                        // is G's row j applied to (t_0, t_1, t_2).
-                        let (t0, t1, t2) = (gColumn(g[0], g[3], g[6]), gColumn(g[1], g[4], g[7]), gColumn(g[2], g[5], g[8]))
-                        let columns = gColumn(t0, t1, t2)
-                        for i in 0..<6 {
-                            let row = block + 6 * i * weightBlock + k
-                            row[0] = columns.0[i]
-                            row[weightBlock] = columns.1[i]
-                            row[2 * weightBlock] = columns.2[i]
-                            row[3 * weightBlock] = columns.3[i]
-                            row[4 * weightBlock] = columns.4[i]
-                            row[5 * weightBlock] = columns.5[i]
-                        }
-                    }
-                    for xi in 0..<positions {
-                        (u + xi * plane + first).update(from: block + xi * weightBlock, count: count)
-                    }
-                }
+            for b in range {
+                let first = b * weightBlock, count = min(weightBlock, plane - first)
+                ldm_winograd_weight_transform(simd.code, weight + first * 9, count, u + first, plane)
             }
         }
-    }
-
-    /// G's rows applied to (t0, t1, t2) lane-wise: the six columns of t Gᵀ.
-    @inline(__always) private static func gColumn(_ t0: Lanes, _ t1: Lanes, _ t2: Lanes) -> (Lanes, Lanes, Lanes, Lanes, Lanes, Lanes) {
-        let sum02: Lanes = t0 + t2
-        let a: Lanes = t0 * (1 / 24 as Float) + t2 * (1 / 6 as Float)
-        let b: Lanes = t1 * (1 / 12 as Float)
-        let u1: Lanes = (sum02 + t1) * (-1 / 6 as Float)
-        let u2: Lanes = (sum02 - t1) * (-1 / 6 as Float)
-        return (t0 * (0.25 as Float), u1, u2, a + b, a - b, t2)
-    }
-
-    /// G·(g0, g1, g2) in lanes 0–5.
-    @inline(__always) private static func gColumn(_ g0: Float, _ g1: Float, _ g2: Float) -> Lanes {
-        let a: Float = g0 * (1 / 24) + g2 * (1 / 6), b: Float = g1 * (1 / 12)
-        let u1: Float = (g0 + g1 + g2) * (-1 / 6), u2: Float = (g0 - g1 + g2) * (-1 / 6)
-        return Lanes(g0 * 0.25, u1, u2, a + b, a - b, g2, 0, 0)
     }
 
     /// Geometry of one layer's tiling.
