@@ -149,6 +149,10 @@ void LDM_NAME(ldm_winograd_weight_transform)(const float *weight, long count, fl
     }
 }
 
+// The output transform is not built 16 wide: on the AMD EPYC (Zen 4) development machine the
+// 16-wide version took 4.8–5.4 % of an SR U-Net 128² call and the 8-wide one 2.6–3.2 % (perf, three
+// runs; with either interleave tried), so Dispatch.c runs the 8-wide one at the AVX-512 level.
+#if LDM_W <= 8
 /// Aᵀ·(m0 … m5); Winograd.swift's aTransform.
 LDM_INLINE void ldm_a_transform(ldm_vf m0, ldm_vf m1, ldm_vf m2, ldm_vf m3, ldm_vf m4, ldm_vf m5, ldm_vf *out) {
     ldm_vf p12 = m1 + m2, m12 = m1 - m2, p34 = m3 + m4, m34 = m3 - m4;
@@ -179,23 +183,10 @@ void LDM_NAME(ldm_winograd_output_transform)(const float *m, long plane, long ti
                 ldm_a_transform(s[6 * a], s[6 * a + 1], s[6 * a + 2], s[6 * a + 3], s[6 * a + 4], s[6 * a + 5], row);
                 ldm_vf y0 = row[0] + bias, y1 = row[1] + bias, y2 = row[2] + bias, y3 = row[3] + bias;
                 // Lane k of y_c is output column 4k + c: interleave the four into 4·W consecutive floats.
-#if LDM_W == 16
-                // A 4×4 transpose within each 128-bit lane, then whole 4-float tiles moved into order:
-                // 8 shuffles where the general 4-way interleave below compiled to 48 at this width.
-                ldm_vf t0 = __builtin_shufflevector(y0, y1, LDM_UNPACK_LO), t1 = __builtin_shufflevector(y0, y1, LDM_UNPACK_HI);
-                ldm_vf t2 = __builtin_shufflevector(y2, y3, LDM_UNPACK_LO), t3 = __builtin_shufflevector(y2, y3, LDM_UNPACK_HI);
-                ldm_vf r0 = __builtin_shufflevector(t0, t2, LDM_MOVE_LH), r1 = __builtin_shufflevector(t0, t2, LDM_MOVE_HL);
-                ldm_vf r2 = __builtin_shufflevector(t1, t3, LDM_MOVE_LH), r3 = __builtin_shufflevector(t1, t3, LDM_MOVE_HL);
-                ldm_double_vf r01 = __builtin_shufflevector(r0, r1, LDM_CONCAT2), r23 = __builtin_shufflevector(r2, r3, LDM_CONCAT2);
-                quad[0] = __builtin_shufflevector(r01, r23, LDM_TILE_GATHER_LO);
-                quad[1] = __builtin_shufflevector(r01, r23, LDM_TILE_GATHER_HI);
-#else
-                // (At 4 and 8 lanes the general form compiles to fewer shuffles than the one above.)
                 ldm_double_vf zip01 = __builtin_shufflevector(y0, y1, LDM_ZIP);
                 ldm_double_vf zip23 = __builtin_shufflevector(y2, y3, LDM_ZIP);
                 quad[0] = __builtin_shufflevector(zip01, zip23, LDM_QUAD_LO);
                 quad[1] = __builtin_shufflevector(zip01, zip23, LDM_QUAD_HI);
-#endif
                 float *out = y + oy * w + 4 * group;
                 if (columns == 4 * LDM_W) {
                     memcpy(out, quad, sizeof quad);
@@ -206,6 +197,7 @@ void LDM_NAME(ldm_winograd_output_transform)(const float *m, long plane, long ti
         }
     }
 }
+#endif
 
 /// Cephes expf, lane for lane FastMath.exp (FastMath.swift): same constants, same operation order.
 LDM_INLINE ldm_vf ldm_exp(ldm_vf x) {
