@@ -3,6 +3,7 @@
 // Targets are layered, arrows pointing down (docs/architecture.md):
 //   ldm-edit (CLI: parse, validate, report) → LDMEditing (requests, model lookup, planning, the
 //   per-image edit; shared with the coming web server) → LDMPipelines → LDMModels → LDMTensor → CBLAS (OpenBLAS)
+//                                                                                        → CKernels (per-ISA C kernels)
 //                                                                      → LDMImageIO → CImageCodecs → CPNG / CJPEG / CTIFF
 //                                                                      → LDMText (CLIP tokenizer; no dependencies)
 //   LDMParallel (thread policy: execution contexts, the core budget) sits under all.
@@ -41,7 +42,9 @@ let package = Package(
         .target(name: "LDMParallel"),
 
         // MARK: - Tensor engine
-        .target(name: "LDMTensor", dependencies: ["CBLAS", "LDMParallel"]),
+        // Vector kernels compiled for baseline, AVX2 and AVX-512F, chosen at run time (SIMDLevel).
+        .target(name: "CKernels"),
+        .target(name: "LDMTensor", dependencies: ["CBLAS", "CKernels", "LDMParallel"]),
 
         // MARK: - Models and checkpoint loading
         .target(name: "LDMModels", dependencies: ["LDMTensor", .product(name: "Crypto", package: "swift-crypto")]),

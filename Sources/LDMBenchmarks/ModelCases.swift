@@ -8,6 +8,9 @@ public enum ModelCases {
     /// The default set (the sizes of the performance issue's anchors); any `parse`-able name runs.
     public static let names = ["sr-unet-64", "sr-unet-128", "inp-unet-64", "inp-unet-128", "vq-decode-64"]
 
+    /// The vector width the C kernels run at (`SIMDLevel.active`, `LDM_EDIT_SIMD`), for the report.
+    public static var simd: String { SIMDLevel.active.description }
+
     /// Deterministic small random values for every parameter of a layout.
     struct RandomWeights: WeightProvider {
         let shapes: [String: [Int]]

@@ -83,7 +83,7 @@ do {
 if tsv {
     print("kernel\tshape\tmedian_ms\tgflops\tthreads")
 } else {
-    print("ldm-bench: \(threads) thread(s), median of \(repeats) after 1 warm-up; OpenBLAS \(BLAS.configuration)")
+    print("ldm-bench: \(threads) thread(s), median of \(repeats) after 1 warm-up; OpenBLAS \(BLAS.configuration); SIMD \(SIMDLevel.active)")
     print("kernel".padding(toLength: 16, withPad: " ", startingAt: 0) + "shape".padding(toLength: 44, withPad: " ", startingAt: 0)
           + "   median ms    GFLOP/s")
 }

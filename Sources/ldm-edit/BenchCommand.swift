@@ -54,7 +54,7 @@ extension LDMEdit {
             let reporter = Reporter()
             let names = cases.isEmpty ? ModelCases.names : cases
             if !tsv {
-                print("threads \(Parallel.threads); median of \(self.repeat) after one warm-up; \(System.onlineProcessorCount) CPUs")
+                print("threads \(Parallel.threads); median of \(self.repeat) after one warm-up; \(System.onlineProcessorCount) CPUs; SIMD \(ModelCases.simd)")
                 print(BenchTable.header(withTorch: torch != nil))
             }
             var failed = false

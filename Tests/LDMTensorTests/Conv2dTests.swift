@@ -53,16 +53,16 @@ import Testing
     }
 
     /// The Winograd kernel called directly (whatever the size threshold of `Conv2d.strategy`).
-    static func winograd(_ x: Tensor, weight: Tensor, bias: Tensor?) throws -> Tensor {
+    static func winograd(_ x: Tensor, weight: Tensor, bias: Tensor?, simd: SIMDLevel = .active) throws -> Tensor {
         let (n, c, h, w, o) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3], weight.shape[0])
         let y = try Tensor(shape: [n, o, h, w])
         let u = try Tensor(shape: [Winograd.positions, o, c])
-        Winograd.transformWeights(weight.data, o: o, c: c, into: u.data)
+        Winograd.transformWeights(weight.data, o: o, c: c, into: u.data, simd: simd)
         let rows = max(1, min(Winograd.tileRowsPerBand(c: c, o: o, h: h, w: w), 3))  // several bands
         let scratch = try Tensor(shape: [Winograd.Shape(c: c, h: h, w: w, o: o).scratchCount(rowsPerBand: rows)])
         for image in 0..<n {
             Winograd.forward(x.data + image * c * h * w, c: c, h: h, w: w, u: u.data, o: o, bias: bias?.data,
-                             y: y.data + image * o * h * w, scratch: scratch.data, rowsPerBand: rows)
+                             y: y.data + image * o * h * w, scratch: scratch.data, rowsPerBand: rows, simd: simd)
         }
         return y
     }

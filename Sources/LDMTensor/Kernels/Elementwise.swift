@@ -1,21 +1,24 @@
+import CKernels
 import LDMParallel
 
 /// Pointwise kernels. Each splits work into contiguous ranges; no element depends on the split.
 public enum Elementwise {
-    /// y = x · sigmoid(x). - x: any shape → y: same shape (y may be x).
-    /// Naive twin: `Naive.silu`.
-    public static func silu(_ x: Tensor, into y: Tensor) throws(TensorError) {
+    /// y = x · sigmoid(x), FastMath's exp at the CPU's vector width (`SIMDLevel`; the same bits at
+    /// every level). - x: any shape → y: same shape (y may be x). Naive twin: `Naive.silu`.
+    public static func silu(_ x: Tensor, into y: Tensor, simd: SIMDLevel = .active) throws(TensorError) {
         try y.expect(x.shape.map { $0 }, "silu", "output")
         let (src, dst) = (x.data, y.data)
-        Parallel.forEach(x.count / 8, minimumChunk: 4096) { range in
-            for v in range {
-                let i = v * 8
-                let value = UnsafeRawPointer(src + i).loadUnaligned(as: FastMath.Vector.self)
-                UnsafeMutableRawPointer(dst + i).storeBytes(of: FastMath.silu(value), as: FastMath.Vector.self)
+        let blocks = (x.count + siluBlock - 1) / siluBlock
+        Parallel.forEach(blocks, minimumChunk: max(1, 32768 / siluBlock)) { range in
+            for block in range {
+                let start = block * siluBlock
+                ldm_silu(simd.code, src + start, dst + start, min(siluBlock, x.count - start))
             }
         }
-        for i in (x.count / 8 * 8)..<x.count { dst[i] = FastMath.silu(src[i]) }
     }
+
+    /// Elements per SiLU call: a multiple of every vector width, so only the last block has a tail.
+    static let siluBlock = 1024
 
     /// y = a + b (residual add). - a, b: same shape → y: same shape (y may be a or b).
     public static func add(_ a: Tensor, _ b: Tensor, into y: Tensor) throws(TensorError) {

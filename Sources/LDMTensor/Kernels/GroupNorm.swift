@@ -1,3 +1,4 @@
+import CKernels
 import LDMParallel
 
 /// Group normalisation (Wu & He 2018; PyTorch `nn.GroupNorm`), optionally followed by SiLU.
@@ -7,11 +8,12 @@ public enum GroupNorm {
     /// reduced in Float chunks added in Double, in a fixed order (so any thread count gives the same bits).
     /// `statistics` (N = 1 only): use these per-group (mean, variance) instead of x's own — the
     /// whole image's, when x is one tile of it (`GroupNormStatistics`).
+    /// The affine step and SiLU run at the CPU's vector width (`SIMDLevel`; the same bits at every level).
     /// - x: [N, C, ...], gamma, beta: [C] → y: same shape as x (y may be x: in place).
     /// Naive twin: `Naive.groupNorm`.
     public static func forward(_ x: Tensor, groups: Int, gamma: Tensor, beta: Tensor, eps: Float,
                                fusedSiLU: Bool = false, statistics: [(mean: Double, variance: Double)]? = nil,
-                               into y: Tensor) throws(TensorError) {
+                               into y: Tensor, simd: SIMDLevel = .active) throws(TensorError) {
         let op = "groupNorm"
         guard x.rank >= 2 else { throw .invalidArgument(operation: op, reason: "x \(x.shape) needs [N, C, ...]") }
         let (n, c) = (x.shape[0], x.shape[1])
@@ -47,26 +49,9 @@ public enum GroupNorm {
                     // shift, as PyTorch does) avoids cancellation when σ is tiny.
                     let scale = Float(Double(g[ch]) * invStd)
                     let from = src + start + k * spatial, to = dst + start + k * spatial
-                    apply(from, to, count: spatial, mean: Float(mean), scale: scale, shift: b[ch], silu: fusedSiLU)
+                    ldm_group_norm_apply(simd.code, from, to, spatial, Float(mean), scale, b[ch], fusedSiLU ? 1 : 0)
                 }
             }
-        }
-    }
-
-    @inline(__always)
-    private static func apply(_ from: UnsafeMutablePointer<Float>, _ to: UnsafeMutablePointer<Float>, count: Int,
-                              mean: Float, scale: Float, shift: Float, silu: Bool) {
-        typealias V = FastMath.Vector
-        var i = 0
-        if silu {
-            while i + 8 <= count {
-                let v = (UnsafeRawPointer(from + i).loadUnaligned(as: V.self) - mean) * scale + shift
-                UnsafeMutableRawPointer(to + i).storeBytes(of: FastMath.silu(v), as: V.self)
-                i += 8
-            }
-            while i < count { to[i] = FastMath.silu((from[i] - mean) * scale + shift); i += 1 }
-        } else {
-            while i < count { to[i] = (from[i] - mean) * scale + shift; i += 1 }
         }
     }
 }

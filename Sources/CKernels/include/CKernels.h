@@ -1,0 +1,52 @@
+// Vector kernels compiled once per x86 instruction set and chosen at run time (docs/performance.md,
+// "SIMD width"). The Swift package builds for baseline x86-64 (SSE, 4 floats per vector) so that one
+// binary runs on every x86-64 CPU; these kernels are also compiled for AVX2 (8 floats) and
+// AVX-512F (16 floats), and the caller passes the level to run (LDMTensor's SIMDLevel: the best the
+// CPU has, or a lower one forced with LDM_EDIT_SIMD). A level above what the CPU supports is
+// lowered to the best it does support, so no request can run an instruction the CPU lacks. All
+// levels give bitwise the same results (same operations per lane, no FMA contraction).
+#ifndef LDM_CKERNELS_H
+#define LDM_CKERNELS_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Instruction-set levels, lowest first.
+enum {
+    LDM_SIMD_BASELINE = 0,  ///< 4-float vectors: SSE2 on x86-64, NEON on aarch64 (any CPU)
+    LDM_SIMD_AVX2 = 1,      ///< 8-float vectors (x86-64 with AVX2)
+    LDM_SIMD_AVX512 = 2,    ///< 16-float vectors (x86-64 with AVX-512F and OS support)
+};
+
+/// The highest level the running CPU (and OS) supports.
+int ldm_simd_supported_level(void);
+
+/// Winograd F(4×4, 3×3) weight transform U = G g Gᵀ of `count` consecutive (o, c) pairs.
+/// - weight: [count, 3, 3] → u: 36 ξ-planes `plane` floats apart, pair k at u[ξ·plane + k].
+void ldm_winograd_weight_transform(int level, const float *weight, long count, float *u, long plane);
+
+/// Winograd F(4×4, 3×3) input transform V = Bᵀ d B of one channel's band.
+/// - padded: [4·tile_rows + 2, width] zero-padded input rows, width ≥ 4·(tile_columns rounded up to
+///   16) + 2 → v: 36 ξ-planes `plane` floats apart, each [tile_rows, tile_columns] (tiles contiguous).
+void ldm_winograd_input_transform(int level, const float *padded, long width, long tile_rows, long tile_columns,
+                                  float *v, long plane);
+
+/// Winograd F(4×4, 3×3) output transform Y = Aᵀ M A + bias of one output channel's band, cropped
+/// at the image's edge. 8 lanes wide at the AVX-512 level too (measured faster; KernelBody.h).
+/// - m: 36 ξ-planes `plane` floats apart, each [tile_rows, tile_columns]; 16 floats readable past
+///   the last tile → y: rows 0 … min(4·tile_rows, h) − 1 of a [h, w] image.
+void ldm_winograd_output_transform(int level, const float *m, long plane, long tile_rows, long tile_columns, float bias,
+                                   float *y, long h, long w);
+
+/// y = (x − mean)·scale + shift, then SiLU when `silu` is non-zero. - x, y: [count] (y may be x).
+void ldm_group_norm_apply(int level, const float *x, float *y, long count, float mean, float scale, float shift, int silu);
+
+/// y = x · sigmoid(x) = x / (1 + e^−x), FastMath's exp. - x, y: [count] (y may be x).
+void ldm_silu(int level, const float *x, float *y, long count);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

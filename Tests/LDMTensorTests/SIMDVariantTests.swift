@@ -1,0 +1,112 @@
+import Foundation
+@testable import LDMTensor
+import LDMParallel
+import LDMTestSupport
+import Testing
+
+/// The C kernels at every vector width this CPU runs (`SIMDLevel.available`: baseline, and AVX2
+/// and AVX-512F where present): each against its naive twin, all levels bitwise equal to each
+/// other (same operations per lane, no FMA contraction), and 1 vs 2 threads bitwise equal at each.
+/// On a CPU without AVX-512 (or off x86-64) the wider levels are not run: a test cannot run an
+/// instruction the CPU lacks.
+@Suite struct SIMDVariantTests {
+    static let levels = SIMDLevel.available
+
+    @Test func levelsResolveFromTheEnvironmentValue() {
+        #expect(SIMDLevel.resolve(nil, supported: .avx512) == .avx512)
+        #expect(SIMDLevel.resolve("avx2", supported: .avx512) == .avx2)
+        #expect(SIMDLevel.resolve("AVX2", supported: .avx512) == .avx2)
+        #expect(SIMDLevel.resolve("baseline", supported: .avx2) == .baseline)
+        // Never above what the CPU supports; an unknown name changes nothing.
+        #expect(SIMDLevel.resolve("avx512", supported: .avx2) == .avx2)
+        #expect(SIMDLevel.resolve("avx512", supported: .baseline) == .baseline)
+        #expect(SIMDLevel.resolve("sse9", supported: .avx2) == .avx2)
+        #expect(SIMDLevel.resolve("", supported: .avx512) == .avx512)
+        #expect(SIMDLevel.active <= SIMDLevel.supported)
+        #expect(Self.levels.first == .baseline && Self.levels.last == SIMDLevel.supported)
+    }
+
+    /// Winograd's input and output transforms: widths around every group size (4, 8, 16 tiles:
+    /// 1–3 columns past a multiple of 4, exactly 16 and 17 tiles), a single pixel, prime channel
+    /// counts, several bands and images.
+    @Test(arguments: [(1, 1, 1, 1, 1), (1, 3, 5, 3, 2), (2, 7, 9, 13, 5), (1, 5, 11, 29, 3), (1, 3, 6, 61, 2), (1, 2, 17, 64, 3),
+                      (1, 3, 7, 68, 2), (1, 2, 5, 131, 3), (1, 13, 33, 35, 11)])
+    func winogradAtEveryLevelMatchesTheTwin(_ shape: (Int, Int, Int, Int, Int)) throws {
+        let (n, c, h, w, o) = shape
+        let x = try tensor([n, c, h, w], seed: 21), weight = try tensor([o, c, 3, 3], seed: 22, scale: 0.5)
+        let bias = try tensor([o], seed: 23)
+        let expected = Naive.conv2d(x.values, x.shape, weight.values, weight.shape, bias.values, stride: 1, padding: .symmetric(1))
+        let outputs = try Self.levels.map { level in try Conv2dTests.winograd(x, weight: weight, bias: bias, simd: level).values }
+        for (level, y) in zip(Self.levels, outputs) {
+            let cmp = Comparison(y, expected.values)
+            #expect(cmp.maxAbs <= Conv2dTests.winogradTolerance * magnitude(expected.values), "\(level): \(cmp)")
+            #expect(mismatches(y, outputs[0]) == 0, "\(level) against baseline")
+        }
+    }
+
+    /// SiLU: odd lengths around the vector widths and the 1024-element blocks, and the exp's edges
+    /// (clamped arguments, ±0, ±∞, NaN). Every level gives FastMath.silu's bits (the Swift code the
+    /// kernel replaced), within 2e-6 relative of the Double twin on finite values.
+    @Test(arguments: [0, 1, 3, 4, 5, 7, 15, 16, 17, 33, 1023, 1025, 2063])
+    func siluAtEveryLevelMatchesTheTwin(_ count: Int) throws {
+        let specials: [Float] = [0, -0, 100, -100, 88.5, -87.5, 20, -20, .infinity, -.infinity, .nan, 1e-30, -1e-30]
+        var values = testValues(count, seed: 24, scale: 12)
+        for (i, v) in specials.enumerated() where i < count { values[(i * 7) % count] = v }
+        let x = try Tensor(shape: [count], values: values)
+        let expected = Naive.silu(values)
+        for level in Self.levels {
+            let y = try Tensor(shape: [count])
+            try Elementwise.silu(x, into: y, simd: level)
+            let swift = values.map { FastMath.silu($0) }
+            #expect(mismatches(y.values, swift) == 0, "\(level) against FastMath.silu")
+            for (a, b) in zip(y.values, expected) where b.isFinite {
+                #expect(abs(Double(a) - Double(b)) <= 2e-6 * max(1, abs(Double(b))), "\(level)")
+            }
+        }
+    }
+
+    /// GroupNorm's affine step ± SiLU: spatial sizes 1 and odd ones past each vector width, in
+    /// place and not.
+    @Test(arguments: [(1, 4, 1, 2), (2, 6, 7, 3), (1, 8, 17, 4), (1, 5, 33, 5), (1, 4, 61, 1)])
+    func groupNormAtEveryLevelMatchesTheTwin(_ shape: (Int, Int, Int, Int)) throws {
+        let (n, c, spatial, groups) = shape
+        let x = try tensor([n, c, spatial], seed: 25, scale: 3)
+        let gamma = try tensor([c], seed: 26), beta = try tensor([c], seed: 27)
+        for silu in [false, true] {
+            let expected = Naive.groupNorm(x.values, n: n, c: c, spatial: spatial, groups: groups, gamma: gamma.values,
+                                           beta: beta.values, eps: 1e-5, silu: silu)
+            let outputs = try Self.levels.map { level in
+                let y = try x.copy()
+                try GroupNorm.forward(y, groups: groups, gamma: gamma, beta: beta, eps: 1e-5, fusedSiLU: silu, into: y, simd: level)
+                return y.values
+            }
+            for (level, y) in zip(Self.levels, outputs) {
+                let cmp = Comparison(y, expected)
+                #expect(cmp.maxAbs < 2e-6, "\(level) silu=\(silu) \(cmp)")
+                #expect(mismatches(y, outputs[0]) == 0, "\(level) against baseline, silu=\(silu)")
+            }
+        }
+    }
+
+    /// 1 vs 2 threads at each level: bitwise the same (and the loops really used 2 threads).
+    @Test func oneAndTwoThreadsAgreeAtEveryLevel() throws {
+        let x = try tensor([1, 24, 37, 70], seed: 28), weight = try tensor([20, 24, 3, 3], seed: 29), bias = try tensor([20], seed: 30)
+        let gamma = try tensor([24], seed: 31), beta = try tensor([24], seed: 32)
+        let long = try tensor([100_003], seed: 33, scale: 8)
+        for level in Self.levels {
+            let runs = try [1, 2].map { threads in
+                let (values, observed) = try withObservedThreads(threads) {
+                    let conv = try Conv2dTests.winograd(x, weight: weight, bias: bias, simd: level).values
+                    let norm = try x.copy()
+                    try GroupNorm.forward(norm, groups: 8, gamma: gamma, beta: beta, eps: 1e-6, fusedSiLU: true, into: norm, simd: level)
+                    let activated = try Tensor(shape: long.shape)
+                    try Elementwise.silu(long, into: activated, simd: level)
+                    return conv + norm.values + activated.values
+                }
+                #expect(observed == threads, "\(level): threads observed inside the kernels")
+                return values
+            }
+            #expect(mismatches(runs[0], runs[1]) == 0, "\(level)")
+        }
+    }
+}
