@@ -26,7 +26,7 @@ while [ $# -gt 0 ]; do
     *) echo "run.sh: unknown option $1" >&2; exit 64 ;;
   esac
 done
-ae_steps=${LDM_TRAIN_AE_STEPS:-10000}
+ae_steps=${LDM_TRAIN_AE_STEPS:-8500}
 sr_steps=${LDM_TRAIN_SR_STEPS:-30000}
 inpaint_steps=${LDM_TRAIN_INPAINT_STEPS:-40000}
 
