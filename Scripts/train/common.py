@@ -61,9 +61,14 @@ class Photos:
     def batch(self, n, crop=None):
         """[n, 3, crop, crop] in [−1, 1]: random crops under a random flip/rotation."""
         crop = crop or self.crop
+        # Crops larger than the training crop (the latent-scale estimate's 256²) draw only from photos that
+        # big; at the training crop this is every kept photo, so the data order is unchanged.
+        images = self.images if crop <= self.crop else [im for im in self.images if min(im.shape[:2]) >= crop]
+        if not images:
+            raise SystemExit(f"no training photo has both sides ≥ {crop} px")
         out = np.empty((n, crop, crop, 3), np.float32)
         for i in range(n):
-            image = dihedral(self.images[self.rng.integers(len(self.images))], int(self.rng.integers(8)))
+            image = dihedral(images[self.rng.integers(len(images))], int(self.rng.integers(8)))
             y = self.rng.integers(image.shape[0] - crop + 1)
             x = self.rng.integers(image.shape[1] - crop + 1)
             out[i] = image[y:y + crop, x:x + crop] / 255.0
