@@ -9,11 +9,21 @@ public struct LatentDiffusionModel: Sendable {
     public let unet: UNet
     public let firstStage: FirstStage
     public let task: ModelTask
+    /// Stable Diffusion's text conditioning (CLIP tokenizer + text encoder), read by the U-Net's cross-attention;
+    /// nil for the LDM families.
+    public let text: TextConditioning?
+    /// The sampler the model's own reference runs with: the folder's scheduler (`scheduler_config.json`'s
+    /// `_class_name`: PNDM for Stable Diffusion 1.x, whose single files get the same), DDIM for the LDM
+    /// families (their scripts) and for a scheduler ldm-edit does not implement.
+    public let defaultSampler: SamplerKind
 
     public init(weights: ModelWeights) throws {
         unet = try UNet(weights, config: weights.unet)
         firstStage = try FirstStage(weights, config: weights.firstStage)
         task = weights.task
+        text = try weights.textEncoder.map { try TextConditioning(weights: $0, tokenizerFolder: weights.tokenizerFolder) }
+        defaultSampler = weights.schedule.schedulerClass.flatMap { SamplerKind(diffusersScheduler: $0, karras: weights.schedule.karrasSigmas ?? false) }
+            ?? .ddim
     }
 
     /// Throws unless `conditioning` fits this model (task and channel count).
