@@ -47,6 +47,10 @@ public struct TextConditioning: Sendable {
         try tokenizer.tokenize(prompt).ids.map(Int.init)
     }
 
+    /// Tokens `prompt` needs with its start and end tokens (without a limit), and the limit (77).
+    public func tokenCount(_ prompt: String) -> Int { tokenizer.encode(prompt).count + 2 }
+    public var tokenLimit: Int { tokenizer.vocabulary.maxLength }
+
     /// The U-Net's context: [2, 77, D] = [negative (or ""); prompt] when guided, else [1, 77, D] (the prompt).
     /// Its own storage (not the workspace's), so it outlives the workspace's phases.
     public func context(_ text: TextPrompt, workspace ws: Workspace) throws -> Tensor {
