@@ -71,7 +71,11 @@ struct SamplingSetup: Sendable {
     init(_ weights: ModelWeights, defaultSetAlphaToOne: Bool) {
         // Stable Diffusion follows diffusers in every format (its single files as `from_single_file` runs them).
         let diffusers = weights.layout == .diffusers || weights.unet.crossAttention != nil
-        config = weights.schedule
+        var config = weights.schedule
+        // Stable Diffusion's reference swaps schedulers with `from_config(scheduler.config)`, which carries the
+        // folder's timestep_spacing to Euler and DPM-Solver; the LDM references build those with their defaults.
+        if weights.unet.crossAttention == nil { config.timestepSpacing = nil }
+        self.config = config
         schedule = NoiseSchedule(weights.schedule, precision: diffusers ? .diffusers : .compVis)
         convention = diffusers
             ? .diffusers(setAlphaToOne: weights.schedule.setAlphaToOne ?? defaultSetAlphaToOne, stepsOffset: weights.schedule.stepsOffset ?? 1)

@@ -74,7 +74,7 @@ import Testing
     @Test func refusesWhatItCannotRun() throws {
         let model = #""model":"m","model_sha256":"\#(Self.sha)""#
         let cases: [(String, RequestError)] = [
-            (#"{"task":"upscale",\#(model),"sampler":"euler"}"#, .unreadable(field: "sampler", value: "euler")),
+            (#"{"task":"upscale",\#(model),"sampler":"heun"}"#, .unreadable(field: "sampler", value: "heun")),
             (#"{"task":"upscale",\#(model),"steps":0}"#, .steps(0)),
             (#"{"task":"upscale",\#(model),"eta":2}"#, .eta(2)),
             (#"{"task":"upscale",\#(model),"tiling":"unet 8/2, vq 128/32"}"#, .tile(8)),
