@@ -22,7 +22,8 @@ extension EditRequest: Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case task, method, model, sampler, steps, eta, seed, tiling, options
+        case task, method, model, sampler, steps, eta, seed, tiling, options, prompt, guidance
+        case negativePrompt = "negative_prompt"
         case modelSHA256 = "model_sha256", seedGiven = "seed_given"
     }
 
@@ -55,6 +56,11 @@ extension EditRequest: Codable {
         }
         try c.encodeIfPresent(tiling?.description, forKey: .tiling)
         try c.encode(options, forKey: .options)
+        if let prompt {
+            try c.encode(prompt.prompt, forKey: .prompt)
+            try c.encodeIfPresent(prompt.negativePrompt, forKey: .negativePrompt)
+            try c.encode(prompt.guidance, forKey: .guidance)
+        }
     }
 
     public init(from decoder: any Decoder) throws {
@@ -83,7 +89,7 @@ extension EditRequest: Codable {
         }
         let output = try OutputRequest(bitDepth: try option("bit_depth") { Int($0) }, jpegQuality: try option("jpeg_quality") { Int($0) })
         guard diffusion else {
-            if let key = [CodingKeys.sampler, .steps, .eta, .seed, .tiling].first(where: c.contains) {
+            if let key = [CodingKeys.sampler, .steps, .eta, .seed, .tiling, .prompt, .negativePrompt, .guidance].first(where: c.contains) {
                 throw RequestError.inconsistent(task: task, reason: "\(key.stringValue) needs a model")
             }
             self.init(task: task, model: nil, method: try parse(.method, ResamplingFilter.init(rawValue:)) ?? .lanczos, sampling: nil, tiling: nil,
@@ -111,8 +117,18 @@ extension EditRequest: Codable {
                 strategy: try option("strategy", InpaintingStrategy.init(rawValue:)) ?? .auto,
                 cropMargin: try option("crop_margin") { Int($0) } ?? InpaintingRequest.defaultCropMargin,
                 resizeLimit: try option("resize_limit") { Int($0) } ?? InpaintingRequest.defaultResizeLimit)
-            self = .inpaint(model: model, sampling: sampling, tiling: tiling, inpainting: inpainting, output: output)
+            let prompt = try c.decodeIfPresent(String.self, forKey: .prompt).map { text throws -> PromptRequest in
+                try PromptRequest(prompt: text, negativePrompt: try c.decodeIfPresent(String.self, forKey: .negativePrompt),
+                                  guidance: try c.decodeIfPresent(Float.self, forKey: .guidance) ?? PromptRequest.defaultGuidance)
+            }
+            if prompt == nil, let key = [CodingKeys.negativePrompt, .guidance].first(where: c.contains) {
+                throw RequestError.inconsistent(task: task, reason: "\(key.stringValue) needs a prompt")
+            }
+            self = .inpaint(model: model, sampling: sampling, tiling: tiling, inpainting: inpainting, output: output, prompt: prompt)
         } else {
+            if let key = [CodingKeys.prompt, .negativePrompt, .guidance].first(where: c.contains) {
+                throw RequestError.inconsistent(task: task, reason: "\(key.stringValue) belongs to text-conditioned inpainting only")
+            }
             self = .upscale(model: model, sampling: sampling, tiling: tiling, output: output)
         }
         try validate()

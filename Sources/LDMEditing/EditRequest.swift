@@ -23,6 +23,8 @@ public struct EditRequest: Sendable, Equatable {
     /// Mask handling and the large-image strategy (inpaint only).
     public var inpainting: InpaintingRequest?
     public var output: OutputRequest
+    /// The prompt of a text-conditioned model (Stable Diffusion inpainting); nil for models that read no text.
+    public var prompt: PromptRequest? = nil
 
     /// Classical 4x upscaling.
     public static func upscale(method: ResamplingFilter = .lanczos, output: OutputRequest = .keep) -> EditRequest {
@@ -37,8 +39,10 @@ public struct EditRequest: Sendable, Equatable {
 
     /// Inpainting with a diffusion model.
     public static func inpaint(model: ModelReference, sampling: SamplingRequest, tiling: TilingRequest = .standard,
-                               inpainting: InpaintingRequest = .standard, output: OutputRequest = .keep) -> EditRequest {
-        EditRequest(task: .inpaint, model: model, method: nil, sampling: sampling, tiling: tiling, inpainting: inpainting, output: output)
+                               inpainting: InpaintingRequest = .standard, output: OutputRequest = .keep,
+                               prompt: PromptRequest? = nil) -> EditRequest {
+        EditRequest(task: .inpaint, model: model, method: nil, sampling: sampling, tiling: tiling, inpainting: inpainting, output: output,
+                    prompt: prompt)
     }
 
     /// Throws unless the parts fit the task (see the type's comment).
@@ -53,6 +57,7 @@ public struct EditRequest: Sendable, Equatable {
         guard method == nil else { throw fail("a classical method cannot be combined with a model") }
         guard sampling != nil, tiling != nil else { throw fail("a model needs sampling and tiling settings") }
         guard (inpainting != nil) == (task == .inpaint) else { throw fail("inpainting options belong to inpainting only") }
+        guard prompt == nil || task == .inpaint else { throw fail("a prompt belongs to text-conditioned inpainting only") }
     }
 
     /// This request for one output file (JPEG quality only where it applies).

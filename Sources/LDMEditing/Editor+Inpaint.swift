@@ -14,7 +14,9 @@ extension Editor {
         let (multiple, factor) = (pipeline.sizeMultiple, pipeline.model.firstStage.downsamplingFactor)
         var peak = 0
         var reduced: [TilingSettings] = []
-        let (filled, strategyPlan) = try pipeline.run(PlanarImage(image), mask: prepared.values, settings: sampling.settings(tiling: tiles.requested),
+        var settings = sampling.settings(tiling: tiles.requested)
+        settings.text = request.prompt?.textPrompt
+        let (filled, strategyPlan) = try pipeline.run(PlanarImage(image), mask: prepared.values, settings: settings,
                                                       options: options.largeImageOptions, callbacks: callbacks) { width, height in
             let plan = try tiles.inpaint(width: width, height: height, sizeMultiple: multiple, factor: factor, wholePixels: image.width * image.height)
             peak = max(peak, plan.estimate.total)

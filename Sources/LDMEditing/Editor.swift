@@ -103,8 +103,38 @@ public struct Editor: Sendable {
     }
 
     /// Throws unless `request` is well formed and for this editor's task and model.
-    func check(_ request: EditRequest) throws {
+    /// Whether the model is conditioned on text (Stable Diffusion): its requests need a prompt, others take none.
+    public var takesPrompt: Bool {
+        if case .inpainting(let pipeline, _) = engine { return pipeline.model.text != nil }
+        return false
+    }
+
+    /// The sampler the model's own reference runs with (Stable Diffusion: its scheduler, PNDM for SD 1.x; the
+    /// LDM families: DDIM), for requests that do not choose one.
+    public var defaultSampler: SamplerKind {
+        switch engine {
+        case .classical: .ddim
+        case .superResolution(let pipeline, _): pipeline.model.defaultSampler
+        case .inpainting(let pipeline, _): pipeline.model.defaultSampler
+        }
+    }
+
+    /// Throws unless `request` fits this editor: its own consistency, the task and model, a prompt exactly when the
+    /// model reads text (`promptRequired`, `promptNotAccepted`), and prompts within the text encoder's 77 tokens
+    /// (`RequestError.promptTooLong`).
+    public func check(_ request: EditRequest) throws {
         try request.validate()
+        if case .inpainting(let pipeline, _) = engine, let text = pipeline.model.text {
+            guard let prompt = request.prompt else {
+                throw RequestError.promptRequired
+            }
+            for (negative, words) in [(false, prompt.prompt), (true, prompt.negativePrompt ?? "")] {
+                let count = text.tokenCount(words)
+                if count > text.tokenLimit { throw RequestError.promptTooLong(negative: negative, tokenCount: count, limit: text.tokenLimit) }
+            }
+        } else if request.prompt != nil {
+            throw RequestError.promptNotAccepted
+        }
         let loaded = model.map { ($0.sha256, $0.useEMA) }, asked = request.model.map { ($0.sha256, $0.useEMA) }
         guard request.task == task, loaded?.0 == asked?.0, loaded?.1 == asked?.1 else {
             func describe(_ task: EditTask, _ model: ModelReference?) -> String {

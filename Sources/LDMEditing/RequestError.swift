@@ -24,6 +24,15 @@ public enum RequestError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Parts that do not belong together (a classical method with a model, inpainting without a
     /// model, ...): `reason` says which.
     case inconsistent(task: EditTask, reason: String)
+    /// A guidance scale that is negative or not finite.
+    case guidance(Float)
+    /// A prompt (or the negative prompt) longer than the text encoder reads; both counts include the start and
+    /// end tokens.
+    case promptTooLong(negative: Bool, tokenCount: Int, limit: Int)
+    /// A model conditioned on text (Stable Diffusion) asked without a prompt.
+    case promptRequired
+    /// A prompt for a model that reads no text.
+    case promptNotAccepted
     /// A field of an encoded request that cannot be read (`field` names it).
     case unreadable(field: String, value: String)
 
@@ -39,6 +48,11 @@ public enum RequestError: Error, Sendable, Equatable, CustomStringConvertible {
         case .resizeLimit(let px): "the resize limit must be at least \(InpaintingRequest.minimumResizeLimit), got \(px)"
         case .bitDepth(let depth): "the output bit depth must be 8 or 16, got \(depth)"
         case .jpegQuality(let quality): "the JPEG quality must be 1-100, got \(quality)"
+        case .guidance(let scale): "the guidance scale must be 0 or more, got \(scale)"
+        case .promptTooLong(let negative, let count, let limit):
+            "the \(negative ? "negative prompt" : "prompt") is \(count) tokens long with its start and end tokens; the text encoder reads at most \(limit), so it is \(count - limit) too many"
+        case .promptRequired: "this model is conditioned on text and needs a prompt (it may be empty)"
+        case .promptNotAccepted: "this model reads no text; a prompt, negative prompt or guidance scale does not apply"
         case .inconsistent(let task, let reason): "\(task.rawValue): \(reason)"
         case .unreadable(let field, let value): "\(field): cannot read \(value)"
         }

@@ -13,23 +13,31 @@ public struct SamplingSettings: Sendable, Equatable {
     public var seed: UInt64
     /// How large latents are split (the result depends on it; see `TilingSettings`).
     public var tiling: TilingSettings
+    /// The prompt of a text-conditioned model (Stable Diffusion); nil for the LDM families, which read no text.
+    public var text: TextPrompt?
 
-    public init(sampler: SamplerKind = .ddim, steps: Int, eta: Float = 0, seed: UInt64, tiling: TilingSettings = .standard) {
+    public init(sampler: SamplerKind = .ddim, steps: Int, eta: Float = 0, seed: UInt64, tiling: TilingSettings = .standard,
+                text: TextPrompt? = nil) {
         self.sampler = sampler
         self.steps = steps
         self.eta = eta
         self.seed = seed
         self.tiling = tiling
+        self.text = text
     }
 
     /// The sampler for these settings over a model's schedule, in the model's DDIM convention.
     func makeSampler(schedule: NoiseSchedule, config: NoiseScheduleConfig, convention: DDIMSampler.Convention) -> any DiffusionSampler {
-        switch sampler {
+        // The σ samplers' spacing: the config's `timestep_spacing` when it names one, else their diffusers
+        // default (linspace), as `from_config` of SD 1.5's scheduler_config.json (which names none) gives.
+        let spacing: TimestepSpacing = config.timestepSpacing == "leading" ? .leading : .linspace
+        let offset = config.stepsOffset ?? 1
+        return switch sampler {
         case .ddim: DDIMSampler(schedule: schedule, steps: steps, eta: eta, convention: convention)
-        case .dpmpp2m: DPMSolverSampler(schedule: schedule, steps: steps)
+        case .dpmpp2m: DPMSolverSampler(schedule: schedule, steps: steps, spacing: spacing, stepsOffset: offset)
         case .dpmpp2mKarras: DPMSolverSampler(schedule: schedule, steps: steps, karras: true)
-        case .euler: EulerSampler(schedule: schedule, steps: steps, stepsOffset: config.stepsOffset ?? 1)
-        case .eulerAncestral: EulerAncestralSampler(schedule: schedule, steps: steps, stepsOffset: config.stepsOffset ?? 1)
+        case .euler: EulerSampler(schedule: schedule, steps: steps, spacing: spacing, stepsOffset: offset)
+        case .eulerAncestral: EulerAncestralSampler(schedule: schedule, steps: steps, spacing: spacing, stepsOffset: offset)
         case .pndm: PNDMSampler(schedule: schedule, steps: steps, stepsOffset: config.stepsOffset ?? 1,
                                 setAlphaToOne: config.setAlphaToOne ?? false)
         case .ddpm: DDPMSampler(config)
@@ -61,8 +69,13 @@ struct SamplingSetup: Sendable {
     let convention: DDIMSampler.Convention
 
     init(_ weights: ModelWeights, defaultSetAlphaToOne: Bool) {
-        let diffusers = weights.layout == .diffusers
-        config = weights.schedule
+        // Stable Diffusion follows diffusers in every format (its single files as `from_single_file` runs them).
+        let diffusers = weights.layout == .diffusers || weights.unet.crossAttention != nil
+        var config = weights.schedule
+        // Stable Diffusion's reference swaps schedulers with `from_config(scheduler.config)`, which carries the
+        // folder's timestep_spacing to Euler and DPM-Solver; the LDM references build those with their defaults.
+        if weights.unet.crossAttention == nil { config.timestepSpacing = nil }
+        self.config = config
         schedule = NoiseSchedule(weights.schedule, precision: diffusers ? .diffusers : .compVis)
         convention = diffusers
             ? .diffusers(setAlphaToOne: weights.schedule.setAlphaToOne ?? defaultSetAlphaToOne, stepsOffset: weights.schedule.stepsOffset ?? 1)

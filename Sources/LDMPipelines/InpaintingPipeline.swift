@@ -16,6 +16,10 @@ public struct InpaintingPipeline: Sendable {
 
     public init(weights: ModelWeights, model: LatentDiffusionModel) throws {
         try weights.require(task: .inpainting)
+        if weights.unet.crossAttention != nil, model.text == nil {
+            throw CheckpointError.unsupportedModel(path: weights.path, reason:
+                "a Stable Diffusion U-Net (cross-attention) without its CLIP text encoder (text_encoder/ or cond_stage_model.transformer.*)")
+        }
         self.model = model
         setup = SamplingSetup(weights, defaultSetAlphaToOne: false)
     }
@@ -34,6 +38,19 @@ public struct InpaintingPipeline: Sendable {
         let padded = try ImageTensor.reflectPad(try ImageTensor.tensor(image), multiple: sizeMultiple)
         let maskTensor = try ImageTensor.reflectPad(try Tensor(shape: [1, 1, h, w], values: mask.map { $0 >= 0.5 ? 1 : 0 }),
                                                     multiple: sizeMultiple)
+        if let text = model.text {
+            guard let prompt = settings.text else { throw PipelineError.promptRequired }
+            let run = try stableDiffusion(image: padded, mask: maskTensor, text: text, prompt: prompt, settings: settings,
+                                          callbacks: callbacks, workspace: ws)
+            // diffusers' postprocess (clamp(x/2 + 0.5, 0, 1)) inside the mask, the source outside.
+            var result = ImageTensor.image(run.decoded, width: w, height: h)
+            for p in 0..<(w * h) where mask[p] < 0.5 {
+                for c in 0..<3 { result.rgb[c * w * h + p] = image.rgb[c * w * h + p] }
+            }
+            result.alpha = image.alpha
+            return result
+        }
+        guard settings.text == nil else { throw PipelineError.promptNotAccepted }
         var conditioning = try InpaintingConditioning(image: padded, mask: maskTensor, firstStage: model.firstStage.config)
         let f = model.firstStage.downsamplingFactor
         conditioning.encoderGrid = model.firstStage.encoderGrid(height: padded.shape[2] / f, width: padded.shape[3] / f,
@@ -46,7 +63,13 @@ public struct InpaintingPipeline: Sendable {
         let latentShape = [1, model.firstStage.latentChannels, cond.shape[2], cond.shape[3]]
         var loop = DiffusionLoop(model: model, sampler: setup.sampler(settings))
         let decoded = try loop.run(denoiser, latentShape: latentShape, settings: settings, callbacks: callbacks, workspace: ws)
-        // inpaint.py: image, mask and prediction back to [0, 1] from [−1, 1], clamped; blend.
+        return Self.blend(image, mask: mask, decoded: decoded)
+    }
+
+    /// inpaint.py: image, mask and prediction back to [0, 1] from [−1, 1], clamped; blend.
+    /// - decoded: [1, 3, H', W'] (H' ≥ height, W' ≥ width, padded) → width × height
+    static func blend(_ image: PlanarImage, mask: [Float], decoded: Tensor) -> PlanarImage {
+        let (w, h) = (image.width, image.height)
         let (ph, pw) = (decoded.shape[2], decoded.shape[3])
         var rgb = [Float](repeating: 0, count: 3 * w * h)
         for c in 0..<3 {

@@ -9,11 +9,22 @@ public struct LatentDiffusionModel: Sendable {
     public let unet: UNet
     public let firstStage: FirstStage
     public let task: ModelTask
+    /// Stable Diffusion's text conditioning (CLIP tokenizer + text encoder), read by the U-Net's cross-attention;
+    /// nil for the LDM families.
+    public let text: TextConditioning?
+    /// The sampler the model's own reference runs with: for Stable Diffusion the folder's scheduler
+    /// (`scheduler_config.json`'s `_class_name`; PNDM for SD 1.x single files and for a scheduler not implemented
+    /// here), DDIM for the LDM families (their scripts).
+    public let defaultSampler: SamplerKind
 
     public init(weights: ModelWeights) throws {
         unet = try UNet(weights, config: weights.unet)
         firstStage = try FirstStage(weights, config: weights.firstStage)
         task = weights.task
+        text = try weights.textEncoder.map { try TextConditioning(weights: $0, tokenizerFolder: weights.tokenizerFolder) }
+        // Stable Diffusion: its scheduler (PNDM when unknown); the LDM families: DDIM, whatever their folder names.
+        defaultSampler = text == nil ? .ddim
+            : weights.schedule.schedulerClass.flatMap { SamplerKind(diffusersScheduler: $0, karras: weights.schedule.karrasSigmas ?? false) } ?? .pndm
     }
 
     /// Throws unless `conditioning` fits this model (task and channel count).

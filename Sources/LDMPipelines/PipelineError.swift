@@ -18,6 +18,10 @@ public enum PipelineError: Error, Sendable, Equatable, CustomStringConvertible {
     case cancelled
     /// Even the smallest tiles need more memory than allowed (bytes); `estimate` is the smallest plan's.
     case memory(needed: Int, budget: Int, estimate: MemoryPlanner.Estimate)
+    /// A text-conditioned model (Stable Diffusion) was run without a prompt (an empty prompt is a prompt).
+    case promptRequired
+    /// A prompt was given to a model that reads no text (the LDM families).
+    case promptNotAccepted
 
     public var description: String {
         switch self {
@@ -32,6 +36,8 @@ public enum PipelineError: Error, Sendable, Equatable, CustomStringConvertible {
         case .imageTooSmall(let width, let height, let multiple):
             "a \(width)x\(height) image is too small to pad to a multiple of \(multiple)"
         case .cancelled: "stopped on request before finishing"
+        case .promptRequired: "this model is conditioned on text and needs a prompt (it may be empty)"
+        case .promptNotAccepted: "this model reads no text; a prompt, negative prompt or guidance scale does not apply"
         case .memory(let needed, let budget, let estimate):
             "needs about \(needed >> 20) MiB even with the smallest tiles, above the \(budget >> 20) MiB allowed: \(estimate)"
         }

@@ -63,6 +63,11 @@ extension LDMEdit {
                 lines.append("  sampler: \(sampling.sampler.rawValue), \(sampling.steps) steps" + (sampling.sampler == .ddim ? ", eta \(sampling.eta)" : ""))
                 lines.append("  seed: \(sampling.seed)\(sampling.seedGiven ? "" : " (random)")")
             }
+            if let prompt = settings.prompt {
+                lines.append("  prompt: \(prompt.prompt.debugDescription)")
+                if let negative = prompt.negativePrompt { lines.append("  negative prompt: \(negative.debugDescription)") }
+                lines.append("  guidance: \(prompt.guidance)")
+            }
             if let tiling = settings.tiling { lines.append("  tiling: \(tiling)") }
             if let plan = provenance.plan { lines.append("  plan: \(plan)") }
             for (name, value) in settings.options.sorted(by: { $0.key < $1.key }) { lines.append("  \(name): \(value)") }

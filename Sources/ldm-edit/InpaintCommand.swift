@@ -18,8 +18,13 @@ extension LDMEdit {
                 without either the CompVis convention X.png + X_mask.png side by side; images without \
                 a mask are reported before any work starts.
 
-                Example:
+                Stable Diffusion 1.x inpainting checkpoints (a diffusers folder or a CompVis .ckpt/.safetensors) \
+                take --prompt, --negative-prompt and --guidance, as diffusers' StableDiffusionInpaintPipeline; \
+                without --sampler they sample with their own scheduler (PNDM for SD 1.x).
+
+                Examples:
                   ldm-edit inpaint Samples/astronaut.png --mask Masks/astronaut_mask.png --model last.ckpt -o out.png
+                  ldm-edit inpaint photo.png --mask m.png --model sd-v1-5-inpainting.ckpt --prompt "a red brick wall"
                 """)
 
         @Argument(help: ArgumentHelp("Image files.", valueName: "image"))
@@ -52,6 +57,15 @@ extension LDMEdit {
         @Option(name: .customLong("resize-limit"), help: ArgumentHelp("Long side the image is scaled to for --strategy resize (default 1024).", valueName: "px"))
         var resizeLimit: Int = InpaintingRequest.defaultResizeLimit
 
+        @Option(help: ArgumentHelp("Text prompt for a Stable Diffusion inpainting model (\"\" for none; at most 77 tokens with start and end). Models that read no text refuse it.", valueName: "text"))
+        var prompt: String?
+
+        @Option(name: .customLong("negative-prompt"), help: ArgumentHelp("What the fill should not look like (Stable Diffusion; used when --guidance is above 1).", valueName: "text"))
+        var negativePrompt: String?
+
+        @Option(help: ArgumentHelp("Classifier-free guidance scale for Stable Diffusion (default 7.5; 1 or less: the prompt alone, no negative).", valueName: "scale"))
+        var guidance: Float?
+
         @OptionGroup var modelOptions: ModelOptions
         @OptionGroup var tilingOptions: TilingOptions
         @OptionGroup var outputOptions: OutputOptions
@@ -63,7 +77,19 @@ extension LDMEdit {
             if let mask, !FileManager.default.fileExists(atPath: mask) { throw ValidationError("--mask \(mask): no such file.") }
             if mask != nil, maskDir != nil { throw ValidationError("Give --mask or --mask-dir, not both.") }
             if let maskDir, !BatchPlan.isDirectory(maskDir) { throw ValidationError("--mask-dir \(maskDir): no such folder.") }
-            do { _ = try inpaintingRequest() } catch { throw ValidationError(UserMessage.describe(error)) }
+            do {
+                _ = try inpaintingRequest()
+                _ = try promptRequest()
+            } catch { throw ValidationError(UserMessage.describe(error)) }
+            if prompt == nil, let flag = negativePrompt != nil ? "--negative-prompt" : guidance != nil ? "--guidance" : nil {
+                throw ValidationError("\(flag) needs --prompt.")
+            }
+        }
+
+        /// The prompt part of the request (nil without --prompt).
+        func promptRequest() throws(RequestError) -> PromptRequest? {
+            guard let prompt else { return nil }
+            return try PromptRequest(prompt: prompt, negativePrompt: negativePrompt, guidance: guidance ?? PromptRequest.defaultGuidance)
         }
 
         func inpaintingRequest() throws(RequestError) -> InpaintingRequest {
@@ -81,8 +107,15 @@ extension LDMEdit {
             }
             let request = try reporter.orExit { () throws -> EditRequest in
                 guard let model = editor.model else { throw RequestError.inconsistent(task: .inpaint, reason: "needs a model") }
-                return .inpaint(model: model, sampling: try modelOptions.sampling(reporter), tiling: try tilingOptions.request(),
-                                inpainting: try inpaintingRequest(), output: try outputOptions.request())
+                return EditRequest.inpaint(model: model, sampling: try modelOptions.sampling(reporter, defaultSampler: editor.defaultSampler),
+                                           tiling: try tilingOptions.request(), inpainting: try inpaintingRequest(),
+                                           output: try outputOptions.request(), prompt: try promptRequest())
+            }
+            do {
+                try editor.check(request)  // a prompt exactly when the model reads text, within 77 tokens
+            } catch {
+                reporter.error(UserMessage.describe(error))
+                throw ExitCode(64)
             }
             var plan = BatchPlan(inputs: inputs, output: outputOptions.output, defaultSuffix: "_inpainted", naming: outputOptions.naming)
             let masks = plan.pairMasks(maskSource)

@@ -50,7 +50,7 @@ extension LDMEdit {
             let request = try reporter.orExit { () throws -> EditRequest in
                 let output = try outputOptions.request()
                 guard let model = editor.model else { return .upscale(method: method ?? .lanczos, output: output) }
-                return .upscale(model: model, sampling: try modelOptions.sampling(reporter), tiling: try tilingOptions.request(), output: output)
+                return .upscale(model: model, sampling: try modelOptions.sampling(reporter, defaultSampler: editor.defaultSampler), tiling: try tilingOptions.request(), output: output)
             }
             let plan = BatchPlan(inputs: inputs, output: outputOptions.output, defaultSuffix: "_x\(Editor.classicalFactor)", naming: outputOptions.naming)
             let runner = try BatchRunner(plan: plan, editor: editor, request: request, run: runOptions, output: outputOptions, global: globalOptions)

@@ -53,7 +53,7 @@ public enum CheckpointSummary {
         } ?? []
         return [
             "model: \(model.task.rawValue)\(taskNote.map { " (\($0))" } ?? ""), \(model.layout.rawValue) layout",
-        ] + family + [
+        ] + family + textEncoder(model) + [
             "  U-Net: \(u.inChannels)→\(u.outChannels) channels, widths \(u.channelMult.map { $0 * u.modelChannels }), "
                 + "\(u.numResBlocks) res blocks per level, attention at levels \(u.attentionLevels) + mid (\(heads)), "
                 + (u.resblockUpdown ? "ResBlock up/down sampling" : "conv up/down sampling") + ", \(unetCount) parameters",
@@ -62,6 +62,15 @@ public enum CheckpointSummary {
             "  weights: " + (model.emaPresent ? (model.emaUsed ? "EMA (present, used\(rawWeightsNote.map { "; \($0)" } ?? ""))" : "raw (EMA present, not used)") : "as stored (no EMA copy)"),
             "  parameters: \(model.parameterCount) (\(String(format: "%.1f", Double(model.parameterCount) / 1e6)) M)",
         ] + provenance(model.provenance)
+    }
+
+    /// The text encoder and tokenizer lines of a Stable Diffusion model (none for the LDM families).
+    static func textEncoder(_ model: ModelWeights) -> [String] {
+        guard model.unet.crossAttention != nil else { return [] }
+        guard let text = model.textEncoder else { return ["  text encoder: none found (it cannot run without one)"] }
+        let c = text.config
+        return ["  text encoder: CLIP, width \(c.width), \(c.layers) layers of \(c.heads) heads, \(c.vocabSize) tokens, \(c.maxPositions) positions (\(text.path))",
+                "  tokenizer: " + (model.tokenizerFolder ?? "the embedded CLIP vocabulary (Stable Diffusion 1.x)")]
     }
 
     /// "  provenance:" and one "    key: value" line per entry of the object (values that are not

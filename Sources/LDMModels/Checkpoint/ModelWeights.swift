@@ -31,6 +31,12 @@ public struct ModelWeights: Sendable {
     /// The files read (one, or the unet and first-stage files of a diffusers folder).
     public let sources: [any WeightSource]
     let recipes: [String: Recipe]
+    /// Stable Diffusion's CLIP text encoder (a U-Net with cross-attention only): the folder's `text_encoder/`,
+    /// or the single file's `cond_stage_model.transformer.text_model.*`, audited strictly on its own; its width
+    /// is the U-Net's context width.
+    public internal(set) var textEncoder: CLIPTextWeights? = nil
+    /// The folder's `tokenizer/` when it has one; nil: the embedded CLIP vocabulary (SD 1.x: pad `<|endoftext|>`).
+    public internal(set) var tokenizerFolder: String? = nil
 
     /// How one canonical tensor is produced from the files.
     enum Recipe: Sendable {
@@ -95,14 +101,37 @@ public struct ModelWeights: Sendable {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw .unreadable(path: path, reason: "No such file or directory")
         }
-        if isDirectory.boolValue { return try openDiffusersFolder(path) }
+        if isDirectory.boolValue { return try withTextEncoder(try openDiffusersFolder(path), folder: path) }
         let source = try WeightFile.open(path)
-        if let text = source.metadata[canonicalConfigKey] { return try openCanonical(source, config: text) }
+        if let text = source.metadata[canonicalConfigKey] { return try withTextEncoder(try openCanonical(source, config: text), folder: nil) }
         if source.tensors.keys.contains(where: { $0.hasPrefix(CompVisKeys.unet) || $0.hasPrefix(CompVisKeys.firstStage) }) {
-            return try openCompVis(source, useEMA: useEMA)
+            return try withTextEncoder(try openCompVis(source, useEMA: useEMA), folder: nil)
         }
         throw .unsupportedModel(path: path, reason: "no model.diffusion_model.* / first_stage_model.* keys and no ldm-edit config; "
                                 + "a diffusers component file needs its folder (model_index.json, unet/, vqvae/ or autoencoder/)")
+    }
+
+    /// A U-Net with cross-attention (Stable Diffusion) reads a text encoder: opened from the same folder
+    /// (`text_encoder/`) or file (`cond_stage_model.transformer.*`) when there is one, and its width checked
+    /// against the U-Net's context width (`textEncoderMismatch`). Without one the weights still open (inspect,
+    /// convert, the U-Net alone); the pipelines refuse to run them.
+    static func withTextEncoder(_ weights: ModelWeights, folder: String?) throws(CheckpointError) -> ModelWeights {
+        guard let cross = weights.unet.crossAttention else { return weights }
+        if let folder {
+            guard isFolder(folder + "/text_encoder") else { return weights }
+        } else {
+            guard weights.sources.contains(where: { $0.tensors.keys.contains { $0.hasPrefix(CLIPTextLayout.compVisPrefix) } }) else {
+                return weights
+            }
+        }
+        var result = weights
+        let text = try CLIPTextWeights.open(weights.path)
+        guard text.config.width == cross.contextDim else {
+            throw .textEncoderMismatch(path: text.path, textWidth: text.config.width, contextDim: cross.contextDim)
+        }
+        result.textEncoder = text
+        if let folder, isFolder(folder + "/tokenizer") { result.tokenizerFolder = folder + "/tokenizer" }
+        return result
     }
 
     /// Metadata key under which `ldm-edit convert` stores the configs (JSON).
@@ -208,6 +237,11 @@ public struct ModelWeights: Sendable {
         if source.tensors["betas"] != nil {
             let alphas = source.tensors["alphas_cumprod"] != nil ? try source.load("alphas_cumprod").values : nil
             schedule = try NoiseScheduleConfig.fromBuffers(betas: try source.load("betas").values, alphasCumprod: alphas, path: source.path)
+        }
+        if unet.crossAttention != nil {
+            // Stable Diffusion single files are run as diffusers' `from_single_file` runs them (SD 1.5's scheduler config).
+            schedule = .stableDiffusion(linearStart: schedule?.linearStart ?? 0.00085, linearEnd: schedule?.linearEnd ?? 0.012,
+                                        timesteps: schedule?.timesteps ?? 1000, source: schedule?.source ?? "preset")
         }
         return try builder.build(layout: .compVis, unet: unet, firstStage: firstStage, schedule: schedule, emaPresent: emaPresent,
                                  emaUsed: emaUsed, provenance: nil)

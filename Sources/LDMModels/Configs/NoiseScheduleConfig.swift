@@ -12,6 +12,15 @@ public struct NoiseScheduleConfig: Sendable, Codable, Equatable {
     /// step is 1 when `setAlphaToOne`, and timesteps are shifted by `stepsOffset` ("leading" spacing).
     public var setAlphaToOne: Bool?
     public var stepsOffset: Int?
+    /// The diffusers scheduler a model ships with (`scheduler_config.json`'s `_class_name`, e.g.
+    /// "PNDMScheduler" for Stable Diffusion 1.x; `stableDiffusion` for single files): the sampler a model
+    /// runs with when none is asked for. nil: the LDM families (DDIM, as their scripts).
+    public var schedulerClass: String?
+    /// `use_karras_sigmas` of a DPMSolverMultistepScheduler config.
+    public var karrasSigmas: Bool?
+    /// `timestep_spacing` when the file names it ("leading"; diffusers ≥ 0.15 writes it). nil: each scheduler's
+    /// own default, as diffusers' `from_config` (DDIM, PNDM: leading; Euler, DPM-Solver: linspace).
+    public var timestepSpacing: String?
 
     public init(timesteps: Int = 1000, linearStart: Double, linearEnd: Double, source: String) {
         self.timesteps = timesteps
@@ -23,6 +32,18 @@ public struct NoiseScheduleConfig: Sendable, Codable, Equatable {
     /// bsr_sr/config.yaml `linear_end: 0.0155`; inpainting_big/config.yaml `linear_end: 0.0205`.
     public static func preset(for task: ModelTask) -> NoiseScheduleConfig {
         NoiseScheduleConfig(linearStart: 0.0015, linearEnd: task == .superResolution ? 0.0155 : 0.0205, source: "preset")
+    }
+
+    /// Stable Diffusion 1.x (`v1-inpainting-inference.yaml`: linear_start 0.00085, linear_end 0.012; SD 1.5's
+    /// scheduler_config.json: scaled_linear, PNDMScheduler, set_alpha_to_one false, steps_offset 1): what
+    /// diffusers' single-file loader gives a CompVis checkpoint, whose buffers hold the same β.
+    public static func stableDiffusion(linearStart: Double = 0.00085, linearEnd: Double = 0.012, timesteps: Int = 1000,
+                                       source: String = "preset") -> NoiseScheduleConfig {
+        var config = NoiseScheduleConfig(timesteps: timesteps, linearStart: linearStart, linearEnd: linearEnd, source: source)
+        config.setAlphaToOne = false
+        config.stepsOffset = 1
+        config.schedulerClass = "PNDMScheduler"
+        return config
     }
 
     public var betas: [Double] {
@@ -77,6 +98,9 @@ public struct NoiseScheduleConfig: Sendable, Codable, Equatable {
                                          linearEnd: end, source: "scheduler_config.json")
         config.setAlphaToOne = (json["set_alpha_to_one"] as? Bool) ?? true
         config.stepsOffset = (json["steps_offset"] as? Int) ?? 0
+        config.schedulerClass = json["_class_name"] as? String
+        config.karrasSigmas = json["use_karras_sigmas"] as? Bool
+        config.timestepSpacing = json["timestep_spacing"] as? String
         return config
     }
 }

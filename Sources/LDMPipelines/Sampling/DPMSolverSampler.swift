@@ -18,7 +18,10 @@ public struct DPMSolverSampler: TimestepGridSampler {
     /// - karras: σ on the Karras et al. ρ = 7 ramp between the schedule's σ_min and σ_max, each
     ///   step's timestep the rounded `_sigma_to_t` of its σ (`use_karras_sigmas=True`); else the
     ///   linspace grid and the schedule's own σ there.
-    public init(schedule: NoiseSchedule, steps: Int, karras: Bool = false) {
+    /// - spacing: `.linspace` (diffusers' default) or `.leading` (`arange(S + 1)·(T // (S + 1))`, reversed, the
+    ///   last dropped, + `stepsOffset`: scheduling_dpmsolver_multistep.py `set_timesteps`); `.trailing` is taken as
+    ///   linspace. Ignored with `karras`.
+    public init(schedule: NoiseSchedule, steps: Int, karras: Bool = false, spacing: TimestepSpacing = .linspace, stepsOffset: Int = 1) {
         let a = schedule.alphasCumprod
         let n = a.count
         // σ_t = √((1 − ᾱ)/ᾱ) in float32 (torch ops on the float32 ᾱ).
@@ -29,6 +32,13 @@ public struct DPMSolverSampler: TimestepGridSampler {
             let ramp = SigmaGrid.karras(sigmaMin: Double(first), sigmaMax: Double(last), steps: steps)
             timesteps = ramp.map { Int(SigmaGrid.timestep(sigma: $0, logSigmas: logSigmas).rounded(.toNearestOrEven)) }
             sigmas = ramp.map { Float($0) } + [0]
+            return
+        }
+        if spacing == .leading {
+            let ratio = n / (steps + 1)
+            let ts = (0...steps).reversed().dropLast().map { min(n - 1, $0 * ratio + stepsOffset) }
+            timesteps = ts
+            sigmas = ts.map { all[$0] } + [0]
             return
         }
         // timesteps = round(linspace(0, T − 1, S + 1))[::-1][:-1]

@@ -89,3 +89,19 @@ public enum SamplerKind: String, Sendable, CaseIterable {
     case pndm
     case ddpm
 }
+
+extension SamplerKind {
+    /// The kind running as the diffusers scheduler class `name` does (`scheduler_config.json`'s `_class_name`);
+    /// nil for a scheduler not implemented here.
+    public init?(diffusersScheduler name: String, karras: Bool = false) {
+        switch name {
+        case "DDIMScheduler": self = .ddim
+        case "PNDMScheduler": self = .pndm
+        case "EulerDiscreteScheduler": self = .euler
+        case "EulerAncestralDiscreteScheduler": self = .eulerAncestral
+        case "DPMSolverMultistepScheduler": self = karras ? .dpmpp2mKarras : .dpmpp2m
+        case "DDPMScheduler": self = .ddpm
+        default: return nil
+        }
+    }
+}

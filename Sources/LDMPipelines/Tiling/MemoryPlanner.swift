@@ -55,7 +55,13 @@ public struct MemoryPlanner: Sendable {
         let unet = model.unet, stage = model.firstStage, m = unetMultiple
         let inChannels = unet.config.inChannels, latent = stage.latentChannels
         unetProbe = try Self.probe(sides: [max(16, m), max(32, 2 * m)]) { side, ws in
-            _ = try unet(try Tensor.zeros([1, inChannels, side, side]), timesteps: [500], workspace: ws)
+            if let cross = unet.config.crossAttention {
+                // Stable Diffusion: the guided batch of 2 with a 77-token context.
+                _ = try unet(try Tensor.zeros([2, inChannels, side, side]), timesteps: [500, 500],
+                             context: try Tensor.zeros([2, 77, cross.contextDim]), workspace: ws)
+            } else {
+                _ = try unet(try Tensor.zeros([1, inChannels, side, side]), timesteps: [500], workspace: ws)
+            }
         }
         decoderProbe = try Self.probe(sides: [8, 16]) { side, ws in
             _ = try stage.decode(try Tensor.zeros([1, latent, side, side]), workspace: ws)

@@ -70,6 +70,11 @@ enum UserMessage {
         case .resizeLimit(let px): "--resize-limit must be at least \(InpaintingRequest.minimumResizeLimit), got \(px)."
         case .bitDepth(let depth): "--bit-depth must be 8 or 16, got \(depth)."
         case .jpegQuality(let quality): "--quality must be 1-100, got \(quality)."
+        case .guidance(let scale): "--guidance must be 0 or more, got \(scale)."
+        case .promptTooLong(let negative, let count, let limit):
+            "\(negative ? "--negative-prompt" : "--prompt") is \(count) tokens long with its start and end tokens; the text encoder reads at most \(limit), so it is \(count - limit) too many. Shorten it."
+        case .promptRequired: "this is a Stable Diffusion model, conditioned on text: pass --prompt (--prompt \"\" for none)."
+        case .promptNotAccepted: "--prompt, --negative-prompt and --guidance apply to Stable Diffusion models only; this model reads no text."
         case .inconsistent, .unreadable: "\(error)."
         }
     }

@@ -14,8 +14,8 @@ struct ModelOptions: ParsableArguments {
     @Flag(name: .customLong("no-ema"), help: "Use the raw weights even when EMA weights are present.")
     var noEMA = false
 
-    @Option(help: ArgumentHelp("Sampler: ddim (the references'), dpmpp-2m (DPM-Solver++(2M), good in 15-25 steps), dpmpp-2m-karras, euler, euler-a (Euler ancestral), pndm (PLMS, Stable Diffusion 1.x's own) or ddpm (all 1000 steps).", valueName: "sampler"))
-    var sampler: SamplerKind = .ddim
+    @Option(help: ArgumentHelp("Sampler: ddim, dpmpp-2m (DPM-Solver++(2M), good in 15-25 steps), dpmpp-2m-karras, euler, euler-a (Euler ancestral), pndm (PLMS) or ddpm (all 1000 steps). Default: the model's own (ddim for the LDM models, the scheduler of a Stable Diffusion model: pndm for SD 1.x).", valueName: "sampler"))
+    var sampler: SamplerKind?
 
     @Option(help: "Sampling steps (DDIM and DPM-Solver; DDPM always takes 1000).")
     var steps: Int = SamplingRequest.defaultSteps
@@ -27,15 +27,16 @@ struct ModelOptions: ParsableArguments {
     var seed: UInt64?
 
     func validate() throws {
-        do { _ = try SamplingRequest(sampler: sampler, steps: steps, eta: eta, seed: 0) } catch { throw ValidationError(UserMessage.describe(error)) }
+        do { _ = try SamplingRequest(sampler: sampler ?? .ddim, steps: steps, eta: eta, seed: 0) } catch { throw ValidationError(UserMessage.describe(error)) }
         if let model, !FileManager.default.fileExists(atPath: model) {
             throw ValidationError("--model \(model): no such file or folder.")
         }
     }
 
-    /// The sampling part of the request; a random seed is reported so the run can be repeated.
-    func sampling(_ reporter: Reporter) throws -> SamplingRequest {
-        let request = try SamplingRequest(sampler: sampler, steps: steps, eta: eta, seed: seed)
+    /// The sampling part of the request (without --sampler, the model's own `defaultSampler`); a random seed is
+    /// reported so the run can be repeated.
+    func sampling(_ reporter: Reporter, defaultSampler: SamplerKind) throws -> SamplingRequest {
+        let request = try SamplingRequest(sampler: sampler ?? defaultSampler, steps: steps, eta: eta, seed: seed)
         if !request.seedGiven { reporter.status("seed \(request.seed) (pass --seed \(request.seed) to repeat this result)") }
         return request
     }

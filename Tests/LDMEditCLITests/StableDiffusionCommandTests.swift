@@ -1,0 +1,66 @@
+import Foundation
+import LDMImageIO
+import Testing
+
+/// `inpaint --prompt` through the binary on the small Stable Diffusion inpainting fixture
+/// (Tests/LDMModelsTests/Fixtures/models/sd_inpaint_folder and its CompVis single file; make_sd_inpaint_fixtures.py).
+@Suite struct StableDiffusionCommandTests {
+    let scratch = Scratch()
+    static func fixture(_ name: String) -> String { CLI.sample("Tests/LDMModelsTests/Fixtures/models/" + name) }
+
+    func inputs() throws -> (image: String, mask: String) {
+        let (w, h) = (48, 32)
+        let image = scratch.file("photo.png"), mask = scratch.file("mask.png")
+        try ImageFile.write(try RasterImage(width: w, height: h, channels: 3, samples: .uint8((0..<(w * h * 3)).map { UInt8(truncatingIfNeeded: $0 * 7 + 3) })), to: image)
+        var m = [UInt8](repeating: 0, count: w * h)
+        for y in 8..<20 { for x in 10..<30 { m[y * w + x] = 255 } }
+        try ImageFile.write(try RasterImage(width: w, height: h, channels: 1, samples: .uint8(m)), to: mask)
+        return (image, mask)
+    }
+
+    @Test func inpaintsWithAPromptAndRecordsIt() throws {
+        let (image, mask) = try inputs()
+        let out = scratch.file("out.png")
+        let r = try CLI.run(["inpaint", image, "--mask", mask, "--model", Self.fixture("sd_inpaint_folder"), "--prompt", "a red brick wall",
+                             "--negative-prompt", "blurry", "--steps", "3", "--seed", "5", "-o", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        let source = try ImageFile.read(image), result = try ImageFile.read(out)
+        var unmaskedChanged = 0, maskedChanged = 0
+        for y in 0..<32 {
+            for x in 0..<48 {
+                let inside = (8..<20).contains(y) && (10..<30).contains(x)
+                for c in 0..<3 where source.sample(x: x, y: y, channel: c) != result.sample(x: x, y: y, channel: c) {
+                    if inside { maskedChanged += 1 } else { unmaskedChanged += 1 }
+                }
+            }
+        }
+        #expect(unmaskedChanged == 0 && maskedChanged > 0)
+        let info = try CLI.run(["info", out])
+        #expect(info.stdout.contains("prompt: \"a red brick wall\"") && info.stdout.contains("negative prompt: \"blurry\"")
+                && info.stdout.contains("guidance: 7.5") && info.stdout.contains("sampler: pndm"), "\(info.stdout)")
+    }
+
+    @Test func promptsAreRefusedWhereTheyDoNotFit() throws {
+        let (image, mask) = try inputs()
+        let sd = Self.fixture("sd_inpaint_folder")
+        let none = try CLI.run(["inpaint", image, "--mask", mask, "--model", sd, "--seed", "1", "-o", scratch.file("a.png")])
+        #expect(none.status == 64 && none.stderr.contains("pass --prompt"), "\(none.stderr)")
+        let long = Array(repeating: "cat", count: 80).joined(separator: " ")
+        let tooLong = try CLI.run(["inpaint", image, "--mask", mask, "--model", sd, "--prompt", long, "--seed", "1", "-o", scratch.file("b.png")])
+        #expect(tooLong.status == 64 && tooLong.stderr.contains("--prompt is 82 tokens") && tooLong.stderr.contains("5 too many"), "\(tooLong.stderr)")
+        let ldm = try CLI.run(["inpaint", image, "--mask", mask, "--model", Self.fixture("conv_inp_folder"), "--prompt", "x", "-o", scratch.file("c.png")])
+        #expect(ldm.status == 64 && ldm.stderr.contains("Stable Diffusion models only"), "\(ldm.stderr)")
+        let orphan = try CLI.run(["inpaint", image, "--mask", mask, "--model", sd, "--guidance", "3", "-o", scratch.file("d.png")])
+        #expect(orphan.status == 64 && orphan.stderr.contains("--guidance needs --prompt"), "\(orphan.stderr)")
+        for path in ["a.png", "b.png", "c.png", "d.png"] { #expect(!FileManager.default.fileExists(atPath: scratch.file(path))) }
+    }
+
+    @Test func inspectNamesTheFamilyAndTheTextEncoder() throws {
+        for (model, tokenizer) in [("sd_inpaint_folder", "embedded CLIP vocabulary"), ("sd_inpaint_compvis.safetensors", "embedded CLIP vocabulary")] {
+            let r = try CLI.run(["inspect", Self.fixture(model), "--no-hash"])
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stdout.contains("use `ldm-edit inpaint`") && r.stdout.contains("Stable Diffusion 1.x") && r.stdout.contains("text encoder: CLIP, width 16")
+                    && r.stdout.contains(tokenizer), "\(r.stdout)")
+        }
+    }
+}
