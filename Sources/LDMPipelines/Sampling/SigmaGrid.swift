@@ -54,7 +54,8 @@ enum SigmaGrid {
         if x >= Double(fp.count - 1) { return Double(last) }
         let j = Int(x.rounded(.down))
         if Double(j) == x { return Double(fp[j]) }
-        let slope = (Double(fp[j + 1]) - Double(fp[j])) / 1
+        // (f_{j+1} − f_j) / (x_{j+1} − x_j) with unit spacing of the table's abscissae.
+        let slope = Double(fp[j + 1]) - Double(fp[j])
         return slope * (x - Double(j)) + Double(fp[j])
     }
 
