@@ -6,17 +6,13 @@ import LDMTensor
 /// σ_down² = σ_next² − σ_up². The step's noise is drawn after the model evaluation, from the
 /// pipeline's one generator stream (the last step draws too, with σ_up = 0, as the reference
 /// does). Grid, input scaling and initial noise as `EulerSampler`.
-public struct EulerAncestralSampler: DiffusionSampler {
+public struct EulerAncestralSampler: EulerGridSampler {
     let grid: EulerGrid
 
     public init(schedule: NoiseSchedule, steps: Int, spacing: TimestepSpacing = .linspace, stepsOffset: Int = 1) {
         grid = EulerGrid(schedule: schedule, steps: steps, spacing: spacing, stepsOffset: stepsOffset)
     }
 
-    public var stepCount: Int { grid.timesteps.count }
-    public var initialNoiseSigma: Float { grid.initialNoiseSigma }
-    /// The U-Net timesteps, descending (fractional).
-    public var timesteps: [Float] { grid.timesteps }
 
     /// - x: [N, C, H, W]
     public func step(_ index: Int, x: Tensor, denoiser: some Denoiser, generator: inout TorchGenerator,

@@ -6,17 +6,13 @@ import LDMTensor
 /// ε-prediction. The sampler works on x = x₀ + σ·ε: the initial noise is scaled by
 /// `initialNoiseSigma` and the model sees x / √(σ² + 1). One model evaluation per step, at the
 /// step's fractional timestep.
-public struct EulerSampler: DiffusionSampler {
+public struct EulerSampler: EulerGridSampler {
     let grid: EulerGrid
 
     public init(schedule: NoiseSchedule, steps: Int, spacing: TimestepSpacing = .linspace, stepsOffset: Int = 1) {
         grid = EulerGrid(schedule: schedule, steps: steps, spacing: spacing, stepsOffset: stepsOffset)
     }
 
-    public var stepCount: Int { grid.timesteps.count }
-    public var initialNoiseSigma: Float { grid.initialNoiseSigma }
-    /// The U-Net timesteps, descending (fractional).
-    public var timesteps: [Float] { grid.timesteps }
 
     /// One step in place, x ← x + (x − x̂₀)/σ · (σ_next − σ) with x̂₀ = x − σ·ε, in float32 in the
     /// reference's order of operations.

@@ -116,3 +116,15 @@ struct EulerGrid: Sendable {
         return out
     }
 }
+
+/// The Euler-family samplers: step count, initial noise and U-Net timesteps all come from their grid.
+protocol EulerGridSampler: DiffusionSampler {
+    var grid: EulerGrid { get }
+}
+
+extension EulerGridSampler {
+    public var stepCount: Int { grid.timesteps.count }
+    public var initialNoiseSigma: Float { grid.initialNoiseSigma }
+    /// The U-Net timesteps, descending (fractional).
+    public var timesteps: [Float] { grid.timesteps }
+}
