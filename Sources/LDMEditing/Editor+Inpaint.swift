@@ -9,6 +9,7 @@ extension Editor {
         }
         let prepared = try options.prepare(mask: mask, width: image.width, height: image.height)
         for warning in prepared.warnings { warn(.mask(warning)) }
+        if pipeline.model.inpaintingMethod == .blended { warn(.blendedInpainting) }
         // Each model run (whole image, crop window or resized image) gets the tiles that fit the ceiling.
         let tiles = TilePlanner(planner: planner, request: tiling, availableMemory: availableMemory)
         let (multiple, factor) = (pipeline.sizeMultiple, pipeline.model.firstStage.downsamplingFactor)

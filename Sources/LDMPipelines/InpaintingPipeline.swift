@@ -40,8 +40,11 @@ public struct InpaintingPipeline: Sendable {
                                                     multiple: sizeMultiple)
         if let text = model.text {
             guard let prompt = settings.text else { throw PipelineError.promptRequired }
-            let run = try stableDiffusion(image: padded, mask: maskTensor, text: text, prompt: prompt, settings: settings,
-                                          callbacks: callbacks, workspace: ws)
+            let run = model.inpaintingMethod == .blended
+                ? try blendedStableDiffusion(image: padded, mask: maskTensor, text: text, prompt: prompt, settings: settings,
+                                             callbacks: callbacks, workspace: ws)
+                : try stableDiffusion(image: padded, mask: maskTensor, text: text, prompt: prompt, settings: settings,
+                                      callbacks: callbacks, workspace: ws)
             // diffusers' postprocess (clamp(x/2 + 0.5, 0, 1)) inside the mask, the source outside.
             var result = ImageTensor.image(run.decoded, width: w, height: h)
             for p in 0..<(w * h) where mask[p] < 0.5 {

@@ -16,11 +16,15 @@ public struct LatentDiffusionModel: Sendable {
     /// (`scheduler_config.json`'s `_class_name`; PNDM for SD 1.x single files and for a scheduler not implemented
     /// here), DDIM for the LDM families (their scripts).
     public let defaultSampler: SamplerKind
+    /// For an inpainting model: whether its U-Net sees the mask (`concatenated`) or the known region is blended
+    /// in after every step (`blended`: a Stable Diffusion text-to-image model); nil for super-resolution.
+    public let inpaintingMethod: InpaintingMethod?
 
     public init(weights: ModelWeights) throws {
         unet = try UNet(weights, config: weights.unet)
         firstStage = try FirstStage(weights, config: weights.firstStage)
         task = weights.task
+        inpaintingMethod = task == .inpainting ? InpaintingMethod(unet: weights.unet, latentChannels: weights.firstStage.latentChannels) : nil
         text = try weights.textEncoder.map { try TextConditioning(weights: $0, tokenizerFolder: weights.tokenizerFolder) }
         // Stable Diffusion: its scheduler (PNDM when unknown); the LDM families: DDIM, whatever their folder names.
         defaultSampler = text == nil ? .ddim

@@ -22,6 +22,8 @@ public enum PipelineError: Error, Sendable, Equatable, CustomStringConvertible {
     case promptRequired
     /// A prompt was given to a model that reads no text (the LDM families).
     case promptNotAccepted
+    /// The sampler cannot serve this pipeline (`reason` says what it lacks).
+    case samplerUnsupported(sampler: String, reason: String)
 
     public var description: String {
         switch self {
@@ -38,6 +40,7 @@ public enum PipelineError: Error, Sendable, Equatable, CustomStringConvertible {
         case .cancelled: "stopped on request before finishing"
         case .promptRequired: "this model is conditioned on text and needs a prompt (it may be empty)"
         case .promptNotAccepted: "this model reads no text; a prompt, negative prompt or guidance scale does not apply"
+        case .samplerUnsupported(let sampler, let reason): "the \(sampler) sampler cannot be used here: \(reason)"
         case .memory(let needed, let budget, let estimate):
             "needs about \(needed >> 20) MiB even with the smallest tiles, above the \(budget >> 20) MiB allowed: \(estimate)"
         }

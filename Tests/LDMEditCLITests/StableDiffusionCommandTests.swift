@@ -63,4 +63,31 @@ import Testing
                     && r.stdout.contains(tokenizer), "\(r.stdout)")
         }
     }
+
+    @Test func aTextToImageModelInpaintsByBlendingWithAWarning() throws {
+        // sd_inpaint_folder with the 4-channel (text-to-image) U-Net of make_sd_inpaint_fixtures.py.
+        let model = scratch.file("sd_blend")
+        try FileManager.default.copyItem(atPath: Self.fixture("sd_inpaint_folder"), toPath: model)
+        try FileManager.default.removeItem(atPath: model + "/unet")
+        try FileManager.default.copyItem(atPath: Self.fixture("sd_blend_unet"), toPath: model + "/unet")
+        let inspect = try CLI.run(["inspect", model, "--no-hash"])
+        #expect(inspect.status == 0 && inspect.stdout.contains("inpainting: blended") && inspect.stdout.contains("use `ldm-edit inpaint`"), "\(inspect.stdout)")
+        let (image, mask) = try inputs()
+        let out = scratch.file("blend.png")
+        let r = try CLI.run(["inpaint", image, "--mask", mask, "--model", model, "--prompt", "a wall", "--sampler", "euler-a", "--steps", "3",
+                             "--seed", "2", "-o", out])
+        #expect(r.status == 0 && r.stderr.contains("a text-to-image model, not an inpainting one") && r.stderr.contains("9 U-Net input channels"),
+                "\(r.stderr)")
+        let source = try ImageFile.read(image), result = try ImageFile.read(out)
+        var unmaskedChanged = 0, maskedChanged = 0
+        for y in 0..<32 {
+            for x in 0..<48 {
+                let inside = (8..<20).contains(y) && (10..<30).contains(x)
+                for c in 0..<3 where source.sample(x: x, y: y, channel: c) != result.sample(x: x, y: y, channel: c) {
+                    if inside { maskedChanged += 1 } else { unmaskedChanged += 1 }
+                }
+            }
+        }
+        #expect(unmaskedChanged == 0 && maskedChanged > 0)
+    }
 }

@@ -63,13 +63,13 @@ import Testing
         #expect(CheckpointSummary.describe(bare).contains("  text encoder: none found (it cannot run without one)"))
     }
 
-    @Test func aTextToImageCheckpointIsRefused() throws {
+    @Test func aTextToImageCheckpointLoadsForBlendedInpainting() throws {
         // The single file with a 4-channel conv_in: SD's text-to-image U-Net.
         let source = try WeightFile.open(Self.compVis)
         let key = "model.diffusion_model.input_blocks.0.0.weight"
         var entries: [(name: String, shape: [Int])] = []
         var tensors: [String: Tensor] = [:]
-        for name in source.tensors.keys.sorted() where name.hasPrefix("model.") || name.hasPrefix("first_stage_model.") {
+        for name in source.tensors.keys.sorted() where (name.hasPrefix("model.") || name.hasPrefix("first_stage_model.") || name.hasPrefix("cond_stage_model.")) && !name.hasSuffix("position_ids") {
             var t = try source.load(name)
             if name == key {
                 let (o, i) = (t.shape[0], t.shape[1])
@@ -86,6 +86,17 @@ import Testing
             guard let t = tensors[name] else { throw CheckpointError.missingTensor(path: path, key: name) }
             return t
         }
-        #expect(throws: CheckpointError.textToImageModel(path: path, inputChannels: 4)) { try ModelWeights.open(path) }
+        let weights = try ModelWeights.open(path)
+        #expect(weights.task == .inpainting && weights.unet.inChannels == 4 && weights.textEncoder != nil)
+        #expect(InpaintingMethod(unet: weights.unet, latentChannels: 4) == .blended)
+        #expect(InpaintingMethod(unet: try ModelWeights.open(Self.compVis).unet, latentChannels: 4) == .concatenated)
+        #expect(CheckpointSummary.describe(weights).contains { $0.hasPrefix("  inpainting: blended (a text-to-image U-Net") })
+        #expect(!CheckpointSummary.describe(try ModelWeights.open(Self.compVis)).contains { $0.hasPrefix("  inpainting: blended") })
+    }
+
+    @Test func aFourChannelUNetWithoutTextIsNotAnInpaintingModel() {
+        // Only a text-conditioned U-Net over the latent alone is a (blended) inpainting model; the LDM families' is not.
+        #expect(ModelTask(unetInputChannels: 4, latentChannels: 4) == nil)
+        #expect(ModelTask(unetInputChannels: 4, latentChannels: 4, textConditioned: true) == .inpainting)
     }
 }

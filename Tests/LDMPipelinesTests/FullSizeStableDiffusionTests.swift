@@ -31,7 +31,7 @@ struct FullSizeStableDiffusionTests {
             let maskTensor = try ImageTensor.reflectPad(try Tensor(shape: [1, 1, h, w], values: mask), multiple: pipeline.sizeMultiple)
             let run = try pipeline.stableDiffusion(image: padded, mask: maskTensor, text: text, prompt: prompt, settings: settings,
                                                    callbacks: .init(), workspace: Workspace())
-            for (key, mine) in [("prompt_embeds", run.context), ("masked_image_latents", run.maskedImageLatents)] {
+            for (key, mine) in [("prompt_embeds", run.context), ("masked_image_latents", run.encodedLatents)] {
                 let expected = try reference.load("\(name).\(key)").values
                 let cmp = Comparison(Array(UnsafeBufferPointer(start: mine.data, count: mine.count)), expected)
                 print("full-size sd \(name) \(key): \(cmp)")

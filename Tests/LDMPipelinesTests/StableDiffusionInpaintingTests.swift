@@ -86,7 +86,7 @@ enum SDInpaintFixture {
             #expect(cmp.maxAbs <= bound * scale && cmp.nmse <= nmse, "\(name) \(key): \(cmp)")
         }
         try check("prompt_embeds", run.context, bound: 2e-5)
-        try check("masked_image_latents", run.maskedImageLatents, bound: 2e-5)
+        try check("masked_image_latents", run.encodedLatents, bound: 2e-5)
         try check("initial_latents", run.initialLatents, bound: 1e-6)
 
         let expected = PipelineParityTests.planar(try reference.load("\(name).image").values, width: w, height: h)

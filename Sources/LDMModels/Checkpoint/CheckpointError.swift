@@ -28,9 +28,6 @@ public enum CheckpointError: Error, Sendable, Equatable, CustomStringConvertible
     /// A Stable Diffusion model whose text encoder's width is not the U-Net's cross-attention context width
     /// (a text encoder from another family: SD 1.x's CLIP ViT-L/14 is 768 wide, SD 2.x's OpenCLIP ViT-H 1024).
     case textEncoderMismatch(path: String, textWidth: Int, contextDim: Int)
-    /// A Stable Diffusion text-to-image U-Net (the latent channels only, no mask and masked image): ldm-edit
-    /// inpaints with the 9-channel inpainting checkpoints only for now.
-    case textToImageModel(path: String, inputChannels: Int)
 
     public var description: String {
         switch self {
@@ -52,8 +49,6 @@ public enum CheckpointError: Error, Sendable, Equatable, CustomStringConvertible
             "\(p): this is \(found.withArticle) model, not \(expected.rawValue)"
         case .textEncoderMismatch(let p, let text, let context):
             "\(p): the text encoder is \(text) wide but the U-Net's cross-attention reads \(context)-wide text embeddings; the text encoder belongs to another model family"
-        case .textToImageModel(let p, let channels):
-            "\(p): a Stable Diffusion text-to-image model (U-Net input \(channels) channels); ldm-edit inpaints with Stable Diffusion inpainting checkpoints (9 input channels: latent, mask, masked image) only for now"
         }
     }
 }

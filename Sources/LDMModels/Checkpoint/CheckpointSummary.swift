@@ -51,9 +51,12 @@ public enum CheckpointSummary {
                 + "\(cross.contextDim), \(cross.depth) transformer block\(cross.depth == 1 ? "" : "s") per attention, "
                 + (cross.linearProjection ? "linear" : "conv") + " projections)"]
         } ?? []
+        let blended: [String] = InpaintingMethod(unet: u, latentChannels: model.firstStage.latentChannels) == .blended
+            ? ["  inpainting: blended (a text-to-image U-Net: the known region is put back into the latent after every step; "
+               + "lower quality than an inpainting checkpoint, whose U-Net sees the mask)"] : []
         return [
             "model: \(model.task.rawValue)\(taskNote.map { " (\($0))" } ?? ""), \(model.layout.rawValue) layout",
-        ] + family + textEncoder(model) + [
+        ] + family + blended + textEncoder(model) + [
             "  U-Net: \(u.inChannels)→\(u.outChannels) channels, widths \(u.channelMult.map { $0 * u.modelChannels }), "
                 + "\(u.numResBlocks) res blocks per level, attention at levels \(u.attentionLevels) + mid (\(heads)), "
                 + (u.resblockUpdown ? "ResBlock up/down sampling" : "conv up/down sampling") + ", \(unetCount) parameters",

@@ -85,8 +85,7 @@ extension ModelWeights {
                    emaPresent: Bool, emaUsed: Bool, provenance: String?) throws(CheckpointError) -> ModelWeights {
             let latent = firstStage.latentChannels
             let tasks = "\(latent + 3) = super-resolution, \(2 * latent + 1) = inpainting"
-            if unet.crossAttention != nil, unet.inChannels == latent { throw .textToImageModel(path: path, inputChannels: unet.inChannels) }
-            guard let task = ModelTask(unetInputChannels: unet.inChannels, latentChannels: latent) else {
+            guard let task = ModelTask(unetInputChannels: unet.inChannels, latentChannels: latent, textConditioned: unet.crossAttention != nil) else {
                 throw .unsupportedModel(path: path, reason: "a U-Net with \(unet.inChannels) input channels over a \(latent)-channel latent (\(tasks))")
             }
             guard unet.outChannels == latent else {

@@ -106,14 +106,35 @@ public enum ModelTask: String, Sendable, Codable, Equatable {
     /// latent + low-res RGB (z + 3: 6 over VQ-f4, 7 over the conv autoencoder) = super-resolution;
     /// latent + encoded masked image + mask (2z + 1: 7 over VQ-f4, 9 over the conv autoencoder) =
     /// inpainting (docs/ldm-spec.md §0.8). (They would coincide for z = 2, which no supported first stage has.)
-    public init?(unetInputChannels: Int, latentChannels z: Int) {
+    /// A text-conditioned U-Net that takes the latent alone (a Stable Diffusion text-to-image model) inpaints by
+    /// blending (`InpaintingMethod.blended`).
+    public init?(unetInputChannels: Int, latentChannels z: Int, textConditioned: Bool = false) {
         switch unetInputChannels {
         case z + 3: self = .superResolution
         case 2 * z + 1: self = .inpainting
+        case z where textConditioned: self = .inpainting
         default: return nil
         }
     }
 
     /// "a super-resolution", "an inpainting".
     public var withArticle: String { self == .inpainting ? "an inpainting" : "a super-resolution" }
+}
+
+/// How an inpainting model learns the known part of the image.
+public enum InpaintingMethod: String, Sendable, Equatable {
+    /// The mask and the masked image are U-Net inputs (the LDM inpainting model, SD inpainting checkpoints).
+    case concatenated
+    /// The U-Net sees the latent alone (an SD text-to-image checkpoint); the known region is put back into the
+    /// latent after every step. The lower-quality path, as the web UIs run ordinary checkpoints.
+    case blended
+
+    /// The method of an inpainting U-Net over a `latentChannels`-channel first stage; nil for another task.
+    public init?(unet: UNetConfig, latentChannels z: Int) {
+        switch unet.inChannels {
+        case 2 * z + 1: self = .concatenated
+        case z where unet.crossAttention != nil: self = .blended
+        default: return nil
+        }
+    }
 }

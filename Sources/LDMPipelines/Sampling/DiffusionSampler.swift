@@ -62,14 +62,17 @@ extension DiffusionSampler {
     /// `callbacks.isCancelled` is asked before every step and once after the last (throwing
     /// `PipelineError.cancelled`); `callbacks.progress(done, total)` follows every step, in model
     /// evaluations counted as they are made (for one evaluation per step: the step and the steps).
+    /// `afterStep(index)` runs after each step, before its progress report (the blended inpainting's
+    /// replacement of the known region).
     /// - x: [N, z, h, w]
     public mutating func sample(_ x: Tensor, denoiser: some Denoiser, generator: inout TorchGenerator, workspace: Workspace,
-                                callbacks: PipelineCallbacks = .init()) throws {
+                                callbacks: PipelineCallbacks = .init(), afterStep: ((Int) throws -> Void)? = nil) throws {
         let total = evaluationCount
         let counting = CountingDenoiser(denoiser)
         for index in 0..<stepCount {
             if callbacks.isCancelled() { throw PipelineError.cancelled }
             try step(index, x: x, denoiser: counting, generator: &generator, workspace: workspace)
+            try afterStep?(index)
             callbacks.progress(counting.count, total)
         }
         if callbacks.isCancelled() { throw PipelineError.cancelled }

@@ -6,8 +6,9 @@ import LDMTensor
 struct StableDiffusionRun {
     /// [2, 77, D] ([negative; prompt]) when guided, else [1, 77, D].
     let context: Tensor
-    /// [1, z, h, w]: the masked image's posterior sample × scaling factor.
-    let maskedImageLatents: Tensor
+    /// [1, z, h, w]: the posterior sample × scaling factor of the masked image (inpainting U-Net) or of the whole
+    /// image (blended: the known region's latents).
+    let encodedLatents: Tensor
     /// [1, z, h, w]: the initial noise × the sampler's initial σ.
     let initialLatents: Tensor
     /// [1, 3, H', W'] decoded, not clamped (H', W' padded to the size multiple).
@@ -53,6 +54,6 @@ extension InpaintingPipeline {
         ws.releaseAll()
         let grid = firstStage.decoderGrid(height: lh, width: lw, tiling: settings.tiling)
         let decoded = try firstStage.decode(latent, grid: grid, normalisation: settings.tiling.normalisation, workspace: ws)
-        return StableDiffusionRun(context: context, maskedImageLatents: maskedLatents, initialLatents: initial, decoded: decoded)
+        return StableDiffusionRun(context: context, encodedLatents: maskedLatents, initialLatents: initial, decoded: decoded)
     }
 }

@@ -34,9 +34,6 @@ public struct StableDiffusionInpaintingConditioning: Sendable {
     /// latents, as the pipeline does). Only the KL first stage has a posterior.
     /// → [1, z, H/f, W/f]
     public func maskedImageLatents(firstStage: FirstStage, generator: inout TorchGenerator, workspace ws: Workspace) throws -> Tensor {
-        guard case .kl(let kl) = firstStage else {
-            throw PipelineError.shapeMismatch(argument: "first stage", expected: "the KL autoencoder (Stable Diffusion)", actual: [])
-        }
         let plane = image.shape[2] * image.shape[3]
         let masked = try ws.tensor(image.shape)
         for c in 0..<3 {
@@ -45,8 +42,25 @@ public struct StableDiffusionInpaintingConditioning: Sendable {
                 masked.data[c * plane + p] = image.data[c * plane + p] * (mask.data[p] < 0.5 ? 1 : 0)
             }
         }
-        let moments = try kl.moments(masked, workspace: ws)
-        let (z, (lh, lw)) = (kl.config.latentChannels, latentSize)
+        return try Self.posteriorSample(masked, firstStage: firstStage, generator: &generator, workspace: ws)
+    }
+
+    /// The whole image's posterior sample × scaling factor (diffusers `prepare_latents` with
+    /// `return_image_latents`, the blended path's known region), ε from `generator`.
+    /// → [1, z, H/f, W/f]
+    public func imageLatents(firstStage: FirstStage, generator: inout TorchGenerator, workspace ws: Workspace) throws -> Tensor {
+        try Self.posteriorSample(image, firstStage: firstStage, generator: &generator, workspace: ws)
+    }
+
+    /// mean + exp(½·clamp(logvar, −30, 20))·ε, × scaling factor (vae.py `DiagonalGaussianDistribution.sample`).
+    /// - x: [1, 3, H, W] → [1, z, H/f, W/f]
+    static func posteriorSample(_ x: Tensor, firstStage: FirstStage, generator: inout TorchGenerator, workspace ws: Workspace) throws -> Tensor {
+        guard case .kl(let kl) = firstStage else {
+            throw PipelineError.shapeMismatch(argument: "first stage", expected: "the KL autoencoder (Stable Diffusion)", actual: [])
+        }
+        let moments = try kl.moments(x, workspace: ws)
+        let z = kl.config.latentChannels
+        let (lh, lw) = (moments.shape[2], moments.shape[3])
         let count = z * lh * lw
         let noise = generator.normal(count)
         let scale = Float(kl.config.scalingFactor)
@@ -59,20 +73,29 @@ public struct StableDiffusionInpaintingConditioning: Sendable {
         return latents
     }
 
-    /// [mask (0 / 1, nearest), masked-image latents] → [1, 1 + z, h, w]
-    public func conditioning(maskedImageLatents latents: Tensor) throws -> Tensor {
+    /// The mask at latent size, 0 / 1 (`F.interpolate(mask, size=(h, w))`, mode "nearest": source index ⌊i·H/h⌋).
+    /// → [1, 1, h, w]
+    public func latentMask() throws -> Tensor {
         let (lh, lw) = latentSize
         let (h, w) = (image.shape[2], image.shape[3])
-        let result = try Tensor(shape: [1, channels, lh, lw])
+        let result = try Tensor(shape: [1, 1, lh, lw])
         for y in 0..<lh {
             for x in 0..<lw {
-                // F.interpolate(mask, size=(h, w)) (mode "nearest": source index ⌊i·H/h⌋) of the 0 / 1 mask.
                 result.data[y * lw + x] = mask.data[(y * h / lh) * w + (x * w / lw)] >= 0.5 ? 1 : 0
             }
         }
+        return result
+    }
+
+    /// [mask (0 / 1, nearest), masked-image latents] → [1, 1 + z, h, w]
+    public func conditioning(maskedImageLatents latents: Tensor) throws -> Tensor {
+        let (lh, lw) = latentSize
         guard latents.count == (channels - 1) * lh * lw else {
             throw PipelineError.shapeMismatch(argument: "masked image latents", expected: "[1, \(channels - 1), \(lh), \(lw)]", actual: latents.shape)
         }
+        let result = try Tensor(shape: [1, channels, lh, lw])
+        let latentMask = try latentMask()
+        result.data.update(from: latentMask.data, count: lh * lw)
         (result.data + lh * lw).update(from: latents.data, count: latents.count)
         return result
     }

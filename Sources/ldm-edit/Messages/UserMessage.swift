@@ -83,6 +83,7 @@ enum UserMessage {
         switch warning {
         case .mask(let warning): describe(warning)
         case .tilesReduced: "\(warning)"
+        case .blendedInpainting: "\(warning) (an inpainting checkpoint, e.g. sd-v1-5-inpainting, has 9 U-Net input channels)"
         }
     }
 
