@@ -18,22 +18,28 @@ import Testing
         return (image, mask)
     }
 
+    /// Values of `out` that differ from `image` outside and inside the mask of `inputs()`.
+    func changed(_ image: String, _ out: String) throws -> (outside: Int, inside: Int) {
+        let source = try ImageFile.read(image), result = try ImageFile.read(out)
+        var outside = 0, inside = 0
+        for y in 0..<32 {
+            for x in 0..<48 {
+                let masked = (8..<20).contains(y) && (10..<30).contains(x)
+                for c in 0..<3 where source.sample(x: x, y: y, channel: c) != result.sample(x: x, y: y, channel: c) {
+                    if masked { inside += 1 } else { outside += 1 }
+                }
+            }
+        }
+        return (outside, inside)
+    }
+
     @Test func inpaintsWithAPromptAndRecordsIt() throws {
         let (image, mask) = try inputs()
         let out = scratch.file("out.png")
         let r = try CLI.run(["inpaint", image, "--mask", mask, "--model", Self.fixture("sd_inpaint_folder"), "--prompt", "a red brick wall",
                              "--negative-prompt", "blurry", "--steps", "3", "--seed", "5", "-o", out])
         #expect(r.status == 0, "\(r.stderr)")
-        let source = try ImageFile.read(image), result = try ImageFile.read(out)
-        var unmaskedChanged = 0, maskedChanged = 0
-        for y in 0..<32 {
-            for x in 0..<48 {
-                let inside = (8..<20).contains(y) && (10..<30).contains(x)
-                for c in 0..<3 where source.sample(x: x, y: y, channel: c) != result.sample(x: x, y: y, channel: c) {
-                    if inside { maskedChanged += 1 } else { unmaskedChanged += 1 }
-                }
-            }
-        }
+        let (unmaskedChanged, maskedChanged) = try changed(image, out)
         #expect(unmaskedChanged == 0 && maskedChanged > 0)
         let info = try CLI.run(["info", out])
         #expect(info.stdout.contains("prompt: \"a red brick wall\"") && info.stdout.contains("negative prompt: \"blurry\"")
@@ -78,16 +84,7 @@ import Testing
                              "--seed", "2", "-o", out])
         #expect(r.status == 0 && r.stderr.contains("a text-to-image model, not an inpainting one") && r.stderr.contains("9 U-Net input channels"),
                 "\(r.stderr)")
-        let source = try ImageFile.read(image), result = try ImageFile.read(out)
-        var unmaskedChanged = 0, maskedChanged = 0
-        for y in 0..<32 {
-            for x in 0..<48 {
-                let inside = (8..<20).contains(y) && (10..<30).contains(x)
-                for c in 0..<3 where source.sample(x: x, y: y, channel: c) != result.sample(x: x, y: y, channel: c) {
-                    if inside { maskedChanged += 1 } else { unmaskedChanged += 1 }
-                }
-            }
-        }
+        let (unmaskedChanged, maskedChanged) = try changed(image, out)
         #expect(unmaskedChanged == 0 && maskedChanged > 0)
     }
 }

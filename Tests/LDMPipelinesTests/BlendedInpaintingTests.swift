@@ -51,33 +51,11 @@ import Testing
         let run = try pipeline.blendedStableDiffusion(image: padded, mask: maskTensor, text: text, prompt: prompt, settings: settings,
                                                       callbacks: .init(), workspace: Workspace())
 
-        func check(_ key: String, _ mine: Tensor, bound: Double) throws {
-            let expected = try reference.load("\(name).\(key)")
-            #expect(mine.shape == expected.shape, "\(key): \(mine.shape) vs \(expected.shape)")
-            let cmp = Comparison(Array(UnsafeBufferPointer(start: mine.data, count: mine.count)), expected.values)
-            StableDiffusionInpaintingParityTests.verbose("blend \(name) \(key): \(cmp)")
-            #expect(cmp.maxAbs <= bound * max(1, Double(expected.values.map { abs($0) }.max() ?? 0)) && cmp.nmse <= 1e-10, "\(name) \(key): \(cmp)")
-        }
-        try check("image_latents", run.encodedLatents, bound: 2e-5)
-        try check("initial_latents", run.initialLatents, bound: 1e-6)
-        let expected = PipelineParityTests.planar(try reference.load("\(name).image").values, width: w, height: h)
-        let mine = ImageTensor.image(run.decoded, width: w, height: h).rgb
-        let cmp = Comparison(mine, expected)
-        let (differ, worst) = PipelineParityTests.compare8Bit(mine, expected.map { ($0 * 255).rounded(.toNearestOrEven) }, truncate: false)
-        StableDiffusionInpaintingParityTests.verbose("blend \(name) image: \(cmp); 8-bit: \(differ) of \(mine.count) differ, worst \(worst)")
-        #expect(cmp.maxAbs < 1e-4, "\(name) image: \(cmp)")
-        #expect(worst <= 1 && differ * 1000 <= mine.count, "\(name): \(differ) 8-bit values differ, worst by \(worst)")
-
-        // The public run dispatches to the blended path: the same decoded values in the mask, the source outside.
-        let result = try pipeline.run(image, mask: mask, settings: settings)
-        var outside = 0, inside = 0
-        for p in 0..<(w * h) {
-            for c in 0..<3 {
-                let i = c * w * h + p
-                if mask[p] < 0.5 { outside += result.rgb[i] == image.rgb[i] ? 0 : 1 } else { inside += result.rgb[i] == mine[i] ? 0 : 1 }
-            }
-        }
-        #expect(outside == 0 && inside == 0, "\(outside) unmasked values changed, \(inside) masked values differ from the decoded image")
+        let log = { StableDiffusionInpaintingParityTests.verbose("blend " + $0) }
+        try SDInpaintFixture.check(reference, name, "image_latents", run.encodedLatents, bound: 2e-5, log: log)
+        try SDInpaintFixture.check(reference, name, "initial_latents", run.initialLatents, bound: 1e-6, log: log)
+        // The public run dispatches to the blended path.
+        try SDInpaintFixture.checkImage(reference, name, decoded: run.decoded, pipeline: pipeline, image: image, mask: mask, settings: settings, log: log)
     }
 
     @Test func aSamplerWithoutForwardNoisingIsRefused() throws {

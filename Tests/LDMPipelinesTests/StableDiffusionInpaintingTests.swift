@@ -41,6 +41,42 @@ enum SDInpaintFixture {
         let rgb = PipelineParityTests.planar(image.values, width: w, height: h).map { $0 / 255 }
         return (PlanarImage(width: w, height: h, rgb: rgb), mask.values.map { $0 / 255 })
     }
+
+    /// `mine` against the reference's "<name>.<key>": max |Δ| ≤ bound · max(1, max |ref|), NMSE ≤ `nmse`.
+    static func check(_ reference: SafetensorsFile, _ name: String, _ key: String, _ mine: Tensor, bound: Double, nmse: Double = 1e-10,
+                      log: (String) -> Void) throws {
+        let expected = try reference.load("\(name).\(key)")
+        #expect(mine.shape == expected.shape, "\(key): \(mine.shape) vs \(expected.shape)")
+        let cmp = Comparison(Array(UnsafeBufferPointer(start: mine.data, count: mine.count)), expected.values)
+        let scale = max(1, Double(expected.values.map { abs($0) }.max() ?? 0))
+        log("\(name) \(key): \(cmp)")
+        #expect(cmp.maxAbs <= bound * scale && cmp.nmse <= nmse, "\(name) \(key): \(cmp)")
+    }
+
+    /// The decoded image against the reference's "<name>.image" (float 1e-4; 8-bit ±1 on ≤ 0.1 %), then the public
+    /// `run` of the same settings: the decoded values inside the mask, the source itself outside.
+    /// → the decoded image, planar
+    static func checkImage(_ reference: SafetensorsFile, _ name: String, decoded: Tensor, pipeline: InpaintingPipeline, image: PlanarImage,
+                           mask: [Float], settings: SamplingSettings, log: (String) -> Void) throws {
+        let (w, h) = (image.width, image.height)
+        let expected = PipelineParityTests.planar(try reference.load("\(name).image").values, width: w, height: h)
+        let mine = ImageTensor.image(decoded, width: w, height: h).rgb
+        let cmp = Comparison(mine, expected)
+        let (differ, worst) = PipelineParityTests.compare8Bit(mine, expected.map { ($0 * 255).rounded(.toNearestOrEven) }, truncate: false)
+        log("\(name) image: \(cmp); 8-bit: \(differ) of \(mine.count) differ, worst \(worst)")
+        #expect(cmp.maxAbs < 1e-4, "\(name) image: \(cmp)")
+        #expect(worst <= 1 && differ * 1000 <= mine.count, "\(name): \(differ) 8-bit values differ, worst by \(worst)")
+
+        let result = try pipeline.run(image, mask: mask, settings: settings)
+        var outside = 0, inside = 0
+        for p in 0..<(w * h) {
+            for c in 0..<3 {
+                let i = c * w * h + p
+                if mask[p] < 0.5 { outside += result.rgb[i] == image.rgb[i] ? 0 : 1 } else { inside += result.rgb[i] == mine[i] ? 0 : 1 }
+            }
+        }
+        #expect(outside == 0 && inside == 0, "\(outside) unmasked values changed, \(inside) masked values differ from the decoded image")
+    }
 }
 
 /// Bounds (measured values in docs/testing.md):
@@ -77,36 +113,11 @@ enum SDInpaintFixture {
         let run = try pipeline.stableDiffusion(image: padded, mask: maskTensor, text: text, prompt: prompt, settings: settings,
                                                callbacks: .init(), workspace: Workspace())
 
-        func check(_ key: String, _ mine: Tensor, bound: Double, nmse: Double = 1e-10) throws {
-            let expected = try reference.load("\(name).\(key)")
-            #expect(mine.shape == expected.shape, "\(key): \(mine.shape) vs \(expected.shape)")
-            let cmp = Comparison(Array(UnsafeBufferPointer(start: mine.data, count: mine.count)), expected.values)
-            let scale = max(1, Double(expected.values.map { abs($0) }.max() ?? 0))
-            Self.verbose("\(name) \(key): \(cmp)")
-            #expect(cmp.maxAbs <= bound * scale && cmp.nmse <= nmse, "\(name) \(key): \(cmp)")
-        }
-        try check("prompt_embeds", run.context, bound: 2e-5)
-        try check("masked_image_latents", run.encodedLatents, bound: 2e-5)
-        try check("initial_latents", run.initialLatents, bound: 1e-6)
-
-        let expected = PipelineParityTests.planar(try reference.load("\(name).image").values, width: w, height: h)
-        let mine = ImageTensor.image(run.decoded, width: w, height: h).rgb
-        let cmp = Comparison(mine, expected)
-        let (differ, worst) = PipelineParityTests.compare8Bit(mine, expected.map { ($0 * 255).rounded(.toNearestOrEven) }, truncate: false)
-        Self.verbose("\(name) image: \(cmp); 8-bit: \(differ) of \(mine.count) differ, worst \(worst)")
-        #expect(cmp.maxAbs < 1e-4, "\(name) image: \(cmp)")
-        #expect(worst <= 1 && differ * 1000 <= mine.count, "\(name): \(differ) 8-bit values differ, worst by \(worst)")
-
-        // The public run: the same prediction inside the mask, the source itself outside.
-        let result = try pipeline.run(image, mask: mask, settings: settings)
-        var outside = 0, inside = 0
-        for p in 0..<(w * h) {
-            for c in 0..<3 {
-                let i = c * w * h + p
-                if mask[p] < 0.5 { outside += result.rgb[i] == image.rgb[i] ? 0 : 1 } else { inside += result.rgb[i] == mine[i] ? 0 : 1 }
-            }
-        }
-        #expect(outside == 0 && inside == 0, "\(outside) unmasked values changed, \(inside) masked values differ from the decoded image")
+        try SDInpaintFixture.check(reference, name, "prompt_embeds", run.context, bound: 2e-5, log: Self.verbose)
+        try SDInpaintFixture.check(reference, name, "masked_image_latents", run.encodedLatents, bound: 2e-5, log: Self.verbose)
+        try SDInpaintFixture.check(reference, name, "initial_latents", run.initialLatents, bound: 1e-6, log: Self.verbose)
+        try SDInpaintFixture.checkImage(reference, name, decoded: run.decoded, pipeline: pipeline, image: image, mask: mask, settings: settings,
+                                        log: Self.verbose)
     }
 
     @Test func unguidedRunsThePromptAloneAndTextIsRequired() throws {
