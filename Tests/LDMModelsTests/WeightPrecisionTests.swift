@@ -70,6 +70,8 @@ import Testing
         #expect(half.memoryBytes - textHalf == vectors + 2 * matrixCount)
         #expect(wide.memoryBytes - textWide == vectors + 4 * matrixCount)
         #expect((textHalf < textWide) == (half.textEncoder != nil))
+        #expect(CheckpointSummary.describe(half).contains("  weights in memory: \(half.memoryBytes >> 20) MiB (f16/bf16 kept in 16 bits, widened per layer)"))
+        #expect(CheckpointSummary.describe(wide).contains("  weights in memory: \(wide.memoryBytes >> 20) MiB (widened to float32 at load)"))
     }
 
     /// Every weight of every f16 fixture, held in 16 bits and widened, is bitwise the tensor widened at
