@@ -27,8 +27,8 @@ int ldm_simd_supported_level(void) {
 }
 
 /// The level to run: the request, lowered to what the CPU supports (looked up once; threads that
-/// race on the first call all store the same value, through relaxed atomics).
-static int ldm_level(int requested) {
+/// race on the first call all store the same value, through relaxed atomics). Also used by Widen.c.
+int ldm_level(int requested) {
     static int supported = -1;
     int level = __atomic_load_n(&supported, __ATOMIC_RELAXED);
     if (level < 0) {

@@ -11,9 +11,13 @@ public enum ModelCases {
     /// The vector width the C kernels run at (`SIMDLevel.active`, `LDM_EDIT_SIMD`), for the report.
     public static var simd: String { SIMDLevel.active.description }
 
-    /// Deterministic small random values for every parameter of a layout.
+    /// Deterministic small random values for every parameter of a layout. `stored` `.f16` stands for a
+    /// half-precision file (Stable Diffusion's are distributed so): the values are f16's, and the layers
+    /// get them 16-bit or widened at load as `WeightPrecision.default` says (LDM_EDIT_WEIGHTS=float32).
     struct RandomWeights: WeightProvider {
         let shapes: [String: [Int]]
+        var stored: DType = .f32
+
         func tensor(_ name: String) throws -> Tensor {
             guard let shape = shapes[name] else { throw CheckpointError.missingTensor(path: "random", key: name) }
             let t = try Tensor(shape: shape)
@@ -21,8 +25,17 @@ public enum ModelCases {
             for i in 0..<t.count {
                 state = state &* 6364136223846793005 &+ 1442695040888963407
                 t.data[i] = (Float(state >> 40) / Float(1 << 24) - 0.5) * 0.04
+                if stored == .f16 { t.data[i] = Float(Float16(t.data[i])) }
             }
             return t
+        }
+
+        func weight(_ name: String) throws -> WeightTensor {
+            let t = try tensor(name)
+            guard WeightPrecision.default.held(stored) == .float16 else { return WeightTensor(t) }
+            let bits = try HalfStorage(capacity: t.count)
+            for i in 0..<t.count { bits.pointer[i] = Float16(t.data[i]).bitPattern }
+            return try WeightTensor(shape: t.shape, precision: .float16, storage: bits)
         }
     }
 
@@ -32,7 +45,8 @@ public enum ModelCases {
         /// Batch 1, or for Stable Diffusion batch 2 (classifier-free guidance's unconditional and conditional
         /// halves) with a [2, 77, contextDim] text context.
         func unet(_ config: UNetConfig, side: Int) throws -> () throws -> Void {
-            let weights = RandomWeights(shapes: Dictionary(uniqueKeysWithValues: UNetLayout.parameters(config).map { ($0.name, $0.shape) }))
+            let weights = RandomWeights(shapes: Dictionary(uniqueKeysWithValues: UNetLayout.parameters(config).map { ($0.name, $0.shape) }),
+                                        stored: config.crossAttention == nil ? .f32 : .f16)
             let model = try UNet(weights, config: config)
             let batch = config.crossAttention == nil ? 1 : 2
             let x = try Tensor.zeros([batch, config.inChannels, side, side])

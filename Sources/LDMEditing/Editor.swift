@@ -55,7 +55,7 @@ public struct Editor: Sendable {
         let weights = try ModelWeights.open(modelPath, useEMA: useEMA)
         try weights.require(task: task.modelTask)
         let loaded = try LatentDiffusionModel(weights: weights)
-        let planner = try MemoryPlanner(model: loaded, weightBytes: weights.parameterCount * MemoryLayout<Float>.size)
+        let planner = try MemoryPlanner(model: loaded, weightBytes: weights.memoryBytes)
         switch task {
         case .upscale: engine = .superResolution(try SuperResolutionPipeline(weights: weights, model: loaded), planner)
         case .inpaint: engine = .inpainting(try InpaintingPipeline(weights: weights, model: loaded), planner)

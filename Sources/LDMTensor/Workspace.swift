@@ -10,8 +10,9 @@
 /// Not thread-safe: one workspace per pipeline, used from one thread (kernels parallelise inside).
 public final class Workspace {
     /// Slots used by the kernels of this module. A kernel never calls another kernel that uses the same slot.
+    /// `weights` holds one layer's 16-bit weights widened to Float32 while its kernel runs (`WeightTensor`).
     public enum Slot: Int, CaseIterable, Sendable {
-        case columns, scores, winogradWeights
+        case columns, scores, winogradWeights, weights
     }
 
     private var scratch: [TensorStorage?] = Array(repeating: nil, count: Slot.allCases.count)
@@ -33,10 +34,19 @@ public final class Workspace {
 
     /// At least `count` floats of scratch in `slot`.
     public func scratch(_ slot: Slot, count: Int) throws(TensorError) -> UnsafeMutablePointer<Float> {
-        if let existing = scratch[slot.rawValue], existing.capacity >= count { return existing.pointer }
+        try scratchStorage(slot, count: count).pointer
+    }
+
+    /// A tensor of `shape` over `slot`'s scratch (grown to fit): valid until the slot's next request.
+    public func scratchTensor(_ slot: Slot, shape: [Int]) throws(TensorError) -> Tensor {
+        try Tensor(shape: shape, storage: try scratchStorage(slot, count: try Tensor.elementCount(shape)))
+    }
+
+    private func scratchStorage(_ slot: Slot, count: Int) throws(TensorError) -> TensorStorage {
+        if let existing = scratch[slot.rawValue], existing.capacity >= count { return existing }
         let storage = try allocate(count)
         scratch[slot.rawValue] = storage
-        return storage.pointer
+        return storage
     }
 
     /// An uninitialised tensor whose storage comes from the pool when a free one is big enough

@@ -67,6 +67,16 @@ enum KernelCases {
         cases.append(KernelCase(kernel: "add", shape: "320x64x64", flops: Double(x.count)) {
             try Elementwise.add(x, x, into: sum)
         })
+        // 16-bit weights widened per call (WeightTensor): the SD U-Net's largest layer, 1280 → 1280 from a
+        // 2560-channel concatenation, 3×3 (29.5 M values); "GFLOP/s" is G values per second. No PyTorch twin.
+        let halfWeight = try Tensor(shape: [1280, 2560, 3, 3]), halfBits = try HalfStorage(capacity: halfWeight.count)
+        for i in 0..<halfWeight.count { halfBits.pointer[i] = UInt16(truncatingIfNeeded: i &* 40503) & 0xbfff }
+        for (name, precision) in [("widen-f16", WeightTensor.Precision.float16), ("widen-bf16", .bfloat16)] {
+            let weight = try WeightTensor(shape: halfWeight.shape, precision: precision, storage: halfBits)
+            cases.append(KernelCase(kernel: name, shape: "1280x2560x3x3", flops: Double(halfWeight.count)) {
+                weight.widened(into: halfWeight.data)
+            })
+        }
         return cases
     }
 }

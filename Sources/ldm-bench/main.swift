@@ -34,19 +34,20 @@ while let argument = arguments.next() {
 }
 Parallel.defaultThreads = threads
 
-/// Opens a model and loads every canonical tensor, keeping them all (as a model build would).
+/// Opens a model and loads every canonical tensor as the layers hold it (`WeightPrecision.default`:
+/// 16-bit files stay 16-bit unless LDM_EDIT_WEIGHTS=float32), keeping them all (as a model build would).
 func loadCheckpoint(_ path: String) {
     let start = now()
     do {
         let model = try ModelWeights.open(path)
         let opened = now()
-        var tensors: [Tensor] = []
-        for spec in model.parameters { tensors.append(try model.tensor(spec.name)) }
-        let bytes = tensors.reduce(0) { $0 + $1.count * 4 }
+        var tensors: [WeightTensor] = []
+        for spec in model.parameters { tensors.append(try model.weight(spec.name)) }
+        let bytes = tensors.reduce(0) { $0 + $1.bytes }
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
-        print(String(format: "open %.2f s, load %.2f s, %d tensors, %.2f GB of float32, peak RSS %.2f GB",
-                     opened - start, now() - opened, tensors.count, Double(bytes) / 1e9, Double(usage.ru_maxrss) / 1e6))
+        print(String(format: "open %.2f s, load %.2f s, %d tensors, %.2f GB held ", opened - start, now() - opened, tensors.count,
+                     Double(bytes) / 1e9) + "(\(model.precision.rawValue))" + String(format: ", peak RSS %.2f GB", Double(usage.ru_maxrss) / 1e6))
     } catch {
         print("error: \(error)")
         exit(1)

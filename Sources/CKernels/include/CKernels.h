@@ -8,6 +8,8 @@
 #ifndef LDM_CKERNELS_H
 #define LDM_CKERNELS_H
 
+#include <stdint.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -44,6 +46,15 @@ void ldm_group_norm_apply(int level, const float *x, float *y, long count, float
 
 /// y = x · sigmoid(x) = x / (1 + e^−x), FastMath's exp. - x, y: [count] (y may be x).
 void ldm_silu(int level, const float *x, float *y, long count);
+
+/// Widens IEEE half-precision bits to float32: exact (finite values, ±0, subnormals, ±Inf as they
+/// are; a NaN keeps sign and payload and is made quiet). F16C or AVX-512F's VCVTPH2PS where the level
+/// and CPU allow, else a portable bit conversion: the same bits at every level. - x: [count] → y: [count]
+void ldm_widen_f16(int level, const uint16_t *x, float *y, long count);
+
+/// Widens bfloat16 bits to float32 (the top half of a float32: exact, NaN payloads as they are).
+/// - x: [count] → y: [count]
+void ldm_widen_bf16(const uint16_t *x, float *y, long count);
 
 #ifdef __cplusplus
 }

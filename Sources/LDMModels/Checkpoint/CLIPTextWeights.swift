@@ -14,6 +14,8 @@ public struct CLIPTextWeights: WeightProvider {
     let source: any WeightSource
     /// Canonical name → file key and canonical shape.
     let keys: [String: (key: String, shape: [Int])]
+    /// How the built encoder holds its weights (`ModelWeights.precision` sets it for a model's encoder).
+    public var precision: WeightPrecision = .default
 
     public static func open(_ path: String) throws(CheckpointError) -> CLIPTextWeights {
         var isDirectory: ObjCBool = false
@@ -35,11 +37,29 @@ public struct CLIPTextWeights: WeightProvider {
     }
 
     public func tensor(_ name: String) throws -> Tensor {
+        let w = try weight(name, as: .float32)
+        return try w.float32Tensor ?? w.float32()
+    }
+
+    /// The weight as `precision` holds it (16-bit kept as stored by default), refused when not finite.
+    public func weight(_ name: String) throws -> WeightTensor { try weight(name, as: precision) }
+
+    func weight(_ name: String, as precision: WeightPrecision) throws -> WeightTensor {
         guard let (key, shape) = keys[name] else { throw CheckpointError.missingTensor(path: path, key: name) }
-        let t = try source.load(key).reshaped(shape)
-        let bad = FastMath.nonFiniteCount(t.data, count: t.count)
+        let w = try source.loadWeight(key, precision: precision).reshaped(shape)
+        let bad = w.nonFiniteCount()
         guard bad == 0 else { throw CheckpointError.nonFiniteWeights(path: path, key: key, count: bad) }
-        return t
+        return w
+    }
+
+    /// Bytes the built encoder's weights take in memory under `precision` (1-D parameters as Float32,
+    /// as the layers keep them; `ModelWeights.memoryBytes`).
+    public var memoryBytes: Int {
+        keys.values.reduce(0) { total, entry in
+            let count = entry.shape.reduce(1, *)
+            let dtype = source.tensors[entry.key]?.dtype ?? .f32
+            return total + count * (entry.shape.count > 1 ? precision.held(dtype).byteSize : 4)
+        }
     }
 
     /// transformers `CLIPTextConfig` fields; an activation other than quick_gelu or gelu is refused.

@@ -64,6 +64,8 @@ public enum CheckpointSummary {
             "  noise schedule: LDM linear, β \(model.schedule.linearStart) → \(model.schedule.linearEnd) over \(model.schedule.timesteps) steps (\(model.schedule.source))",
             "  weights: " + (model.emaPresent ? (model.emaUsed ? "EMA (present, used\(rawWeightsNote.map { "; \($0)" } ?? ""))" : "raw (EMA present, not used)") : "as stored (no EMA copy)"),
             "  parameters: \(model.parameterCount) (\(String(format: "%.1f", Double(model.parameterCount) / 1e6)) M)",
+            "  weights in memory: \(model.memoryBytes >> 20) MiB"
+                + (model.precision == .asStored ? " (f16/bf16 kept in 16 bits, widened per layer)" : " (widened to float32 at load)"),
         ] + provenance(model.provenance)
     }
 

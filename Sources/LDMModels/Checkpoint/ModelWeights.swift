@@ -63,31 +63,78 @@ public struct ModelWeights: Sendable {
         guard task == expected else { throw .wrongTask(path: path, found: task, expected: expected) }
     }
 
+    /// How the built layers hold their weights (`WeightPrecision`: 16-bit as stored by default); also
+    /// the text encoder's.
+    public var precision: WeightPrecision = .default {
+        didSet { textEncoder?.precision = precision }
+    }
+
+    /// Bytes the built model's weights take in memory (U-Net, first stage and text encoder) under
+    /// `precision`: the layers' matrices as held, 1-D parameters (biases, norm scales) as Float32,
+    /// as the layers keep them (`MemoryPlanner`'s weight bytes).
+    public var memoryBytes: Int {
+        var bytes = textEncoder?.memoryBytes ?? 0
+        for spec in parameters {
+            let count = spec.shape.reduce(1, *)
+            guard spec.shape.count > 1, let recipe = recipes[spec.name] else {
+                bytes += 4 * count
+                continue
+            }
+            let (source, key): (Int, String) = switch recipe {
+            case .tensor(let s, let name, _): (s, name)
+            case .fusedQKV(let s, let q, _, _, _, _): (s, q)
+            }
+            bytes += count * precision.held(sources[source].tensors[key]?.dtype ?? .f32).byteSize
+        }
+        return bytes
+    }
+
     /// The tensor for a canonical name (`unet.…`, `vq.…`, `ae.…`), as Float32 in its canonical shape.
     /// Refuses weights holding NaN or ±Inf (`nonFiniteWeights`), which would silently give NaN
     /// images: the check is one pass over each tensor as it is loaded.
     public func tensor(_ name: String) throws(CheckpointError) -> Tensor {
-        guard let recipe = recipes[name] else { throw .missingTensor(path: path, key: name) }
-        let t = try finiteTensor(recipe)
-        let bad = FastMath.nonFiniteCount(t.data, count: t.count)
-        guard bad == 0 else { throw .nonFiniteWeights(path: path, key: recipe.key, count: bad) }
-        return t
+        let w = try weight(name, as: .float32)
+        if let t = w.float32Tensor { return t }
+        do { return try w.float32() } catch { throw .tensorOutOfBounds(path: path, key: name, reason: "\(error)") }
     }
 
-    private func finiteTensor(_ recipe: Recipe) throws(CheckpointError) -> Tensor {
+    /// The weight for a canonical name as `precision` holds it (16-bit files stay 16-bit by default),
+    /// checked like `tensor(_:)`.
+    public func weight(_ name: String) throws(CheckpointError) -> WeightTensor { try weight(name, as: precision) }
+
+    func weight(_ name: String, as precision: WeightPrecision) throws(CheckpointError) -> WeightTensor {
+        guard let recipe = recipes[name] else { throw .missingTensor(path: path, key: name) }
+        let w = try stored(recipe, precision)
+        let bad = w.nonFiniteCount()
+        guard bad == 0 else { throw .nonFiniteWeights(path: path, key: recipe.key, count: bad) }
+        return w
+    }
+
+    private func stored(_ recipe: Recipe, _ precision: WeightPrecision) throws(CheckpointError) -> WeightTensor {
         switch recipe {
         case .tensor(let source, let key, let shape):
-            let t = try sources[source].load(key)
+            let t = try sources[source].loadWeight(key, precision: precision)
             do { return try t.reshaped(shape) } catch { throw .tensorOutOfBounds(path: path, key: key, reason: "\(error)") }
         case .fusedQKV(let source, let q, let k, let v, let heads, let shape):
-            let parts = [try sources[source].load(q), try sources[source].load(k), try sources[source].load(v)]
-            // Legacy order (docs/ldm-spec.md §2.3): rows [h·3d, h·3d + d) = q_h, then k_h, then v_h.
+            var parts = [try sources[source].loadWeight(q, precision: precision), try sources[source].loadWeight(k, precision: precision),
+                         try sources[source].loadWeight(v, precision: precision)]
+            // Legacy order (docs/ldm-spec.md §2.3): rows [h·3d, h·3d + d) = q_h, then k_h, then v_h; moved as
+            // bytes, so 16-bit parts stay 16-bit (parts of mixed precisions are widened first).
             let channels = parts[0].shape[0], d = channels / heads, row = parts[0].count / channels
-            let fused: Tensor
-            do { fused = try Tensor(shape: shape) } catch { throw .tensorOutOfBounds(path: path, key: q, reason: "\(error)") }
+            let fused: WeightTensor
+            do {
+                let held = parts.allSatisfy { $0.precision == parts[0].precision } ? parts[0].precision : .float32
+                if held == .float32 {
+                    parts = try parts.map { $0.precision == .float32 ? $0 : WeightTensor(try $0.float32()) }
+                    fused = WeightTensor(try Tensor(shape: shape))
+                } else {
+                    fused = try WeightTensor(shape: shape, precision: held, storage: try HalfStorage(capacity: shape.reduce(1, *)))
+                }
+            } catch { throw .tensorOutOfBounds(path: path, key: q, reason: "\(error)") }
+            let size = fused.precision.byteSize, destination = UnsafeMutableRawPointer(mutating: fused.baseAddress)
             for h in 0..<heads {
                 for (p, part) in parts.enumerated() {
-                    (fused.data + (h * 3 * d + p * d) * row).update(from: part.data + h * d * row, count: d * row)
+                    (destination + (h * 3 * d + p * d) * row * size).copyMemory(from: part.baseAddress + h * d * row * size, byteCount: d * row * size)
                 }
             }
             return fused
@@ -96,7 +143,15 @@ public struct ModelWeights: Sendable {
 
     // MARK: - Opening
 
-    public static func open(_ path: String, useEMA: Bool = true) throws(CheckpointError) -> ModelWeights {
+    /// Opens the model at `path` (file or diffusers folder); `precision`: how the layers built from it hold
+    /// their weights (16-bit kept as stored unless LDM_EDIT_WEIGHTS=float32).
+    public static func open(_ path: String, useEMA: Bool = true, precision: WeightPrecision = .default) throws(CheckpointError) -> ModelWeights {
+        var weights = try opened(path, useEMA: useEMA)
+        weights.precision = precision
+        return weights
+    }
+
+    private static func opened(_ path: String, useEMA: Bool) throws(CheckpointError) -> ModelWeights {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw .unreadable(path: path, reason: "No such file or directory")

@@ -55,11 +55,42 @@ extension WeightSource {
             }
             return tensor
         }
-        // Strided: walk the index space in row-major order.
+        Self.walk(info) { i, source in out[i] = info.dtype.float(origin, source) }
+        return tensor
+    }
+
+    /// Loads a floating-point tensor as `precision` holds it: f16/bf16 under `.asStored` as their 16-bit
+    /// words, copied out of the mapped file (whose pages are then released, so the model is resident
+    /// once, in anonymous memory); anything else as `load` gives it, Float32.
+    public func loadWeight(_ name: String, precision: WeightPrecision) throws(CheckpointError) -> WeightTensor {
+        guard let info = tensors[name] else { throw .missingTensor(path: path, key: name) }
+        let held = precision.held(info.dtype)
+        guard held != .float32 else { return WeightTensor(try load(name)) }
+        let weight: WeightTensor, words: UnsafeMutablePointer<UInt16>
+        do {
+            let storage = try HalfStorage(capacity: info.elementCount)
+            weight = try WeightTensor(shape: info.shape, precision: held, storage: storage)
+            words = storage.pointer
+        } catch {
+            throw .tensorOutOfBounds(path: path, key: name, reason: "\(error)")
+        }
+        guard let base = file.bytes.baseAddress, info.elementCount > 0 else { return weight }
+        let origin = base + info.byteOffset
+        if info.strides == Self.contiguousStrides(info.shape) {
+            UnsafeMutableRawPointer(words).copyMemory(from: origin, byteCount: 2 * info.elementCount)
+            file.release(info.byteOffset..<(info.byteOffset + 2 * info.elementCount))
+        } else {
+            Self.walk(info) { i, source in words[i] = UInt16(littleEndian: origin.loadUnaligned(fromByteOffset: 2 * source, as: UInt16.self)) }
+        }
+        return weight
+    }
+
+    /// Calls `body(i, source)` for every element i in row-major order with its element offset in the file.
+    static func walk(_ info: TensorInfo, _ body: (Int, Int) -> Void) {
         var index = [Int](repeating: 0, count: info.shape.count)
         var source = 0
         for i in 0..<info.elementCount {
-            out[i] = info.dtype.float(origin, source)
+            body(i, source)
             var axis = info.shape.count - 1
             while axis >= 0 {
                 // Wrapping: a size-1 dimension's stride is never used to address an element and may be
@@ -72,7 +103,6 @@ extension WeightSource {
                 axis -= 1
             }
         }
-        return tensor
     }
 
     /// Whether the non-zero sizes of `shape` times `elementSize` fit in an `Int`. A shape with a zero

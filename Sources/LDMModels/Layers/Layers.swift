@@ -1,22 +1,22 @@
 import LDMTensor
 
-/// Conv2d with its weights. - x: [N, C, H, W] → [N, O, Ho, Wo]
+/// Conv2d with its weights (16-bit ones widened per call, `WeightTensor`). - x: [N, C, H, W] → [N, O, Ho, Wo]
 public struct Conv2dLayer: Sendable {
-    public let weight: Tensor
+    public let weight: WeightTensor
     public let bias: Tensor?
     public let stride: Int
     public let padding: Conv2d.Padding
 
     /// The layer of `spec`, its tensors fetched by the spec's names.
     public init(_ weights: any WeightProvider, _ spec: ConvolutionSpec) throws {
-        weight = try spec.weight.load(weights, as: [spec.output, spec.input, spec.kernel, spec.kernel])
+        weight = try spec.weight.loadWeight(weights, as: [spec.output, spec.input, spec.kernel, spec.kernel])
         bias = try spec.bias.load(weights, as: [spec.output])
         stride = spec.stride
         padding = spec.padding
     }
 
     public func callAsFunction(_ x: Tensor, _ ws: Workspace) throws -> Tensor {
-        try Conv2d.forward(x, weight: weight, bias: bias, stride: stride, padding: padding, workspace: ws)
+        try weight.withFloat32(ws) { w in try Conv2d.forward(x, weight: w, bias: bias, stride: stride, padding: padding, workspace: ws) }
     }
 }
 
@@ -50,13 +50,14 @@ public struct GroupNormLayer: Sendable {
     }
 }
 
-/// nn.Linear (or a 1x1 conv acting on token rows). - x: [N, In] → [N, Out]
+/// nn.Linear (or a 1x1 conv acting on token rows), 16-bit weights widened per call (`WeightTensor`).
+/// - x: [N, In] → [N, Out]
 public struct LinearLayer: Sendable {
-    public let weight: Tensor
+    public let weight: WeightTensor
     public let bias: Tensor?
 
     public init(_ weights: any WeightProvider, _ spec: LinearSpec) throws {
-        weight = try spec.weight.load(weights, as: [spec.output, spec.input])
+        weight = try spec.weight.loadWeight(weights, as: [spec.output, spec.input])
         bias = try spec.bias?.load(weights, as: [spec.output])
     }
 
@@ -67,16 +68,10 @@ public struct LinearLayer: Sendable {
         guard let first = layers.first, layers.allSatisfy({ $0.weight.shape[1] == first.weight.shape[1] && ($0.bias == nil) == (first.bias == nil) }) else {
             throw TensorError.invalidArgument(operation: "linear", reason: "fused layers must share their input width and bias use")
         }
-        let outputs = layers.map { $0.weight.shape[0] }.reduce(0, +), inputs = first.weight.shape[1]
-        weight = try Tensor(shape: [outputs, inputs])
-        var row = 0
-        for layer in layers {
-            (weight.data + row * inputs).update(from: layer.weight.data, count: layer.weight.count)
-            row += layer.weight.shape[0]
-        }
+        weight = try WeightTensor.stacking(layers.map(\.weight))
         if first.bias != nil {
-            let bias = try Tensor(shape: [outputs])
-            row = 0
+            let bias = try Tensor(shape: [weight.shape[0]])
+            var row = 0
             for layer in layers {
                 if let b = layer.bias { (bias.data + row).update(from: b.data, count: b.count) }
                 row += layer.weight.shape[0]
@@ -89,7 +84,7 @@ public struct LinearLayer: Sendable {
 
     public func callAsFunction(_ x: Tensor, _ ws: Workspace) throws -> Tensor {
         let y = try ws.tensor([x.shape[0], weight.shape[0]])
-        try Linear.forward(x, weight: weight, bias: bias, into: y)
+        try weight.withFloat32(ws) { w in try Linear.forward(x, weight: w, bias: bias, into: y) }
         return y
     }
 }

@@ -17,8 +17,9 @@ public final class CLIPTextEncoder: Sendable {
         let trace: String
     }
 
-    let tokenEmbedding: Tensor
-    let positionEmbedding: Tensor
+    /// [vocabSize, width] and [maxPositions, width], as held (16-bit rows widened as they are read).
+    let tokenEmbedding: WeightTensor
+    let positionEmbedding: WeightTensor
     let layers: [Layer]
     let finalNorm: LayerNormLayer
 
@@ -26,8 +27,8 @@ public final class CLIPTextEncoder: Sendable {
     public init(_ weights: any WeightProvider, config c: CLIPTextConfig) throws {
         config = try c.validated(path: "CLIPTextConfig")
         let layout = CLIPTextLayout(c)
-        tokenEmbedding = try layout.tokenEmbedding.weight.load(weights, as: [c.vocabSize, c.width])
-        positionEmbedding = try layout.positionEmbedding.weight.load(weights, as: [c.maxPositions, c.width])
+        tokenEmbedding = try layout.tokenEmbedding.weight.loadWeight(weights, as: [c.vocabSize, c.width])
+        positionEmbedding = try layout.positionEmbedding.weight.loadWeight(weights, as: [c.maxPositions, c.width])
         layers = try zip(layout.layers, layout.layerTraces).map { spec, trace in
             Layer(norm1: try LayerNormLayer(weights, spec.norm1), qkv: try LinearLayer(fusing: spec.qkv, weights),
                   out: try LinearLayer(weights, spec.out), norm2: try LayerNormLayer(weights, spec.norm2),
@@ -55,9 +56,12 @@ public final class CLIPTextEncoder: Sendable {
         let (n, w) = (tokens.count, c.width)
         // embeddings: token_embedding(ids) + position_embedding(0 ..< L)
         var hidden = try ws.tensor([n * l, w])
+        let position = try ws.scratch(.weights, count: w)
         for (i, id) in tokens.joined().enumerated() {
-            let row = hidden.data + i * w, token = tokenEmbedding.data + id * w, position = positionEmbedding.data + (i % l) * w
-            for j in 0..<w { row[j] = token[j] + position[j] }
+            let row = hidden.data + i * w
+            tokenEmbedding.widen(elements: id * w..<(id + 1) * w, into: row)
+            positionEmbedding.widen(elements: (i % l) * w..<(i % l + 1) * w, into: position)
+            for j in 0..<w { row[j] += position[j] }
         }
         trace?("text_model.embeddings", try hidden.reshaped([n, l, w]))
         let attended = try ws.tensor([n, l, w])

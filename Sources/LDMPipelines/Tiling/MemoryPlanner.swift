@@ -45,7 +45,9 @@ public struct MemoryPlanner: Sendable {
     let decoderProbe: (perPosition: Double, scratch: Int)
     let encoderProbe: (perPosition: Double, scratch: Int)
 
-    /// Probes `model` (well under a second for the full-size models on 2 cores).
+    /// Probes `model` (well under a second for the full-size models on 2 cores). `weightBytes`: the
+    /// model's weights as held in memory (`ModelWeights.memoryBytes`: 16-bit files at 2 bytes a value);
+    /// the scratch a 16-bit layer is widened into each call is in the probes' scratch high-water mark.
     public init(model: LatentDiffusionModel, weightBytes: Int) throws {
         task = model.task
         firstStage = model.firstStage
