@@ -25,7 +25,7 @@ public struct LatentDiffusionModel: Sendable {
         firstStage = try FirstStage(weights, config: weights.firstStage)
         task = weights.task
         inpaintingMethod = task == .inpainting ? InpaintingMethod(unet: weights.unet, latentChannels: weights.firstStage.latentChannels) : nil
-        text = try weights.textEncoder.map { try TextConditioning(weights: $0, tokenizerFolder: weights.tokenizerFolder) }
+        text = try weights.textEncoder.map { try TextConditioning(weights: $0, tokenizer: weights.tokenizer) }
         // Stable Diffusion: its scheduler (PNDM when unknown); the LDM families: DDIM, whatever their folder names.
         defaultSampler = text == nil ? .ddim
             : weights.schedule.schedulerClass.flatMap { SamplerKind(diffusersScheduler: $0, karras: weights.schedule.karrasSigmas ?? false) } ?? .pndm

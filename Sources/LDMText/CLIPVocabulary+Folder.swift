@@ -46,6 +46,22 @@ extension CLIPVocabulary {
                       configFile: vocabPath, declaredIn: declaredIn)
     }
 
+    /// The files of a `tokenizer/` folder held in memory (file name → contents, e.g. from a converted model's
+    /// metadata), read as `init(folder:)` reads a folder; errors name `origin`, where they came from.
+    public convenience init(files: [String: Data], origin: String) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ldm-edit-tokenizer-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            for (name, data) in files where !name.contains("/") { try data.write(to: folder.appendingPathComponent(name)) }
+        } catch {
+            throw TokenizerError.unreadable(path: origin, reason: "cannot stage its tokenizer files: \(error.localizedDescription)")
+        }
+        do { try self.init(folder: folder.path) } catch {
+            throw TokenizerError.unreadable(path: origin, reason: "its tokenizer: \(error)".replacingOccurrences(of: folder.path + "/", with: ""))
+        }
+    }
+
     static func read(_ path: String) throws -> Data {
         guard FileManager.default.fileExists(atPath: path) else { throw TokenizerError.missingFile(path: path) }
         do { return try Data(contentsOf: URL(fileURLWithPath: path)) } catch {

@@ -9,7 +9,8 @@ extension LDMEdit {
             abstract: "Convert a checkpoint to a single .safetensors file with canonical names and its config.",
             discussion: """
                 The result loads with --model like the original, with no detection or translation. \
-                f16/bf16 halve the size; weights are widened back to float32 on load.
+                f16/bf16 halve the size and the memory (16-bit weights stay 16-bit, widened per layer). \
+                A Stable Diffusion model keeps its text encoder, scheduler and tokenizer files.
                 """)
 
         enum DType: String, ExpressibleByArgument, CaseIterable { case f32, f16, bf16 }

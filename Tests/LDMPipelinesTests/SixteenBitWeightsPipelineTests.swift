@@ -13,7 +13,7 @@ import Testing
 /// WeightPrecisionTests compares its weights tensor for tensor.
 @Suite struct SixteenBitWeightsPipelineTests {
     struct Run: Equatable {
-        let context, maskedImageLatents, decoded: [UInt32]
+        let context, encodedLatents, decoded: [UInt32]
         let result: [Float]
     }
 
@@ -31,7 +31,7 @@ import Testing
         let sd = try pipeline.stableDiffusion(image: padded, mask: maskTensor, text: text, prompt: prompt, settings: settings,
                                               callbacks: .init(), workspace: Workspace())
         let result = try pipeline.run(image, mask: mask, settings: settings)
-        return Run(context: sd.context.values.map(\.bitPattern), maskedImageLatents: sd.maskedImageLatents.values.map(\.bitPattern),
+        return Run(context: sd.context.values.map(\.bitPattern), encodedLatents: sd.encodedLatents.values.map(\.bitPattern),
                    decoded: sd.decoded.values.map(\.bitPattern), result: result.rgb)
     }
 
@@ -39,7 +39,7 @@ import Testing
     func sameBitsEitherWay(_ path: String) throws {
         let half = try Self.run(path, .asStored), wide = try Self.run(path, .float32)
         #expect(half.context == wide.context)
-        #expect(half.maskedImageLatents == wide.maskedImageLatents)
+        #expect(half.encodedLatents == wide.encodedLatents)
         #expect(half.decoded == wide.decoded, "\(zip(half.decoded, wide.decoded).filter { $0 != $1 }.count) decoded values differ")
         #expect(half.result == wide.result)
         // Not a vacuous comparison: the run produced an image, and the mask changed it.

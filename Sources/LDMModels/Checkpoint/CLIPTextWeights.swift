@@ -36,6 +36,20 @@ public struct CLIPTextWeights: WeightProvider {
         return try matched(path: folder, source: try WeightFile.open(file), prefix: "", config: config)
     }
 
+    /// The encoder in ldm-edit's own file (`convert`): canonical names `text.…`, the config from its metadata.
+    static func canonical(_ source: any WeightSource, config: CLIPTextConfig) throws(CheckpointError) -> CLIPTextWeights {
+        let config = try config.validated(path: source.path)
+        var builder = ModelWeights.Builder(path: source.path, sources: [source])
+        for spec in CLIPTextLayout.parameters(config) { builder.match(spec, source: 0, candidates: [spec.name]) }
+        builder.finishUnexpected(source: 0) { !$0.hasPrefix(CLIPTextLayout.prefix) }
+        guard builder.audit.isClean else { throw .auditFailed(path: source.path, audit: builder.audit) }
+        var keys: [String: (key: String, shape: [Int])] = [:]
+        for (name, recipe) in builder.recipes {
+            if case .tensor(_, let key, let shape) = recipe { keys[name] = (key, shape) }
+        }
+        return CLIPTextWeights(path: source.path, config: config, source: source, keys: keys)
+    }
+
     public func tensor(_ name: String) throws -> Tensor {
         let w = try weight(name, as: .float32)
         return try w.float32Tensor ?? w.float32()

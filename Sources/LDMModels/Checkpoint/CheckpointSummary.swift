@@ -75,7 +75,8 @@ public enum CheckpointSummary {
         guard let text = model.textEncoder else { return ["  text encoder: none found (it cannot run without one)"] }
         let c = text.config
         return ["  text encoder: CLIP, width \(c.width), \(c.layers) layers of \(c.heads) heads, \(c.vocabSize) tokens, \(c.maxPositions) positions (\(text.path))",
-                "  tokenizer: " + (model.tokenizerFolder ?? "the embedded CLIP vocabulary (Stable Diffusion 1.x)")]
+                "  tokenizer: " + (model.tokenizerFolder ?? (model.tokenizerFiles != nil ? "kept in this file (its source's tokenizer/)"
+                                                   : "the embedded CLIP vocabulary (Stable Diffusion 1.x)"))]
     }
 
     /// "  provenance:" and one "    key: value" line per entry of the object (values that are not

@@ -37,6 +37,8 @@ public struct ModelWeights: Sendable {
     public internal(set) var textEncoder: CLIPTextWeights? = nil
     /// The folder's `tokenizer/` when it has one; nil: the embedded CLIP vocabulary (SD 1.x: pad `<|endoftext|>`).
     public internal(set) var tokenizerFolder: String? = nil
+    /// A converted file's tokenizer files (`TokenizerSource.files`), when its source had a `tokenizer/`.
+    public internal(set) var tokenizerFiles: [String: Data]? = nil
 
     /// How one canonical tensor is produced from the files.
     enum Recipe: Sendable {
@@ -202,13 +204,16 @@ public struct ModelWeights: Sendable {
         var convAutoencoder: ConvAutoencoderConfig?
         var klAutoencoder: KLAutoencoderConfig?
         var schedule: NoiseScheduleConfig?
+        /// Stable Diffusion's CLIP text encoder (its tensors under `text.`); absent for the LDM families.
+        var text: CLIPTextConfig?
 
-        init(unet: UNetConfig, firstStage: FirstStageConfig, schedule: NoiseScheduleConfig?) {
+        init(unet: UNetConfig, firstStage: FirstStageConfig, schedule: NoiseScheduleConfig?, text: CLIPTextConfig? = nil) {
             self.unet = unet
             autoencoder = firstStage.vq
             convAutoencoder = firstStage.conv
             klAutoencoder = firstStage.kl
             self.schedule = schedule
+            self.text = text
         }
     }
 
@@ -233,11 +238,20 @@ public struct ModelWeights: Sendable {
         for spec in UNetLayout.parameters(unet) + firstStage.parameters {
             builder.match(spec, source: 0, candidates: [spec.name])
         }
-        builder.finishUnexpected(source: 0, ignore: { _ in false })
+        builder.finishUnexpected(source: 0, ignore: { config.text != nil && $0.hasPrefix(CLIPTextLayout.prefix) })
         var schedule = config.schedule
         schedule?.source = "ldm-edit config"
-        return try builder.build(layout: .canonical, unet: unet, firstStage: firstStage, schedule: schedule,
-                                 emaPresent: false, emaUsed: false, provenance: source.metadata[provenanceKey])
+        var weights = try builder.build(layout: .canonical, unet: unet, firstStage: firstStage, schedule: schedule,
+                                        emaPresent: false, emaUsed: false, provenance: source.metadata[provenanceKey])
+        if let text = config.text {
+            let encoder = try CLIPTextWeights.canonical(source, config: text)
+            if let cross = unet.crossAttention, encoder.config.width != cross.contextDim {
+                throw .textEncoderMismatch(path: source.path, textWidth: encoder.config.width, contextDim: cross.contextDim)
+            }
+            weights.textEncoder = encoder
+            weights.tokenizerFiles = try source.metadata[tokenizerKey].map { text throws(CheckpointError) in try tokenizerFiles(metadata: text, path: source.path) }
+        }
+        return weights
     }
 
     /// Where JSON decoding failed, as the field path and the decoder's words (`unet.numResBlocks:

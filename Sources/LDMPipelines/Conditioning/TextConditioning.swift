@@ -35,10 +35,15 @@ public struct TextConditioning: Sendable {
         self.tokenizer = tokenizer
     }
 
-    /// The text encoder of `weights` and the tokenizer of `tokenizerFolder` (a diffusers `tokenizer/`), or
-    /// the embedded CLIP vocabulary with SD 1.x's special tokens when there is none (single files).
-    public init(weights: CLIPTextWeights, tokenizerFolder: String?) throws {
-        let vocabulary = try tokenizerFolder.map { try CLIPVocabulary(folder: $0) } ?? CLIPVocabulary.embedded(.stableDiffusion1)
+    /// The text encoder of `weights` and the tokenizer of `tokenizer` (a diffusers `tokenizer/` folder, or its files
+    /// kept in a converted model), or the embedded CLIP vocabulary with SD 1.x's special tokens when there is none
+    /// (single files).
+    public init(weights: CLIPTextWeights, tokenizer: TokenizerSource?) throws {
+        let vocabulary: CLIPVocabulary = switch tokenizer {
+        case .folder(let path): try CLIPVocabulary(folder: path)
+        case .files(let files, let origin): try CLIPVocabulary(files: files, origin: origin)
+        case nil: try CLIPVocabulary.embedded(.stableDiffusion1)
+        }
         self.init(encoder: try CLIPTextEncoder(weights, config: weights.config), tokenizer: CLIPTokenizer(vocabulary: vocabulary))
     }
 
