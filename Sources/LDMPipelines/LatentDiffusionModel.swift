@@ -22,8 +22,13 @@ public struct LatentDiffusionModel: Sendable {
         firstStage = try FirstStage(weights, config: weights.firstStage)
         task = weights.task
         text = try weights.textEncoder.map { try TextConditioning(weights: $0, tokenizerFolder: weights.tokenizerFolder) }
+        defaultSampler = Self.defaultSampler(for: weights)
+    }
+
+    /// `defaultSampler` of the model these weights build, read without building it (a model list needs no model).
+    public static func defaultSampler(for weights: ModelWeights) -> SamplerKind {
         // Stable Diffusion: its scheduler (PNDM when unknown); the LDM families: DDIM, whatever their folder names.
-        defaultSampler = text == nil ? .ddim
+        weights.textEncoder == nil ? .ddim
             : weights.schedule.schedulerClass.flatMap { SamplerKind(diffusersScheduler: $0, karras: weights.schedule.karrasSigmas ?? false) } ?? .pndm
     }
 
