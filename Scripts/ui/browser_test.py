@@ -4,7 +4,7 @@
 Opens the page `ldm-edit serve` prints, opens a photo through the file picker, paints a stroke with mouse
 events on the mask canvas, runs inpainting with the model the page chooses by default (the bundled one once
 it exists, else the first under --models), waits for the result, and checks against the files the server
-keeps: every pixel the stroke did not paint (mask below half white) equals the source exactly, some pixels under it changed, the
+keeps: undo/redo, invert and zoom act on the mask as they should; every pixel the stroke did not paint (mask below half white) equals the source exactly, some pixels under it changed, the
 stroke lies where the mouse went, and the result carries its provenance. Any failure exits 1 with the reason.
 
     python Scripts/ui/browser_test.py --binary .build/release/ldm-edit \
@@ -73,7 +73,7 @@ def main():
     server = Server(args.binary, args.models)
     options = Options()
     options.binary_location = args.chromium
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1360,900",
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1360,1300",
                  "--force-device-scale-factor=1"):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(args.chromedriver), options=options)
@@ -109,6 +109,32 @@ def main():
             actions.move_by_offset(20, 5)
         actions.release().perform()
         wait.until(lambda d: d.find_element(By.ID, "run").is_enabled())
+
+        # The mask tools on that stroke: undo/redo, invert (twice), zoom and fit leave the same mask.
+        count = "const c = document.getElementById('mask-canvas'); const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;" \
+                "let n = 0; for (let i = 3; i < d.length; i += 4) n += d[i] >= 128; return [n, c.width * c.height];"
+        painted_before, total = driver.execute_script(count)
+        click = lambda element_id: driver.find_element(By.ID, element_id).click()
+        click("undo")
+        if driver.execute_script(count)[0] != 0 or driver.find_element(By.ID, "run").is_enabled():
+            fail("undo did not remove the stroke")
+        click("redo")
+        if driver.execute_script(count)[0] != painted_before:
+            fail("redo did not bring the stroke back")
+        # Anti-aliased edge pixels may round across the half-way mark when inverted: 2 % of the stroke allowed.
+        slack = max(4, painted_before // 50)
+        click("invert")
+        if abs(driver.execute_script(count)[0] - (total - painted_before)) > slack:
+            fail(f"invert painted {driver.execute_script(count)[0]} pixels, expected {total - painted_before}")
+        click("invert")
+        scale_of = "return getComputedStyle(document.getElementById('stage')).transform"
+        fitted = driver.execute_script(scale_of)
+        click("zoom-in")
+        if driver.execute_script(scale_of) == fitted:
+            fail("zoom did not change the view")
+        click("zoom-fit")
+        if abs(driver.execute_script(count)[0] - painted_before) > slack or driver.execute_script(scale_of) != fitted:
+            fail("invert twice or zoom and fit changed the mask or the view")
         driver.find_element(By.ID, "run").click()
         WebDriverWait(driver, 600).until(
             lambda d: d.execute_script("return document.body.dataset.jobState") in ("done", "failed", "cancelled"))

@@ -4,7 +4,7 @@
 Each client loops until the time is up: upload a photo and a mask, submit an inpainting job (a few steps on a
 tiny model), poll it every 0.2 s until it ends, fetch the result; every third client also keeps asking for
 /api/info and /api/queue. Recorded: requests, errors (any non-2xx, any exception), latency percentiles, jobs
-done, the server's resident memory (sampled every 0.5 s, and its peak VmHWM), and whether the jobs ran in
+done, the server's resident memory (sampled every 0.5 s, its value every tenth of the run, and its peak VmHWM), and whether the jobs ran in
 submission order (`sequence` against `run_index`). Prints one JSON object; exits 1 when anything failed.
 
     python Scripts/ui/load_test.py --binary .build/release/ldm-edit --clients 20 --seconds 60
@@ -52,7 +52,7 @@ def main():
     lock = threading.Lock()
     stats = {"requests": 0, "errors": 0, "jobs_done": 0, "jobs_failed": 0, "latencies": [], "error_samples": []}
     jobs = {}  # id → final JSON
-    memory = {"max_rss": 0}
+    memory = {"max_rss": 0, "timeline": []}
     stop = time.time() + args.seconds
 
     models = server.request("GET", "/api/models")["models"]
@@ -101,10 +101,15 @@ def main():
                 call("GET", f"/api/images/{state['result']['id']}/file")
 
     def sample_memory():
+        began = time.time()
+        next_mark = began
         while time.time() < stop + 5:
             try:
                 rss, _ = server.rss_bytes()
                 memory["max_rss"] = max(memory["max_rss"], rss)
+                if time.time() >= next_mark:  # the resident size every tenth of the run: flat when memory is bounded
+                    memory["timeline"].append(round(rss / 2**20))
+                    next_mark += args.seconds / 10
             except (OSError, KeyError):
                 pass
             time.sleep(0.5)
@@ -133,7 +138,7 @@ def main():
         "requests_per_second": round(stats["requests"] / elapsed, 1), "latency_ms_p50": pick(0.5), "latency_ms_p95": pick(0.95),
         "latency_ms_max": pick(1.0), "jobs_done": stats["jobs_done"], "jobs_not_done": stats["jobs_failed"],
         "job_seconds_mean": round(sum(seconds) / len(seconds), 2) if seconds else None, "fifo_order_kept": fifo,
-        "server_alive": alive, "max_rss_mib": round(memory["max_rss"] / 2**20, 1), "peak_rss_mib": round(peak / 2**20, 1),
+        "server_alive": alive, "max_rss_mib": round(memory["max_rss"] / 2**20, 1), "rss_mib_timeline": memory["timeline"], "peak_rss_mib": round(peak / 2**20, 1),
         "error_samples": stats["error_samples"],
     }
     print(json.dumps(report))

@@ -36,9 +36,18 @@ final class JobBoard: Sendable {
 
     // MARK: Sessions
 
+    /// Sessions kept at most; beyond that, those with no open stream and no unfinished job are forgotten.
+    static let maxSessions = 1024
+
     func openSession() -> String {
         let id = AccessToken.random()
-        state.withLock { $0.sessions[id] = 0 }
+        state.withLock { state in
+            if state.sessions.count >= Self.maxSessions {
+                let busy = Set(state.jobs.values.filter { !$0.state.isFinished }.compactMap(\.session))
+                state.sessions = state.sessions.filter { $0.value > 0 || busy.contains($0.key) }
+            }
+            state.sessions[id] = 0
+        }
         return id
     }
 

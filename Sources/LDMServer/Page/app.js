@@ -237,6 +237,8 @@ function showResult(entry, item) {
   state.shown = entry;
   for (const li of $('result-list').children) li.classList.toggle('selected', li === item);
   $('result').hidden = false;
+  // One box for both, the result's shape: an upscaled result and its small input line up.
+  $('compare').style.aspectRatio = `${entry.output.width} / ${entry.output.height}`;
   $('before').src = previewURL(entry.input);
   $('after').src = previewURL(entry.output);
   const job = entry.job;
