@@ -65,6 +65,19 @@ final class TestServer: Sendable {
         }
     }
 
+    /// A GET and how long the server took to answer it, timed on the thread that waited (not this task,
+    /// which other suites may keep off the CPU).
+    func timedGet(_ path: String) async throws -> (reply: HTTPReply, seconds: Double) {
+        let (port, bytes) = (self.port, HTTPConnection.requestBytes("GET", path, headers: standardHeaders(), body: nil))
+        return try await blocking {
+            let started = Date()
+            let connection = try HTTPConnection(port: port)
+            connection.send(bytes)
+            let reply = try connection.readResponse()
+            return (reply, Date().timeIntervalSince(started))
+        }
+    }
+
     func standardHeaders(token: String?? = .none, host: String? = nil) -> [(String, String)] {
         var headers = [("Host", host ?? "127.0.0.1:\(port)"), ("Connection", "close")]
         let chosen: String? = switch token {
@@ -91,23 +104,24 @@ final class TestServer: Sendable {
 
     /// Polls the job until it has finished; its last JSON.
     func wait(for job: String, timeout: TimeInterval = 120) async throws -> [String: Any] {
+        // Looks once more after the deadline: this task may have been kept off the CPU past it.
         let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
+        repeat {
             let reply = try await request("GET", "/api/jobs/\(job)")
             if let state = reply.json["state"] as? String, ["done", "failed", "cancelled"].contains(state) { return reply.json }
             try await Task.sleep(for: .milliseconds(50))
-        }
+        } while Date() < deadline
         throw HTTPClientError(description: "job \(job) did not finish in \(timeout) s")
     }
 
     /// Polls until `condition` holds for the job's JSON.
     func wait(for job: String, until condition: ([String: Any]) -> Bool, timeout: TimeInterval = 60) async throws -> [String: Any] {
         let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
+        repeat {
             let json = try await request("GET", "/api/jobs/\(job)").json
             if condition(json) { return json }
             try await Task.sleep(for: .milliseconds(20))
-        }
+        } while Date() < deadline
         throw HTTPClientError(description: "job \(job) never reached the expected state")
     }
 }
