@@ -57,14 +57,15 @@ public final class EditServer: Sendable {
                            logger: logger)
     }
 
-    /// Serves until SIGINT or SIGTERM (or until the calling task is cancelled), on the server's own threads
-    /// (`ServerExecutor`).
+    /// Serves until SIGINT or SIGTERM (or until the calling task is cancelled).
+    ///
+    /// Handlers run on Swift's cooperative threads; nothing in the server blocks them (uploads are decoded
+    /// on dispatch threads, the edit runs on a thread of its own). A task-executor preference that moved
+    /// them to threads of their own deadlocked on shutdown (the runtime's task-status lock against
+    /// AsyncAlgorithms' merge lock when the service group cancels), so there is none.
     public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         defer { removeWorkFolder() }
-        let application = application(onListening: onListening)
-        try await withTaskExecutorPreference(ServerExecutor.shared) {
-            try await application.runService()
-        }
+        try await application(onListening: onListening).runService()
     }
 
     /// The URL to open: the token rides in the query (the page moves it out of the address bar).

@@ -87,10 +87,13 @@ final class JobWorker: Service, Sendable {
             board.finish(job.id, state: .cancelled)
             logger.info("job \(job.id) cancelled")
         } catch {
-            // The message names the client's file, never the server's copy.
+            // The message names the client's file, never the server's copy, and the model by its name, not where it lies.
             var message = "\(error)"
             for image in [order.image] + (order.mask.map { [$0] } ?? []) {
                 message = message.replacingOccurrences(of: image.path, with: image.name)
+            }
+            if let path = order.model.path {
+                message = message.replacingOccurrences(of: (path as NSString).deletingLastPathComponent + "/", with: "")
             }
             board.finish(job.id, state: .failed, error: message)
             logger.warning("job \(job.id) failed: \(message)")

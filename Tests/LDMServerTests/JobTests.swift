@@ -99,8 +99,11 @@ import Testing
                                                             "mask": ids.mask])
         #expect(refused.status == 503 && refused.json["code"] as? String == "busy")
         // The server answers while the edit computes.
+        // The server answers while the edit computes: the reply comes while the long job is still running (a
+        // server blocked by the edit would answer only after it). The bound is loose because the suites running
+        // beside this one can keep the server's handlers waiting for a thread.
         let (models, seconds) = try await server.timedGet("/api/models")
-        #expect(models.status == 200 && seconds < 2, "\(seconds) s")
+        #expect(models.status == 200 && seconds < 20, "\(seconds) s")
         #expect(try await server.request("GET", "/api/jobs/\(long)").json["state"] as? String == "running")
 
         let cancelled = try await server.request("DELETE", "/api/jobs/\(long)")
