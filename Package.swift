@@ -1,8 +1,9 @@
 // swift-tools-version:6.0
 // ldm-edit: latent-diffusion inpainting and 4x super-resolution on the CPU.
 // Targets are layered, arrows pointing down (docs/architecture.md):
-//   ldm-edit (CLI: parse, validate, report) → LDMEditing (requests, model lookup, planning, the
-//   per-image edit; shared with the coming web server) → LDMPipelines → LDMModels → LDMTensor → CBLAS (OpenBLAS)
+//   ldm-edit (CLI: parse, validate, report) → LDMServer (`serve`: routes, job queue, token and origin
+//   checks, progress events, the page) → LDMEditing (requests, model lookup and descriptions, planning,
+//   the per-image edit; shared by the CLI and the server) → LDMPipelines → LDMModels → LDMTensor → CBLAS (OpenBLAS)
 //                                                                                        → CKernels (per-ISA C kernels)
 //                                                                      → LDMImageIO → CImageCodecs → CPNG / CJPEG / CTIFF
 //                                                                      → LDMText (CLIP tokenizer; no dependencies)
@@ -10,7 +11,8 @@
 //   LDMBenchmarks: whole-model cases shared by `ldm-edit bench` and ldm-bench (kernel benchmarks);
 //   ldm-fuzz (fuzz harnesses, docs/fuzzing.md) drives the checkpoint parsers and image readers;
 //   LDMTestSupport: naive twins of the kernels and comparison helpers, for tests only.
-//   Packages: swift-argument-parser (the CLI), swift-crypto (SHA-256 in LDMModels).
+//   Packages: swift-argument-parser (the CLI), swift-crypto (SHA-256 in LDMModels), hummingbird (the
+//   HTTP server of LDMServer; its tests talk to it over a plain socket, see Tests/LDMServerTests/HTTPClient.swift).
 import PackageDescription
 
 let package = Package(
@@ -30,6 +32,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         // SHA-256 of checkpoints and images (BoringSSL's assembly kernels); 3.x and 4.x share the API.
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        // `ldm-edit serve` (LDMServer): HTTP/1.1 on SwiftNIO, async handlers, streamed responses.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // Named because LDMServer uses them directly (Hummingbird's own dependencies: the job worker is a
+        // Service of the application, logging goes through its Logger, header names are HTTPTypes').
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.14.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         // MARK: - System libraries (Debian -dev packages)
@@ -60,6 +69,18 @@ let package = Package(
         // The command line's and the web server's common layer; knows nothing of flags.
         .target(name: "LDMEditing", dependencies: ["LDMPipelines", "LDMModels", "LDMImageIO", "LDMParallel"]),
 
+        // MARK: - Web server (`ldm-edit serve`): the editing layer's second client. Routes, the FIFO job
+        // queue, token and same-origin checks, server-sent progress; the page (HTML, CSS, JavaScript) is a
+        // resource, served as is: no build step, no CDN. No maths or image processing here.
+        .target(
+            name: "LDMServer",
+            dependencies: ["LDMEditing", "LDMImageIO", "LDMModels", "LDMPipelines", "LDMParallel",
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "HTTPTypes", package: "swift-http-types")],
+            resources: [.copy("Page")]),
+
         // MARK: - Image I/O (knows nothing of tensors)
         // C wrappers that keep libpng/libjpeg's setjmp/longjmp error paths out of Swift.
         .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG", "CTIFF"]),
@@ -70,6 +91,7 @@ let package = Package(
             name: "ldm-edit",
             dependencies: [
                 "LDMEditing",
+                "LDMServer",
                 "LDMImageIO",
                 "LDMModels",
                 "LDMPipelines",
@@ -95,6 +117,7 @@ let package = Package(
         .testTarget(name: "LDMTextTests", dependencies: ["LDMText"], exclude: ["Fixtures"]),
         .testTarget(name: "LDMEditingTests", dependencies: ["LDMEditing", "LDMPipelines", "LDMModels", "LDMImageIO", "LDMParallel"]),
         .testTarget(name: "LDMImageIOTests", dependencies: ["LDMImageIO", "CImageCodecs", "LDMParallel"]),
+        .testTarget(name: "LDMServerTests", dependencies: ["LDMServer", "LDMEditing", "LDMImageIO", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "LDMEditCLITests", dependencies: ["ldm-edit", "ldm-fuzz", "LDMImageIO"]),
     ]
 )

@@ -5,6 +5,9 @@
 set -euo pipefail
 
 PACKAGES=(pkg-config libpng-dev libjpeg62-turbo-dev libtiff-dev libopenblas-dev)
+# The web page's browser test (Scripts/ui/browser_test.py, run by Scripts/test.sh): headless Chromium and its
+# WebDriver; Selenium and Pillow go into a venv (Scripts/ui/setup.sh).
+PACKAGES+=(chromium chromium-driver python3-venv)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -60,4 +60,24 @@ public enum ModelLocator {
         guard let path = found.path else { throw .noModel(task: task, fileName: fileName(for: task), searched: found.searched) }
         return path
     }
+
+    /// Weight-file extensions a model file may have (what `ModelWeights.open` reads).
+    public static let modelExtensions: Set<String> = ["safetensors", "ckpt", "pt", "pth", "bin"]
+
+    /// The models directly inside `folder`, sorted by name: weight files and diffusers folders (those with a
+    /// `model_index.json`); hidden entries skipped. Whether each is a usable model is for `ModelDescription` to say.
+    public static func models(in folder: String) -> [String] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return [] }
+        return names.sorted().filter { !$0.hasPrefix(".") }.map { (folder as NSString).appendingPathComponent($0) }.filter { path in
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return false }
+            if isDirectory.boolValue { return FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("model_index.json")) }
+            return modelExtensions.contains((path as NSString).pathExtension.lowercased())
+        }
+    }
+
+    /// The default models that exist, inpainting first (the page's first choice), then super-resolution.
+    public static func defaultModels(environment: [String: String] = ProcessInfo.processInfo.environment) -> [(task: ModelTask, path: String)] {
+        [ModelTask.inpainting, .superResolution].compactMap { task in defaultModel(for: task, environment: environment).path.map { (task, $0) } }
+    }
 }

@@ -27,7 +27,9 @@ public struct SamplingRequest: Sendable, Equatable {
     /// A random seed below 2^53, so it survives a round trip through any JSON reader's numbers.
     public static func randomSeed() -> UInt64 { UInt64.random(in: 0..<(1 << 53)) }
 
-    init(sampler: SamplerKind, steps: Int, eta: Float, seed: UInt64, seedGiven: Bool) throws(RequestError) {
+    /// A seed drawn elsewhere (a server draws a random one at submission, to show it at once): `seedGiven` false keeps it
+    /// out of the resume key as a random seed.
+    public init(sampler: SamplerKind, steps: Int, eta: Float, seed: UInt64, seedGiven: Bool) throws(RequestError) {
         guard (1...1000).contains(steps) else { throw .steps(steps) }
         guard eta >= 0, eta <= 1 else { throw .eta(eta) }
         self.sampler = sampler

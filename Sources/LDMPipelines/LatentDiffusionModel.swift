@@ -26,8 +26,13 @@ public struct LatentDiffusionModel: Sendable {
         task = weights.task
         inpaintingMethod = task == .inpainting ? InpaintingMethod(unet: weights.unet, latentChannels: weights.firstStage.latentChannels) : nil
         text = try weights.textEncoder.map { try TextConditioning(weights: $0, tokenizer: weights.tokenizer) }
+        defaultSampler = Self.defaultSampler(for: weights)
+    }
+
+    /// `defaultSampler` of the model these weights build, read without building it (a model list needs no model).
+    public static func defaultSampler(for weights: ModelWeights) -> SamplerKind {
         // Stable Diffusion: its scheduler (PNDM when unknown); the LDM families: DDIM, whatever their folder names.
-        defaultSampler = text == nil ? .ddim
+        weights.textEncoder == nil ? .ddim
             : weights.schedule.schedulerClass.flatMap { SamplerKind(diffusersScheduler: $0, karras: weights.schedule.karrasSigmas ?? false) } ?? .pndm
     }
 

@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// `ldm-edit`: the root command. It only dispatches to the editing modes.
 @main
-struct LDMEdit: ParsableCommand {
+struct LDMEdit: AsyncParsableCommand {
     static let version = "0.1.0"
 
     static let configuration = CommandConfiguration(
@@ -17,5 +17,5 @@ struct LDMEdit: ParsableCommand {
             SIGHUP) — finished outputs are kept, rerunning the same command resumes.
             """,
         version: version,
-        subcommands: [Upscale.self, Inpaint.self, Info.self, Inspect.self, Convert.self, Bench.self])
+        subcommands: [Upscale.self, Inpaint.self, Info.self, Inspect.self, Convert.self, Bench.self, Serve.self])
 }

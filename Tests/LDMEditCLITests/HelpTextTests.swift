@@ -7,7 +7,7 @@ import Testing
         #expect(r.stdout.contains("USAGE: ldm-edit <subcommand>"))
         #expect(r.stdout.contains("upscale"))
         #expect(r.stdout.contains("64 bad command line"))
-        for sub in ["inpaint", "inspect", "convert"] { #expect(r.stdout.contains(sub), "\(sub) listed") }
+        for sub in ["inpaint", "inspect", "convert", "serve"] { #expect(r.stdout.contains(sub), "\(sub) listed") }
     }
 
     @Test func upscaleHelpShowsOptions() throws {

@@ -1,0 +1,33 @@
+import LDMModels
+import LDMPipelines
+
+/// What a model is, read from its weights without building it: the task it serves, whether it reads a
+/// prompt, its own sampler, and the lines `ldm-edit inspect` prints for it (`CheckpointSummary`).
+///
+/// The server lists models with it; choosing what to offer needs no loaded `Editor`.
+public struct ModelDescription: Sendable, Equatable {
+    /// The file or diffusers folder.
+    public let path: String
+    public let task: EditTask
+    /// A Stable Diffusion model: its requests need a prompt (`PromptRequest`), others take none.
+    public let takesPrompt: Bool
+    /// The sampler requests use when they choose none (`LatentDiffusionModel.defaultSampler(for:)`).
+    public let defaultSampler: SamplerKind
+    /// `CheckpointSummary.describe(_:)`: task, layout, architecture, parameters, weights, provenance.
+    public let summary: [String]
+
+    /// Opens the weights at `path` (`ModelWeights.open`: headers and shapes, strict audit) and checks that
+    /// they build (`checkRunnable`). Errors: `CheckpointError` for anything that is not a usable model.
+    public init(path: String, useEMA: Bool = true) throws {
+        let weights = try ModelWeights.open(path, useEMA: useEMA)
+        try weights.checkRunnable()
+        self.path = path
+        task = weights.task == .superResolution ? .upscale : .inpaint
+        takesPrompt = weights.textEncoder != nil
+        defaultSampler = LatentDiffusionModel.defaultSampler(for: weights)
+        summary = CheckpointSummary.describe(weights)
+    }
+
+    /// The name shown for it: the file or folder name.
+    public var name: String { ModelReference(path: path, sha256: "").name }
+}

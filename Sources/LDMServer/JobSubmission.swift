@@ -1,0 +1,46 @@
+import Foundation
+import NIOCore
+
+/// The body of POST /api/jobs:
+///
+///     {"task": "inpaint", "model": "m1", "image": "<upload id>", "mask": "<upload id>", "sampler": "ddim",
+///      "steps": 20, "seed": 42, "prompt": "…", "negative_prompt": "…", "guidance": 7.5, "session": "<id>"}
+///
+/// `sampler` (the model's own), `steps` (50), `seed` (random, drawn and shown at once), the prompt fields and
+/// `session` may be left out or null. Unknown fields are refused, so a misspelt one is not silently ignored.
+struct JobSubmission: Decodable, Sendable {
+    let task: String
+    let model: String
+    let image: String
+    let mask: String?
+    let sampler: String?
+    let steps: Int?
+    /// 0 … 2^63 − 1 (random seeds stay below 2^53, which every JSON reader keeps exact).
+    let seed: Int64?
+    let prompt: String?
+    let negativePrompt: String?
+    let guidance: Float?
+    let session: String?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case task, model, image, mask, sampler, steps, seed, prompt, guidance, session
+        case negativePrompt = "negative_prompt"
+    }
+
+    /// Errors: `APIError` 400 naming the problem (not JSON, not an object, an unknown field, a wrong type).
+    static func decode(_ buffer: ByteBuffer) throws -> JobSubmission {
+        let data = Data(buffer.readableBytesView)
+        guard let object = try? JSONSerialization.jsonObject(with: data), let fields = object as? [String: Any] else {
+            throw APIError.badRequest("the body must be a JSON object")
+        }
+        let known = Set(CodingKeys.allCases.map(\.stringValue))
+        if let unknown = fields.keys.sorted().first(where: { !known.contains($0) }) {
+            throw APIError.badRequest("unknown field \(unknown.prefix(40).debugDescription)")
+        }
+        do {
+            return try JSONDecoder().decode(JobSubmission.self, from: data)
+        } catch let error as DecodingError {
+            throw APIError.badRequest("malformed job: \(APIError.describe(error))")
+        }
+    }
+}

@@ -1,0 +1,33 @@
+import Foundation
+import LDMModels
+import LDMPipelines
+import Testing
+@testable import LDMEditing
+
+/// What the server lists: the models in a folder and their descriptions, read without loading them.
+@Suite struct ModelDescriptionTests {
+    @Test func foldersListWeightFilesAndDiffusersFolders() throws {
+        let names = ModelLocator.models(in: Fixture.models).map { ($0 as NSString).lastPathComponent }
+        #expect(names == names.sorted())
+        #expect(names.contains("inp_compvis.ckpt") && names.contains("conv_inp_folder") && names.contains("sr_diffusers"))
+        // A folder without model_index.json (a text encoder alone) is not a candidate.
+        #expect(!names.contains("clip_text"))
+        let scratch = try Fixture.scratch()
+        for name in ["a.safetensors", "b.txt", ".hidden.ckpt", "c.CKPT"] { _ = FileManager.default.createFile(atPath: "\(scratch)/\(name)", contents: Data()) }
+        #expect(ModelLocator.models(in: scratch).map { ($0 as NSString).lastPathComponent } == ["a.safetensors", "c.CKPT"])
+        #expect(ModelLocator.models(in: scratch + "/missing").isEmpty)
+    }
+
+    @Test func descriptionsAgreeWithTheLoadedEditor() throws {
+        for path in [Fixture.inpaint, Fixture.sr, Fixture.models + "/sd_inpaint_folder"] {
+            let description = try ModelDescription(path: path)
+            let editor = try Editor(task: description.task, modelPath: path)
+            #expect(description.takesPrompt == editor.takesPrompt, "\(path)")
+            #expect(description.defaultSampler == editor.defaultSampler, "\(path)")
+            #expect(description.summary == CheckpointSummary.describe(try ModelWeights.open(path)))
+        }
+        #expect(try ModelDescription(path: Fixture.sr).task == .upscale)
+        #expect(try ModelDescription(path: Fixture.inpaint).name == "conv_inp_folder")
+        #expect(throws: CheckpointError.self) { try ModelDescription(path: Fixture.models + "/clip_text_compvis.safetensors") }
+    }
+}
