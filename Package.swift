@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 // ldm-edit: latent-diffusion inpainting and 4x super-resolution on the CPU.
 // Targets are layered, arrows pointing down (docs/architecture.md):
 //   ldm-edit (CLI: parse, validate, report) → LDMServer (`serve`: routes, job queue, token and origin
@@ -33,7 +33,8 @@ let package = Package(
         // SHA-256 of checkpoints and images (BoringSSL's assembly kernels); 3.x and 4.x share the API.
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         // `ldm-edit serve` (LDMServer): HTTP/1.1 on SwiftNIO, async handlers, streamed responses.
-        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // Without the default ConfigurationSupport trait: swift-configuration is not used, and not building it saves CI minutes.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["FullFoundation"]),
         // Named because LDMServer uses them directly (Hummingbird's own dependencies: the job worker is a
         // Service of the application, logging goes through its Logger, header names are HTTPTypes').
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
