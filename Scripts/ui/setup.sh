@@ -6,18 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 VENV="${UI_VENV:-/tmp/ui-venv}"
 
-missing=()
-for p in chromium chromium-driver python3-venv; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "Installing: ${missing[*]}" >&2
-  SUDO=""
-  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+# Debian's chromium, chromium-driver and python3-venv are among the project's packages (install-deps.sh).
+bash Scripts/setup/install-deps.sh
 
 if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
