@@ -94,7 +94,9 @@ enum ConfigDetection {
         guard let stages = autoencoder(shapes, kind: .kl), stages.zChannels == stages.embedDim else { return nil }
         var kl = KLAutoencoderConfig(channels: stages.channels, channelMult: stages.channelMult, numResBlocks: stages.numResBlocks,
                                      latentChannels: stages.zChannels, midAttention: stages.midAttention)
-        // `scale_factor` lives in the YAML, not in the weights: kept at SD 1.x's 0.18215 (v1-inference.yaml).
+        // `scale_factor` lives in the YAML, not in the weights: SD 1.x/2.x's 0.18215 for KL-f8 (v1-inference.yaml), and
+        // 0.08333 for KL-f4, which only the x4 upscaler has among released models (x4-upscaling.yaml, ch_mult [1, 2, 4]).
+        if kl.downsamplingFactor == 4 { kl.scalingFactor = KLAutoencoderConfig.x4UpscalerScaling }
         (kl.inChannels, kl.outChannels) = (stages.inChannels, stages.outChannels)
         return .kl(kl)
     }
