@@ -36,6 +36,10 @@ enum ConfigDetection {
             return .init(contextDim: kv[1], depth: depth, linearProjection: projIn.count == 2)
         }
         let any = probe(levels: 1, resBlocks: 1)
+        // A class embedding (`label_emb`: stable-diffusion-x4-upscaler's noise-level embedding) is [classes, 4·mc].
+        var classProbe = any.config
+        classProbe.classEmbeddings = 1
+        let classes = UNetLayout(classProbe).classEmbedding.flatMap { shape($0.weight) }.flatMap { $0.count == 2 ? $0[0] : nil }
         guard let convIn = shape(any.convIn.weight), convIn.count == 4,
               let convOut = shape(any.outConv.weight), convOut.count == 4, convIn[0] > 0 else { return nil }
         let (mc, inChannels, outChannels) = (convIn[0], convIn[1], convOut[0])
@@ -65,11 +69,12 @@ enum ConfigDetection {
             // The mid block has attention of the same kind (a U-Net without attention levels shows it there only).
             cross = cross ?? crossAttention(crossProbe.middle.blocks[0].layers[1].layout)
             // Attention heads are not in the weights: SD 1.x (conv projections) has 8 heads at every width, SD 2.x
-            // (linear projections) 64 channels per head; both sample with convolutions.
+            // (linear projections) 64 channels per head, except the x4 upscaler (the one with a class embedding:
+            // x4-upscaling.yaml num_heads 8); all sample with convolutions.
             // Down/up sampling is visible (op convolutions or ResBlocks) except with one level: ResBlocks first.
-            let candidates: [UNetConfig] = if let cross {
+            var candidates: [UNetConfig] = if let cross {
                 [UNetConfig(inChannels: inChannels, outChannels: outChannels, modelChannels: mc, channelMult: mult, numResBlocks: resBlocks,
-                            attentionLevels: attention, heads: cross.linearProjection ? .channelsPerHead(64) : .count(8),
+                            attentionLevels: attention, heads: cross.linearProjection && classes == nil ? .channelsPerHead(64) : .count(8),
                             resblockUpdown: false, crossAttention: cross)]
             } else {
                 [true, false].map { updown in
@@ -78,6 +83,7 @@ enum ConfigDetection {
                                heads: updown ? .count(8) : .channelsPerHead(32), resblockUpdown: updown)
                 }
             }
+            for i in candidates.indices { candidates[i].classEmbeddings = classes }
             for candidate in candidates {
                 let specs = UNetLayout.parameters(candidate)
                 if specs.count == count, specs.allSatisfy({ shape($0) == $0.shape }) { return candidate }
