@@ -26,20 +26,22 @@ public struct SamplingSettings: Sendable, Equatable {
         self.text = text
     }
 
-    /// The sampler for these settings over a model's schedule, in the model's DDIM convention.
+    /// The sampler for these settings over a model's schedule, in the model's DDIM convention, for the model's
+    /// prediction type (`config.prediction`).
     func makeSampler(schedule: NoiseSchedule, config: NoiseScheduleConfig, convention: DDIMSampler.Convention) -> any DiffusionSampler {
         // The σ samplers' spacing: the config's `timestep_spacing` when it names one, else their diffusers
         // default (linspace), as `from_config` of SD 1.5's scheduler_config.json (which names none) gives.
         let spacing: TimestepSpacing = config.timestepSpacing == "leading" ? .leading : .linspace
         let offset = config.stepsOffset ?? 1
+        let p = config.prediction
         return switch sampler {
-        case .ddim: DDIMSampler(schedule: schedule, steps: steps, eta: eta, convention: convention)
-        case .dpmpp2m: DPMSolverSampler(schedule: schedule, steps: steps, spacing: spacing, stepsOffset: offset)
-        case .dpmpp2mKarras: DPMSolverSampler(schedule: schedule, steps: steps, karras: true)
-        case .euler: EulerSampler(schedule: schedule, steps: steps, spacing: spacing, stepsOffset: offset)
-        case .eulerAncestral: EulerAncestralSampler(schedule: schedule, steps: steps, spacing: spacing, stepsOffset: offset)
+        case .ddim: DDIMSampler(schedule: schedule, steps: steps, eta: eta, convention: convention, prediction: p)
+        case .dpmpp2m: DPMSolverSampler(schedule: schedule, steps: steps, spacing: spacing, stepsOffset: offset, prediction: p)
+        case .dpmpp2mKarras: DPMSolverSampler(schedule: schedule, steps: steps, karras: true, prediction: p)
+        case .euler: EulerSampler(schedule: schedule, steps: steps, spacing: spacing, stepsOffset: offset, prediction: p)
+        case .eulerAncestral: EulerAncestralSampler(schedule: schedule, steps: steps, spacing: spacing, stepsOffset: offset, prediction: p)
         case .pndm: PNDMSampler(schedule: schedule, steps: steps, stepsOffset: config.stepsOffset ?? 1,
-                                setAlphaToOne: config.setAlphaToOne ?? false)
+                                setAlphaToOne: config.setAlphaToOne ?? false, prediction: p)
         case .ddpm: DDPMSampler(config)
         }
     }

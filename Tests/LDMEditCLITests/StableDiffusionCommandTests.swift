@@ -66,7 +66,7 @@ import Testing
             let r = try CLI.run(["inspect", Self.fixture(model), "--no-hash"])
             #expect(r.status == 0, "\(r.stderr)")
             #expect(r.stdout.contains("use `ldm-edit inpaint`") && r.stdout.contains("Stable Diffusion 1.x") && r.stdout.contains("text encoder: CLIP, width 16")
-                    && r.stdout.contains(tokenizer), "\(r.stdout)")
+                    && r.stdout.contains(tokenizer) && r.stdout.contains("prediction: ε (noise; diffusers prediction_type epsilon)"), "\(r.stdout)")
         }
     }
 

@@ -95,6 +95,31 @@ import Testing
         #expect(Float(sr[1]) == 0.996995628 && Float(sr[501]) == 0.149067298 && Float(sr[999]) == 6.68665161e-4)
     }
 
+    /// `prediction_type` of scheduler_config.json: ε when absent, v when "v_prediction", anything else ("sample", a
+    /// number) refused by name rather than run as ε.
+    @Test func predictionTypeIsReadFromTheSchedulerConfig() throws {
+        let base: [String: Any] = ["beta_schedule": "scaled_linear", "beta_start": 0.00085, "beta_end": 0.012]
+        #expect(try NoiseScheduleConfig.fromDiffusers(base, path: "x").prediction == .epsilon)
+        #expect(try NoiseScheduleConfig.fromDiffusers(base.merging(["prediction_type": "epsilon"]) { $1 }, path: "x").predictionType == .epsilon)
+        #expect(try NoiseScheduleConfig.fromDiffusers(base.merging(["prediction_type": "v_prediction"]) { $1 }, path: "x").prediction == .vPrediction)
+        #expect(throws: CheckpointError.invalidConfig(path: "x", field: "prediction_type", value: "\"sample\"",
+                                                      expected: "\"epsilon\" or \"v_prediction\" (what ldm-edit's samplers implement)")) {
+            try NoiseScheduleConfig.fromDiffusers(base.merging(["prediction_type": "sample"]) { $1 }, path: "x")
+        }
+        // A canonical config written before the field existed decodes, as ε.
+        let old = try JSONDecoder().decode(NoiseScheduleConfig.self, from: Data(#"{"timesteps":1000,"linearStart":0.00085,"linearEnd":0.012,"source":"s"}"#.utf8))
+        #expect(old.predictionType == nil && old.prediction == .epsilon)
+    }
+
+    /// Single files: diffusers' `infer_diffusers_model_type` order (9 channels first, then the SD 2 probe, then the upscaler's).
+    @Test func singleFilePredictionFollowsTheDiffusersFamily() {
+        #expect(PredictionType.stableDiffusionSingleFile(inChannels: 9, v2ContextWidth: 1024, upscaleSkip: false) == .epsilon)  // SD-2 inpainting
+        #expect(PredictionType.stableDiffusionSingleFile(inChannels: 9, v2ContextWidth: 768, upscaleSkip: false) == .epsilon)   // SD 1.5 inpainting
+        #expect(PredictionType.stableDiffusionSingleFile(inChannels: 4, v2ContextWidth: 1024, upscaleSkip: false) == .vPrediction)  // SD 2.1 768
+        #expect(PredictionType.stableDiffusionSingleFile(inChannels: 7, v2ContextWidth: nil, upscaleSkip: true) == .vPrediction)  // x4 upscaler
+        #expect(PredictionType.stableDiffusionSingleFile(inChannels: 4, v2ContextWidth: 768, upscaleSkip: false) == .epsilon)   // SD 1.5
+    }
+
     @Test func foreignSchedulesAreRefused() {
         var betas = NoiseScheduleConfig(linearStart: 0.0015, linearEnd: 0.0205, source: "t").betas.map { Float($0) }
         betas[500] *= 1.01

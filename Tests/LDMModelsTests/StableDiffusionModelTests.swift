@@ -20,6 +20,7 @@ import Testing
             // SD 1.5's scheduler: PNDM, leading, steps_offset 1, ᾱ₀ not forced to 1.
             #expect(weights.schedule.schedulerClass == "PNDMScheduler" && weights.schedule.stepsOffset == 1 && weights.schedule.setAlphaToOne == false)
             #expect(weights.schedule.linearStart == 0.00085 && weights.schedule.linearEnd == 0.012)
+            #expect(weights.schedule.prediction == .epsilon)
         }
         #expect(folder.textEncoder?.config.heads == 2)
         // Heads are not in a single file's weights: width / 64 (SD 1.x's 12 of 768), 1 for this 16-wide encoder.

@@ -25,12 +25,14 @@ struct AffineStandInDenoiser: Denoiser {
 /// vectorised kernels, which round some near-ties differently from IEEE √ (measured: √62.46379 is
 /// 7.9034042 in torch, 7.9034038 correctly rounded); one-ulp differences in a step's scalar then
 /// carry through the trajectory. Measured worst: 1.9e-6 (PNDM, 51 evaluations) on values up to 2.1
-/// (8 ulps); the bound is 4e-6.
+/// (8 ulps); the bound is 4e-6. The v-prediction cases (each sampler's own v formula) stay below it: worst 5.1e-7
+/// (DDIM with η = 1).
 @Suite struct SchedulerParityTests {
     static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/samplers.safetensors").path
     /// SD 1.x: scaled_linear 0.00085 → 0.012, computed as diffusers does.
     static let schedule = NoiseSchedule(NoiseScheduleConfig(linearStart: 0.00085, linearEnd: 0.012, source: "test"), precision: .diffusers)
     static let tolerance: Float = 4e-6
+    static let ddpmTolerance: Float = 5e-5
 
     static func cases() -> [(name: String, sampler: any DiffusionSampler, timesteps: [Float])] {
         let s = schedule
@@ -47,23 +49,68 @@ struct AffineStandInDenoiser: Denoiser {
                 ("euler-leading-10", euler[2], euler[2].timesteps), ("euler-a-10", ancestral[0], ancestral[0].timesteps),
                 ("euler-a-25", ancestral[1], ancestral[1].timesteps), ("dpmpp-2m-10", dpm[0], grid(dpm[0])),
                 ("dpmpp-2m-karras-10", dpm[1], grid(dpm[1])), ("dpmpp-2m-karras-25", dpm[2], grid(dpm[2]))]
+            + velocityCases()
     }
+
+    /// The same stand-in read as v (`prediction_type` "v_prediction", as SD 2.x 768 and the x4 upscaler): every
+    /// sampler's own v formula (x̂₀ and ε from v and x, or PNDM's conversion of the combined output).
+    static func velocityCases() -> [(name: String, sampler: any DiffusionSampler, timesteps: [Float])] {
+        let s = schedule, v = PredictionType.vPrediction
+        func grid(_ sampler: some TimestepGridSampler) -> [Float] { sampler.timesteps.map(Float.init) }
+        let convention = DDIMSampler.Convention.diffusers(setAlphaToOne: false, stepsOffset: 1)
+        let ddim = DDIMSampler(schedule: s, steps: 10, eta: 0, convention: convention, prediction: v)
+        let ddimEta = DDIMSampler(schedule: s, steps: 10, eta: 1, convention: convention, prediction: v)
+        let pndm = PNDMSampler(schedule: s, steps: 10, prediction: v)
+        let euler = EulerSampler(schedule: s, steps: 10, prediction: v)
+        let eulerLeading = EulerSampler(schedule: s, steps: 10, spacing: .leading, prediction: v)
+        let ancestral = EulerAncestralSampler(schedule: s, steps: 10, prediction: v)
+        let dpm = DPMSolverSampler(schedule: s, steps: 10, prediction: v)
+        let karras = DPMSolverSampler(schedule: s, steps: 10, karras: true, prediction: v)
+        return [("ddim-v-10", ddim, grid(ddim)), ("ddim-v-eta1-10", ddimEta, grid(ddimEta)), ("pndm-v-10", pndm, grid(pndm)),
+                ("euler-v-10", euler, euler.timesteps), ("euler-leading-v-10", eulerLeading, eulerLeading.timesteps),
+                ("euler-a-v-10", ancestral, ancestral.timesteps), ("dpmpp-2m-v-10", dpm, grid(dpm)),
+                ("dpmpp-2m-karras-v-10", karras, grid(karras))]
+    }
+
+    /// DDPM's cases (DDPMScheduler over all 1000 timesteps, ε and v), checked in `ddpmMatchesDiffusers`.
+    static let ddpmCases: [(name: String, prediction: PredictionType)] = [("ddpm-1000", .epsilon), ("ddpm-v-1000", .vPrediction)]
 
     @Test func trajectoriesMatchDiffusers() throws {
         let file = try SafetensorsFile(path: Self.fixture)
         let all = Self.cases()
-        #expect(file.names.count == 2 * all.count)
+        #expect(file.names.count == 2 * (all.count + Self.ddpmCases.count))
         for (name, sampler, timesteps) in all {
             #expect(timesteps == (try file.load("\(name).timesteps").values), "\(name): timesteps \(timesteps)")
-            var sampler = sampler
-            var generator = TorchGenerator(seed: 1234)
-            let x = try Tensor(shape: [1, 4, 8, 8], values: generator.normal(256).map { $0 * sampler.initialNoiseSigma })
-            try sampler.sample(x, denoiser: AffineStandInDenoiser(), generator: &generator, workspace: Workspace())
-            let expected = try file.load("\(name).final").values
-            let error = zip(x.values, expected).map { abs($0 - $1) }.max() ?? .infinity
-            let differing = zip(x.values, expected).filter { $0.bitPattern != $1.bitPattern }.count
-            print("\(name): max |Δ| \(error), \(differing) of 256 values not bit-identical")
+            let error = try Self.run(sampler, against: file, name)
             #expect(error <= Self.tolerance, "\(name): max |Δ| \(error)")
+        }
+    }
+
+    /// Runs `sampler` from seed 1234 through the stand-in; the largest difference from the fixture's final latents.
+    static func run(_ sampler: any DiffusionSampler, against file: SafetensorsFile, _ name: String) throws -> Float {
+        var sampler = sampler
+        var generator = TorchGenerator(seed: 1234)
+        let x = try Tensor(shape: [1, 4, 8, 8], values: generator.normal(256).map { $0 * sampler.initialNoiseSigma })
+        try sampler.sample(x, denoiser: AffineStandInDenoiser(), generator: &generator, workspace: Workspace())
+        let expected = try file.load("\(name).final").values
+        let error = zip(x.values, expected).map { abs($0 - $1) }.max() ?? .infinity
+        let differing = zip(x.values, expected).filter { $0.bitPattern != $1.bitPattern }.count
+        print("\(name): max |Δ| \(error), \(differing) of 256 values not bit-identical")
+        return error
+    }
+
+    /// DDPM follows CompVis (`DDPMSampler`: coefficients computed in float64 from the float64 β, stored as float32),
+    /// diffusers' DDPMScheduler computes them in float32 from its float32 ᾱ: the per-step coefficients differ in
+    /// the last bits, over 1000 steps, and the differences grow along the trajectory. Measured worst: 2.4e-5 (ε) and
+    /// 1.7e-5 (v) on values up to 1.6; the bound is 5e-5. (The ε run is checked here for the first time with the v one.)
+    @Test func ddpmMatchesDiffusers() throws {
+        let file = try SafetensorsFile(path: Self.fixture)
+        let config = NoiseScheduleConfig(linearStart: 0.00085, linearEnd: 0.012, source: "test")
+        for (name, prediction) in Self.ddpmCases {
+            let sampler = DDPMSampler(config, prediction: prediction)
+            #expect(sampler.timesteps.map(Float.init) == (try file.load("\(name).timesteps").values), "\(name): timesteps")
+            let error = try Self.run(sampler, against: file, name)
+            #expect(error <= Self.ddpmTolerance, "\(name): max |Δ| \(error)")
         }
     }
 }

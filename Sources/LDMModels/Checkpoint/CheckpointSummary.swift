@@ -62,6 +62,7 @@ public enum CheckpointSummary {
                 + (u.resblockUpdown ? "ResBlock up/down sampling" : "conv up/down sampling") + ", \(unetCount) parameters",
             "  autoencoder: \(firstStage), \(firstStageCount) parameters",
             "  noise schedule: LDM linear, β \(model.schedule.linearStart) → \(model.schedule.linearEnd) over \(model.schedule.timesteps) steps (\(model.schedule.source))",
+            "  prediction: \(model.schedule.prediction.description)",
             "  weights: " + (model.emaPresent ? (model.emaUsed ? "EMA (present, used\(rawWeightsNote.map { "; \($0)" } ?? ""))" : "raw (EMA present, not used)") : "as stored (no EMA copy)"),
             "  parameters: \(model.parameterCount) (\(String(format: "%.1f", Double(model.parameterCount) / 1e6)) M)",
             "  weights in memory: \(model.memoryBytes >> 20) MiB"

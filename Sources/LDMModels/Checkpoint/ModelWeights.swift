@@ -276,6 +276,7 @@ public struct ModelWeights: Sendable {
         let unetShapes = shapes(CompVisKeys.unet), vqShapes = shapes(CompVisKeys.firstStage)
         // Files pruned to their EMA weights have no raw U-Net keys: detect through the flattened EMA names.
         let emaShapes = shapes(CompVisKeys.ema + "diffusion_model")
+        func unetShape(_ key: String) -> [Int]? { unetShapes[key] ?? emaShapes[key.replacingOccurrences(of: ".", with: "")] }
         let detected = unetShapes.isEmpty
             ? ConfigDetection.unet(count: emaShapes.count) { emaShapes[$0.replacingOccurrences(of: ".", with: "")] }
             : ConfigDetection.unet(unetShapes)
@@ -309,8 +310,13 @@ public struct ModelWeights: Sendable {
         }
         if unet.crossAttention != nil {
             // Stable Diffusion single files are run as diffusers' `from_single_file` runs them (SD 1.5's scheduler config).
+            // ε or v as diffusers infers it from the file's family (PredictionType.stableDiffusionSingleFile).
+            let prediction = PredictionType.stableDiffusionSingleFile(
+                inChannels: unet.inChannels, v2ContextWidth: unetShape(CompVisKeys.stableDiffusion2Probe)?.last,
+                upscaleSkip: unetShape(CompVisKeys.upscalerProbe) != nil)
             schedule = .stableDiffusion(linearStart: schedule?.linearStart ?? 0.00085, linearEnd: schedule?.linearEnd ?? 0.012,
-                                        timesteps: schedule?.timesteps ?? 1000, source: schedule?.source ?? "preset")
+                                        timesteps: schedule?.timesteps ?? 1000, source: schedule?.source ?? "preset",
+                                        prediction: prediction)
         }
         return try builder.build(layout: .compVis, unet: unet, firstStage: firstStage, schedule: schedule, emaPresent: emaPresent,
                                  emaUsed: emaUsed, provenance: nil)

@@ -21,6 +21,12 @@ public struct NoiseScheduleConfig: Sendable, Codable, Equatable {
     /// `timestep_spacing` when the file names it ("leading"; diffusers ≥ 0.15 writes it). nil: each scheduler's
     /// own default, as diffusers' `from_config` (DDIM, PNDM: leading; Euler, DPM-Solver: linspace).
     public var timestepSpacing: String?
+    /// What the U-Net predicts: scheduler_config.json's `prediction_type`; for single files the family's
+    /// (`PredictionType.stableDiffusionSingleFile`). nil (files written before it existed, the LDM families): ε.
+    public var predictionType: PredictionType?
+
+    /// `predictionType`, ε when unset.
+    public var prediction: PredictionType { predictionType ?? .epsilon }
 
     public init(timesteps: Int = 1000, linearStart: Double, linearEnd: Double, source: String) {
         self.timesteps = timesteps
@@ -37,9 +43,11 @@ public struct NoiseScheduleConfig: Sendable, Codable, Equatable {
     /// Stable Diffusion 1.x (`v1-inpainting-inference.yaml`: linear_start 0.00085, linear_end 0.012; SD 1.5's
     /// scheduler_config.json: scaled_linear, PNDMScheduler, set_alpha_to_one false, steps_offset 1): what
     /// diffusers' single-file loader gives a CompVis checkpoint, whose buffers hold the same β.
+    /// `prediction`: the family's (`PredictionType.stableDiffusionSingleFile`).
     public static func stableDiffusion(linearStart: Double = 0.00085, linearEnd: Double = 0.012, timesteps: Int = 1000,
-                                       source: String = "preset") -> NoiseScheduleConfig {
+                                       source: String = "preset", prediction: PredictionType = .epsilon) -> NoiseScheduleConfig {
         var config = NoiseScheduleConfig(timesteps: timesteps, linearStart: linearStart, linearEnd: linearEnd, source: source)
+        config.predictionType = prediction
         config.setAlphaToOne = false
         config.stepsOffset = 1
         config.schedulerClass = "PNDMScheduler"
@@ -101,6 +109,13 @@ public struct NoiseScheduleConfig: Sendable, Codable, Equatable {
         config.schedulerClass = json["_class_name"] as? String
         config.karrasSigmas = json["use_karras_sigmas"] as? Bool
         config.timestepSpacing = json["timestep_spacing"] as? String
+        if let value = json["prediction_type"], !(value is NSNull) {
+            guard let name = value as? String, let prediction = PredictionType(rawValue: name) else {
+                throw .invalidConfig(path: path, field: "prediction_type", value: DiffusersConfig.text(value),
+                                     expected: "\"epsilon\" or \"v_prediction\" (what ldm-edit's samplers implement)")
+            }
+            config.predictionType = prediction
+        }
         return config
     }
 }

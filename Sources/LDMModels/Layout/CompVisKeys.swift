@@ -5,6 +5,12 @@ enum CompVisKeys {
     static let firstStage = "first_stage_model."
     static let ema = "model_ema."
 
+    /// U-Net keys (after `unet`) by which diffusers' `infer_diffusers_model_type` tells Stable Diffusion families
+    /// apart (loaders/single_file_utils.py `CHECKPOINT_KEY_NAMES["v2"]`, `["upscale"]`): SD 2.x when the first is
+    /// 1024 wide, the x4 upscaler when the second exists.
+    static let stableDiffusion2Probe = "input_blocks.2.1.transformer_blocks.0.attn2.to_k.weight"
+    static let upscalerProbe = "input_blocks.10.0.skip_connection.bias"
+
     /// `ldm/modules/ema.py` stores each U-Net parameter as one buffer named with every dot removed.
     static func emaName(_ unetKey: String) -> String {
         ema + "diffusion_model" + unetKey.replacingOccurrences(of: ".", with: "")

@@ -1,10 +1,15 @@
+import LDMModels
 import LDMTensor
 
-/// DDIM for ε-prediction (Song et al. 2021), in the two reference conventions (docs/ldm-spec.md §5.1).
+/// DDIM (Song et al. 2021), in the two reference conventions (docs/ldm-spec.md §5.1).
 ///
 /// Both use the "leading" grid τ_k = k·(T // S) + 1 and
 ///   x̂₀ = (x_t − √(1−ᾱ_t)·ε) / √ᾱ_t,  σ = η·√((1−ᾱ_prev)/(1−ᾱ_t)·(1 − ᾱ_t/ᾱ_prev)),
-///   x_prev = √ᾱ_prev·x̂₀ + √(1 − ᾱ_prev − σ²)·ε + σ·z.
+///   x_prev = √ᾱ_prev·x̂₀ + √(1 − ᾱ_prev − σ²)·ε + σ·z;
+/// for a v-prediction model x̂₀ = √ᾱ_t·x_t − √(1−ᾱ_t)·v and ε = √ᾱ_t·v + √(1−ᾱ_t)·x_t (diffusers
+/// scheduling_ddim.py `step`; CompVis SD 2 ddim.py `predict_start_from_z_and_v`, `predict_eps_from_z_and_v`,
+/// whose float64-made √ᾱ buffers may differ from the √ of float32 ᾱ here in the last bit: no CompVis-convention
+/// model of ldm-edit's is v-prediction).
 /// They differ in ᾱ_prev at the last step and in the rounding of the per-step scalars, each
 /// reproduced here operation by operation in Float32. One model evaluation per step.
 public struct DDIMSampler: TimestepGridSampler {
@@ -20,11 +25,13 @@ public struct DDIMSampler: TimestepGridSampler {
     public let schedule: NoiseSchedule
     public let convention: Convention
     public let eta: Float
+    public let prediction: PredictionType
     /// The timesteps the U-Net is called with, in sampling order (descending).
     public let timesteps: [Int]
 
-    public init(schedule: NoiseSchedule, steps: Int, eta: Float, convention: Convention) {
+    public init(schedule: NoiseSchedule, steps: Int, eta: Float, convention: Convention, prediction: PredictionType = .epsilon) {
         self.schedule = schedule
+        self.prediction = prediction
         self.convention = convention
         self.eta = eta
         let stride = schedule.count / max(1, steps)
@@ -74,7 +81,7 @@ public struct DDIMSampler: TimestepGridSampler {
         }
     }
 
-    /// One step in place, x_t → x_prev: ε from `denoiser` at `timesteps[index]`, then the update
+    /// One step in place, x_t → x_prev: ε (or v) from `denoiser` at `timesteps[index]`, then the update
     /// (CompVis ldm/models/diffusion/ddim.py `p_sample_ddim`; diffusers scheduling_ddim.py `step`). For η > 0
     /// the step's noise is drawn after the evaluation, continuing the one generator stream as
     /// diffusers' SR pipeline does.
@@ -82,19 +89,28 @@ public struct DDIMSampler: TimestepGridSampler {
     public func step(_ index: Int, x: Tensor, denoiser: some Denoiser, generator: inout TorchGenerator,
                      workspace: Workspace) throws {
         let t = try timestep(index, sampler: "DDIMSampler.step")
-        let eps = try denoiser.checkedNoise(x, timestep: Float(t), workspace: workspace, sampler: "DDIMSampler.step")
+        let output = try denoiser.checkedNoise(x, timestep: Float(t), workspace: workspace, sampler: "DDIMSampler.step")
         let noise = eta > 0 ? generator.normal(x.count) : nil
-        update(index, x: x, eps: eps, noise: noise)
+        update(index, x: x, output: output, noise: noise)
     }
 
-    /// The update given ε, in place: x ← x_prev. `noise` (same size as x) is used only when η > 0.
-    /// - x, eps: [N, C, H, W]
-    func update(_ index: Int, x: Tensor, eps: Tensor, noise: [Float]?) {
+    /// The update given the model's output (ε or v), in place: x ← x_prev. `noise` (same size as x) is used only
+    /// when η > 0.
+    /// - x, output: [N, C, H, W]
+    func update(_ index: Int, x: Tensor, output: Tensor, noise: [Float]?) {
         let s = scalars(step: index)
-        let (p, e) = (x.data, eps.data)
+        let (p, m) = (x.data, output.data)
+        let velocity = prediction == .vPrediction
         for i in 0..<x.count {
-            let x0 = (p[i] - s.sqrtOneMinusAlpha * e[i]) / s.sqrtAlpha
-            let direction = s.direction * e[i]
+            let x0: Float, eps: Float
+            if velocity {
+                x0 = s.sqrtAlpha * p[i] - s.sqrtOneMinusAlpha * m[i]
+                eps = s.sqrtAlpha * m[i] + s.sqrtOneMinusAlpha * p[i]
+            } else {
+                eps = m[i]
+                x0 = (p[i] - s.sqrtOneMinusAlpha * eps) / s.sqrtAlpha
+            }
+            let direction = s.direction * eps
             var next = s.sqrtAlphaPrev * x0 + direction
             if eta > 0, let noise { next = next + s.sigma * noise[i] }
             p[i] = next

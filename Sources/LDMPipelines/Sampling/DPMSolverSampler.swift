@@ -1,4 +1,5 @@
 import Foundation
+import LDMModels
 import LDMTensor
 
 /// DPM-Solver++(2M) as diffusers' `DPMSolverMultistepScheduler` (schedulers/
@@ -6,7 +7,8 @@ import LDMTensor
 /// lower_order_final, final_sigmas_type "zero", "linspace" spacing; docs/ldm-spec.md §5.2), optionally
 /// on Karras σ (`use_karras_sigmas`), arithmetic
 /// reproduced in Float32 as diffusers does it. One model evaluation per step; the previous step's
-/// data prediction is kept for the second-order update.
+/// data prediction is kept for the second-order update. A v-prediction model's output gives the data
+/// prediction as α_s·x − σ_s·v (`convert_model_output`, `prediction_type == "v_prediction"`).
 public struct DPMSolverSampler: TimestepGridSampler {
     public let timesteps: [Int]
     /// σ per step plus the final 0.
@@ -14,6 +16,7 @@ public struct DPMSolverSampler: TimestepGridSampler {
     /// The previous step's data prediction (`model_outputs[-2]`), from the workspace's pool.
     var previousData: Tensor?
     var previousLambda: Float = 0
+    public let prediction: PredictionType
 
     /// - karras: σ on the Karras et al. ρ = 7 ramp between the schedule's σ_min and σ_max, each
     ///   step's timestep the rounded `_sigma_to_t` of its σ (`use_karras_sigmas=True`); else the
@@ -21,7 +24,9 @@ public struct DPMSolverSampler: TimestepGridSampler {
     /// - spacing: `.linspace` (diffusers' default) or `.leading` (`arange(S + 1)·(T // (S + 1))`, reversed, the
     ///   last dropped, + `stepsOffset`: scheduling_dpmsolver_multistep.py `set_timesteps`); `.trailing` is taken as
     ///   linspace. Ignored with `karras`.
-    public init(schedule: NoiseSchedule, steps: Int, karras: Bool = false, spacing: TimestepSpacing = .linspace, stepsOffset: Int = 1) {
+    public init(schedule: NoiseSchedule, steps: Int, karras: Bool = false, spacing: TimestepSpacing = .linspace, stepsOffset: Int = 1,
+                prediction: PredictionType = .epsilon) {
+        self.prediction = prediction
         let a = schedule.alphasCumprod
         let n = a.count
         // σ_t = √((1 − ᾱ)/ᾱ) in float32 (torch ops on the float32 ᾱ).
@@ -56,8 +61,8 @@ public struct DPMSolverSampler: TimestepGridSampler {
         return (alpha, sigma * alpha)
     }
 
-    /// One step in place, x_s → x_t: ε from `denoiser` at `timesteps[index]`, the data prediction
-    /// m = (x − σ_s·ε) / α_s (`convert_model_output`), then the first-order update (first and last
+    /// One step in place, x_s → x_t: ε (or v) from `denoiser` at `timesteps[index]`, the data prediction
+    /// m = (x − σ_s·ε) / α_s, or α_s·x − σ_s·v (`convert_model_output`), then the first-order update (first and last
     /// steps, `dpm_solver_first_order_update`) or the second-order midpoint one
     /// (`multistep_dpm_solver_second_order_update`) with the previous step's m.
     /// - x: [N, C, H, W]
@@ -80,7 +85,11 @@ public struct DPMSolverSampler: TimestepGridSampler {
         let (p, e) = (x.data, eps.data)
         let current = try workspace.tensor(x.shape)
         let data = current.data
-        for i in 0..<x.count { data[i] = (p[i] - sigmaS * e[i]) / alphaS }
+        if prediction == .vPrediction {
+            for i in 0..<x.count { data[i] = alphaS * p[i] - sigmaS * e[i] }
+        } else {
+            for i in 0..<x.count { data[i] = (p[i] - sigmaS * e[i]) / alphaS }
+        }
         let ratio = sigmaT / sigmaS
         let factor = alphaT * (exp(-h) - 1)
         let lastStep = index == timesteps.count - 1

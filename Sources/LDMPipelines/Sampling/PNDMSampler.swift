@@ -1,13 +1,16 @@
+import LDMModels
 import LDMTensor
 
 /// PNDM with `skip_prk_steps` (pseudo linear multistep only), the scheduler Stable Diffusion 1.x
 /// checkpoints name in scheduler_config.json, as diffusers' `PNDMScheduler` (schedulers/
-/// scheduling_pndm.py `set_timesteps`, `step_plms`, `_get_prev_sample`) for ε-prediction.
+/// scheduling_pndm.py `set_timesteps`, `step_plms`, `_get_prev_sample`) for ε- or v-prediction.
 ///
 /// S steps make S + 1 model evaluations: the grid repeats its second timestep, and the first
 /// update is redone from the same sample with the mean of the first two ε (a Heun-like start);
 /// after that ε is extrapolated from up to four past evaluations with the Adams–Bashforth
-/// weights (3, −1)/2, (23, −16, 5)/12, (55, −59, 37, −9)/24.
+/// weights (3, −1)/2, (23, −16, 5)/12, (55, −59, 37, −9)/24. A v-prediction model's outputs are combined
+/// as they come, and the combination turned into ε = √ᾱ_t·v + √(1−ᾱ_t)·x at the update, as
+/// `_get_prev_sample` does.
 public struct PNDMSampler: TimestepGridSampler {
     public let timesteps: [Int]
     let alphasCumprod: [Float]
@@ -19,9 +22,11 @@ public struct PNDMSampler: TimestepGridSampler {
     /// from the workspace's pool.
     var history: [Tensor] = []
     var startSample: Tensor?
+    public let prediction: PredictionType
 
     public init(schedule: NoiseSchedule, steps: Int, spacing: TimestepSpacing = .leading, stepsOffset: Int = 1,
-                setAlphaToOne: Bool = false) {
+                setAlphaToOne: Bool = false, prediction: PredictionType = .epsilon) {
+        self.prediction = prediction
         let t = schedule.count
         let base: [Int] = switch spacing {
         case .leading: (0..<steps).map { $0 * (t / steps) + stepsOffset }
@@ -101,6 +106,10 @@ public struct PNDMSampler: TimestepGridSampler {
         let sampleCoefficient = (alphaPrev / alpha).squareRoot()
         let denominator = alpha * betaPrev.squareRoot() + (alpha * beta * alphaPrev).squareRoot()
         let difference = alphaPrev - alpha
+        if prediction == .vPrediction {
+            let (sqrtAlpha, sqrtBeta) = (alpha.squareRoot(), beta.squareRoot())
+            for i in 0..<x.count { c[i] = sqrtAlpha * c[i] + sqrtBeta * source[i] }
+        }
         for i in 0..<x.count {
             p[i] = sampleCoefficient * source[i] - difference * c[i] / denominator
         }

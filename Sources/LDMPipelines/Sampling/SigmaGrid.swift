@@ -1,4 +1,5 @@
 import Foundation
+import LDMModels
 import LDMTensor
 
 /// How a diffusers scheduler spreads S inference steps over the T training timesteps
@@ -105,6 +106,25 @@ struct EulerGrid: Sendable {
         initialNoiseSigma = spacing == .leading ? (maxSigma * maxSigma + 1).squareRoot() : maxSigma
     }
 
+    /// x̂₀ from the model's output at step `index`, per element (scheduling_euler_discrete.py and
+    /// scheduling_euler_ancestral_discrete.py `step`, float32 in their order): x − σ·ε, or for v-prediction
+    /// v·(−σ/√(σ² + 1)) + x/(σ² + 1) (c_out and c_skip of the VP model seen in σ space).
+    /// - x, output: [N, C, H, W] → x̂₀: [N, C, H, W] (from `workspace`)
+    func predictedOriginal(_ index: Int, x: Tensor, output: Tensor, prediction: PredictionType, workspace: Workspace) throws -> Tensor {
+        let sigma = sigmas[index]
+        let original = try workspace.tensor(x.shape)
+        let (p, m, o) = (x.data, output.data, original.data)
+        switch prediction {
+        case .epsilon:
+            for i in 0..<x.count { o[i] = p[i] - sigma * m[i] }
+        case .vPrediction:
+            let variance = sigma * sigma + 1
+            let out = -sigma / variance.squareRoot()
+            for i in 0..<x.count { o[i] = m[i] * out + p[i] / variance }
+        }
+        return original
+    }
+
     /// The model's input at step `index`: x / √(σ² + 1) (`scale_model_input`), into `workspace`.
     /// - x: [N, C, H, W] → [N, C, H, W]
     func scaledInput(_ index: Int, x: Tensor, workspace: Workspace) throws -> Tensor {
@@ -120,6 +140,7 @@ struct EulerGrid: Sendable {
 /// The Euler-family samplers: step count, initial noise and U-Net timesteps all come from their grid.
 protocol EulerGridSampler: DiffusionSampler {
     var grid: EulerGrid { get }
+    var prediction: PredictionType { get }
 }
 
 extension EulerGridSampler {
