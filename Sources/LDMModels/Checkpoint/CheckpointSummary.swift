@@ -85,8 +85,9 @@ public enum CheckpointSummary {
         guard model.unet.crossAttention != nil else { return [] }
         guard let text = model.textEncoder else { return ["  text encoder: none found (it cannot run without one)"] }
         let c = text.config
-        return ["  text encoder: CLIP, width \(c.width), \(c.layers) layers of \(c.heads) heads, \(c.vocabSize) tokens, \(c.maxPositions) positions (\(text.path))",
+        return ["  text encoder: \(c.isOpenCLIP ? "OpenCLIP (GELU; SD 2.x reads the penultimate layer)" : "CLIP (quick-GELU)"), width \(c.width), \(c.layers) layers of \(c.heads) heads, \(c.vocabSize) tokens, \(c.maxPositions) positions (\(text.path))",
                 "  tokenizer: " + (model.tokenizerFolder ?? (model.tokenizerFiles != nil ? "kept in this file (its source's tokenizer/)"
+                                                   : c.isOpenCLIP ? "the embedded CLIP vocabulary, padded with \"!\" (Stable Diffusion 2.x)"
                                                    : "the embedded CLIP vocabulary (Stable Diffusion 1.x)"))]
     }
 

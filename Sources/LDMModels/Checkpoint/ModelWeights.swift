@@ -173,7 +173,7 @@ public struct ModelWeights: Sendable {
     }
 
     /// A U-Net with cross-attention (Stable Diffusion) reads a text encoder: opened from the same folder
-    /// (`text_encoder/`) or file (`cond_stage_model.transformer.*`) when there is one, and its width checked
+    /// (`text_encoder/`) or file (`cond_stage_model.transformer.*`, SD 2.x's OpenCLIP `cond_stage_model.model.*`) when there is one, and its width checked
     /// against the U-Net's context width (`textEncoderMismatch`). Without one the weights still open (inspect,
     /// convert, the U-Net alone); the pipelines refuse to run them.
     static func withTextEncoder(_ weights: ModelWeights, folder: String?) throws(CheckpointError) -> ModelWeights {
@@ -181,7 +181,8 @@ public struct ModelWeights: Sendable {
         if let folder {
             guard isFolder(folder + "/text_encoder") else { return weights }
         } else {
-            guard weights.sources.contains(where: { $0.tensors.keys.contains { $0.hasPrefix(CLIPTextLayout.compVisPrefix) } }) else {
+            let prefixes = [CLIPTextLayout.compVisPrefix, CLIPTextLayout.openCLIPPrefix]
+            guard weights.sources.contains(where: { $0.tensors.keys.contains { key in prefixes.contains { key.hasPrefix($0) } } }) else {
                 return weights
             }
         }
