@@ -35,6 +35,14 @@ enum ConfigDetection {
             let depth = transformer.blocks.prefix { shape($0.norms[0].weight) != nil }.count
             return .init(contextDim: kv[1], depth: depth, linearProjection: projIn.count == 2)
         }
+        /// Whether a SpatialTransformer's first attention reads the context (`onlyCrossAttention`): attn1.to_k stored
+        /// [C, D] with D ≠ C. A context exactly as wide as the level cannot be told apart by shape and reads as
+        /// self-attention (the x4 upscaler's only such level, 1024 wide, is a self-attention one).
+        func readsContext(_ layout: (any UNetLayerLayout)?) -> Bool {
+            guard let transformer = layout as? SpatialTransformer.Layout, let first = transformer.blocks.first,
+                  let k = shape(first.selfQKV[1].weight), k.count == 2 else { return false }
+            return k[0] != k[1]
+        }
         let any = probe(levels: 1, resBlocks: 1)
         // A class embedding (`label_emb`: stable-diffusion-x4-upscaler's noise-level embedding) is [classes, 4·mc].
         var classProbe = any.config
@@ -51,6 +59,7 @@ enum ConfigDetection {
             var mult: [Int] = []
             var attention: [Int] = []
             var cross: UNetConfig.CrossAttention?
+            var onlyCross: [Bool] = []
             // The levels: as many as have a first ResBlock, each with its width and whether it has attention
             // (openaimodel's AttentionBlock, or a SpatialTransformer for Stable Diffusion).
             for (level, crossLevel) in zip(levels, crossProbe.down) {
@@ -63,11 +72,14 @@ enum ConfigDetection {
                     attention.append(mult.count)
                     cross = found
                 }
+                onlyCross.append(readsContext(crossLevel.blocks[0].layers.last?.layout))
                 mult.append(w[0] / mc)
             }
             guard !mult.isEmpty else { continue }
             // The mid block has attention of the same kind (a U-Net without attention levels shows it there only).
             cross = cross ?? crossAttention(crossProbe.middle.blocks[0].layers[1].layout)
+            if onlyCross.contains(true) { cross?.onlyCrossAttention = onlyCross }
+            if readsContext(crossProbe.middle.blocks[0].layers[1].layout) { cross?.middleOnlyCrossAttention = true }
             // Attention heads are not in the weights: SD 1.x (conv projections) has 8 heads at every width, SD 2.x
             // (linear projections) 64 channels per head, except the x4 upscaler (the one with a class embedding:
             // x4-upscaling.yaml num_heads 8); all sample with convolutions.
@@ -114,6 +126,14 @@ enum ConfigDetection {
         func shape(_ spec: ParameterSpec) -> [Int]? { shapes[String(spec.name.dropFirst(prefix.count))] }
         func probe(levels: Int, resBlocks: Int) -> AutoencoderLayout {
             AutoencoderLayout(AutoencoderConfig(channels: 1, channelMult: Array(repeating: 1, count: levels), numResBlocks: resBlocks), kind: kind)
+        }
+        /// Whether a SpatialTransformer's first attention reads the context (`onlyCrossAttention`): attn1.to_k stored
+        /// [C, D] with D ≠ C. A context exactly as wide as the level cannot be told apart by shape and reads as
+        /// self-attention (the x4 upscaler's only such level, 1024 wide, is a self-attention one).
+        func readsContext(_ layout: (any UNetLayerLayout)?) -> Bool {
+            guard let transformer = layout as? SpatialTransformer.Layout, let first = transformer.blocks.first,
+                  let k = shape(first.selfQKV[1].weight), k.count == 2 else { return false }
+            return k[0] != k[1]
         }
         let any = probe(levels: 1, resBlocks: 1)
         guard let convIn = shape(any.encoder.convIn.weight), let zOut = shape(any.encoder.convOut.weight),

@@ -19,10 +19,13 @@ extension DiffusersConfig {
     ///
     /// `num_class_embeds` (stable-diffusion-x4-upscaler: 1000) is CompVis' `num_classes`: a class embedding added to the
     /// time embedding (`UNetConfig.classEmbeddings`).
+    /// `only_cross_attention` (one bool, or one per down block; the x4 upscaler: [true, true, true, false]) and
+    /// `mid_block_only_cross_attention` (nil: the bool's value, else false, as unet_2d_condition.py) make the
+    /// transformer blocks' first attention attend to the context (`UNetConfig.CrossAttention.onlyCrossAttention`).
     ///
     /// Refused, naming the field: anything that adds inputs or changes the computation beyond CompVis'
     /// SD 1.x/2.x U-Net (other class embedding types, addition embeddings, encoder_hid_dim, time_cond_proj_dim, other mid block,
-    /// only/dual cross-attention, attention_type other than "default", conv kernels other than 3, output scale
+    /// dual cross-attention, attention_type other than "default", conv kernels other than 3, output scale
     /// factors other than 1,
     /// per-block transformer depths that differ, reverse depths). `upcast_attention` (SD 2.1) only asks for
     /// float32 attention, which ldm-edit always computes in.
@@ -39,8 +42,7 @@ extension DiffusersConfig {
                 throw fail("\(key) = \(text(v)) (supported: \(allowed.isEmpty ? "none" : allowed))")
             }
         }
-        for key in ["only_cross_attention", "dual_cross_attention", "mid_block_only_cross_attention", "resnet_skip_time_act",
-                    "class_embeddings_concat"] {
+        for key in ["dual_cross_attention", "resnet_skip_time_act", "class_embeddings_concat"] {
             if let v = json[key], !(v is NSNull), (v as? Bool) != false { throw fail("\(key) = \(text(v)) (supported: false)") }
         }
         for key in ["resnet_out_scale_factor", "mid_block_scale_factor"] {
@@ -83,8 +85,24 @@ extension DiffusersConfig {
             heads = .channelsPerHead(d)
         case let other?: throw .invalidConfig(path: path, field: headsKey, value: text(other), expected: "a head count, or one per level")
         }
+        var onlyCross: [Bool]?, middleOnlyCross: Bool?
+        switch json["only_cross_attention"] {
+        case nil, is NSNull: break
+        case let flag as Bool:
+            if flag { (onlyCross, middleOnlyCross) = (Array(repeating: true, count: levels), true) }
+        case let list as [Bool] where list.count == levels:
+            if list.contains(true) { onlyCross = list }
+        case let other?: throw .invalidConfig(path: path, field: "only_cross_attention", value: text(other),
+                                              expected: "true, false, or one per down block (\(levels))")
+        }
+        switch json["mid_block_only_cross_attention"] {
+        case nil, is NSNull: break
+        case let flag as Bool: middleOnlyCross = flag ? true : nil
+        case let other?: throw .invalidConfig(path: path, field: "mid_block_only_cross_attention", value: text(other), expected: "true or false")
+        }
         let cross = UNetConfig.CrossAttention(contextDim: contextDim, depth: depth,
-                                              linearProjection: (json["use_linear_projection"] as? Bool) ?? false)
+                                              linearProjection: (json["use_linear_projection"] as? Bool) ?? false,
+                                              onlyCrossAttention: onlyCross, middleOnlyCrossAttention: middleOnlyCross)
         var config = UNetConfig(
             inChannels: inChannels, outChannels: outChannels, modelChannels: widths.first, channelMult: widths.mult,
             numResBlocks: try int(json, "layers_per_block", path: path) ?? 2,

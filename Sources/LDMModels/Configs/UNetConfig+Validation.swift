@@ -62,6 +62,10 @@ extension UNetConfig {
                               "\(cross.contextDim)", expected: "a context width of \(widthRange) (SD 1.x: 768)")
             try check.require(ConfigBounds.resBlocks.contains(cross.depth), check.name(diffusers: "transformer_layers_per_block", canonical: "crossAttention.depth"),
                               "\(cross.depth)", expected: "\(ConfigBounds.text(ConfigBounds.resBlocks)) transformer blocks per attention (SD: 1)")
+            if let only = cross.onlyCrossAttention {
+                try check.require(only.count == levels, check.name(diffusers: "only_cross_attention", canonical: "crossAttention.onlyCrossAttention"),
+                                  "\(only)", expected: "one entry per level (\(levels))")
+            }
         }
         if let classes = classEmbeddings {
             try check.require(ConfigBounds.codebook.contains(classes), check.name(diffusers: "num_class_embeds", canonical: "classEmbeddings"),
