@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch/diffusers twin of `ldm-edit bench NAME` (sr-unet-N, inp-unet-N, sd-unet-N, vq-decode-N): one whole-model call on the real
+"""PyTorch/diffusers twin of `ldm-edit bench NAME` (sr-unet-N, inp-unet-N, sd-unet-N, x4-unet-N, vq-decode-N): one whole-model call on the real
 architectures with random weights, CPU, fp32.
 
     python Scripts/bench/bench_torch.py --model sr-unet-64 [--threads N] [--repeat R]
@@ -28,6 +28,12 @@ INPAINT = dict(in_channels=7, out_channels=3, block_out_channels=[256, 512, 768,
 SD = dict(in_channels=9, out_channels=4, block_out_channels=[320, 640, 1280, 1280], layers_per_block=2,
           down_block_types=["CrossAttnDownBlock2D"] * 3 + ["DownBlock2D"], up_block_types=["UpBlock2D"] + ["CrossAttnUpBlock2D"] * 3,
           cross_attention_dim=768, attention_head_dim=8, norm_num_groups=32, flip_sin_to_cos=True, freq_shift=0)
+# stabilityai/stable-diffusion-x4-upscaler unet/config.json: 7 input channels, 1000 class embeddings (the noise level),
+# only_cross_attention on the first three levels, linear projections, 8 heads, OpenCLIP-H context width 1024.
+X4 = dict(in_channels=7, out_channels=4, block_out_channels=[256, 512, 512, 1024], layers_per_block=2,
+          down_block_types=["DownBlock2D"] + ["CrossAttnDownBlock2D"] * 3, up_block_types=["CrossAttnUpBlock2D"] * 3 + ["UpBlock2D"],
+          cross_attention_dim=1024, attention_head_dim=8, norm_num_groups=32, flip_sin_to_cos=True, freq_shift=0,
+          use_linear_projection=True, num_class_embeds=1000, only_cross_attention=[True, True, True, False])
 VQ = dict(in_channels=3, out_channels=3, block_out_channels=[128, 256, 512], layers_per_block=2, latent_channels=3,
           down_block_types=["DownEncoderBlock2D"] * 3, up_block_types=["UpDecoderBlock2D"] * 3, num_vq_embeddings=8192,
           norm_num_groups=32)
@@ -47,6 +53,14 @@ def make(name):
         context = torch.rand(2, 77, 768) * 2 - 1
         t = torch.tensor([500, 500])
         return lambda: model(x, t, encoder_hidden_states=context).sample
+    if kind == "x4":
+        model = UNet2DConditionModel(**X4).eval()
+        # batch 2 (guidance) with a 77-token context each and the noise level 20 as class label
+        x = torch.rand(2, 7, int(side), int(side)) * 2 - 1
+        context = torch.rand(2, 77, 1024) * 2 - 1
+        t = torch.tensor([500, 500])
+        labels = torch.tensor([20, 20])
+        return lambda: model(x, t, encoder_hidden_states=context, class_labels=labels).sample
     model = UNet2DModel(**(SR if kind == "sr" else INPAINT)).eval()
     if kind == "inp":
         for m in model.modules():

@@ -43,7 +43,7 @@ public enum ModelCases {
     public static func make(_ name: String) throws -> () throws -> Void {
         let ws = Workspace()
         /// Batch 1, or for Stable Diffusion batch 2 (classifier-free guidance's unconditional and conditional
-        /// halves) with a [2, 77, contextDim] text context.
+        /// halves) with a [2, 77, contextDim] text context (and the x4 upscaler's noise level 20 as both rows' class label).
         func unet(_ config: UNetConfig, side: Int) throws -> () throws -> Void {
             let weights = RandomWeights(shapes: Dictionary(uniqueKeysWithValues: UNetLayout.parameters(config).map { ($0.name, $0.shape) }),
                                         stored: config.crossAttention == nil ? .f32 : .f16)
@@ -57,13 +57,15 @@ public enum ModelCases {
                 return c
             }
             let timesteps = [Float](repeating: 500, count: batch)
-            return { _ = try model(x, timesteps: timesteps, context: context, workspace: ws) }
+            let labels = config.classEmbeddings.map { _ in [Int](repeating: 20, count: batch) }
+            return { _ = try model(x, timesteps: timesteps, context: context, classLabels: labels, workspace: ws) }
         }
         guard let (kind, side) = parse(name) else { throw BenchmarkError.unknown(name) }
         switch kind {
         case "sr-unet": return try unet(.superResolution4x, side: side)
         case "inp-unet": return try unet(.inpaintingBig, side: side)
         case "sd-unet": return try unet(.sd15Inpainting, side: side)
+        case "x4-unet": return try unet(.x4Upscaler, side: side)
         default:
             let config = AutoencoderConfig.vqF4
             let weights = RandomWeights(shapes: Dictionary(uniqueKeysWithValues: AutoencoderLayout.parameters(config).map { ($0.name, $0.shape) }))
@@ -80,14 +82,14 @@ public enum ModelCases {
         guard let dash = name.lastIndex(of: "-"), let side = Int(name[name.index(after: dash)...]),
               side % 8 == 0, (8...512).contains(side) else { return nil }
         let kind = String(name[..<dash])
-        return ["sr-unet", "inp-unet", "sd-unet", "vq-decode"].contains(kind) ? (kind, side) : nil
+        return ["sr-unet", "inp-unet", "sd-unet", "x4-unet", "vq-decode"].contains(kind) ? (kind, side) : nil
     }
 
     public enum BenchmarkError: Error, CustomStringConvertible {
         case unknown(String)
         public var description: String {
             switch self {
-            case .unknown(let name): "unknown benchmark case \(name): expected sr-unet-N, inp-unet-N, sd-unet-N or vq-decode-N with N a multiple of 8 up to 512"
+            case .unknown(let name): "unknown benchmark case \(name): expected sr-unet-N, inp-unet-N, sd-unet-N, x4-unet-N or vq-decode-N with N a multiple of 8 up to 512"
             }
         }
     }

@@ -115,6 +115,21 @@ extension UNetConfig {
         crossAttention: CrossAttention(contextDim: 768, depth: 1, linearProjection: false))
 }
 
+extension UNetConfig {
+    /// stabilityai/stable-diffusion-x4-upscaler (x4-upscaling.yaml `unet_config`; unet/config.json): 7 input channels
+    /// (latent 4 + noised low-res RGB 3), widths 256/512/512/1024, attention_resolutions [2, 4, 8] → levels 1–3,
+    /// disable_self_attentions [true, true, true, false] (diffusers only_cross_attention), num_heads 8, context_dim 1024
+    /// (OpenCLIP ViT-H), linear projections, num_classes 1000 (the noise level); 473 M parameters.
+    public static var x4Upscaler: UNetConfig {
+        var c = UNetConfig(inChannels: 7, outChannels: 4, modelChannels: 256, channelMult: [1, 2, 2, 4], numResBlocks: 2,
+                           attentionLevels: [1, 2, 3], heads: .count(8), resblockUpdown: false,
+                           crossAttention: CrossAttention(contextDim: 1024, depth: 1, linearProjection: true,
+                                                          onlyCrossAttention: [true, true, true, false]))
+        c.classEmbeddings = 1000
+        return c
+    }
+}
+
 /// Which editing task a U-Net serves, from the channels it concatenates to the latent channels.
 public enum ModelTask: String, Sendable, Codable, Equatable {
     case superResolution = "super-resolution"
