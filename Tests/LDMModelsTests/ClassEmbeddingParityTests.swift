@@ -70,6 +70,15 @@ import Testing
         #expect(try compVis.tensor(name).values == (try folder.tensor(name).values))
     }
 
+    /// The released sizes from the layouts alone, as diffusers 0.42.1 counts them (meta-device models of the x4 upscaler's
+    /// unet/config.json and vae/config.json): U-Net 473,398,020 parameters in 687 tensors, KL-f4 55,325,927 in 204.
+    @Test func x4UpscalerSizesMatchTheReference() {
+        let unet = UNetLayout.parameters(.x4Upscaler), vae = AutoencoderLayout.parameters(KLAutoencoderConfig.x4Upscaler)
+        #expect(unet.count == 687 && unet.reduce(0) { $0 + $1.shape.reduce(1, *) } == 473_398_020)
+        #expect(vae.count == 204 && vae.reduce(0) { $0 + $1.shape.reduce(1, *) } == 55_325_927)
+        #expect(unet.contains { $0.name == "unet.label_emb.weight" && $0.shape == [1000, 1024] })
+    }
+
     /// A diffusers config whose class embedding is of another kind (a projection, `class_embed_type`) is refused by name;
     /// `num_class_embeds` out of bounds too.
     @Test func otherClassEmbeddingsAreRefused() throws {

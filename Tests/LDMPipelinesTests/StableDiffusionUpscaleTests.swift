@@ -100,8 +100,7 @@ enum SDUpscaleFixture {
     /// The CompVis single file (x4-upscaler-ema.safetensors' names) holds the folder's U-Net and KL-f4 tensors, with the
     /// class embedding (`label_emb.weight`), the first stage's scaling 0.08333, the x4 repository's DDIM and the low-res
     /// schedule detected without a config. It does not run here: its GroupNorm groups (4) are not visible in weights and
-    /// detection assumes the released 32 (as for the SD 1.x single file, docs/testing.md), and its OpenCLIP text encoder
-    /// (`cond_stage_model.model.*`) is read by issue 21's SD 2 work. (diffusers' family inference, by
+    /// detection assumes the released 32 (as for the SD 1.x single file, docs/testing.md). (diffusers' family inference, by
     /// `input_blocks.10.0.skip_connection.bias`, needs the released depth, which this 2-level U-Net lacks, so ε/v is not
     /// checked here.)
     @Test func singleFileHoldsTheFolderWeights() throws {
@@ -111,6 +110,9 @@ enum SDUpscaleFixture {
         #expect(file.firstStage.kl?.scalingFactor == 0.08333 && file.firstStage.downsamplingFactor == 4)
         #expect(file.schedule.schedulerClass == "DDIMScheduler" && file.schedule.linearStart == 0.0001 && file.schedule.linearEnd == 0.02)
         #expect(file.noiseAugmentation == .x4Upscaler)
+        // The OpenCLIP encoder: 3 resblocks in the file, read as the folder's 2 layers (SD 2's penultimate layer).
+        let text = try #require(file.textEncoder)
+        #expect(text.config.layers == 2 && text.config.width == 4 && text.config.isOpenCLIP)
         #expect(Set(file.parameters.map(\.name)) == Set(folder.parameters.map(\.name)))
         for spec in folder.parameters { #expect(try file.tensor(spec.name).values == (try folder.tensor(spec.name).values), "\(spec.name)") }
     }
