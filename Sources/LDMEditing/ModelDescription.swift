@@ -13,6 +13,8 @@ public struct ModelDescription: Sendable, Equatable {
     public let takesPrompt: Bool
     /// The sampler requests use when they choose none (`LatentDiffusionModel.defaultSampler(for:)`).
     public let defaultSampler: SamplerKind
+    /// The guidance scale of the model's own pipeline (the x4 upscaler: 9; Stable Diffusion inpainting: 7.5).
+    public let defaultGuidance: Float
     /// `CheckpointSummary.describe(_:)`: task, layout, architecture, parameters, weights, provenance.
     public let summary: [String]
 
@@ -25,6 +27,7 @@ public struct ModelDescription: Sendable, Equatable {
         task = weights.task == .superResolution ? .upscale : .inpaint
         takesPrompt = weights.textEncoder != nil
         defaultSampler = LatentDiffusionModel.defaultSampler(for: weights)
+        defaultGuidance = LatentDiffusionModel.defaultGuidance(for: weights)
         summary = CheckpointSummary.describe(weights)
     }
 

@@ -103,7 +103,7 @@ extension EditServer {
         }
         do {
             return try PromptRequest(prompt: text, negativePrompt: submission.negativePrompt,
-                                     guidance: submission.guidance ?? PromptRequest.defaultGuidance)
+                                     guidance: submission.guidance ?? model.description?.defaultGuidance ?? PromptRequest.defaultGuidance)
         } catch { throw APIError.badRequest("\(error)") }
     }
 }

@@ -19,14 +19,17 @@ import Testing
     }
 
     @Test func descriptionsAgreeWithTheLoadedEditor() throws {
-        for path in [Fixture.inpaint, Fixture.sr, Fixture.models + "/sd_inpaint_folder"] {
+        for path in [Fixture.inpaint, Fixture.sr, Fixture.models + "/sd_inpaint_folder", Fixture.models + "/sd_upscale_folder"] {
             let description = try ModelDescription(path: path)
             let editor = try Editor(task: description.task, modelPath: path)
             #expect(description.takesPrompt == editor.takesPrompt, "\(path)")
             #expect(description.defaultSampler == editor.defaultSampler, "\(path)")
+            #expect(!description.takesPrompt || description.defaultGuidance == editor.defaultGuidance, "\(path)")
             #expect(description.summary == CheckpointSummary.describe(try ModelWeights.open(path)))
         }
         #expect(try ModelDescription(path: Fixture.sr).task == .upscale)
+        let x4 = try ModelDescription(path: Fixture.models + "/sd_upscale_folder")
+        #expect(x4.task == .upscale && x4.takesPrompt && x4.defaultGuidance == 9 && x4.defaultSampler == .ddim)
         #expect(try ModelDescription(path: Fixture.inpaint).name == "conv_inp_folder")
         #expect(throws: CheckpointError.self) { try ModelDescription(path: Fixture.models + "/clip_text_compvis.safetensors") }
     }
