@@ -65,7 +65,7 @@ import Testing
         for (model, tokenizer) in [("sd_inpaint_folder", "embedded CLIP vocabulary"), ("sd_inpaint_compvis.safetensors", "embedded CLIP vocabulary")] {
             let r = try CLI.run(["inspect", Self.fixture(model), "--no-hash"])
             #expect(r.status == 0, "\(r.stderr)")
-            #expect(r.stdout.contains("use `ldm-edit inpaint`") && r.stdout.contains("Stable Diffusion 1.x") && r.stdout.contains("text encoder: CLIP, width 16")
+            #expect(r.stdout.contains("use `ldm-edit inpaint`") && r.stdout.contains("Stable Diffusion 1.x") && r.stdout.contains("text encoder: CLIP (quick-GELU), width 16")
                     && r.stdout.contains(tokenizer) && r.stdout.contains("prediction: ε (noise; diffusers prediction_type epsilon)"), "\(r.stdout)")
         }
     }

@@ -5,10 +5,16 @@ import Testing
 @testable import LDMModels
 
 /// Stable Diffusion's cross-attention U-Net against diffusers `UNet2DConditionModel`. Fixtures:
-/// Fixtures/parity/sd1 and sd2 (diffusers folders + trace.safetensors) and Fixtures/models/sd1_compvis.safetensors,
+/// Fixtures/parity/sd1, sd2 and sd2x (diffusers folders + trace.safetensors) and Fixtures/models/sd1_compvis.safetensors
+/// and sd2x_compvis.safetensors,
 /// made by `Scripts/fixtures/make_sd_unet_fixtures.py` (torch 2.15.0, diffusers 0.42.1): sd1 is the SD 1.x
 /// layout (conv projections, 8 heads, depth 1), sd2 the SD 2.x one (linear projections, 8 channels per
-/// head from a per-level `attention_head_dim` list, depth 2); batch 2 with a [2, 77, 24] context.
+/// head from a per-level `attention_head_dim` list, depth 2), sd2x the x4 upscaler's `only_cross_attention` ([true,
+/// false]: level 0's attn1 attends to the context, attn1.to_k/to_v 24 → 16; level 1 and the mid block self-attend);
+/// batch 2 with a [2, 77, 24] context.
+///
+/// `upcast_attention` (SD 2.1, the x4 upscaler) asks diffusers to compute q·k and the softmax in float32 under
+/// half precision; ldm-edit computes attention in float32 always, so it changes nothing here (read, not refused).
 ///
 /// Tolerance: ModelParityTests' bounds and reasons (float32 on both sides, different summation orders;
 /// diffusers' SDPA and our blocked softmax both scale the scores by d^-½).
@@ -22,12 +28,13 @@ import Testing
         return (try ModelWeights.open(root), trace)
     }
 
-    @Test(arguments: ["sd1", "sd2"])
+    @Test(arguments: ["sd1", "sd2", "sd2x"])
     func unetMatchesEveryTracedModule(_ family: String) throws {
         let (weights, trace) = try Self.open(family)
         let cross = try #require(weights.unet.crossAttention)
-        #expect(cross.linearProjection == (family == "sd2") && cross.depth == (family == "sd2" ? 2 : 1) && cross.contextDim == 24)
-        #expect(weights.unet.heads == (family == "sd2" ? .channelsPerHead(8) : .count(8)))
+        #expect(cross.linearProjection == (family != "sd1") && cross.depth == (family == "sd2" ? 2 : 1) && cross.contextDim == 24)
+        #expect(weights.unet.heads == (family != "sd1" ? .channelsPerHead(8) : .count(8)))
+        #expect(cross.onlyCrossAttention == (family == "sd2x" ? [true, false] : nil) && cross.middleOnlyCrossAttention == nil)
         let unet = try UNet(weights, config: weights.unet)
         var seen: [String: Tensor] = [:]
         let out = try unet(try trace.load("unet.input"), timesteps: try trace.load("unet.timestep").values,
@@ -101,6 +108,41 @@ import Testing
         #expect(summary.contains("family: Stable Diffusion 1.x U-Net (text cross-attention, context width 24, 1 transformer block per attention, conv projections)"))
     }
 
+    /// The x4 upscaler's only-cross attention is read off a CompVis file's shapes (attn1.to_k [16, 24] at level 0).
+    @Test func compVisFileWithOnlyCrossAttentionIsDetected() throws {
+        let (folder, trace) = try Self.open("sd2x")
+        let compVis = try ModelWeights.open(Fixture.path("models/sd2x_compvis.safetensors"))
+        var unet = compVis.unet
+        // Groups and heads are not in the weights: detection assumes SD's 32 groups and 64 channels per head.
+        #expect(unet.normGroups == 32 && unet.heads == .channelsPerHead(64))
+        (unet.normGroups, unet.heads) = (folder.unet.normGroups, folder.unet.heads)
+        #expect(unet == folder.unet)
+        for spec in UNetLayout.parameters(folder.unet) {
+            #expect(try compVis.tensor(spec.name).values == (try folder.tensor(spec.name).values), "\(spec.name)")
+        }
+        let out = try UNet(compVis, config: unet)(try trace.load("unet.input"), timesteps: try trace.load("unet.timestep").values,
+                                                  context: try trace.load("unet.context"), workspace: Workspace())
+        try ModelParityTests.check("output (CompVis file)", out, trace, "unet.output")
+    }
+
+    /// `only_cross_attention` as one bool applies to every level and, unless `mid_block_only_cross_attention` says
+    /// otherwise, the mid block (unet_2d_condition.py); a list of the wrong length is refused.
+    @Test func onlyCrossAttentionForms() throws {
+        var json = try DiffusersConfig.load(Fixture.path("parity/sd2x/unet/config.json"))
+        json["only_cross_attention"] = true
+        var cross = try #require(try DiffusersConfig.unet(json, path: "c").crossAttention)
+        #expect(cross.onlyCrossAttention == [true, true] && cross.middleOnlyCrossAttention == true)
+        json["mid_block_only_cross_attention"] = false
+        cross = try #require(try DiffusersConfig.unet(json, path: "c").crossAttention)
+        #expect(cross.onlyCrossAttention == [true, true] && cross.middleOnlyCrossAttention == nil)
+        json["only_cross_attention"] = [false, false]
+        cross = try #require(try DiffusersConfig.unet(json, path: "c").crossAttention)
+        #expect(cross.onlyCrossAttention == nil, "all false is plain self-attention")
+        json["only_cross_attention"] = [true]
+        #expect(throws: CheckpointError.self) { try DiffusersConfig.unet(json, path: "c") }
+        #expect(cross.onlyCross(level: 0) == false && cross.onlyCross(level: nil) == false)
+    }
+
     /// One missing, one mis-shaped and one unexpected transformer tensor in a diffusers unet/: all three in one error.
     @Test func auditListsEveryProblemAtOnce() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ldm-sd-audit-\(UUID().uuidString)").path
@@ -152,7 +194,7 @@ import Testing
     }
 
     /// diffusers options beyond SD 1.x/2.x are refused by name, not run differently.
-    @Test(arguments: [("class_embed_type", "\"projection\""), ("addition_embed_type", "\"text_time\""), ("only_cross_attention", "true"),
+    @Test(arguments: [("class_embed_type", "\"projection\""), ("addition_embed_type", "\"text_time\""), ("only_cross_attention", "[true]"),
                       ("attention_head_dim", "[2, 3]"), ("transformer_layers_per_block", "[1, 2]"), ("cross_attention_dim", "null"),
                       ("mid_block_type", "\"UNetMidBlock2DSimpleCrossAttn\""), ("up_block_types", "[\"UpBlock2D\", \"UpBlock2D\"]")])
     func unsupportedConditionalOptionsAreRefused(_ option: (String, String)) throws {

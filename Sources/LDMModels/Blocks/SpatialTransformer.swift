@@ -18,12 +18,13 @@ struct SpatialTransformer: UNetLayer {
 
         /// heads = C / d_head: CompVis `num_heads` (d_head = C / heads) or `num_head_channels`; the
         /// inner width heads · d_head is C either way.
-        init(_ path: ModulePath, channels c: Int, config: UNetConfig, cross: UNetConfig.CrossAttention) {
+        /// - onlyCross: the blocks' first attention attends to the context (`UNetConfig.CrossAttention.onlyCrossAttention`).
+        init(_ path: ModulePath, channels c: Int, config: UNetConfig, cross: UNetConfig.CrossAttention, onlyCross: Bool = false) {
             let heads = config.heads.heads(channels: c)
             norm = GroupNormSpec(path.child("norm"), channels: c, groups: config.normGroups, eps: 1e-6)
             projIn = LinearSpec(path.child("proj_in"), input: c, output: c, convolution: !cross.linearProjection)
             let blockPaths = (0..<cross.depth).map { path.child("transformer_blocks.\($0)") }
-            blocks = blockPaths.map { TransformerBlock.Layout($0, channels: c, heads: heads, contextDim: cross.contextDim) }
+            blocks = blockPaths.map { TransformerBlock.Layout($0, channels: c, heads: heads, contextDim: cross.contextDim, onlyCross: onlyCross) }
             blockTraces = blockPaths.map(\.trace)
             projOut = LinearSpec(path.child("proj_out"), input: c, output: c, convolution: !cross.linearProjection)
         }

@@ -4,6 +4,8 @@ import LDMTensor
 /// dropout, no checkpointing), on token-major rows:
 /// h += attn1(norm1(h)); h += attn2(norm2(h), context); h += ff(norm3(h)), where attn1 is
 /// self-attention, attn2 attends to the text context, and ff = net.2(GEGLU(net.0.proj(·))).
+/// With `onlyCross` (CompVis `disable_self_attn`, diffusers `only_cross_attention`: the x4 upscaler's first
+/// three levels) attn1 attends to the context too, its k and v D → C: h += attn1(norm1(h), context).
 /// - hidden: [N·T, C] (updated in place), context: [N, L, D] → [N·T, C]
 struct TransformerBlock: Sendable {
     /// Its submodules, named alike in CompVis and diffusers: `norm1..3` (LayerNorm, eps 1e-5),
@@ -11,8 +13,10 @@ struct TransformerBlock: Sendable {
     /// (C → 8C, GEGLU halves) and `ff.net.2` (4C → C).
     struct Layout: Sendable {
         let norms: [LayerNormSpec]
-        /// attn1's q, k, v (C → C each), fused into one GEMM at build time.
+        /// attn1's q, k, v (C → C each; k, v D → C when `onlyCross`), fused into one GEMM at build time
+        /// (q apart when `onlyCross`).
         let selfQKV: [LinearSpec]
+        let onlyCross: Bool
         let selfOut: LinearSpec
         let crossQ: LinearSpec
         /// attn2's k and v (D → C each), fused.
@@ -22,11 +26,14 @@ struct TransformerBlock: Sendable {
         let ffOut: LinearSpec
         let heads: Int
 
-        init(_ path: ModulePath, channels c: Int, heads: Int, contextDim: Int) {
+        init(_ path: ModulePath, channels c: Int, heads: Int, contextDim: Int, onlyCross: Bool = false) {
             self.heads = heads
+            self.onlyCross = onlyCross
             norms = (1...3).map { LayerNormSpec(path.child("norm\($0)"), channels: c) }
             let attn1 = path.child("attn1"), attn2 = path.child("attn2")
-            selfQKV = ["to_q", "to_k", "to_v"].map { LinearSpec(attn1.child($0), input: c, output: c, bias: false) }
+            let selfKVInput = onlyCross ? contextDim : c
+            selfQKV = [LinearSpec(attn1.child("to_q"), input: c, output: c, bias: false)]
+                + ["to_k", "to_v"].map { LinearSpec(attn1.child($0), input: selfKVInput, output: c, bias: false) }
             selfOut = LinearSpec(attn1.child("to_out.0"), input: c, output: c)
             crossQ = LinearSpec(attn2.child("to_q"), input: c, output: c, bias: false)
             crossKV = ["to_k", "to_v"].map { LinearSpec(attn2.child($0), input: contextDim, output: c, bias: false) }
@@ -44,8 +51,14 @@ struct TransformerBlock: Sendable {
         }
     }
 
+    /// attn1's projections: q, k, v fused (self-attention), or q apart and k, v fused over the context.
+    enum SelfProjection: Sendable {
+        case fused(LinearLayer)
+        case contextOnly(q: LinearLayer, kv: LinearLayer)
+    }
+
     let norms: [LayerNormLayer]
-    let selfQKV: LinearLayer
+    let selfProjection: SelfProjection
     let selfOut: LinearLayer
     let crossQ: LinearLayer
     let crossKV: LinearLayer
@@ -56,7 +69,9 @@ struct TransformerBlock: Sendable {
 
     init(_ weights: any WeightProvider, _ layout: Layout) throws {
         norms = try layout.norms.map { try LayerNormLayer(weights, $0) }
-        selfQKV = try LinearLayer(fusing: layout.selfQKV, weights)
+        selfProjection = layout.onlyCross
+            ? .contextOnly(q: try LinearLayer(weights, layout.selfQKV[0]), kv: try LinearLayer(fusing: Array(layout.selfQKV[1...]), weights))
+            : .fused(try LinearLayer(fusing: layout.selfQKV, weights))
         selfOut = try LinearLayer(weights, layout.selfOut)
         crossQ = try LinearLayer(weights, layout.crossQ)
         crossKV = try LinearLayer(fusing: layout.crossKV, weights)
@@ -69,24 +84,38 @@ struct TransformerBlock: Sendable {
     /// - hidden: [N·T, C], tokens T, context: [N, L, D] → hidden (same storage, updated)
     func callAsFunction(_ hidden: Tensor, tokens t: Int, context: Tensor, _ ws: Workspace) throws -> Tensor {
         let c = hidden.shape[1], n = hidden.shape[0] / t
-        let (l, d) = (context.shape[1], context.shape[2])
         let attended = try ws.tensor([n, t, c])
-        // attn1: self-attention over the T positions, q/k/v from one fused projection.
-        let qkv = try selfQKV(try norms[0](hidden, ws), ws).reshaped([n, t, 3 * c])
-        try Attention.forward(query: .init(qkv, start: 0, count: c), key: .init(qkv, start: c, count: c),
-                              value: .init(qkv, start: 2 * c, count: c), heads: heads, into: attended, workspace: ws)
-        try Elementwise.add(hidden, try selfOut(try attended.reshaped([n * t, c]), ws), into: hidden)
+        switch selfProjection {
+        case .fused(let selfQKV):
+            // attn1: self-attention over the T positions, q/k/v from one fused projection.
+            let qkv = try selfQKV(try norms[0](hidden, ws), ws).reshaped([n, t, 3 * c])
+            try Attention.forward(query: .init(qkv, start: 0, count: c), key: .init(qkv, start: c, count: c),
+                                  value: .init(qkv, start: 2 * c, count: c), heads: heads, into: attended, workspace: ws)
+            try Elementwise.add(hidden, try selfOut(try attended.reshaped([n * t, c]), ws), into: hidden)
+        case .contextOnly(let q, let kv):
+            // attn1 with `onlyCross`: attends to the context as attn2 does, with its own weights.
+            try attend(hidden, norm: norms[0], q: q, kv: kv, out: selfOut, tokens: t, context: context, attended: attended, ws)
+        }
         // attn2: queries from the image, keys and values from the text context.
-        let q = try crossQ(try norms[1](hidden, ws), ws).reshaped([n, t, c])
-        let kv = try crossKV(try context.reshaped([n * l, d]), ws).reshaped([n, l, 2 * c])
-        try Attention.forward(query: .init(q), key: .init(kv, start: 0, count: c), value: .init(kv, start: c, count: c),
-                              heads: heads, into: attended, workspace: ws)
-        try Elementwise.add(hidden, try crossOut(try attended.reshaped([n * t, c]), ws), into: hidden)
+        try attend(hidden, norm: norms[1], q: crossQ, kv: crossKV, out: crossOut, tokens: t, context: context, attended: attended, ws)
         // ff: GEGLU feed-forward.
         let projected = try ffIn(try norms[2](hidden, ws), ws)
         let gated = try ws.tensor([n * t, 4 * c])
         try GELU.geglu(projected, into: gated)
         try Elementwise.add(hidden, try ffOut(gated, ws), into: hidden)
         return hidden
+    }
+
+    /// hidden += out(attention(q(norm(hidden)), k, v from the context)).
+    /// - hidden: [N·T, C] (updated), context: [N, L, D], attended: [N, T, C] scratch
+    private func attend(_ hidden: Tensor, norm: LayerNormLayer, q: LinearLayer, kv: LinearLayer, out: LinearLayer, tokens t: Int,
+                        context: Tensor, attended: Tensor, _ ws: Workspace) throws {
+        let c = hidden.shape[1], n = hidden.shape[0] / t
+        let (l, d) = (context.shape[1], context.shape[2])
+        let query = try q(try norm(hidden, ws), ws).reshaped([n, t, c])
+        let keyValue = try kv(try context.reshaped([n * l, d]), ws).reshaped([n, l, 2 * c])
+        try Attention.forward(query: .init(query), key: .init(keyValue, start: 0, count: c), value: .init(keyValue, start: c, count: c),
+                              heads: heads, into: attended, workspace: ws)
+        try Elementwise.add(hidden, try out(try attended.reshaped([n * t, c]), ws), into: hidden)
     }
 }

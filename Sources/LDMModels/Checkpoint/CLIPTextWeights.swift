@@ -3,7 +3,8 @@ import LDMTensor
 
 /// A CLIP text encoder's weights under canonical names (`text.…`), audited strictly: from a diffusers
 /// `text_encoder/` folder (config.json + model.safetensors, keys `text_model.…`), a model folder holding one,
-/// or a CompVis single file (`cond_stage_model.transformer.text_model.…`, config read off the shapes).
+/// a CompVis single file (`cond_stage_model.transformer.text_model.…`, config read off the shapes), or an SD 2.x
+/// CompVis file's OpenCLIP text tower (`cond_stage_model.model.…`, `CLIPTextLayout+OpenCLIP`).
 /// Every parameter of the layout must be there with its shape; anything else under the encoder's prefix
 /// (other than the `position_ids` buffer) is unexpected; all problems are reported in one error.
 ///
@@ -12,8 +13,16 @@ public struct CLIPTextWeights: WeightProvider {
     public let path: String
     public let config: CLIPTextConfig
     let source: any WeightSource
-    /// Canonical name → file key and canonical shape.
-    let keys: [String: (key: String, shape: [Int])]
+    /// Where a canonical parameter is read: the file key, the canonical shape and, for one of q, k, v in an
+    /// OpenCLIP fused `in_proj`, the rows.
+    struct Entry: Sendable {
+        let key: String
+        let shape: [Int]
+        var rows: Range<Int>? = nil
+    }
+
+    /// Canonical name → where it is read.
+    let keys: [String: Entry]
     /// How the built encoder holds its weights (`ModelWeights.precision` sets it for a model's encoder).
     public var precision: WeightPrecision = .default
 
@@ -22,6 +31,13 @@ public struct CLIPTextWeights: WeightProvider {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw .unreadable(path: path, reason: "no such file") }
         guard isDirectory.boolValue else {
             let source = try WeightFile.open(path)
+            if source.tensors.keys.contains(where: { $0.hasPrefix(CLIPTextLayout.openCLIPPrefix) }) {
+                guard let config = detectOpenCLIP(source) else {
+                    throw .unsupportedModel(path: path, reason: "no OpenCLIP text tower (\(CLIPTextLayout.openCLIPPrefix)token_embedding.weight, "
+                                            + "positional_embedding, transformer.resblocks.0.…) found")
+                }
+                return try matchedOpenCLIP(path: path, source: source, config: config)
+            }
             let prefix = source.tensors.keys.contains { $0.hasPrefix(CLIPTextLayout.compVisPrefix) } ? CLIPTextLayout.compVisPrefix : ""
             guard let config = detect(source, prefix: prefix) else {
                 throw .unsupportedModel(path: path, reason: "no CLIP text encoder (\(prefix)text_model.embeddings.token_embedding.weight) found")
@@ -43,9 +59,9 @@ public struct CLIPTextWeights: WeightProvider {
         for spec in CLIPTextLayout.parameters(config) { builder.match(spec, source: 0, candidates: [spec.name]) }
         builder.finishUnexpected(source: 0) { !$0.hasPrefix(CLIPTextLayout.prefix) }
         guard builder.audit.isClean else { throw .auditFailed(path: source.path, audit: builder.audit) }
-        var keys: [String: (key: String, shape: [Int])] = [:]
+        var keys: [String: Entry] = [:]
         for (name, recipe) in builder.recipes {
-            if case .tensor(_, let key, let shape) = recipe { keys[name] = (key, shape) }
+            if case .tensor(_, let key, let shape) = recipe { keys[name] = Entry(key: key, shape: shape) }
         }
         return CLIPTextWeights(path: source.path, config: config, source: source, keys: keys)
     }
@@ -59,8 +75,11 @@ public struct CLIPTextWeights: WeightProvider {
     public func weight(_ name: String) throws -> WeightTensor { try weight(name, as: precision) }
 
     func weight(_ name: String, as precision: WeightPrecision) throws -> WeightTensor {
-        guard let (key, shape) = keys[name] else { throw CheckpointError.missingTensor(path: path, key: name) }
-        let w = try source.loadWeight(key, precision: precision).reshaped(shape)
+        guard let entry = keys[name] else { throw CheckpointError.missingTensor(path: path, key: name) }
+        var w = try source.loadWeight(entry.key, precision: precision)
+        if let rows = entry.rows { w = try w.rows(rows) }
+        w = try w.reshaped(entry.shape)
+        let key = entry.key
         let bad = w.nonFiniteCount()
         guard bad == 0 else { throw CheckpointError.nonFiniteWeights(path: path, key: key, count: bad) }
         return w
@@ -104,15 +123,59 @@ public struct CLIPTextWeights: WeightProvider {
                               heads: max(1, token[1] / 64), intermediate: fc1[0])
     }
 
+    /// The config of an OpenCLIP text tower from its shapes: vocabulary and width from token_embedding, positions
+    /// from positional_embedding, the MLP from the first c_fc, layers = resblocks − 1 (SD 2 reads the penultimate),
+    /// heads width / 64 (ViT-H/14: 16; not in the weights), exact GELU (open_clip's `nn.GELU`).
+    static func detectOpenCLIP(_ source: any WeightSource) -> CLIPTextConfig? {
+        let probe = CLIPTextLayout(CLIPTextConfig(vocabSize: 1, maxPositions: 1, width: 64, layers: 64, heads: 1, intermediate: 1))
+        let names = probe.openCLIPSources
+        func shape(_ spec: ParameterSpec) -> [Int]? { names[spec.name].flatMap { source.tensors[CLIPTextLayout.openCLIPPrefix + $0.key]?.shape } }
+        guard let token = shape(probe.tokenEmbedding.weight), token.count == 2, let position = shape(probe.positionEmbedding.weight),
+              position.count == 2, let fc1 = probe.layers.first.flatMap({ shape($0.fc1.weight) }), fc1.count == 2 else { return nil }
+        let blocks = probe.layers.prefix { shape($0.norm1.weight) != nil }.count
+        return CLIPTextConfig(vocabSize: token[0], maxPositions: position[0], width: token[1], layers: blocks - 1,
+                              heads: max(1, token[1] / 64), intermediate: fc1[0], activation: .gelu)
+    }
+
+    /// An OpenCLIP text tower audited as strictly as the others: every parameter of the `config.layers`-layer layout
+    /// (q, k, v as rows of the fused in_proj, whose stored shape is checked once), nothing else under the prefix but
+    /// the keys SD 2 does not read (`CLIPTextLayout.isUnusedOpenCLIP`).
+    static func matchedOpenCLIP(path: String, source: any WeightSource, config: CLIPTextConfig) throws(CheckpointError) -> CLIPTextWeights {
+        let config = try config.validated(path: path)
+        let layout = CLIPTextLayout(config), prefix = CLIPTextLayout.openCLIPPrefix, names = layout.openCLIPSources
+        var audit = WeightAudit(), consumed = Set<String>(), keys: [String: Entry] = [:]
+        for spec in layout.parameters {
+            guard let name = names[spec.name] else { continue }
+            let key = prefix + name.key
+            let seen = consumed.contains(key)
+            guard let info = source.tensors[key] else {
+                if !audit.missing.contains(where: { $0.name == key }) { audit.missing.append((key, name.storedShape)) }
+                continue
+            }
+            consumed.insert(key)
+            guard ModelWeights.Builder.compatible(info.shape, name.storedShape) else {
+                if !seen { audit.mismatched.append(.init(name: key, expected: name.storedShape, actual: info.shape)) }
+                continue
+            }
+            keys[spec.name] = Entry(key: key, shape: spec.shape, rows: name.rows)
+        }
+        for key in source.tensors.keys.sorted() where key.hasPrefix(prefix) && !consumed.contains(key)
+            && !CLIPTextLayout.isUnusedOpenCLIP(String(key.dropFirst(prefix.count)), layers: config.layers) {
+            audit.unexpected.append(key)
+        }
+        guard audit.isClean else { throw .auditFailed(path: path, audit: audit) }
+        return CLIPTextWeights(path: path, config: config, source: source, keys: keys)
+    }
+
     static func matched(path: String, source: any WeightSource, prefix: String, config: CLIPTextConfig) throws(CheckpointError) -> CLIPTextWeights {
         let config = try config.validated(path: path)
         var builder = ModelWeights.Builder(path: path, sources: [source])
         for spec in CLIPTextLayout.parameters(config) { builder.match(spec, source: 0, candidates: spec.diffusersNames.map { prefix + $0 }) }
         builder.finishUnexpected(source: 0) { key in !key.hasPrefix(prefix) || CLIPTextLayout.isIgnoredBuffer(key) }
         guard builder.audit.isClean else { throw .auditFailed(path: path, audit: builder.audit) }
-        var keys: [String: (key: String, shape: [Int])] = [:]
+        var keys: [String: Entry] = [:]
         for (name, recipe) in builder.recipes {
-            if case .tensor(_, let key, let shape) = recipe { keys[name] = (key, shape) }
+            if case .tensor(_, let key, let shape) = recipe { keys[name] = Entry(key: key, shape: shape) }
         }
         return CLIPTextWeights(path: path, config: config, source: source, keys: keys)
     }

@@ -46,8 +46,10 @@ public enum CheckpointSummary {
             "KL-f\(k.downsamplingFactor), widths \(k.channelMult.map { $0 * k.channels }), \(k.latentChannels) latent channels (posterior mean) "
                 + "scaled by \(k.scalingFactor), " + (k.midAttention ? "mid attention" : "no mid attention")
         }
+        let familyName = model.isNoiseAugmented ? "Stable Diffusion x4 upscaler" : u.crossAttention?.linearProjection == true ? "Stable Diffusion 2.x"
+            : "Stable Diffusion 1.x"
         let family: [String] = u.crossAttention.map { cross in
-            ["  family: \(cross.linearProjection ? "Stable Diffusion 2.x" : "Stable Diffusion 1.x") U-Net (text cross-attention, context width "
+            ["  family: \(familyName) U-Net (text cross-attention, context width "
                 + "\(cross.contextDim), \(cross.depth) transformer block\(cross.depth == 1 ? "" : "s") per attention, "
                 + (cross.linearProjection ? "linear" : "conv") + " projections)"]
         } ?? []
@@ -56,7 +58,7 @@ public enum CheckpointSummary {
                + "lower quality than an inpainting checkpoint, whose U-Net sees the mask)"] : []
         return [
             "model: \(model.task.rawValue)\(taskNote.map { " (\($0))" } ?? ""), \(model.layout.rawValue) layout",
-        ] + family + blended + textEncoder(model) + [
+        ] + family + blended + noiseAugmentation(model) + textEncoder(model) + [
             "  U-Net: \(u.inChannels)→\(u.outChannels) channels, widths \(u.channelMult.map { $0 * u.modelChannels }), "
                 + "\(u.numResBlocks) res blocks per level, attention at levels \(u.attentionLevels) + mid (\(heads)), "
                 + (u.resblockUpdown ? "ResBlock up/down sampling" : "conv up/down sampling") + ", \(unetCount) parameters",
@@ -70,13 +72,22 @@ public enum CheckpointSummary {
         ] + provenance(model.provenance)
     }
 
+    /// The x4 upscaler's low-res noise augmentation line (none for other models).
+    static func noiseAugmentation(_ model: ModelWeights) -> [String] {
+        guard let a = model.noiseAugmentation, let classes = model.unet.classEmbeddings else { return [] }
+        return ["  noise augmentation: the low-res input noised to a level of 0-\(a.maxNoiseLevel) (default \(NoiseAugmentationConfig.defaultNoiseLevel)) "
+                + "of its own schedule, β \(a.schedule.linearStart) → \(a.schedule.linearEnd) (\(a.schedule.source)); the level is the U-Net's "
+                + "class label (\(classes) classes)"]
+    }
+
     /// The text encoder and tokenizer lines of a Stable Diffusion model (none for the LDM families).
     static func textEncoder(_ model: ModelWeights) -> [String] {
         guard model.unet.crossAttention != nil else { return [] }
         guard let text = model.textEncoder else { return ["  text encoder: none found (it cannot run without one)"] }
         let c = text.config
-        return ["  text encoder: CLIP, width \(c.width), \(c.layers) layers of \(c.heads) heads, \(c.vocabSize) tokens, \(c.maxPositions) positions (\(text.path))",
+        return ["  text encoder: \(c.isOpenCLIP ? "OpenCLIP (GELU; SD 2.x reads the penultimate layer)" : "CLIP (quick-GELU)"), width \(c.width), \(c.layers) layers of \(c.heads) heads, \(c.vocabSize) tokens, \(c.maxPositions) positions (\(text.path))",
                 "  tokenizer: " + (model.tokenizerFolder ?? (model.tokenizerFiles != nil ? "kept in this file (its source's tokenizer/)"
+                                                   : c.isOpenCLIP ? "the embedded CLIP vocabulary, padded with \"!\" (Stable Diffusion 2.x)"
                                                    : "the embedded CLIP vocabulary (Stable Diffusion 1.x)"))]
     }
 

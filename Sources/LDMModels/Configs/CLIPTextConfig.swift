@@ -20,6 +20,11 @@ public struct CLIPTextConfig: Sendable, Codable, Equatable {
     public var activation: Activation
     public var layerNormEps: Double
 
+    /// An OpenCLIP text tower (SD 2.x): exact GELU, where OpenAI CLIP (SD 1.x) has quick-GELU. The one field that tells the
+    /// two families apart in every format (folder, single file, converted file), and so which tokenizer preset a model
+    /// without tokenizer files gets (SD 2 pads with "!").
+    public var isOpenCLIP: Bool { activation == .gelu }
+
     public init(vocabSize: Int, maxPositions: Int, width: Int, layers: Int, heads: Int, intermediate: Int,
                 activation: Activation = .quickGELU, layerNormEps: Double = 1e-5) {
         (self.vocabSize, self.maxPositions, self.width, self.layers, self.heads, self.intermediate, self.activation, self.layerNormEps) =

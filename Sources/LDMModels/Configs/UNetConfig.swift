@@ -29,9 +29,23 @@ public struct UNetConfig: Sendable, Codable, Equatable {
         /// proj_in / proj_out as nn.Linear (SD 2.x: `use_linear_in_transformer`, diffusers
         /// `use_linear_projection`) rather than 1x1 convolutions (SD 1.x).
         public var linearProjection: Bool
+        /// Per level: whether the transformer blocks' first attention attends to the context instead of the image
+        /// (CompVis `disable_self_attentions`, diffusers `only_cross_attention`; the x4 upscaler: [true, true, true,
+        /// false]). nil: self-attention everywhere (SD 1.x, 2.x).
+        public var onlyCrossAttention: [Bool]?
+        /// The same for the mid block (CompVis `disable_middle_self_attn`, diffusers `mid_block_only_cross_attention`).
+        public var middleOnlyCrossAttention: Bool?
 
-        public init(contextDim: Int, depth: Int = 1, linearProjection: Bool = false) {
+        public init(contextDim: Int, depth: Int = 1, linearProjection: Bool = false, onlyCrossAttention: [Bool]? = nil,
+                    middleOnlyCrossAttention: Bool? = nil) {
             (self.contextDim, self.depth, self.linearProjection) = (contextDim, depth, linearProjection)
+            (self.onlyCrossAttention, self.middleOnlyCrossAttention) = (onlyCrossAttention, middleOnlyCrossAttention)
+        }
+
+        /// Whether the attention at `level` (nil: the mid block) attends to the context twice.
+        public func onlyCross(level: Int?) -> Bool {
+            guard let level else { return middleOnlyCrossAttention ?? false }
+            return onlyCrossAttention.map { $0.indices.contains(level) && $0[level] } ?? false
         }
     }
 
@@ -50,6 +64,9 @@ public struct UNetConfig: Sendable, Codable, Equatable {
     public var normEps: Double = 1e-5
     /// nil: the LDM families (self-attention `AttentionBlock`s, no context).
     public var crossAttention: CrossAttention?
+    /// Rows of the class embedding added to the time embedding (CompVis `num_classes`, diffusers `num_class_embeds`;
+    /// `ClassEmbedding`): stable-diffusion-x4-upscaler's 1000, fed its low-res noise level. nil: none (every other family).
+    public var classEmbeddings: Int?
 
     public var timeEmbedChannels: Int { 4 * modelChannels }
     public func width(level: Int) -> Int { modelChannels * channelMult[level] }

@@ -38,8 +38,9 @@ public final class CLIPTextEncoder: Sendable {
     }
 
     /// The final LayerNorm of the hidden state after all but the last `skipLastLayers` layers: 0 is
-    /// `last_hidden_state` (SD 1.x); 1 is the penultimate layer SD 2.x conditions on (CompVis
-    /// `FrozenOpenCLIPEmbedder(layer="penultimate")`, which also applies `ln_final`).
+    /// `last_hidden_state` (SD 1.x, and SD 2.x as loaded here: its encoder comes with 23 layers, diffusers'
+    /// text_encoder/ and an OpenCLIP single file alike, `CLIPTextLayout+OpenCLIP`); 1 is the penultimate layer
+    /// of a full tower (CompVis `FrozenOpenCLIPEmbedder(layer="penultimate")` on all 24, web UIs' "clip skip 2").
     public func callAsFunction(tokens: [[Int]], skipLastLayers: Int = 0, workspace ws: Workspace,
                                trace: ModelTrace? = nil) throws -> Tensor {
         let c = config

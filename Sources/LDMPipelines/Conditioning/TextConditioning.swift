@@ -36,13 +36,13 @@ public struct TextConditioning: Sendable {
     }
 
     /// The text encoder of `weights` and the tokenizer of `tokenizer` (a diffusers `tokenizer/` folder, or its files
-    /// kept in a converted model), or the embedded CLIP vocabulary with SD 1.x's special tokens when there is none
-    /// (single files).
+    /// kept in a converted model), or the embedded CLIP vocabulary when there is none (single files), with SD 1.x's
+    /// special tokens, or SD 2.x's (pad "!") for an OpenCLIP encoder.
     public init(weights: CLIPTextWeights, tokenizer: TokenizerSource?) throws {
         let vocabulary: CLIPVocabulary = switch tokenizer {
         case .folder(let path): try CLIPVocabulary(folder: path)
         case .files(let files, let origin): try CLIPVocabulary(files: files, origin: origin)
-        case nil: try CLIPVocabulary.embedded(.stableDiffusion1)
+        case nil: try CLIPVocabulary.embedded(weights.config.isOpenCLIP ? .stableDiffusion2 : .stableDiffusion1)
         }
         self.init(encoder: try CLIPTextEncoder(weights, config: weights.config), tokenizer: CLIPTokenizer(vocabulary: vocabulary))
     }

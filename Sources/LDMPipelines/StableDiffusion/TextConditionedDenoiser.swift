@@ -6,7 +6,8 @@ import LDMTensor
 /// cross-attention (diffusers pipeline_stable_diffusion_inpaint.py: `unet(cat([latent_model_input, mask,
 /// masked_image_latents], dim=1), t, encoder_hidden_states=prompt_embeds)`). Inside `ClassifierFreeGuidance`
 /// it is evaluated at batch 2 with the [negative; prompt] context; unguided at batch 1.
-/// Without conditioning (a text-to-image U-Net, blended inpainting) the U-Net sees x alone.
+/// Without conditioning (a text-to-image U-Net, blended inpainting) the U-Net sees x alone. The x4 upscaler's U-Net also
+/// takes its noise level as every row's class label (pipeline_stable_diffusion_upscale.py: `class_labels=noise_level`).
 ///
 /// A latent larger than the U-Net tile runs on the overlapping tiles of `grid`, every batch row with the same
 /// tiles and its own context, blended at every evaluation with the grid's weights (as `ModelDenoiser`; for a
@@ -18,14 +19,18 @@ public struct TextConditionedDenoiser: Denoiser {
     public let conditioning: Tensor?
     /// [N, L, D]: one context per batch row.
     public let context: Tensor
+    /// The class label of every row (the x4 upscaler's noise level), for a U-Net with a class embedding; else nil.
+    public let classLabel: Int?
     /// The U-Net tiles over the h × w latent, and each tile's blend weights.
     public let grid: TileGrid
     let tileWeights: [[Float]]
 
     /// - latentHeight, latentWidth: the latent's size; `tiling`'s U-Net tile and overlap split it (one tile,
     ///   untiled, when it fits), tile sides kept multiples of the U-Net's downsampling.
-    public init(unet: UNet, conditioning: Tensor?, context: Tensor, latentHeight h: Int, latentWidth w: Int, tiling: TilingSettings) {
+    public init(unet: UNet, conditioning: Tensor?, context: Tensor, latentHeight h: Int, latentWidth w: Int, tiling: TilingSettings,
+                classLabel: Int? = nil) {
         self.unet = unet
+        self.classLabel = classLabel
         self.conditioning = conditioning
         self.context = context
         let grid = TileGrid(height: h, width: w, tile: tiling.unetTile, overlap: tiling.unetOverlap, multiple: unet.config.downsamplingFactor)
@@ -63,7 +68,7 @@ public struct TextConditionedDenoiser: Denoiser {
             guard x.rank == 4, x.shape[0] == n else {
                 throw TensorError.shapeMismatch(operation: "TextConditionedDenoiser", argument: "x", expected: "[\(n), z, h, w]", actual: x.shape)
             }
-            return try unet(x, timesteps: [Float](repeating: timestep, count: n), context: context, workspace: ws)
+            return try unet(x, timesteps: [Float](repeating: timestep, count: n), context: context, classLabels: labels(n), workspace: ws)
         }
         let c = conditioning.shape[1]
         guard x.rank == 4, x.shape[0] == n, x.shape[2] == conditioning.shape[2], x.shape[3] == conditioning.shape[3] else {
@@ -77,6 +82,8 @@ public struct TextConditionedDenoiser: Denoiser {
             out.update(from: x.data + row * z * plane, count: z * plane)
             (out + z * plane).update(from: conditioning.data, count: c * plane)
         }
-        return try unet(input, timesteps: [Float](repeating: timestep, count: n), context: context, workspace: ws)
+        return try unet(input, timesteps: [Float](repeating: timestep, count: n), context: context, classLabels: labels(n), workspace: ws)
     }
+
+    private func labels(_ n: Int) -> [Int]? { classLabel.map { [Int](repeating: $0, count: n) } }
 }
