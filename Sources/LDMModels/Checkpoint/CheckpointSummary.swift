@@ -46,8 +46,14 @@ public enum CheckpointSummary {
             "KL-f\(k.downsamplingFactor), widths \(k.channelMult.map { $0 * k.channels }), \(k.latentChannels) latent channels (posterior mean) "
                 + "scaled by \(k.scalingFactor), " + (k.midAttention ? "mid attention" : "no mid attention")
         }
+        // The version by the transformer blocks' projections (SD 2.x linear, 1.x convolutions), the kind by the U-Net's input.
+        let kind: String = switch InpaintingMethod(unet: u, latentChannels: model.firstStage.latentChannels) {
+        case .concatenated?: " inpainting"
+        case .blended?: " text-to-image"
+        case nil: ""
+        }
         let family: [String] = u.crossAttention.map { cross in
-            ["  family: \(cross.linearProjection ? "Stable Diffusion 2.x" : "Stable Diffusion 1.x") U-Net (text cross-attention, context width "
+            ["  family: \(cross.linearProjection ? "Stable Diffusion 2.x" : "Stable Diffusion 1.x")\(kind) U-Net (text cross-attention, context width "
                 + "\(cross.contextDim), \(cross.depth) transformer block\(cross.depth == 1 ? "" : "s") per attention, "
                 + (cross.linearProjection ? "linear" : "conv") + " projections)"]
         } ?? []
