@@ -23,7 +23,7 @@ extension EditRequest: Codable {
 
     enum CodingKeys: String, CodingKey {
         case task, method, model, sampler, steps, eta, seed, tiling, options, prompt, guidance
-        case negativePrompt = "negative_prompt"
+        case negativePrompt = "negative_prompt", noiseLevel = "noise_level"
         case modelSHA256 = "model_sha256", seedGiven = "seed_given"
     }
 
@@ -61,6 +61,7 @@ extension EditRequest: Codable {
             try c.encodeIfPresent(prompt.negativePrompt, forKey: .negativePrompt)
             try c.encode(prompt.guidance, forKey: .guidance)
         }
+        try c.encodeIfPresent(noiseLevel, forKey: .noiseLevel)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -89,7 +90,7 @@ extension EditRequest: Codable {
         }
         let output = try OutputRequest(bitDepth: try option("bit_depth") { Int($0) }, jpegQuality: try option("jpeg_quality") { Int($0) })
         guard diffusion else {
-            if let key = [CodingKeys.sampler, .steps, .eta, .seed, .tiling, .prompt, .negativePrompt, .guidance].first(where: c.contains) {
+            if let key = [CodingKeys.sampler, .steps, .eta, .seed, .tiling, .prompt, .negativePrompt, .guidance, .noiseLevel].first(where: c.contains) {
                 throw RequestError.inconsistent(task: task, reason: "\(key.stringValue) needs a model")
             }
             self.init(task: task, model: nil, method: try parse(.method, ResamplingFilter.init(rawValue:)) ?? .lanczos, sampling: nil, tiling: nil,
@@ -109,6 +110,13 @@ extension EditRequest: Codable {
             eta: try c.decodeIfPresent(Float.self, forKey: .eta) ?? 0, seed: seed ?? SamplingRequest.randomSeed(),
             seedGiven: try c.decodeIfPresent(Bool.self, forKey: .seedGiven) ?? (seed != nil))
         let tiling = try parse(.tiling, TilingRequest.init(parsing:)) ?? .standard
+        let prompt = try c.decodeIfPresent(String.self, forKey: .prompt).map { text throws -> PromptRequest in
+            try PromptRequest(prompt: text, negativePrompt: try c.decodeIfPresent(String.self, forKey: .negativePrompt),
+                              guidance: try c.decodeIfPresent(Float.self, forKey: .guidance) ?? PromptRequest.defaultGuidance)
+        }
+        if prompt == nil, let key = [CodingKeys.negativePrompt, .guidance].first(where: c.contains) {
+            throw RequestError.inconsistent(task: task, reason: "\(key.stringValue) needs a prompt")
+        }
         if task == .inpaint {
             let inpainting = try InpaintingRequest(
                 maskInvert: try option("mask_invert") { ["true": true, "false": false][$0] } ?? false,
@@ -117,19 +125,11 @@ extension EditRequest: Codable {
                 strategy: try option("strategy", InpaintingStrategy.init(rawValue:)) ?? .auto,
                 cropMargin: try option("crop_margin") { Int($0) } ?? InpaintingRequest.defaultCropMargin,
                 resizeLimit: try option("resize_limit") { Int($0) } ?? InpaintingRequest.defaultResizeLimit)
-            let prompt = try c.decodeIfPresent(String.self, forKey: .prompt).map { text throws -> PromptRequest in
-                try PromptRequest(prompt: text, negativePrompt: try c.decodeIfPresent(String.self, forKey: .negativePrompt),
-                                  guidance: try c.decodeIfPresent(Float.self, forKey: .guidance) ?? PromptRequest.defaultGuidance)
-            }
-            if prompt == nil, let key = [CodingKeys.negativePrompt, .guidance].first(where: c.contains) {
-                throw RequestError.inconsistent(task: task, reason: "\(key.stringValue) needs a prompt")
-            }
+            if c.contains(.noiseLevel) { throw RequestError.inconsistent(task: task, reason: "noise_level belongs to upscaling only") }
             self = .inpaint(model: model, sampling: sampling, tiling: tiling, inpainting: inpainting, output: output, prompt: prompt)
         } else {
-            if let key = [CodingKeys.prompt, .negativePrompt, .guidance].first(where: c.contains) {
-                throw RequestError.inconsistent(task: task, reason: "\(key.stringValue) belongs to text-conditioned inpainting only")
-            }
-            self = .upscale(model: model, sampling: sampling, tiling: tiling, output: output)
+            self = .upscale(model: model, sampling: sampling, tiling: tiling, output: output, prompt: prompt,
+                            noiseLevel: try c.decodeIfPresent(Int.self, forKey: .noiseLevel))
         }
         try validate()
     }

@@ -23,18 +23,22 @@ public struct EditRequest: Sendable, Equatable {
     /// Mask handling and the large-image strategy (inpaint only).
     public var inpainting: InpaintingRequest?
     public var output: OutputRequest
-    /// The prompt of a text-conditioned model (Stable Diffusion inpainting); nil for models that read no text.
+    /// The prompt of a text-conditioned model (Stable Diffusion inpainting, the x4 upscaler); nil for models that read no text.
     public var prompt: PromptRequest? = nil
+    /// The low-res noise level of a noise-augmented upscaler (stable-diffusion-x4-upscaler); nil: its default (20), or a
+    /// model without one.
+    public var noiseLevel: Int? = nil
 
     /// Classical 4x upscaling.
     public static func upscale(method: ResamplingFilter = .lanczos, output: OutputRequest = .keep) -> EditRequest {
         EditRequest(task: .upscale, model: nil, method: method, sampling: nil, tiling: nil, inpainting: nil, output: output)
     }
 
-    /// Super-resolution with a diffusion model.
+    /// Super-resolution with a diffusion model (the x4 upscaler: with a prompt and optionally a noise level).
     public static func upscale(model: ModelReference, sampling: SamplingRequest, tiling: TilingRequest = .standard,
-                               output: OutputRequest = .keep) -> EditRequest {
-        EditRequest(task: .upscale, model: model, method: nil, sampling: sampling, tiling: tiling, inpainting: nil, output: output)
+                               output: OutputRequest = .keep, prompt: PromptRequest? = nil, noiseLevel: Int? = nil) -> EditRequest {
+        EditRequest(task: .upscale, model: model, method: nil, sampling: sampling, tiling: tiling, inpainting: nil, output: output,
+                    prompt: prompt, noiseLevel: noiseLevel)
     }
 
     /// Inpainting with a diffusion model.
@@ -57,7 +61,7 @@ public struct EditRequest: Sendable, Equatable {
         guard method == nil else { throw fail("a classical method cannot be combined with a model") }
         guard sampling != nil, tiling != nil else { throw fail("a model needs sampling and tiling settings") }
         guard (inpainting != nil) == (task == .inpaint) else { throw fail("inpainting options belong to inpainting only") }
-        guard prompt == nil || task == .inpaint else { throw fail("a prompt belongs to text-conditioned inpainting only") }
+        guard noiseLevel == nil || task == .upscale else { throw fail("a noise level belongs to noise-augmented upscaling only") }
     }
 
     /// This request for one output file (JPEG quality only where it applies).

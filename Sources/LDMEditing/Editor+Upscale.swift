@@ -16,7 +16,10 @@ extension Editor {
         let tiles = TilePlanner(planner: planner, request: tiling, availableMemory: availableMemory)
         let plan = try tiles.upscale(width: image.width, height: image.height, sizeMultiple: pipeline.sizeMultiple)
         if plan.isReduced { warn(.tilesReduced(to: plan.tiling, budget: tiles.budget, estimatedPeak: plan.estimate.total)) }
-        let result = try pipeline.run(PlanarImage(image), settings: sampling.settings(tiling: plan.tiling), callbacks: callbacks)
+        var settings = sampling.settings(tiling: plan.tiling)
+        settings.text = request.prompt?.textPrompt
+        settings.noiseLevel = request.noiseLevel
+        let result = try pipeline.run(PlanarImage(image), settings: settings, callbacks: callbacks)
         return EditResult(image: result.raster(bitDepth: image.bitDepth, channels: image.channels), plan: plan.tiling.description,
                           estimatedPeakBytes: plan.estimate.total)
     }

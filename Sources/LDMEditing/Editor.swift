@@ -103,11 +103,27 @@ public struct Editor: Sendable {
     }
 
     /// Throws unless `request` is well formed and for this editor's task and model.
-    /// Whether the model is conditioned on text (Stable Diffusion): its requests need a prompt, others take none.
-    public var takesPrompt: Bool {
-        if case .inpainting(let pipeline, _) = engine { return pipeline.model.text != nil }
-        return false
+    /// The loaded diffusion model (nil: classical upscaling).
+    var diffusionModel: LatentDiffusionModel? {
+        switch engine {
+        case .classical: nil
+        case .superResolution(let pipeline, _): pipeline.model
+        case .inpainting(let pipeline, _): pipeline.model
+        }
     }
+
+    /// Whether the model is conditioned on text (Stable Diffusion, the x4 upscaler): its requests need a prompt, others take none.
+    public var takesPrompt: Bool { diffusionModel?.text != nil }
+
+    /// The noise levels a noise-augmented upscaler (stable-diffusion-x4-upscaler) accepts (0 … max_noise_level); nil for
+    /// every other model, which take none.
+    public var noiseLevels: ClosedRange<Int>? { diffusionModel?.noiseAugmentation?.levels }
+
+    /// The noise level requests of a noise-augmented upscaler use when they name none (diffusers' 20); nil for other models.
+    public var defaultNoiseLevel: Int? { noiseLevels != nil ? NoiseAugmentationConfig.defaultNoiseLevel : nil }
+
+    /// The guidance scale of the model's own pipeline (the x4 upscaler: 9; Stable Diffusion inpainting: 7.5).
+    public var defaultGuidance: Float { diffusionModel?.noiseAugmentation != nil ? 9 : PromptRequest.defaultGuidance }
 
     /// The sampler the model's own reference runs with (Stable Diffusion: its scheduler, PNDM for SD 1.x; the
     /// LDM families: DDIM), for requests that do not choose one.
@@ -124,7 +140,12 @@ public struct Editor: Sendable {
     /// (`RequestError.promptTooLong`).
     public func check(_ request: EditRequest) throws {
         try request.validate()
-        if case .inpainting(let pipeline, _) = engine, let text = pipeline.model.text {
+        if let levels = noiseLevels {
+            if let level = request.noiseLevel, !levels.contains(level) { throw RequestError.noiseLevel(level, maximum: levels.upperBound) }
+        } else if request.noiseLevel != nil {
+            throw RequestError.noiseLevelNotAccepted
+        }
+        if let text = diffusionModel?.text {
             guard let prompt = request.prompt else {
                 throw RequestError.promptRequired
             }

@@ -33,6 +33,10 @@ public enum RequestError: Error, Sendable, Equatable, CustomStringConvertible {
     case promptRequired
     /// A prompt for a model that reads no text.
     case promptNotAccepted
+    /// A low-res noise level outside 0 … `maximum` (the x4 upscaler: 350).
+    case noiseLevel(Int, maximum: Int)
+    /// A noise level for a model that does not noise its low-res input (every model but the x4 upscaler).
+    case noiseLevelNotAccepted
     /// A field of an encoded request that cannot be read (`field` names it).
     case unreadable(field: String, value: String)
 
@@ -53,6 +57,8 @@ public enum RequestError: Error, Sendable, Equatable, CustomStringConvertible {
             "the \(negative ? "negative prompt" : "prompt") is \(count) tokens long with its start and end tokens; the text encoder reads at most \(limit), so it is \(count - limit) too many"
         case .promptRequired: "this model is conditioned on text and needs a prompt (it may be empty)"
         case .promptNotAccepted: "this model reads no text; a prompt, negative prompt or guidance scale does not apply"
+        case .noiseLevel(let level, let maximum): "the noise level must be 0-\(maximum), got \(level)"
+        case .noiseLevelNotAccepted: "this model does not noise its low-res input; a noise level does not apply"
         case .inconsistent(let task, let reason): "\(task.rawValue): \(reason)"
         case .unreadable(let field, let value): "\(field): cannot read \(value)"
         }

@@ -20,6 +20,7 @@ public final class UNet: Sendable {
     }
 
     let timeEmbedding: (trace: String, linear1: LinearLayer, linear2: LinearLayer)
+    let classEmbedding: ClassEmbedding?
     let convIn: (trace: String, layer: Conv2dLayer)
     let down: [Level]
     let middle: Level
@@ -38,6 +39,7 @@ public final class UNet: Sendable {
         }
         timeEmbedding = (layout.timeEmbedding.path.trace, try LinearLayer(weights, layout.timeEmbedding.linear1),
                          try LinearLayer(weights, layout.timeEmbedding.linear2))
+        classEmbedding = try layout.classEmbedding.map { try ClassEmbedding(weights, $0) }
         convIn = (layout.convIn.path.trace, try Conv2dLayer(weights, layout.convIn))
         down = try layout.down.map(build)
         middle = try build(layout.middle)
@@ -47,7 +49,8 @@ public final class UNet: Sendable {
     }
 
     /// One denoising call: ε for x at the given (integer-valued) DDPM timesteps.
-    public func callAsFunction(_ x: Tensor, timesteps: [Float], context: Tensor? = nil, workspace ws: Workspace,
+    /// - classLabels: one per batch row when the config has class embeddings (the x4 upscaler's noise level), else nil.
+    public func callAsFunction(_ x: Tensor, timesteps: [Float], context: Tensor? = nil, classLabels: [Int]? = nil, workspace ws: Workspace,
                                trace: ModelTrace? = nil) throws -> Tensor {
         let c = config
         let factor = c.downsamplingFactor
@@ -66,13 +69,21 @@ public final class UNet: Sendable {
             throw TensorError.shapeMismatch(operation: "UNet", argument: "context", expected: "none (this U-Net has no cross-attention)",
                                             actual: context.shape)
         }
-        // emb = time_embed(timestep_embedding(t)); every ResBlock applies SiLU first (emb_layers.0).
+        if let classEmbedding {
+            guard let classLabels, classLabels.count == x.shape[0] else {
+                throw TensorError.invalidArgument(operation: "UNet", reason: "this U-Net needs \(x.shape[0]) class label(s) in 0 ..< \(classEmbedding.count) (one per batch row)")
+            }
+        } else if classLabels != nil {
+            throw TensorError.invalidArgument(operation: "UNet", reason: "this U-Net has no class embedding; class labels were given")
+        }
+        // emb = time_embed(timestep_embedding(t)) (+ label_emb(y)); every ResBlock applies SiLU first (emb_layers.0).
         let sinusoid = try ws.tensor([x.shape[0], c.modelChannels])
         try TimestepEmbedding.forward(timesteps, dim: c.modelChannels, into: sinusoid)
         let hidden = try timeEmbedding.linear1(sinusoid, ws)
         try Elementwise.silu(hidden, into: hidden)
         let emb = try timeEmbedding.linear2(hidden, ws)
         trace?(timeEmbedding.trace, emb)
+        if let classEmbedding, let classLabels { try classEmbedding.add(labels: classLabels, to: emb, workspace: ws) }
         let embSiLU = try ws.tensor(emb.shape)
         try Elementwise.silu(emb, into: embSiLU)
         let inputs = UNetLayerInputs(embSiLU: embSiLU, context: context, trace: trace)

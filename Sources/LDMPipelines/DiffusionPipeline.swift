@@ -15,6 +15,9 @@ public struct SamplingSettings: Sendable, Equatable {
     public var tiling: TilingSettings
     /// The prompt of a text-conditioned model (Stable Diffusion); nil for the LDM families, which read no text.
     public var text: TextPrompt?
+    /// The low-res noise level of a noise-augmented upscaler (stable-diffusion-x4-upscaler; nil: its default 20);
+    /// nil for every other model.
+    public var noiseLevel: Int?
 
     public init(sampler: SamplerKind = .ddim, steps: Int, eta: Float = 0, seed: UInt64, tiling: TilingSettings = .standard,
                 text: TextPrompt? = nil) {

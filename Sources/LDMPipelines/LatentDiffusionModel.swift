@@ -19,6 +19,8 @@ public struct LatentDiffusionModel: Sendable {
     /// For an inpainting model: whether its U-Net sees the mask (`concatenated`) or the known region is blended
     /// in after every step (`blended`: a Stable Diffusion text-to-image model); nil for super-resolution.
     public let inpaintingMethod: InpaintingMethod?
+    /// The x4 upscaler's low-res noise augmentation; nil for every other model.
+    public let noiseAugmentation: NoiseAugmentation?
 
     public init(weights: ModelWeights) throws {
         unet = try UNet(weights, config: weights.unet)
@@ -27,6 +29,13 @@ public struct LatentDiffusionModel: Sendable {
         inpaintingMethod = task == .inpainting ? InpaintingMethod(unet: weights.unet, latentChannels: weights.firstStage.latentChannels) : nil
         text = try weights.textEncoder.map { try TextConditioning(weights: $0, tokenizer: weights.tokenizer) }
         defaultSampler = Self.defaultSampler(for: weights)
+        noiseAugmentation = weights.noiseAugmentation.map(NoiseAugmentation.init)
+    }
+
+    /// The classifier-free guidance scale of the model's own pipeline: 9 for the x4 upscaler
+    /// (StableDiffusionUpscalePipeline `guidance_scale`), 7.5 for the others (StableDiffusionInpaintPipeline).
+    public static func defaultGuidance(for weights: ModelWeights) -> Float {
+        weights.noiseAugmentation != nil ? 9 : TextPrompt.defaultGuidance
     }
 
     /// `defaultSampler` of the model these weights build, read without building it (a model list needs no model).

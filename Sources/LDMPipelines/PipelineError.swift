@@ -24,6 +24,10 @@ public enum PipelineError: Error, Sendable, Equatable, CustomStringConvertible {
     case promptNotAccepted
     /// The sampler cannot serve this pipeline (`reason` says what it lacks).
     case samplerUnsupported(sampler: String, reason: String)
+    /// A low-res noise level outside 0 … `maximum` (the x4 upscaler's max_noise_level, 350).
+    case noiseLevel(Int, maximum: Int)
+    /// A noise level for a model without noise augmentation (every model but the x4 upscaler).
+    case noiseLevelNotAccepted
 
     public var description: String {
         switch self {
@@ -41,6 +45,8 @@ public enum PipelineError: Error, Sendable, Equatable, CustomStringConvertible {
         case .promptRequired: "this model is conditioned on text and needs a prompt (it may be empty)"
         case .promptNotAccepted: "this model reads no text; a prompt, negative prompt or guidance scale does not apply"
         case .samplerUnsupported(let sampler, let reason): "the \(sampler) sampler cannot be used here: \(reason)"
+        case .noiseLevel(let level, let maximum): "the low-res noise level must be 0-\(maximum), got \(level)"
+        case .noiseLevelNotAccepted: "this model does not noise its low-res input; a noise level does not apply"
         case .memory(let needed, let budget, let estimate):
             "needs about \(needed >> 20) MiB even with the smallest tiles, above the \(budget >> 20) MiB allowed: \(estimate)"
         }

@@ -68,6 +68,7 @@ extension LDMEdit {
                 if let negative = prompt.negativePrompt { lines.append("  negative prompt: \(negative.debugDescription)") }
                 lines.append("  guidance: \(prompt.guidance)")
             }
+            if let level = settings.noiseLevel { lines.append("  noise level: \(level)") }
             if let tiling = settings.tiling { lines.append("  tiling: \(tiling)") }
             if let plan = provenance.plan { lines.append("  plan: \(plan)") }
             for (name, value) in settings.options.sorted(by: { $0.key < $1.key }) { lines.append("  \(name): \(value)") }

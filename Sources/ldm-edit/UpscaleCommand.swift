@@ -16,9 +16,16 @@ extension LDMEdit {
                 depth, gray/colour layout and alpha (alpha is resampled with Lanczos; JPEG outputs \
                 are 8-bit without alpha). Any input size: the output is exactly 4x.
 
+                stable-diffusion-x4-upscaler (a diffusers folder or the CompVis x4-upscaler-ema.safetensors) is \
+                text-guided: --prompt (default "": none), --negative-prompt, --guidance (default 9) and \
+                --noise-level (default 20, at most 350: how much noise is added to the input before it guides \
+                the model; more gives the model more freedom), as diffusers' StableDiffusionUpscalePipeline; \
+                it samples with its own scheduler (DDIM, v-prediction) unless --sampler says otherwise.
+
                 Examples:
                   ldm-edit upscale Samples/lowres/chelsea.png -o chelsea_x4.png
                   ldm-edit upscale photo.png --model ldm-super-resolution-4x-openimages/ --steps 100 --seed 42
+                  ldm-edit upscale photo.png --model stable-diffusion-x4-upscaler/ --prompt "a white cat" --steps 25
                   ldm-edit upscale Samples/lowres -o upscaled/ --method bicubic
                 """)
 
@@ -27,6 +34,18 @@ extension LDMEdit {
 
         @Option(name: .long, help: "Classical resampling method (used without --model).")
         var method: ResamplingFilter?
+
+        @Option(help: ArgumentHelp("Text prompt for the Stable Diffusion x4 upscaler (default \"\": none; at most 77 tokens with start and end). Models that read no text refuse it.", valueName: "text"))
+        var prompt: String?
+
+        @Option(name: .customLong("negative-prompt"), help: ArgumentHelp("What the result should not look like (x4 upscaler; used when --guidance is above 1).", valueName: "text"))
+        var negativePrompt: String?
+
+        @Option(help: ArgumentHelp("Classifier-free guidance scale for the x4 upscaler (default 9; 1 or less: the prompt alone, no negative).", valueName: "scale"))
+        var guidance: Float?
+
+        @Option(name: .customLong("noise-level"), help: ArgumentHelp("Noise added to the input before it guides the x4 upscaler, 0 to its maximum (350; default 20).", valueName: "n"))
+        var noiseLevel: Int?
 
         @OptionGroup var modelOptions: ModelOptions
         @OptionGroup var tilingOptions: TilingOptions
@@ -39,6 +58,18 @@ extension LDMEdit {
             if method != nil, modelOptions.model != nil {
                 throw ValidationError("--method is for classical upscaling; it cannot be combined with --model.")
             }
+            if method != nil, let flag = prompt != nil ? "--prompt" : negativePrompt != nil ? "--negative-prompt"
+                : guidance != nil ? "--guidance" : noiseLevel != nil ? "--noise-level" : nil {
+                throw ValidationError("\(flag) needs a diffusion model (--model); it cannot be combined with --method.")
+            }
+            if let guidance { do { _ = try PromptRequest(prompt: "", guidance: guidance) } catch { throw ValidationError(UserMessage.describe(error)) } }
+        }
+
+        /// The prompt part of the request: for a text-guided model, the flags with its defaults ("" and its guidance);
+        /// for another model, whatever text flags were given (the editor refuses them: `promptNotAccepted`).
+        func promptRequest(for editor: Editor) throws(RequestError) -> PromptRequest? {
+            guard editor.takesPrompt || prompt != nil || negativePrompt != nil || guidance != nil else { return nil }
+            return try PromptRequest(prompt: prompt ?? "", negativePrompt: negativePrompt, guidance: guidance ?? editor.defaultGuidance)
         }
 
         func run() throws {
@@ -50,7 +81,19 @@ extension LDMEdit {
             let request = try reporter.orExit { () throws -> EditRequest in
                 let output = try outputOptions.request()
                 guard let model = editor.model else { return .upscale(method: method ?? .lanczos, output: output) }
-                return .upscale(model: model, sampling: try modelOptions.sampling(reporter, defaultSampler: editor.defaultSampler), tiling: try tilingOptions.request(), output: output)
+                return .upscale(model: model, sampling: try modelOptions.sampling(reporter, defaultSampler: editor.defaultSampler),
+                                tiling: try tilingOptions.request(), output: output, prompt: try promptRequest(for: editor),
+                                noiseLevel: noiseLevel ?? editor.defaultNoiseLevel)
+            }
+            do {
+                if editor.model == nil {  // classical resampling (no model found) reads neither text nor a noise level
+                    if try promptRequest(for: editor) != nil { throw RequestError.promptNotAccepted }
+                    if noiseLevel != nil { throw RequestError.noiseLevelNotAccepted }
+                }
+                try editor.check(request)  // text and noise level only where the model takes them, within their bounds
+            } catch {
+                reporter.error(UserMessage.describe(error))
+                throw ExitCode(64)
             }
             let plan = BatchPlan(inputs: inputs, output: outputOptions.output, defaultSuffix: "_x\(Editor.classicalFactor)", naming: outputOptions.naming)
             let runner = try BatchRunner(plan: plan, editor: editor, request: request, run: runOptions, output: outputOptions, global: globalOptions)

@@ -31,13 +31,49 @@ import Testing
                       try request(PromptRequest(prompt: "a red wall", negativePrompt: "blur", guidance: 5)), try request(nil)] {
             #expect(try other.resumeKey(inputSHA256: "x", maskSHA256: "y") != key)
         }
-        // A prompt on an upscale request, or a negative prompt without a prompt, does not decode.
+        // An upscale request carries a prompt and a noise level (the x4 upscaler; the editor refuses them for other models);
+        // a noise level on an inpaint request, or a negative prompt without a prompt, does not decode.
+        let upscale = try JSONDecoder().decode(EditRequest.self, from: Data(
+            #"{"task":"upscale","model":"m","model_sha256":"x","prompt":"a","guidance":9,"noise_level":40,"seed":1}"#.utf8))
+        #expect(upscale.prompt == (try PromptRequest(prompt: "a", guidance: 9)) && upscale.noiseLevel == 40)
+        #expect(try JSONDecoder().decode(EditRequest.self, from: upscale.canonicalEncoding()) == upscale)
+        var quieter = upscale
+        quieter.noiseLevel = 20
+        #expect(try quieter.resumeKey(inputSHA256: "x", maskSHA256: nil) != (try upscale.resumeKey(inputSHA256: "x", maskSHA256: nil)))
         #expect(throws: RequestError.self) {
-            try JSONDecoder().decode(EditRequest.self, from: Data(#"{"task":"upscale","model":"m","model_sha256":"x","prompt":"a"}"#.utf8))
+            try JSONDecoder().decode(EditRequest.self, from: Data(#"{"task":"inpaint","model":"m","model_sha256":"x","noise_level":20}"#.utf8))
+        }
+        #expect(throws: RequestError.self) {
+            try JSONDecoder().decode(EditRequest.self, from: Data(#"{"task":"upscale","noise_level":20}"#.utf8))
         }
         #expect(throws: RequestError.self) {
             try JSONDecoder().decode(EditRequest.self, from: Data(#"{"task":"inpaint","model":"m","model_sha256":"x","guidance":3}"#.utf8))
         }
+    }
+
+    /// The x4 upscaler's editor takes a prompt (guidance 9 by default) and a noise level within 0 … 350; an LDM
+    /// super-resolution editor takes neither.
+    @Test func theUpscalerTakesTextAndANoiseLevel() throws {
+        let editor = try Editor(task: .upscale, modelPath: Fixture.models + "/sd_upscale_folder")
+        let model = try #require(editor.model)
+        #expect(editor.takesPrompt && editor.noiseLevels == 0...350 && editor.defaultGuidance == 9 && editor.defaultNoiseLevel == 20)
+        #expect(editor.defaultSampler == .ddim)
+        let sampling = try SamplingRequest(steps: 1, seed: 1)
+        let prompt = try PromptRequest(prompt: "a cat", guidance: 9)
+        try editor.check(.upscale(model: model, sampling: sampling, prompt: prompt, noiseLevel: 350))
+        #expect(throws: RequestError.noiseLevel(351, maximum: 350)) {
+            try editor.check(.upscale(model: model, sampling: sampling, prompt: prompt, noiseLevel: 351))
+        }
+        #expect(throws: RequestError.promptRequired) { try editor.check(.upscale(model: model, sampling: sampling)) }
+        let result = try editor.run(.upscale(model: model, sampling: sampling, prompt: prompt, noiseLevel: 30),
+                                    image: try Fixture.image(width: 12, height: 8))
+        #expect(result.image.width == 48 && result.image.height == 32)
+
+        let sr = try Editor(task: .upscale, modelPath: Fixture.sr)
+        let srModel = try #require(sr.model)
+        #expect(!sr.takesPrompt && sr.noiseLevels == nil && sr.defaultNoiseLevel == nil)
+        #expect(throws: RequestError.noiseLevelNotAccepted) { try sr.check(.upscale(model: srModel, sampling: sampling, noiseLevel: 20)) }
+        #expect(throws: RequestError.promptNotAccepted) { try sr.check(.upscale(model: srModel, sampling: sampling, prompt: prompt)) }
     }
 
     @Test func theEditorWantsAPromptExactlyForTextModels() throws {

@@ -115,15 +115,92 @@ enum KLFixture {
     }
 }
 
+/// The KL-f4 first stage of stable-diffusion-x4-upscaler (3 levels, f = 4, scaling_factor 0.08333): the same walk as
+/// the f8 one with one level fewer. Fixtures from `make_kl_fixtures.py` (the `F4` config): Fixtures/models/kl_f4_vae
+/// (a real diffusers AutoencoderKL, the x4 upscaler's vae/config.json with widths [8, 16, 16] and 4 groups) and
+/// Fixtures/parity/kl_f4_autoencoder.safetensors (encode of a 24×32 image, decode of a 6×8 latent, every module).
+/// Tolerances as `KLAutoencoderParityTests`.
+@Suite struct KLF4AutoencoderTests {
+    static let folder = Fixture.path("models/kl_f4_vae")
+
+    static func model() throws -> KLAutoencoder {
+        let configPath = folder + "/config.json"
+        let config = try DiffusersConfig.klAutoencoder(try DiffusersConfig.load(configPath), path: configPath)
+            .validated(path: configPath, spelling: .diffusers)
+        return try KLAutoencoder(try KeyedWeights(folder: folder, config: config), config: config)
+    }
+
+    /// The level count, widths and scaling factor come from vae/config.json.
+    @Test func configReadsThreeLevelsAndTheScalingFactor() throws {
+        let kl = try Self.model()
+        #expect(kl.config == KLAutoencoderConfig(channels: 8, channelMult: [1, 2, 2], numResBlocks: 2, latentChannels: 4, normGroups: 4,
+                                                 scalingFactor: 0.08333))
+        #expect(kl.config.downsamplingFactor == 4)
+    }
+
+    @Test func encodeAndDecodeMatchEveryTracedModule() throws {
+        let kl = try Self.model()
+        let trace = try KLFixture.trace(Fixture.path("parity/kl_f4_autoencoder.safetensors"))
+        let ws = Workspace()
+        var seen: [String: Tensor] = [:]
+        let moments = try kl.moments(try trace.load("kl.image"), workspace: ws) { seen["enc." + $0] = try? $1.copy() }
+        try KLAutoencoderParityTests.check("f4 moments", moments, trace, "kl.moments")
+        #expect(moments.shape == [1, 8, 6, 8], "a 24×32 image encodes to a 6×8 latent at f = 4")
+        let image = try kl.decode(try trace.load("kl.latent"), workspace: ws) { seen["dec." + $0] = try? $1.copy() }
+        try KLAutoencoderParityTests.check("f4 decoded", image, trace, "kl.decoded")
+        #expect(image.shape == [1, 3, 24, 32])
+        // conv_in, down_blocks.0…2, mid_block, conv_out, quant_conv; and post_quant_conv, conv_in, mid_block, up_blocks.0…2, conv_out
+        try KLAutoencoderParityTests.checkModules("enc", seen: seen, trace, expectedCount: 7)
+        try KLAutoencoderParityTests.checkModules("dec", seen: seen, trace, expectedCount: 7)
+    }
+
+    /// FirstStage scales by the config's 0.08333, not SD 1.x's 0.18215.
+    @Test func firstStageScalesByTheConfigsFactor() throws {
+        let stage = FirstStage.kl(try Self.model())
+        let trace = try KLFixture.trace(Fixture.path("parity/kl_f4_autoencoder.safetensors"))
+        #expect(trace.metadata["scaling_factor"] == "0.08333" && stage.downsamplingFactor == 4)
+        let ws = Workspace()
+        try KLAutoencoderParityTests.check("f4 first stage encode", try stage.encode(try trace.load("kl.image"), workspace: ws), trace, "kl.mean_scaled")
+        try KLAutoencoderParityTests.check("f4 first stage decode", try stage.decode(try trace.load("kl.scaled_latent"), workspace: ws), trace,
+                                           "kl.decoded_from_scaled")
+    }
+
+    /// A CompVis file's first stage is recognised by its shapes; 3 levels (f = 4) is the x4 upscaler's, whose
+    /// `scale_factor: 0.08333` (x4-upscaling.yaml) is not in the weights.
+    @Test func compVisShapesDetectKLF4WithTheUpscalersScaling() throws {
+        let config = KLAutoencoderConfig(channels: 8, channelMult: [1, 2, 2], numResBlocks: 2, latentChannels: 4)
+        let prefix = AutoencoderLayout.prefix(.kl)
+        let shapes = Dictionary(uniqueKeysWithValues: AutoencoderLayout.parameters(config).map { (String($0.name.dropFirst(prefix.count)), $0.shape) })
+        let detected = try #require(ConfigDetection.firstStage(shapes)?.kl)
+        #expect(detected.channelMult == [1, 2, 2] && detected.downsamplingFactor == 4 && detected.scalingFactor == 0.08333)
+        let f8 = Dictionary(uniqueKeysWithValues: AutoencoderLayout.parameters(KLFixture.small).map { (String($0.name.dropFirst(prefix.count)), $0.shape) })
+        #expect(ConfigDetection.firstStage(f8)?.kl?.scalingFactor == 0.18215)
+    }
+}
+
 /// A diffusers component file served under canonical names through a name table (Linear ↔ 1x1 conv reshaped).
 struct KeyedWeights: WeightProvider {
     let source: any WeightSource
     let keys: [String: String]
+    var config: KLAutoencoderConfig = .sd
     func tensor(_ name: String) throws -> Tensor {
         guard let key = keys[name] else { throw CheckpointError.missingTensor(path: source.path, key: name) }
         let t = try source.load(key)
-        let spec = AutoencoderLayout.parameters(KLAutoencoderConfig.sd).first { $0.name == name }
+        let spec = AutoencoderLayout.parameters(config).first { $0.name == name }
         return try t.reshaped(spec?.shape ?? t.shape)
+    }
+}
+
+extension KeyedWeights {
+    /// A diffusers `vae/` folder's weights for `config`, by the layout's diffusers names.
+    init(folder: String, config: KLAutoencoderConfig) throws {
+        let source = try WeightFile.open(folder + "/diffusion_pytorch_model.safetensors")
+        var recipes: [String: String] = [:]
+        for spec in AutoencoderLayout.parameters(config) {
+            guard case .tensor(let names) = spec.diffusers else { continue }
+            recipes[spec.name] = names.first { source.tensors[$0] != nil }
+        }
+        self.init(source: source, keys: recipes, config: config)
     }
 }
 

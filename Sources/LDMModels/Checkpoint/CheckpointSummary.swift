@@ -46,14 +46,17 @@ public enum CheckpointSummary {
             "KL-f\(k.downsamplingFactor), widths \(k.channelMult.map { $0 * k.channels }), \(k.latentChannels) latent channels (posterior mean) "
                 + "scaled by \(k.scalingFactor), " + (k.midAttention ? "mid attention" : "no mid attention")
         }
-        // The version by the transformer blocks' projections (SD 2.x linear, 1.x convolutions), the kind by the U-Net's input.
+        // The family: the x4 upscaler by its noise augmentation, else the version by the transformer blocks' projections
+        // (SD 2.x linear, 1.x convolutions) and the kind by the U-Net's input.
         let kind: String = switch InpaintingMethod(unet: u, latentChannels: model.firstStage.latentChannels) {
         case .concatenated?: " inpainting"
         case .blended?: " text-to-image"
         case nil: ""
         }
+        let familyName = model.isNoiseAugmented ? "Stable Diffusion x4 upscaler"
+            : (u.crossAttention?.linearProjection == true ? "Stable Diffusion 2.x" : "Stable Diffusion 1.x") + kind
         let family: [String] = u.crossAttention.map { cross in
-            ["  family: \(cross.linearProjection ? "Stable Diffusion 2.x" : "Stable Diffusion 1.x")\(kind) U-Net (text cross-attention, context width "
+            ["  family: \(familyName) U-Net (text cross-attention, context width "
                 + "\(cross.contextDim), \(cross.depth) transformer block\(cross.depth == 1 ? "" : "s") per attention, "
                 + (cross.linearProjection ? "linear" : "conv") + " projections)"]
         } ?? []
@@ -62,7 +65,7 @@ public enum CheckpointSummary {
                + "lower quality than an inpainting checkpoint, whose U-Net sees the mask)"] : []
         return [
             "model: \(model.task.rawValue)\(taskNote.map { " (\($0))" } ?? ""), \(model.layout.rawValue) layout",
-        ] + family + blended + textEncoder(model) + [
+        ] + family + blended + noiseAugmentation(model) + textEncoder(model) + [
             "  U-Net: \(u.inChannels)→\(u.outChannels) channels, widths \(u.channelMult.map { $0 * u.modelChannels }), "
                 + "\(u.numResBlocks) res blocks per level, attention at levels \(u.attentionLevels) + mid (\(heads)), "
                 + (u.resblockUpdown ? "ResBlock up/down sampling" : "conv up/down sampling") + ", \(unetCount) parameters",
@@ -74,6 +77,14 @@ public enum CheckpointSummary {
             "  weights in memory: \(model.memoryBytes >> 20) MiB"
                 + (model.precision == .asStored ? " (f16/bf16 kept in 16 bits, widened per layer)" : " (widened to float32 at load)"),
         ] + provenance(model.provenance)
+    }
+
+    /// The x4 upscaler's low-res noise augmentation line (none for other models).
+    static func noiseAugmentation(_ model: ModelWeights) -> [String] {
+        guard let a = model.noiseAugmentation, let classes = model.unet.classEmbeddings else { return [] }
+        return ["  noise augmentation: the low-res input noised to a level of 0-\(a.maxNoiseLevel) (default \(NoiseAugmentationConfig.defaultNoiseLevel)) "
+                + "of its own schedule, β \(a.schedule.linearStart) → \(a.schedule.linearEnd) (\(a.schedule.source)); the level is the U-Net's "
+                + "class label (\(classes) classes)"]
     }
 
     /// The text encoder and tokenizer lines of a Stable Diffusion model (none for the LDM families).

@@ -15,7 +15,8 @@ extension ModelWeights {
         case .conv(let c): _ = try c.validated(path: self.path, spelling: .canonical(component: "convAutoencoder"))
         case .kl(let c): _ = try c.validated(path: self.path)
         }
-        let config = CanonicalConfig(unet: unet, firstStage: firstStage, schedule: schedule, text: textEncoder?.config)
+        var config = CanonicalConfig(unet: unet, firstStage: firstStage, schedule: schedule, text: textEncoder?.config)
+        config.noiseAugmentation = noiseAugmentation
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         var metadata = [

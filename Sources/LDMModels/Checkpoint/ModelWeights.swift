@@ -39,6 +39,9 @@ public struct ModelWeights: Sendable {
     public internal(set) var tokenizerFolder: String? = nil
     /// A converted file's tokenizer files (`TokenizerSource.files`), when its source had a `tokenizer/`.
     public internal(set) var tokenizerFiles: [String: Data]? = nil
+    /// The low-res noise augmentation of a noise-augmented super-resolution model (stable-diffusion-x4-upscaler);
+    /// nil for every other model.
+    public internal(set) var noiseAugmentation: NoiseAugmentationConfig? = nil
 
     /// How one canonical tensor is produced from the files.
     enum Recipe: Sendable {
@@ -148,7 +151,8 @@ public struct ModelWeights: Sendable {
     /// Opens the model at `path` (file or diffusers folder); `precision`: how the layers built from it hold
     /// their weights (16-bit kept as stored unless LDM_EDIT_WEIGHTS=float32).
     public static func open(_ path: String, useEMA: Bool = true, precision: WeightPrecision = .default) throws(CheckpointError) -> ModelWeights {
-        var weights = try opened(path, useEMA: useEMA)
+        let isFolder = Self.isFolder(path)
+        var weights = try withNoiseAugmentation(try opened(path, useEMA: useEMA), folder: isFolder ? path : nil)
         weights.precision = precision
         return weights
     }
@@ -207,6 +211,8 @@ public struct ModelWeights: Sendable {
         var schedule: NoiseScheduleConfig?
         /// Stable Diffusion's CLIP text encoder (its tensors under `text.`); absent for the LDM families.
         var text: CLIPTextConfig?
+        /// The x4 upscaler's low-res noise augmentation; absent for every other model.
+        var noiseAugmentation: NoiseAugmentationConfig?
 
         init(unet: UNetConfig, firstStage: FirstStageConfig, schedule: NoiseScheduleConfig?, text: CLIPTextConfig? = nil) {
             self.unet = unet
@@ -244,6 +250,7 @@ public struct ModelWeights: Sendable {
         schedule?.source = "ldm-edit config"
         var weights = try builder.build(layout: .canonical, unet: unet, firstStage: firstStage, schedule: schedule,
                                         emaPresent: false, emaUsed: false, provenance: source.metadata[provenanceKey])
+        weights.noiseAugmentation = weights.isNoiseAugmented ? config.noiseAugmentation : nil
         if let text = config.text {
             let encoder = try CLIPTextWeights.canonical(source, config: text)
             if let cross = unet.crossAttention, encoder.config.width != cross.contextDim {
@@ -318,6 +325,9 @@ public struct ModelWeights: Sendable {
             schedule = .stableDiffusion(linearStart: schedule?.linearStart ?? 0.00085, linearEnd: schedule?.linearEnd ?? 0.012,
                                         timesteps: schedule?.timesteps ?? 1000, source: schedule?.source ?? "preset",
                                         prediction: prediction)
+            // The x4 upscaler (the U-Net with a class embedding): its repository's scheduler, which from_single_file
+            // reads, is DDIMScheduler (x4-upscaling.yaml: linear_start 0.0001, linear_end 0.02, in the buffers).
+            if unet.classEmbeddings != nil { schedule?.schedulerClass = "DDIMScheduler" }
         }
         return try builder.build(layout: .compVis, unet: unet, firstStage: firstStage, schedule: schedule, emaPresent: emaPresent,
                                  emaUsed: emaUsed, provenance: nil)

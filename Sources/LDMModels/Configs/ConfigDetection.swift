@@ -44,6 +44,10 @@ enum ConfigDetection {
             return k[0] != k[1]
         }
         let any = probe(levels: 1, resBlocks: 1)
+        // A class embedding (`label_emb`: stable-diffusion-x4-upscaler's noise-level embedding) is [classes, 4·mc].
+        var classProbe = any.config
+        classProbe.classEmbeddings = 1
+        let classes = UNetLayout(classProbe).classEmbedding.flatMap { shape($0.weight) }.flatMap { $0.count == 2 ? $0[0] : nil }
         guard let convIn = shape(any.convIn.weight), convIn.count == 4,
               let convOut = shape(any.outConv.weight), convOut.count == 4, convIn[0] > 0 else { return nil }
         let (mc, inChannels, outChannels) = (convIn[0], convIn[1], convOut[0])
@@ -77,11 +81,12 @@ enum ConfigDetection {
             if onlyCross.contains(true) { cross?.onlyCrossAttention = onlyCross }
             if readsContext(crossProbe.middle.blocks[0].layers[1].layout) { cross?.middleOnlyCrossAttention = true }
             // Attention heads are not in the weights: SD 1.x (conv projections) has 8 heads at every width, SD 2.x
-            // (linear projections) 64 channels per head; both sample with convolutions.
+            // (linear projections) 64 channels per head, except the x4 upscaler (the one with a class embedding:
+            // x4-upscaling.yaml num_heads 8); all sample with convolutions.
             // Down/up sampling is visible (op convolutions or ResBlocks) except with one level: ResBlocks first.
-            let candidates: [UNetConfig] = if let cross {
+            var candidates: [UNetConfig] = if let cross {
                 [UNetConfig(inChannels: inChannels, outChannels: outChannels, modelChannels: mc, channelMult: mult, numResBlocks: resBlocks,
-                            attentionLevels: attention, heads: cross.linearProjection ? .channelsPerHead(64) : .count(8),
+                            attentionLevels: attention, heads: cross.linearProjection && classes == nil ? .channelsPerHead(64) : .count(8),
                             resblockUpdown: false, crossAttention: cross)]
             } else {
                 [true, false].map { updown in
@@ -90,6 +95,7 @@ enum ConfigDetection {
                                heads: updown ? .count(8) : .channelsPerHead(32), resblockUpdown: updown)
                 }
             }
+            for i in candidates.indices { candidates[i].classEmbeddings = classes }
             for candidate in candidates {
                 let specs = UNetLayout.parameters(candidate)
                 if specs.count == count, specs.allSatisfy({ shape($0) == $0.shape }) { return candidate }
@@ -106,7 +112,9 @@ enum ConfigDetection {
         guard let stages = autoencoder(shapes, kind: .kl), stages.zChannels == stages.embedDim else { return nil }
         var kl = KLAutoencoderConfig(channels: stages.channels, channelMult: stages.channelMult, numResBlocks: stages.numResBlocks,
                                      latentChannels: stages.zChannels, midAttention: stages.midAttention)
-        // `scale_factor` lives in the YAML, not in the weights: kept at SD 1.x's 0.18215 (v1-inference.yaml).
+        // `scale_factor` lives in the YAML, not in the weights: SD 1.x/2.x's 0.18215 for KL-f8 (v1-inference.yaml), and
+        // 0.08333 for KL-f4, which only the x4 upscaler has among released models (x4-upscaling.yaml, ch_mult [1, 2, 4]).
+        if kl.downsamplingFactor == 4 { kl.scalingFactor = KLAutoencoderConfig.x4UpscalerScaling }
         (kl.inChannels, kl.outChannels) = (stages.inChannels, stages.outChannels)
         return .kl(kl)
     }

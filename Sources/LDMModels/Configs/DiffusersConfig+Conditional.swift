@@ -17,12 +17,14 @@ extension DiffusersConfig {
     /// `num_head_channels` when every level's width over its count is the same d (SD 2: 64); the mid block
     /// uses the last level's count, as diffusers does.
     ///
+    /// `num_class_embeds` (stable-diffusion-x4-upscaler: 1000) is CompVis' `num_classes`: a class embedding added to the
+    /// time embedding (`UNetConfig.classEmbeddings`).
     /// `only_cross_attention` (one bool, or one per down block; the x4 upscaler: [true, true, true, false]) and
     /// `mid_block_only_cross_attention` (nil: the bool's value, else false, as unet_2d_condition.py) make the
     /// transformer blocks' first attention attend to the context (`UNetConfig.CrossAttention.onlyCrossAttention`).
     ///
     /// Refused, naming the field: anything that adds inputs or changes the computation beyond CompVis'
-    /// SD 1.x/2.x U-Net (class or addition embeddings, encoder_hid_dim, time_cond_proj_dim, other mid block,
+    /// SD 1.x/2.x U-Net (other class embedding types, addition embeddings, encoder_hid_dim, time_cond_proj_dim, other mid block,
     /// dual cross-attention, attention_type other than "default", conv kernels other than 3, output scale
     /// factors other than 1,
     /// per-block transformer depths that differ, reverse depths). `upcast_attention` (SD 2.1) only asks for
@@ -30,7 +32,7 @@ extension DiffusersConfig {
     static func conditionalUNet(_ json: [String: Any], path: String, inChannels: Int, outChannels: Int, widths: (first: Int, mult: [Int]),
                                 downTypes: [String]) throws(CheckpointError) -> UNetConfig {
         func fail(_ r: String) -> CheckpointError { .unsupportedModel(path: path, reason: r) }
-        for key in ["class_embed_type", "addition_embed_type", "encoder_hid_dim", "time_cond_proj_dim", "num_class_embeds",
+        for key in ["class_embed_type", "addition_embed_type", "encoder_hid_dim", "time_cond_proj_dim",
                     "projection_class_embeddings_input_dim", "reverse_transformer_layers_per_block", "time_embedding_dim",
                     "timestep_post_act", "encoder_hid_dim_type", "addition_time_embed_dim", "cross_attention_norm"] {
             if let v = json[key], !(v is NSNull) { throw fail("\(key) = \(text(v)) (Stable Diffusion 1.x/2.x have none)") }
@@ -101,13 +103,15 @@ extension DiffusersConfig {
         let cross = UNetConfig.CrossAttention(contextDim: contextDim, depth: depth,
                                               linearProjection: (json["use_linear_projection"] as? Bool) ?? false,
                                               onlyCrossAttention: onlyCross, middleOnlyCrossAttention: middleOnlyCross)
-        return try UNetConfig(
+        var config = UNetConfig(
             inChannels: inChannels, outChannels: outChannels, modelChannels: widths.first, channelMult: widths.mult,
             numResBlocks: try int(json, "layers_per_block", path: path) ?? 2,
             attentionLevels: downTypes.enumerated().filter { $0.element == "CrossAttnDownBlock2D" }.map(\.offset),
             heads: heads, resblockUpdown: false,
             normGroups: try int(json, "norm_num_groups", path: path) ?? 32, normEps: try double(json, "norm_eps", path: path) ?? 1e-5,
             crossAttention: cross)
-            .validated(path: path, spelling: .diffusers)
+        // `num_class_embeds` with class_embed_type None: an nn.Embedding added to the time embedding (x4 upscaler: 1000).
+        config.classEmbeddings = try int(json, "num_class_embeds", path: path)
+        return try config.validated(path: path, spelling: .diffusers)
     }
 }

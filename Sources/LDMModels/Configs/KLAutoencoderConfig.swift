@@ -33,7 +33,7 @@ public struct KLAutoencoderConfig: Sendable, Codable, Equatable {
         self.scalingFactor = scalingFactor
     }
 
-    /// Spatial downsampling factor f = 2^(levels − 1): 8 for SD.
+    /// Spatial downsampling factor f = 2^(levels − 1): 8 for SD, 4 for the x4 upscaler; the level count is the config's.
     public var downsamplingFactor: Int { 1 << (channelMult.count - 1) }
 
     /// The encoder/decoder numbers in the shared walk's terms (`AutoencoderLayout(_, kind: .kl)`):
@@ -49,4 +49,11 @@ public struct KLAutoencoderConfig: Sendable, Codable, Equatable {
 
     /// SD 1.x (and 2.x) kl-f8: 83,653,863 parameters.
     public static let sd = KLAutoencoderConfig()
+
+    /// stable-diffusion-x4-upscaler's kl-f4 (x4-upscaling.yaml `first_stage_config`: ch 128, ch_mult [1, 2, 4],
+    /// num_res_blocks 2, attn_resolutions [] = mid attention only; `scale_factor: 0.08333`; diffusers vae/config.json
+    /// block_out_channels [128, 256, 512]): the decoder turns a latent at the low-res image's size into 4× the pixels.
+    public static let x4Upscaler = KLAutoencoderConfig(channelMult: [1, 2, 4], scalingFactor: x4UpscalerScaling)
+    /// x4-upscaling.yaml `scale_factor` (= vae/config.json `scaling_factor`).
+    public static let x4UpscalerScaling = 0.08333
 }

@@ -15,7 +15,8 @@ extension UNetConfig {
     ///   whole heads (`QKVAttentionLegacy` reshapes C into heads × C/heads);
     /// - GroupNorm eps (`ConfigBounds.isNormEps`);
     /// - cross-attention: a context width of 1 to 8192 (`context_dim`, `cross_attention_dim`) and 1 to
-    ///   16 transformer blocks per place (`transformer_depth`, `transformer_layers_per_block`).
+    ///   16 transformer blocks per place (`transformer_depth`, `transformer_layers_per_block`);
+    /// - class embeddings: 1 to 2^20 rows (`num_classes`, `num_class_embeds`).
     func validated(path: String, spelling: ConfigSpelling = .canonical(component: "unet")) throws(CheckpointError) -> UNetConfig {
         let check = ConfigCheck(path: path, spelling: spelling)
         let levels = channelMult.count
@@ -65,6 +66,10 @@ extension UNetConfig {
                 try check.require(only.count == levels, check.name(diffusers: "only_cross_attention", canonical: "crossAttention.onlyCrossAttention"),
                                   "\(only)", expected: "one entry per level (\(levels))")
             }
+        }
+        if let classes = classEmbeddings {
+            try check.require(ConfigBounds.codebook.contains(classes), check.name(diffusers: "num_class_embeds", canonical: "classEmbeddings"),
+                              "\(classes)", expected: "\(ConfigBounds.text(ConfigBounds.codebook)) class embeddings (x4 upscaler: 1000)")
         }
         return self
     }

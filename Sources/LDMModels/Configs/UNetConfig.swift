@@ -64,6 +64,9 @@ public struct UNetConfig: Sendable, Codable, Equatable {
     public var normEps: Double = 1e-5
     /// nil: the LDM families (self-attention `AttentionBlock`s, no context).
     public var crossAttention: CrossAttention?
+    /// Rows of the class embedding added to the time embedding (CompVis `num_classes`, diffusers `num_class_embeds`;
+    /// `ClassEmbedding`): stable-diffusion-x4-upscaler's 1000, fed its low-res noise level. nil: none (every other family).
+    public var classEmbeddings: Int?
 
     public var timeEmbedChannels: Int { 4 * modelChannels }
     public func width(level: Int) -> Int { modelChannels * channelMult[level] }

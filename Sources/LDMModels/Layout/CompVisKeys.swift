@@ -21,6 +21,9 @@ enum CompVisKeys {
         // The LDM inpainting model's cond stage *is* the first stage: the same tensors again. Stable Diffusion's is
         // the CLIP text encoder (`cond_stage_model.transformer.text_model.*`), audited on its own by CLIPTextWeights.
         if key.hasPrefix("cond_stage_model.") { return true }
+        // The x4 upscaler's `low_scale_model` (ImageConcatWithNoiseAugmentation): its augmentation schedule's buffers, the
+        // schedule `NoiseAugmentationConfig.x4Upscaler` computes (as diffusers' from_single_file does), no weights.
+        if key.hasPrefix("low_scale_model.") { return true }
         // EMA bookkeeping, not weights.
         if key == "model_ema.decay" || key == "model_ema.num_updates" { return true }
         // Noise-schedule buffers: checked against the schedule (ScheduleConfig), not model weights.

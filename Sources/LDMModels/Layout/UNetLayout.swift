@@ -31,6 +31,8 @@ public struct UNetLayout: Sendable {
     public let config: UNetConfig
     /// `time_embed.0` and `time_embed.2` (SiLU between), traced together as `time_embedding`.
     let timeEmbedding: (path: ModulePath, linear1: LinearSpec, linear2: LinearSpec)
+    /// `label_emb` (diffusers `class_embedding`) [classes, 4·modelChannels], when the config has class embeddings.
+    let classEmbedding: EmbeddingSpec?
     let convIn: ConvolutionSpec
     /// Levels 0 … L−1, each ending with its downsampler except the last.
     let down: [Level]
@@ -46,6 +48,7 @@ public struct UNetLayout: Sendable {
         let time = root.child("time_embed", "time_embedding")
         timeEmbedding = (time, LinearSpec(time.child("0", "linear_1"), input: c.modelChannels, output: c.timeEmbedChannels),
                          LinearSpec(time.child("2", "linear_2"), input: c.timeEmbedChannels, output: c.timeEmbedChannels))
+        classEmbedding = c.classEmbeddings.map { EmbeddingSpec(root.child("label_emb", "class_embedding"), count: $0, dimension: c.timeEmbedChannels) }
         convIn = .same(root.child("input_blocks.0.0", "conv_in"), input: c.inChannels, output: c.modelChannels, kernel: 3)
         func traced(_ layout: any UNetLayerLayout, _ path: ModulePath) -> Layer { Layer(layout: layout, trace: path.trace) }
         /// openaimodel's `AttentionBlock`, or `SpatialTransformer` where the config has cross-attention; `level` nil: the mid block.
@@ -130,7 +133,7 @@ public struct UNetLayout: Sendable {
     /// The canonical parameter list in module order, with diffusers names.
     public var parameters: [ParameterSpec] {
         let layers = (down + [middle] + up).flatMap { $0.blocks.flatMap(\.layers) }
-        return timeEmbedding.linear1.parameters + timeEmbedding.linear2.parameters + convIn.parameters
+        return timeEmbedding.linear1.parameters + timeEmbedding.linear2.parameters + (classEmbedding?.parameters ?? []) + convIn.parameters
             + layers.flatMap(\.layout.parameters) + outNorm.parameters + outConv.parameters
     }
 

@@ -55,7 +55,8 @@ extension InpaintingPipeline {
                 for p in 0..<plane where latentMask.data[p] < 0.5 { latent.data[c * plane + p] = proper.data[c * plane + p] }
             }
         }
-        let denoiser = TextConditionedDenoiser(unet: model.unet, conditioning: nil, context: context)
+        let denoiser = TextConditionedDenoiser(unet: model.unet, conditioning: nil, context: context,
+                                               latentHeight: latent.shape[2], latentWidth: latent.shape[3], tiling: settings.tiling)
         if prompt.isGuided {
             try sampler.sample(latent, denoiser: ClassifierFreeGuidance(pair: denoiser, scale: prompt.guidance), generator: &generator,
                                workspace: ws, callbacks: callbacks, afterStep: replaceKnown)

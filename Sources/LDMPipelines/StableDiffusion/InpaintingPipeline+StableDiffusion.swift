@@ -44,7 +44,8 @@ extension InpaintingPipeline {
         let maskedLatents = try conditioning.maskedImageLatents(firstStage: firstStage, generator: &generator, workspace: ws)
         let cond = try conditioning.conditioning(maskedImageLatents: maskedLatents)
         ws.releaseAll()  // the encoder phase is over
-        let denoiser = TextConditionedDenoiser(unet: model.unet, conditioning: cond, context: context)
+        let denoiser = TextConditionedDenoiser(unet: model.unet, conditioning: cond, context: context, latentHeight: lh,
+                                               latentWidth: lw, tiling: settings.tiling)
         if prompt.isGuided {
             try sampler.sample(latent, denoiser: ClassifierFreeGuidance(pair: denoiser, scale: prompt.guidance), generator: &generator,
                                workspace: ws, callbacks: callbacks)

@@ -59,8 +59,10 @@ public struct MemoryPlanner: Sendable {
         unetProbe = try Self.probe(sides: [max(16, m), max(32, 2 * m)]) { side, ws in
             if let cross = unet.config.crossAttention {
                 // Stable Diffusion: the guided batch of 2 with a 77-token context.
+                // (the x4 upscaler's class labels: its noise level for both rows)
                 _ = try unet(try Tensor.zeros([2, inChannels, side, side]), timesteps: [500, 500],
-                             context: try Tensor.zeros([2, 77, cross.contextDim]), workspace: ws)
+                             context: try Tensor.zeros([2, 77, cross.contextDim]), classLabels: unet.config.classEmbeddings.map { _ in [0, 0] },
+                             workspace: ws)
             } else {
                 _ = try unet(try Tensor.zeros([1, inChannels, side, side]), timesteps: [500], workspace: ws)
             }

@@ -75,6 +75,8 @@ enum UserMessage {
             "\(negative ? "--negative-prompt" : "--prompt") is \(count) tokens long with its start and end tokens; the text encoder reads at most \(limit), so it is \(count - limit) too many. Shorten it."
         case .promptRequired: "this is a Stable Diffusion model, conditioned on text: pass --prompt (--prompt \"\" for none)."
         case .promptNotAccepted: "--prompt, --negative-prompt and --guidance apply to Stable Diffusion models only; this model reads no text."
+        case .noiseLevel(let level, let maximum): "--noise-level must be 0-\(maximum) for this model, got \(level)."
+        case .noiseLevelNotAccepted: "--noise-level applies to the Stable Diffusion x4 upscaler only; this model does not noise its input."
         case .inconsistent, .unreadable: "\(error)."
         }
     }
