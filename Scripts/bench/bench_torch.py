@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch/diffusers twin of `ldm-edit bench NAME` (sr-unet-N, inp-unet-N, sd-unet-N, x4-unet-N, vq-decode-N): one whole-model call on the real
+"""PyTorch/diffusers twin of `ldm-edit bench NAME` (sr-unet-N, inp-unet-N, sd-unet-N, sd2-unet-N, x4-unet-N, vq-decode-N): one whole-model call on the real
 architectures with random weights, CPU, fp32.
 
     python Scripts/bench/bench_torch.py --model sr-unet-64 [--threads N] [--repeat R]
@@ -28,6 +28,9 @@ INPAINT = dict(in_channels=7, out_channels=3, block_out_channels=[256, 512, 768,
 SD = dict(in_channels=9, out_channels=4, block_out_channels=[320, 640, 1280, 1280], layers_per_block=2,
           down_block_types=["CrossAttnDownBlock2D"] * 3 + ["DownBlock2D"], up_block_types=["UpBlock2D"] + ["CrossAttnUpBlock2D"] * 3,
           cross_attention_dim=768, attention_head_dim=8, norm_num_groups=32, flip_sin_to_cos=True, freq_shift=0)
+# SD 2 inpainting unet/config.json (stabilityai/stable-diffusion-2-inpainting): 64-channel heads given per block, a 1024-wide
+# context (OpenCLIP ViT-H/14), linear projections.
+SD2 = dict(SD, cross_attention_dim=1024, attention_head_dim=[5, 10, 20, 20], use_linear_projection=True)
 # stabilityai/stable-diffusion-x4-upscaler unet/config.json: 7 input channels, 1000 class embeddings (the noise level),
 # only_cross_attention on the first three levels, linear projections, 8 heads, OpenCLIP-H context width 1024.
 X4 = dict(in_channels=7, out_channels=4, block_out_channels=[256, 512, 512, 1024], layers_per_block=2,
@@ -46,11 +49,11 @@ def make(name):
         z = torch.rand(1, 3, side, side) - 0.5
         return lambda: model.decode(z).sample
     kind, _, side = name.split("-")
-    if kind == "sd":
-        model = UNet2DConditionModel(**SD).eval()
+    if kind in ("sd", "sd2"):
+        model = UNet2DConditionModel(**(SD if kind == "sd" else SD2)).eval()
         # batch 2: classifier-free guidance's two halves, with a 77-token text context each
         x = torch.rand(2, 9, int(side), int(side)) * 2 - 1
-        context = torch.rand(2, 77, 768) * 2 - 1
+        context = torch.rand(2, 77, model.config.cross_attention_dim) * 2 - 1
         t = torch.tensor([500, 500])
         return lambda: model(x, t, encoder_hidden_states=context).sample
     if kind == "x4":

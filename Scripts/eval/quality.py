@@ -4,7 +4,7 @@
 
     /tmp/torch-venv/bin/pip install pillow numpy scikit-image opencv-python-headless
     /tmp/torch-venv/bin/python Scripts/eval/quality.py --pool /tmp/ldm-pool --ldm-edit .build/release/ldm-edit \
-        [--sr-model M] [--inpaint-model M] [--crop 256] [--limit N] [--grid docs/quality]
+        [--sr-model M] [--inpaint-model M] [--crop 256] [--limit N] [--steps S] [--sampler NAME] [--grid docs/quality]
 
 Upscale: each eval photo is centre-cropped to --crop (a multiple of 4), downscaled 4x with bicubic
 (PIL), upscaled by `ldm-edit upscale` (the model, or the classical fallback when none) and by bicubic,
@@ -115,13 +115,14 @@ def main():
     ap.add_argument("--crop", type=int, default=256)
     ap.add_argument("--limit", type=int, default=100)
     ap.add_argument("--steps", type=int, help="default: ldm-edit's default")
+    ap.add_argument("--sampler", help="default: ldm-edit's default (passed as --sampler)")
     ap.add_argument("--only", choices=["upscale", "inpaint"])
     ap.add_argument("--grid", help="folder for the picture grids of the first --grid-count images")
     ap.add_argument("--grid-count", type=int, default=4)
     ap.add_argument("--json", help="also write the mean figures here (Scripts/train/ship.py reads them)")
     args = ap.parse_args()
     tmp = tempfile.mkdtemp()
-    steps = ["--steps", str(args.steps)] if args.steps else []
+    steps = (["--steps", str(args.steps)] if args.steps else []) + (["--sampler", args.sampler] if args.sampler else [])
     if args.grid:
         os.makedirs(args.grid, exist_ok=True)
     up_rows, in_rows, costs = [], [], {"upscale": [], "inpaint": []}

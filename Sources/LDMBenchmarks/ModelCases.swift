@@ -65,6 +65,7 @@ public enum ModelCases {
         case "sr-unet": return try unet(.superResolution4x, side: side)
         case "inp-unet": return try unet(.inpaintingBig, side: side)
         case "sd-unet": return try unet(.sd15Inpainting, side: side)
+        case "sd2-unet": return try unet(.sd2Inpainting, side: side)
         case "x4-unet": return try unet(.x4Upscaler, side: side)
         default:
             let config = AutoencoderConfig.vqF4
@@ -82,14 +83,14 @@ public enum ModelCases {
         guard let dash = name.lastIndex(of: "-"), let side = Int(name[name.index(after: dash)...]),
               side % 8 == 0, (8...512).contains(side) else { return nil }
         let kind = String(name[..<dash])
-        return ["sr-unet", "inp-unet", "sd-unet", "x4-unet", "vq-decode"].contains(kind) ? (kind, side) : nil
+        return ["sr-unet", "inp-unet", "sd-unet", "sd2-unet", "x4-unet", "vq-decode"].contains(kind) ? (kind, side) : nil
     }
 
     public enum BenchmarkError: Error, CustomStringConvertible {
         case unknown(String)
         public var description: String {
             switch self {
-            case .unknown(let name): "unknown benchmark case \(name): expected sr-unet-N, inp-unet-N, sd-unet-N, x4-unet-N or vq-decode-N with N a multiple of 8 up to 512"
+            case .unknown(let name): "unknown benchmark case \(name): expected sr-unet-N, inp-unet-N, sd-unet-N, sd2-unet-N, x4-unet-N or vq-decode-N with N a multiple of 8 up to 512"
             }
         }
     }

@@ -29,7 +29,7 @@ extension EditRequest: Codable {
 
     /// The names `options` writes, by what they belong to: every output, a model, inpainting.
     static let outputOptions: Set<String> = ["bit_depth", "jpeg_quality"]
-    static let modelOptions: Set<String> = ["weights"]
+    static let modelOptions: Set<String> = ["weights", "weights_precision"]
     static let inpaintingOptions: Set<String> = ["mask_invert", "mask_dilate", "mask_resize", "strategy", "crop_margin", "resize_limit"]
 
     public func encode(to encoder: any Encoder) throws { try encode(to: encoder, view: .request) }
@@ -102,7 +102,8 @@ extension EditRequest: Codable {
         // The resume-key view has no model name: its SHA-256 is the identity.
         let model = ModelReference(path: try c.decodeIfPresent(String.self, forKey: .model) ?? "",
                                    sha256: try c.decodeIfPresent(String.self, forKey: .modelSHA256) ?? "",
-                                   useEMA: try option("weights") { ["raw": false, "ema": true][$0] } ?? true)
+                                   useEMA: try option("weights") { ["raw": false, "ema": true][$0] } ?? true,
+                                   halfWeights: try option("weights_precision") { ["float16": true][$0] } ?? false)
         let seed = try c.decodeIfPresent(UInt64.self, forKey: .seed)
         let sampling = try SamplingRequest(
             sampler: try parse(.sampler, SamplerKind.init(rawValue:)) ?? .ddim,

@@ -76,6 +76,7 @@ public struct EditRequest: Sendable, Equatable {
     public var options: [String: String] {
         var options: [String: String] = [:]
         if let model, !model.useEMA { options["weights"] = "raw" }
+        if let model, model.halfWeights { options["weights_precision"] = "float16" }
         if let depth = output.bitDepth { options["bit_depth"] = String(depth) }
         if let quality = output.jpegQuality { options["jpeg_quality"] = String(quality) }
         if let inpainting {

@@ -43,16 +43,18 @@ public struct Editor: Sendable {
 
     /// Loads the model at `modelPath` for `task` (nil: classical upscaling), checks that it serves
     /// the task, measures its memory use (`MemoryPlanner`) and hashes it (`ContentHash`; after
-    /// loading, so a wrong model fails fast). Errors: `CheckpointError` for an unusable model,
+    /// loading, so a wrong model fails fast). `halfWeights` holds the weights as float16
+    /// (`WeightPrecision.float16`). Errors: `CheckpointError` for an unusable model,
     /// `EditError.cannotHash`, `RequestError.inconsistent` for inpainting without a model.
-    public init(task: EditTask, modelPath: String?, useEMA: Bool = true) throws {
+    public init(task: EditTask, modelPath: String?, useEMA: Bool = true, halfWeights: Bool = false) throws {
         self.task = task
         guard let modelPath else {
             guard task == .upscale else { throw RequestError.inconsistent(task: task, reason: "needs a model") }
             (model, engine, availableMemory) = (nil, .classical, nil)
             return
         }
-        let weights = try ModelWeights.open(modelPath, useEMA: useEMA)
+        var weights = try ModelWeights.open(modelPath, useEMA: useEMA)
+        if halfWeights { weights.precision = .float16 }
         try weights.require(task: task.modelTask)
         let loaded = try LatentDiffusionModel(weights: weights)
         let planner = try MemoryPlanner(model: loaded, weightBytes: weights.memoryBytes)
@@ -61,7 +63,7 @@ public struct Editor: Sendable {
         case .inpaint: engine = .inpainting(try InpaintingPipeline(weights: weights, model: loaded), planner)
         }
         availableMemory = System.availableMemoryBytes
-        model = try ModelReference(hashing: modelPath, useEMA: useEMA)
+        model = try ModelReference(hashing: modelPath, useEMA: useEMA, halfWeights: halfWeights)
     }
 
     /// Edits `image` as `request` says (`mask`: the inpainting mask raster, any size the request
@@ -156,10 +158,11 @@ public struct Editor: Sendable {
         } else if request.prompt != nil {
             throw RequestError.promptNotAccepted
         }
-        let loaded = model.map { ($0.sha256, $0.useEMA) }, asked = request.model.map { ($0.sha256, $0.useEMA) }
-        guard request.task == task, loaded?.0 == asked?.0, loaded?.1 == asked?.1 else {
+        let loaded = model.map { ($0.sha256, $0.useEMA, $0.halfWeights) }, asked = request.model.map { ($0.sha256, $0.useEMA, $0.halfWeights) }
+        guard request.task == task, loaded?.0 == asked?.0, loaded?.1 == asked?.1, loaded?.2 == asked?.2 else {
             func describe(_ task: EditTask, _ model: ModelReference?) -> String {
-                "\(task.rawValue) with " + (model.map { "model \($0.sha256.prefix(12))" + ($0.useEMA ? "" : " (raw weights)") } ?? "no model")
+                "\(task.rawValue) with " + (model.map { "model \($0.sha256.prefix(12))" + ($0.useEMA ? "" : " (raw weights)")
+                    + ($0.halfWeights ? " (float16 weights)" : "") } ?? "no model")
             }
             throw EditError.requestMismatch(editor: describe(task, model), request: describe(request.task, request.model))
         }

@@ -103,7 +103,8 @@ extension LDMEdit {
             globalOptions.applyThreads()
             let reporter = Reporter()
             let editor = try reporter.orExit {
-                try Editor(task: .inpaint, modelPath: try ModelLocator.require(modelOptions.model, for: .inpainting), useEMA: !modelOptions.noEMA)
+                try Editor(task: .inpaint, modelPath: try ModelLocator.require(modelOptions.model, for: .inpainting), useEMA: !modelOptions.noEMA,
+                           halfWeights: modelOptions.halfWeights)
             }
             let request = try reporter.orExit { () throws -> EditRequest in
                 guard let model = editor.model else { throw RequestError.inconsistent(task: .inpaint, reason: "needs a model") }

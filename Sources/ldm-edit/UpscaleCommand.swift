@@ -77,7 +77,8 @@ extension LDMEdit {
             let reporter = Reporter()
             // Diffusion with --model or a default model (ModelLocator); classical with --method or when none is found.
             let modelPath = method == nil ? ModelLocator.find(modelOptions.model, for: .superResolution) : nil
-            let editor = try reporter.orExit { try Editor(task: .upscale, modelPath: modelPath, useEMA: !modelOptions.noEMA) }
+            let editor = try reporter.orExit { try Editor(task: .upscale, modelPath: modelPath, useEMA: !modelOptions.noEMA,
+                                                                      halfWeights: modelOptions.halfWeights) }
             let request = try reporter.orExit { () throws -> EditRequest in
                 let output = try outputOptions.request()
                 guard let model = editor.model else { return .upscale(method: method ?? .lanczos, output: output) }

@@ -66,7 +66,7 @@ import Testing
     /// Stable Diffusion's U-Net (Scripts/fixtures/make_sd_unet_fixtures.py): the diffusers folder and the CompVis file
     /// are named as the SD 1.x family; convert writes a canonical file that keeps the cross-attention config.
     @Test func inspectAndConvertAStableDiffusionUNet() throws {
-        let family = "family: Stable Diffusion 1.x U-Net (text cross-attention, context width 24, 1 transformer block per attention, conv projections)"
+        let family = "family: Stable Diffusion 1.x inpainting U-Net (text cross-attention, context width 24, 1 transformer block per attention, conv projections)"
         for (path, layout) in [(CLI.sample("Tests/LDMModelsTests/Fixtures/parity/sd1"), "diffusers layout"),
                                (Self.fixture("sd1_compvis.safetensors"), "CompVis LatentDiffusion layout")] {
             let r = try CLI.run(["inspect", path, "--no-hash"])

@@ -34,6 +34,25 @@ import Testing
         #expect(c.stderr.contains("seed ") && c.stderr.contains("pass --seed"))
     }
 
+    /// `--half-weights` on a float32 model: the run records it in the provenance options and in the resume key
+    /// (narrowed weights give other numbers), and without the flag neither appears.
+    @Test func halfWeightsAreRecorded() throws {
+        let input = try writeImage("half.png", width: 16, height: 12, channels: 3, depth: 8)
+        let model = CLI.sample("Tests/LDMModelsTests/Fixtures/models/sr_diffusers")  // stored float32
+        var provenance: [[String: Any]] = []
+        for (name, flags) in [("half.png", ["--half-weights"]), ("full.png", [])] {
+            let out = scratch.file("out-" + name)
+            let r = try CLI.run(["upscale", input, "-o", out, "--model", model, "--steps", "2", "--seed", "1"] + flags)
+            #expect(r.status == 0, "\(r.stderr)")
+            let info = try CLI.run(["info", out, "--json"])
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(info.stdout.utf8)) as? [String: Any])
+            provenance.append(try #require(json["provenance"] as? [String: Any]))
+        }
+        #expect((provenance[0]["options"] as? [String: String])?["weights_precision"] == "float16")
+        #expect((provenance[1]["options"] as? [String: String])?["weights_precision"] == nil)
+        #expect(provenance[0]["key"] as? String != provenance[1]["key"] as? String)
+    }
+
     @Test func inpaintCopiesUnmaskedPixelsExactly() throws {
         let input = try writeImage("photo.png", width: 16, height: 12, channels: 3, depth: 8)
         var mask = [UInt8](repeating: 0, count: 16 * 12)

@@ -70,6 +70,22 @@ import Testing
         }
     }
 
+    /// SD 2.x inpainting (make_sd_inpaint_fixtures.py --family sd2), both forms: named as such, and `inpaint` runs them.
+    @Test func stableDiffusion2InpaintingRuns() throws {
+        let (image, mask) = try inputs()
+        for (model, suffix) in [("sd2_inpaint_folder", "a"), ("sd2_inpaint_compvis.safetensors", "b")] {
+            let r = try CLI.run(["inspect", Self.fixture(model), "--no-hash"])
+            #expect(r.status == 0 && r.stdout.contains("family: Stable Diffusion 2.x inpainting U-Net") && r.stdout.contains("text encoder: OpenCLIP")
+                    && r.stdout.contains("padded with \"!\"") && r.stdout.contains("prediction: ε"), "\(r.stdout)")
+            let out = scratch.file("sd2-\(suffix).png")
+            let run = try CLI.run(["inpaint", image, "--mask", mask, "--model", Self.fixture(model), "--prompt", "a red brick wall",
+                                   "--steps", "2", "--sampler", "ddim", "--seed", "1", "-o", out])
+            #expect(run.status == 0, "\(run.stderr)")
+            let (unmaskedChanged, maskedChanged) = try changed(image, out)
+            #expect(unmaskedChanged == 0 && maskedChanged > 0)
+        }
+    }
+
     @Test func aTextToImageModelInpaintsByBlendingWithAWarning() throws {
         // sd_inpaint_folder with the 4-channel (text-to-image) U-Net of make_sd_inpaint_fixtures.py.
         let model = scratch.file("sd_blend")

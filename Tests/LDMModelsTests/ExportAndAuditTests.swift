@@ -4,11 +4,8 @@ import Testing
 @testable import LDMModels
 
 @Suite struct ExportAndAuditTests {
-    let dir: String = {
-        let d = FileManager.default.temporaryDirectory.appendingPathComponent("ldm-export-\(UUID().uuidString)").path
-        try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        return d
-    }()
+    let folder = TemporaryFolder("ldm-export")
+    var dir: String { folder.path }
 
     /// FIPS 180-4 / NIST CAVS examples.
     @Test func sha256Vectors() {

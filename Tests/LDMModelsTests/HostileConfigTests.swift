@@ -45,11 +45,8 @@ struct ConfigEdit: Sendable, CustomTestStringConvertible {
 /// file spells it, before any layout walk: a diffusers folder and a converted file, every field.
 /// Before these checks `"layers_per_block": -1` trapped in `UNetLayout` (`0..<numResBlocks`).
 @Suite struct HostileConfigTests {
-    let dir: String = {
-        let d = FileManager.default.temporaryDirectory.appendingPathComponent("ldm-config-\(UUID().uuidString)").path
-        try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        return d
-    }()
+    let folder = TemporaryFolder("ldm-config")
+    var dir: String { folder.path }
 
     static let big = "1099511627776"  // 2^40
 

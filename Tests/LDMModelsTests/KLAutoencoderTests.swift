@@ -207,11 +207,8 @@ extension KeyedWeights {
 /// Loading the KL first stage: the diffusers `vae/` folder (both attention spellings), the CompVis single
 /// file (`first_stage_model.*` detected by layout), ldm-edit's canonical file, and the strict audit.
 @Suite struct KLModelWeightsTests {
-    let dir: String = {
-        let d = FileManager.default.temporaryDirectory.appendingPathComponent("ldm-kl-\(UUID().uuidString)").path
-        try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        return d
-    }()
+    let folder = TemporaryFolder("ldm-kl")
+    var dir: String { folder.path }
 
     /// SD 1.x's kl-f8 from the layout alone: diffusers AutoencoderKL() at SD 1.5's config has 83,653,863
     /// parameters in 248 tensors (counted with diffusers 0.42.1); CompVis names, double_z shapes, no codebook.

@@ -5,11 +5,8 @@ import Testing
 /// Damaged and hostile files, built here byte by byte: each must give its typed error, never a
 /// crash or an out-of-bounds read.
 @Suite struct MalformedCheckpointTests {
-    let dir: String = {
-        let d = FileManager.default.temporaryDirectory.appendingPathComponent("ldm-bad-\(UUID().uuidString)").path
-        try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        return d
-    }()
+    let folder = TemporaryFolder("ldm-bad")
+    var dir: String { folder.path }
 
     func write(_ bytes: [UInt8], _ name: String) -> String {
         let p = dir + "/" + name

@@ -105,7 +105,7 @@ import Testing
             #expect(try compVis.tensor(spec.name).values == (try folder.tensor(spec.name).values), "\(spec.name)")
         }
         let summary = CheckpointSummary.describe(compVis).joined(separator: "\n")
-        #expect(summary.contains("family: Stable Diffusion 1.x U-Net (text cross-attention, context width 24, 1 transformer block per attention, conv projections)"))
+        #expect(summary.contains("family: Stable Diffusion 1.x inpainting U-Net (text cross-attention, context width 24, 1 transformer block per attention, conv projections)"))
     }
 
     /// The x4 upscaler's only-cross attention is read off a CompVis file's shapes (attn1.to_k [16, 24] at level 0).

@@ -22,17 +22,16 @@ import Testing
     /// The keys of SD 1.x inpainting's released scheduler_config.json (no timestep_spacing, no prediction_type).
     static let releasedKeys: Set<String> = ["_class_name", "beta_end", "beta_schedule", "beta_start", "clip_sample",
                                             "num_train_timesteps", "set_alpha_to_one", "skip_prk_steps", "steps_offset", "trained_betas"]
-    /// The fixture folder with its scheduler_config.json cut to the released keys, in a temporary directory.
-    static let released = Result { () throws -> ModelWeights in
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ldm-sd-released-\(ProcessInfo.processInfo.processIdentifier)")
-        try? FileManager.default.removeItem(at: dir)
+    /// The fixture folder with its scheduler_config.json cut to the released keys, in a temporary directory
+    /// (the caller removes it).
+    static func releasedFolder() throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ldm-sd-released-\(UUID().uuidString)")
         try FileManager.default.copyItem(at: URL(fileURLWithPath: SDInpaintFixture.folder), to: dir)
         let config = dir.appendingPathComponent("scheduler/scheduler_config.json")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: config)) as? [String: Any])
         try JSONSerialization.data(withJSONObject: json.filter { releasedKeys.contains($0.key) }).write(to: config)
-        return try ModelWeights.open(dir.path)
+        return dir.path
     }
-    static let model = Result { try LatentDiffusionModel(weights: try released.get()) }
 
     struct Grid: Decodable { let timestep_spacing: String; let timesteps: [Int] }
 
@@ -48,9 +47,11 @@ import Testing
         let spec = try SDInpaintFixture.describe(name, in: reference)
         let grid = try JSONDecoder().decode(Grid.self, from: Data(try #require(reference.metadata[name]).utf8))
         #expect(grid.timestep_spacing == "linspace", "the reference ran \(grid.timestep_spacing)")
-        let weights = try Self.released.get(), singleFile = try ModelWeights.open(SDInpaintFixture.compVis)
+        let folder = try Self.releasedFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let weights = try ModelWeights.open(folder), singleFile = try ModelWeights.open(SDInpaintFixture.compVis)
         #expect(singleFile.layout == .compVis && weights.layout == .diffusers)
-        let pipeline = try InpaintingPipeline(weights: weights, model: try Self.model.get())
+        let pipeline = try InpaintingPipeline(weights: weights, model: try LatentDiffusionModel(weights: weights))
         let text = try #require(pipeline.model.text)
         let sampler = try #require(SamplerKind(rawValue: spec.sampler))
         let prompt = TextPrompt(spec.prompt, negativePrompt: spec.negative_prompt, guidance: 7.5)

@@ -15,6 +15,8 @@ public enum CheckpointError: Error, Sendable, Equatable, CustomStringConvertible
     case missingTensor(path: String, key: String)
     /// A weight holds NaN or ±Inf: the model would only ever produce NaN images.
     case nonFiniteWeights(path: String, key: String, count: Int)
+    /// Narrowing to float16 (`WeightPrecision.float16`) found `count` values beyond its range (±65504).
+    case halfRange(path: String, key: String, count: Int, largest: Float)
     /// The file's tensors do not fit the model: every missing, mis-shaped and unexpected key.
     case auditFailed(path: String, audit: WeightAudit)
     /// The architecture cannot be recognised or is outside what ldm-edit implements.
@@ -42,6 +44,9 @@ public enum CheckpointError: Error, Sendable, Equatable, CustomStringConvertible
         case .missingTensor(let p, let k): "\(p): no tensor named \(k)"
         case .nonFiniteWeights(let p, let k, let n):
             "\(p): tensor \(k) holds \(n) NaN or infinite value\(n == 1 ? "" : "s"); the checkpoint is damaged (or was saved after training diverged)"
+        case .halfRange(let p, let k, let n, let largest):
+            "\(p): tensor \(k) holds \(n) value\(n == 1 ? "" : "s") beyond float16's range (largest |x| = \(largest), float16 ends at 65504), "
+                + "so its weights cannot be held as float16; keep them at their stored precision"
         case .auditFailed(let p, let audit): "\(p): the weights do not fit the model:\n\(audit)"
         case .unsupportedModel(let p, let r): "\(p): unsupported model: \(r)"
         case .invalidConfig(let p, let field, let value, let expected): "\(p): invalid model config: \(field) = \(value); expected \(expected)"

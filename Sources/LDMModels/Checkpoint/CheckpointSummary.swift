@@ -46,8 +46,15 @@ public enum CheckpointSummary {
             "KL-f\(k.downsamplingFactor), widths \(k.channelMult.map { $0 * k.channels }), \(k.latentChannels) latent channels (posterior mean) "
                 + "scaled by \(k.scalingFactor), " + (k.midAttention ? "mid attention" : "no mid attention")
         }
-        let familyName = model.isNoiseAugmented ? "Stable Diffusion x4 upscaler" : u.crossAttention?.linearProjection == true ? "Stable Diffusion 2.x"
-            : "Stable Diffusion 1.x"
+        // The family: the x4 upscaler by its noise augmentation, else the version by the transformer blocks' projections
+        // (SD 2.x linear, 1.x convolutions) and the kind by the U-Net's input.
+        let kind: String = switch InpaintingMethod(unet: u, latentChannels: model.firstStage.latentChannels) {
+        case .concatenated?: " inpainting"
+        case .blended?: " text-to-image"
+        case nil: ""
+        }
+        let familyName = model.isNoiseAugmented ? "Stable Diffusion x4 upscaler"
+            : (u.crossAttention?.linearProjection == true ? "Stable Diffusion 2.x" : "Stable Diffusion 1.x") + kind
         let family: [String] = u.crossAttention.map { cross in
             ["  family: \(familyName) U-Net (text cross-attention, context width "
                 + "\(cross.contextDim), \(cross.depth) transformer block\(cross.depth == 1 ? "" : "s") per attention, "

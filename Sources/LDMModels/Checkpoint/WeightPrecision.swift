@@ -13,6 +13,11 @@ public enum WeightPrecision: String, Sendable, CaseIterable {
     /// Everything widened to Float32 once, at load (as before 16-bit weights were kept): for speed
     /// comparisons and benchmarks.
     case float32
+    /// Every matrix held as IEEE float16: f16 stays as stored, f32/f64/bf16 are narrowed once at load
+    /// (round to nearest even; a tensor with values beyond float16's range is refused, `halfRange`). Half
+    /// the memory of a float32 checkpoint, as `convert --dtype f16` would give, but without a second file;
+    /// the results change by that rounding, so an edit records it (for 16-bit files nothing changes).
+    case float16
 
     /// `asStored`, unless the environment sets LDM_EDIT_WEIGHTS=float32 (to compare speed and memory
     /// with the weights widened at load; any other value keeps the default).
@@ -27,6 +32,7 @@ public enum WeightPrecision: String, Sendable, CaseIterable {
         switch (self, dtype) {
         case (.asStored, .f16): .float16
         case (.asStored, .bf16): .bfloat16
+        case (.float16, _): .float16
         default: .float32
         }
     }

@@ -59,13 +59,15 @@ extension WeightSource {
         return tensor
     }
 
-    /// Loads a floating-point tensor as `precision` holds it: f16/bf16 under `.asStored` as their 16-bit
-    /// words, copied out of the mapped file (whose pages are then released, so the model is resident
-    /// once, in anonymous memory); anything else as `load` gives it, Float32.
+    /// Loads a floating-point tensor as `precision` holds it: f16/bf16 under `.asStored` (f16 under `.float16`)
+    /// as their 16-bit words, copied out of the mapped file (whose pages are then released, so the model is
+    /// resident once, in anonymous memory); other dtypes under `.float16` narrowed from Float32 (`narrowed`);
+    /// anything else as `load` gives it, Float32.
     public func loadWeight(_ name: String, precision: WeightPrecision) throws(CheckpointError) -> WeightTensor {
         guard let info = tensors[name] else { throw .missingTensor(path: path, key: name) }
         let held = precision.held(info.dtype)
         guard held != .float32 else { return WeightTensor(try load(name)) }
+        if held == .float16, info.dtype != .f16 { return try narrowed(name, shape: info.shape) }
         let weight: WeightTensor, words: UnsafeMutablePointer<UInt16>
         do {
             let storage = try HalfStorage(capacity: info.elementCount)
@@ -82,6 +84,32 @@ extension WeightSource {
         } else {
             Self.walk(info) { i, source in words[i] = UInt16(littleEndian: origin.loadUnaligned(fromByteOffset: 2 * source, as: UInt16.self)) }
         }
+        return weight
+    }
+
+    /// The tensor as float16 words: loaded as Float32, then each value rounded to the nearest float16 (ties to
+    /// even, Swift's `Float16(_:)`); NaN and ±Inf pass through (the caller's finiteness check names them), finite
+    /// values beyond ±65504 are refused (`halfRange`) rather than turned into infinities.
+    func narrowed(_ name: String, shape: [Int]) throws(CheckpointError) -> WeightTensor {
+        let wide = try load(name)
+        let weight: WeightTensor, words: UnsafeMutablePointer<UInt16>
+        do {
+            let storage = try HalfStorage(capacity: wide.count)
+            weight = try WeightTensor(shape: shape, precision: .float16, storage: storage)
+            words = storage.pointer
+        } catch {
+            throw .tensorOutOfBounds(path: path, key: name, reason: "\(error)")
+        }
+        var beyond = 0, largest: Float = 0
+        for i in 0..<wide.count {
+            let x = wide.data[i], h = Float16(x)
+            if x.isFinite, !h.isFinite {
+                beyond += 1
+                largest = max(largest, abs(x))
+            }
+            words[i] = h.bitPattern
+        }
+        guard beyond == 0 else { throw .halfRange(path: path, key: name, count: beyond, largest: largest) }
         return weight
     }
 

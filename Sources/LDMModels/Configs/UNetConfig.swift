@@ -113,6 +113,15 @@ extension UNetConfig {
         inChannels: 9, outChannels: 4, modelChannels: 320, channelMult: [1, 2, 4, 4], numResBlocks: 2,
         attentionLevels: [0, 1, 2], heads: .count(8), resblockUpdown: false,
         crossAttention: CrossAttention(contextDim: 768, depth: 1, linearProjection: false))
+
+    /// Stable Diffusion 2 inpainting (stabilityai/stable-diffusion-2-inpainting unet/config.json; CompVis
+    /// `v2-inpainting-inference.yaml`): SD 1.5 inpainting's shape with 64 channels per head (diffusers' per-block
+    /// `attention_head_dim` [5, 10, 20, 20], CompVis `num_head_channels: 64`), context width 1024 (OpenCLIP ViT-H/14)
+    /// and linear proj_in/proj_out.
+    public static let sd2Inpainting = UNetConfig(
+        inChannels: 9, outChannels: 4, modelChannels: 320, channelMult: [1, 2, 4, 4], numResBlocks: 2,
+        attentionLevels: [0, 1, 2], heads: .channelsPerHead(64), resblockUpdown: false,
+        crossAttention: CrossAttention(contextDim: 1024, depth: 1, linearProjection: true))
 }
 
 extension UNetConfig {
