@@ -60,6 +60,18 @@ def cases():
 
         out.append(("attention", f"T{tokens} h{heads} d{d}", flops, legacy))
         out.append(("attention-sdpa", f"T{tokens} h{heads} d{d}", flops, sdpa))
+    for keys, label in [(4096, "self"), (77, "cross")]:
+        # The SD U-Net's level 0 (64² latent, guidance batch 2, 8 heads of 40), diffusers' SDPA path.
+        n, tokens, heads, d = 2, 4096, 8, 40
+        q, kv = rand(n, tokens, heads * d), rand(n, keys, 2 * heads * d)
+
+        def token_sdpa(q=q, kv=kv, n=n, tokens=tokens, keys=keys, heads=heads, d=d):
+            k, v = kv.split(heads * d, dim=-1)
+            split = lambda x, t: x.reshape(n, t, heads, d).transpose(1, 2)
+            o = F.scaled_dot_product_attention(split(q, tokens), split(k, keys), split(v, keys))
+            return o.transpose(1, 2).reshape(n, tokens, heads * d)
+
+        out.append(("token-attention", f"{label} N{n} T{tokens} S{keys} h{heads} d{d}", 4.0 * n * tokens * keys * heads * d, token_sdpa))
     for c, h, silu in [(160, 128, True), (320, 64, True), (512, 256, False)]:
         x, gamma, beta = rand(1, c, h, h), rand(c), rand(c)
         name = "groupnorm+silu" if silu else "groupnorm"

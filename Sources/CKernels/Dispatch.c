@@ -5,7 +5,9 @@
     void ldm_winograd_weight_transform_##suffix(const float *, long, float *, long);                                  \
     void ldm_winograd_input_transform_##suffix(const float *, long, long, long, float *, long);                       \
     void ldm_group_norm_apply_##suffix(const float *, float *, long, float, float, float, int);                       \
-    void ldm_silu_##suffix(const float *, float *, long);
+    void ldm_silu_##suffix(const float *, float *, long);                                                             \
+    double ldm_softmax_exp_##suffix(float *, long, float);                                                            \
+    void ldm_scale_##suffix(const float *, float *, long, float);
 
 LDM_DECLARE(baseline)
 void ldm_winograd_output_transform_baseline(const float *, long, long, long, float, float *, long, long);
@@ -76,4 +78,21 @@ void ldm_group_norm_apply(int level, const float *x, float *y, long count, float
 
 void ldm_silu(int level, const float *x, float *y, long count) {
     LDM_DISPATCH(level, ldm_silu, x, y, count);
+}
+
+double ldm_softmax_exp(int level, float *row, long length, float scale) {
+#if defined(__x86_64__)
+    switch (ldm_level(level)) {
+    case LDM_SIMD_AVX512: return ldm_softmax_exp_avx512(row, length, scale);
+    case LDM_SIMD_AVX2: return ldm_softmax_exp_avx2(row, length, scale);
+    default: break;
+    }
+#else
+    (void)level;
+#endif
+    return ldm_softmax_exp_baseline(row, length, scale);
+}
+
+void ldm_scale(int level, const float *x, float *y, long count, float factor) {
+    LDM_DISPATCH(level, ldm_scale, x, y, count, factor);
 }

@@ -253,3 +253,62 @@ void LDM_NAME(ldm_silu)(const float *x, float *y, long count) {
         memcpy(y + i, buffer, (size_t)(count - i) * sizeof(float));
     }
 }
+
+/// The exponent pass of a max-subtracted softmax: row[i] ← e^(row[i]·scale − shift), shift = max(row)·scale,
+/// returning Σ row[i] (unnormalised: the caller divides, possibly after a product that shrinks the row).
+/// The sum's order is fixed whatever LDM_W is: 16 accumulator lanes (lane j takes elements ≡ j mod 16)
+/// over chunks of 256 elements, each chunk's lanes folded 16 → 8 → 4 → 2 → 1 and added in double; so
+/// every level gives the same bits. A ragged tail runs through a zero-padded buffer whose unused
+/// lanes add 0.
+double LDM_NAME(ldm_softmax_exp)(float *row, long length, float scale) {
+    enum { LANES = 16, PARTS = 16 / LDM_W, CHUNK = 256 };
+    // The maximum: exact in any order (NaN never wins a `>`, as in FastMath.maximum).
+    ldm_vf best = ldm_splat(-__builtin_inff());
+    long i = 0;
+    for (; i + LDM_W <= length; i += LDM_W) {
+        ldm_vf v = ldm_load(row + i);
+        ldm_vi greater = v > best;
+        best = (ldm_vf)(((ldm_vi)v & greater) | ((ldm_vi)best & ~greater));
+    }
+    float maximum = best[0];
+    for (int lane = 1; lane < LDM_W; lane++) maximum = best[lane] > maximum ? best[lane] : maximum;
+    for (; i < length; i++) maximum = row[i] > maximum ? row[i] : maximum;
+    ldm_vf shift = ldm_splat(maximum * scale), factor = ldm_splat(scale);
+    double total = 0;
+    for (long start = 0; start < length; start += CHUNK) {
+        long end = start + CHUNK < length ? start + CHUNK : length;
+        ldm_vf sums[PARTS];
+        for (int p = 0; p < PARTS; p++) sums[p] = ldm_splat(0);
+        long j = start;
+        for (; j + LANES <= end; j += LANES) {
+            for (int p = 0; p < PARTS; p++) {
+                ldm_vf e = ldm_exp(ldm_load(row + j + p * LDM_W) * factor - shift);
+                ldm_store(row + j + p * LDM_W, e);
+                sums[p] += e;
+            }
+        }
+        if (j < end) {
+            float buffer[LANES] = {0};
+            long rest = end - j;
+            memcpy(buffer, row + j, (size_t)rest * sizeof(float));
+            for (int p = 0; p < PARTS; p++) ldm_store(buffer + p * LDM_W, ldm_exp(ldm_load(buffer + p * LDM_W) * factor - shift));
+            memcpy(row + j, buffer, (size_t)rest * sizeof(float));
+            for (long k = rest; k < LANES; k++) buffer[k] = 0;
+            for (int p = 0; p < PARTS; p++) sums[p] += ldm_load(buffer + p * LDM_W);
+        }
+        float lanes[LANES];
+        for (int p = 0; p < PARTS; p++) ldm_store(lanes + p * LDM_W, sums[p]);
+        for (int width = LANES / 2; width >= 1; width /= 2) {
+            for (int k = 0; k < width; k++) lanes[k] += lanes[k + width];
+        }
+        total += lanes[0];
+    }
+    return total;
+}
+
+/// y[i] = x[i] · factor. - x, y: [count] (y may be x).
+void LDM_NAME(ldm_scale)(const float *x, float *y, long count, float factor) {
+    long i = 0;
+    for (; i + LDM_W <= count; i += LDM_W) ldm_store(y + i, ldm_load(x + i) * factor);
+    for (; i < count; i++) y[i] = x[i] * factor;
+}

@@ -51,6 +51,19 @@ enum KernelCases {
                 try Attention.forward(qkv: qkv, heads: heads, scaling: .splitQK, into: out, workspace: ws)
             })
         }
+        // Token-major attention as the SD U-Net's level 0 runs it (64² latent, guidance batch 2, 8 heads of 40):
+        // self-attention over 4096 tokens and cross-attention to the 77-token text context.
+        for (keys, label) in [(4096, "self"), (77, "cross")] {
+            let (n, tokens, heads, d) = (2, 4096, 8, 40)
+            let c = heads * d
+            let q = try values([n, tokens, c], seed: 11), kv = try values([n, keys, 2 * c], seed: 12)
+            let out = try Tensor(shape: [n, tokens, c])
+            let flops = 4.0 * Double(n * tokens * keys * c)
+            cases.append(KernelCase(kernel: "token-attention", shape: "\(label) N\(n) T\(tokens) S\(keys) h\(heads) d\(d)", flops: flops) {
+                try Attention.forward(query: .init(q), key: .init(kv, start: 0, count: c), value: .init(kv, start: c, count: c),
+                                      heads: heads, into: out, workspace: ws)
+            })
+        }
         for (c, h, silu) in [(160, 128, true), (320, 64, true), (512, 256, false)] {
             let x = try values([1, c, h, h], seed: 7), g = try values([c], seed: 8), b = try values([c], seed: 9)
             let y = try Tensor(shape: x.shape)

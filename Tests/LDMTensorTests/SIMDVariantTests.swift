@@ -89,6 +89,31 @@ import Testing
     }
 
     /// 1 vs 2 threads at each level: bitwise the same (and the loops really used 2 threads).
+    /// Softmax's exponent pass (`ldm_softmax_exp`): lengths around the 16-lane groups and the 256-element
+    /// chunks of the sum, a scale, a row whose maximum comes last and one with a −∞ (a masked key). Every
+    /// level gives the same bits (values and sum); against the Double twin, each e^(x·s − max) within
+    /// 2e-6 relative (FastMath's exp) and the sum within 1e-6 relative.
+    @Test(arguments: [1, 2, 15, 16, 17, 31, 255, 256, 257, 513, 4096, 4101])
+    func softmaxExponentAtEveryLevelMatchesTheTwin(_ length: Int) throws {
+        var values = testValues(length, seed: 28, scale: 30)
+        values[length - 1] = 31  // the maximum at the end: a ragged tail holds it when length % 16 ≠ 0
+        if length > 2 { values[length / 2] = -.infinity }
+        let scale: Float = 0.158
+        let results = Self.levels.map { level in
+            var row = values
+            let inverse = row.withUnsafeMutableBufferPointer { Softmax.exponentiate($0.baseAddress!, length: length, scale: scale, simd: level) }
+            return (row, inverse)
+        }
+        let shift = Double(values.max()! * scale)
+        let expected = values.map { Foundation.exp(Double($0 * scale) - shift) }
+        let sum = expected.reduce(0, +)
+        for (level, (row, inverse)) in zip(Self.levels, results) {
+            #expect(mismatches(row, results[0].0) == 0 && inverse.bitPattern == results[0].1.bitPattern, "\(level) against baseline")
+            for (a, b) in zip(row, expected) { #expect(abs(Double(a) - b) <= 2e-6 * b + 1e-37, "\(level): \(a) vs \(b)") }
+            #expect(abs(1 / Double(inverse) - sum) <= 1e-6 * sum, "\(level): Σ \(1 / Double(inverse)) vs \(sum)")
+        }
+    }
+
     @Test func oneAndTwoThreadsAgreeAtEveryLevel() throws {
         let x = try tensor([1, 24, 37, 70], seed: 28), weight = try tensor([20, 24, 3, 3], seed: 29), bias = try tensor([20], seed: 30)
         let gamma = try tensor([24], seed: 31), beta = try tensor([24], seed: 32)

@@ -47,6 +47,15 @@ void ldm_group_norm_apply(int level, const float *x, float *y, long count, float
 /// y = x · sigmoid(x) = x / (1 + e^−x), FastMath's exp. - x, y: [count] (y may be x).
 void ldm_silu(int level, const float *x, float *y, long count);
 
+/// The exponent pass of softmax over one row, in place: row[i] ← e^(row[i]·scale − max(row)·scale)
+/// (FastMath's exp), returning Σ row[i] summed in a fixed order (the same bits at every level). The
+/// caller normalises, e.g. after the product with the values (fewer numbers to divide).
+/// - row: [length], length ≥ 1.
+double ldm_softmax_exp(int level, float *row, long length, float scale);
+
+/// y = x · factor. - x, y: [count] (y may be x).
+void ldm_scale(int level, const float *x, float *y, long count, float factor);
+
 /// Widens IEEE half-precision bits to float32: exact (finite values, ±0, subnormals, ±Inf as they
 /// are; a NaN keeps sign and payload and is made quiet). F16C or AVX-512F's VCVTPH2PS where the level
 /// and CPU allow, else a portable bit conversion: the same bits at every level. - x: [count] → y: [count]

@@ -69,7 +69,7 @@ public enum Attention {
         // One head (the VQ autoencoder): the GEMMs are tiled and the softmax rows shared instead.
         // Either way the arithmetic per output element is fixed by the shapes, not the threads.
         let chunks = units > 1 ? Parallel.chunkCount(units) : 1
-        let perChunk = block * t + (scaling == .splitQK ? 2 * d * t : 0)
+        let perChunk = block * t + block + (scaling == .splitQK ? 2 * d * t : 0)
         let scratch = try workspace.scratch(.scores, count: chunks * perChunk)
         let plan = HeadPlan(d: d, t: t, block: block, scaling: scaling)
         if units > 1 {
@@ -91,15 +91,17 @@ public enum Attention {
         let d, t, block: Int
         let scaling: Scaling
 
-        /// scratch: block·T score floats, then (splitQK) the scaled copies of q and k, d·T each.
+        /// scratch: block·T score floats, block softmax inverses, then (splitQK) the scaled copies of q and k,
+        /// d·T each.
         func run(q: UnsafeMutablePointer<Float>, k: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
                  into result: UnsafeMutablePointer<Float>, scratch scores: UnsafeMutablePointer<Float>, parallel: Bool) {
             var (q, k) = (q, k)
             var scale: Float = 1
+            let inverses = scores + block * t
             if scaling == .splitQK {
                 // QKVAttentionLegacy scales q and k by d^(-1/4) each, before the product.
                 let quarter = Float(1 / Double(d).squareRoot().squareRoot())
-                let (sq, sk) = (scores + block * t, scores + block * t + d * t)
+                let (sq, sk) = (inverses + block, inverses + block + d * t)
                 for i in 0..<(d * t) {
                     sq[i] = q[i] * quarter
                     sk[i] = k[i] * quarter
@@ -111,21 +113,32 @@ public enum Attention {
             var t0 = 0
             while t0 < t {
                 let rows = min(block, t - t0)
-                // scores[rows, T] = q[:, t0..<t0+rows]ᵀ · k ; result[:, t0..<t0+rows] = v · scoresᵀ
+                // scores[rows, T] = q[:, t0..<t0+rows]ᵀ · k ; result[:, t0..<t0+rows] = v · (e^scores)ᵀ, then
+                // each column divided by its row's softmax sum (d numbers instead of T).
                 if parallel {
                     BLAS.sgemm(transposeA: true, m: rows, n: t, k: d, a: q + t0, lda: t, b: k, ldb: t, c: scores, ldc: t)
                     Parallel.forEach(rows, minimumChunk: max(1, 2048 / t)) { range in
-                        for r in range { Softmax.rowSoftmax(scores + r * t, scores + r * t, length: t, scale: scale) }
+                        for r in range { inverses[r] = Softmax.exponentiate(scores + r * t, length: t, scale: scale) }
                     }
                     BLAS.sgemm(transposeB: true, m: d, n: rows, k: t, a: v, lda: t, b: scores, ldb: t, c: result + t0, ldc: t)
+                    Parallel.forEach(d, minimumChunk: max(1, 4096 / rows)) { range in
+                        for i in range { normalise(result + i * t + t0, inverses, rows) }
+                    }
                 } else {
                     BLAS.serialSgemm(transposeA: true, m: rows, n: t, k: d, a: q + t0, lda: t, b: k, ldb: t, c: scores, ldc: t)
-                    for r in 0..<rows { Softmax.rowSoftmax(scores + r * t, scores + r * t, length: t, scale: scale) }
+                    for r in 0..<rows { inverses[r] = Softmax.exponentiate(scores + r * t, length: t, scale: scale) }
                     BLAS.serialSgemm(transposeB: true, m: d, n: rows, k: t, a: v, lda: t, b: scores, ldb: t,
                                      c: result + t0, ldc: t)
+                    for i in 0..<d { normalise(result + i * t + t0, inverses, rows) }
                 }
                 t0 += rows
             }
+        }
+
+        /// y[r] ·= inverses[r] for r < count: one output channel's columns of a query block.
+        @inline(__always)
+        private func normalise(_ y: UnsafeMutablePointer<Float>, _ inverses: UnsafeMutablePointer<Float>, _ count: Int) {
+            for r in 0..<count { y[r] *= inverses[r] }
         }
     }
 }

@@ -1,3 +1,4 @@
+import CKernels
 import LDMParallel
 
 /// Softmax over the last dimension.
@@ -14,22 +15,22 @@ public enum Softmax {
         }
     }
 
-    /// softmax(scale · row), max-subtracted, in place when from == to.
-    /// The row's maximum and sum are reduced in a fixed order, independent of threading.
+    /// softmax(scale · row), max-subtracted, in place when from == to: the exponent pass
+    /// (`exponentiate`) then the division.
     @inline(__always)
     static func rowSoftmax(_ from: UnsafeMutablePointer<Float>, _ to: UnsafeMutablePointer<Float>, length: Int,
-                           scale: Float) {
-        let shift = FastMath.maximum(from, count: length) * scale
-        var i = 0
-        while i + 8 <= length {
-            FastMath.store(FastMath.exp(FastMath.load(from + i) * scale - shift), to + i)
-            i += 8
-        }
-        while i < length {
-            to[i] = FastMath.exp(from[i] * scale - shift)
-            i += 1
-        }
-        let inverse = Float(1 / FastMath.sum(to, count: length))
-        for j in 0..<length { to[j] *= inverse }
+                           scale: Float, simd: SIMDLevel = .active) {
+        if from != to { to.update(from: from, count: length) }
+        let inverse = exponentiate(to, length: length, scale: scale, simd: simd)
+        ldm_scale(simd.code, to, to, length, inverse)
+    }
+
+    /// row ← e^(scale · row − max(scale · row)) in place, returning 1 / Σ of the result, so a caller can
+    /// divide after a product that shrinks the row (attention: the 40-wide output row instead of the
+    /// 4096 scores). The sum runs in a fixed order, independent of threading and vector width
+    /// (`ldm_softmax_exp`). - row: [length], length ≥ 1.
+    @inline(__always)
+    static func exponentiate(_ row: UnsafeMutablePointer<Float>, length: Int, scale: Float, simd: SIMDLevel = .active) -> Float {
+        Float(1 / ldm_softmax_exp(simd.code, row, length, scale))
     }
 }

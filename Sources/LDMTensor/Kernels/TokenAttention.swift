@@ -1,3 +1,4 @@
+import CKernels
 import LDMParallel
 
 extension Attention {
@@ -40,7 +41,8 @@ extension Attention {
     ///
     /// Work items are (image, head, block of query rows); each item's scores [rows, Tk] are formed
     /// with one serial GEMM, soft-maxed exactly (every row sees all its keys) and multiplied into the
-    /// values with a second GEMM writing the output rows in place, so memory is O(threads × block × Tk)
+    /// values with a second GEMM writing the output rows in place (each row divided by its softmax sum after
+    /// that GEMM: d numbers instead of Tk), so memory is O(threads × block × Tk)
     /// (a 4096-token self-attention: 256-row blocks of 4 MiB each) and the result does not depend on
     /// the thread split. Naive twin: `Naive.tokenAttention`.
     public static func forward(query q: Columns, key k: Columns, value v: Columns, heads: Int, causal: Bool = false,
@@ -59,10 +61,11 @@ extension Attention {
         let blocks = (tq + rows - 1) / rows
         let items = n * heads * blocks
         let chunks = Parallel.chunkCount(items)
-        let scratch = try workspace.scratch(.scores, count: chunks * rows * tk)
+        let perChunk = rows * tk + rows  // the score block, then each row's 1/Σ
+        let scratch = try workspace.scratch(.scores, count: chunks * perChunk)
         let scale = Float(1 / Double(d).squareRoot())
         Parallel.forEachChunk(items) { chunk, range in
-            let scores = scratch + chunk * rows * tk
+            let scores = scratch + chunk * perChunk, inverses = scores + rows * tk
             for item in range {
                 let image = item / (heads * blocks), head = item / blocks % heads, t0 = item % blocks * rows
                 let count = min(rows, tq - t0)
@@ -71,12 +74,15 @@ extension Attention {
                                  b: k.at(image, 0, head * d), ldb: k.stride, c: scores, ldc: tk)
                 for r in 0..<count {
                     let row = scores + r * tk, visible = causal ? t0 + r + 1 : tk
-                    Softmax.rowSoftmax(row, row, length: visible, scale: scale)
+                    inverses[r] = Softmax.exponentiate(row, length: visible, scale: scale)
                     if visible < tk { (row + visible).update(repeating: 0, count: tk - visible) }
                 }
-                // out_h[t0 ..< t0+count] = scores · v_h
+                // out_h[t0 ..< t0+count] = e^scores · v_h, then each row divided by its Σ: d numbers a row
+                // instead of Tk (a pass fewer over the score block).
+                let result = out.data + (image * tq + t0) * c + head * d
                 BLAS.serialSgemm(m: count, n: d, k: tk, a: scores, lda: tk, b: v.at(image, 0, head * d), ldb: v.stride,
-                                 c: out.data + (image * tq + t0) * c + head * d, ldc: c)
+                                 c: result, ldc: c)
+                for r in 0..<count { ldm_scale(SIMDLevel.active.code, result + r * c, result + r * c, d, inverses[r]) }
             }
         }
     }
