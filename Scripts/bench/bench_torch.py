@@ -2,12 +2,13 @@
 """PyTorch/diffusers twin of `ldm-edit bench NAME` (sr-unet-N, inp-unet-N, sd-unet-N, sd2-unet-N, x4-unet-N, vq-decode-N): one whole-model call on the real
 architectures with random weights, CPU, fp32.
 
-    python Scripts/bench/bench_torch.py --model sr-unet-64 [--threads N] [--repeat R]
+    python Scripts/bench/bench_torch.py --model sr-unet-64 [--threads N] [--repeat R] [--layers]
 Prints one TSV line: model, name, median seconds, peak RSS (GB), threads, GFLOP (counted with
 torch.utils.flop_counter on one call). `ldm-edit bench --torch PYTHON` runs both sides.
 Needs torch and diffusers (PyPI) in a virtualenv outside the repository.
 """
 import argparse
+import re
 import resource
 import statistics
 import time
@@ -55,7 +56,9 @@ def make(name):
         x = torch.rand(2, 9, int(side), int(side)) * 2 - 1
         context = torch.rand(2, 77, model.config.cross_attention_dim) * 2 - 1
         t = torch.tensor([500, 500])
-        return lambda: model(x, t, encoder_hidden_states=context).sample
+        run = lambda: model(x, t, encoder_hidden_states=context).sample
+        run.model = model
+        return run
     if kind == "x4":
         model = UNet2DConditionModel(**X4).eval()
         # batch 2 (guidance) with a 77-token context each and the noise level 20 as class label
@@ -63,7 +66,9 @@ def make(name):
         context = torch.rand(2, 77, 1024) * 2 - 1
         t = torch.tensor([500, 500])
         labels = torch.tensor([20, 20])
-        return lambda: model(x, t, encoder_hidden_states=context, class_labels=labels).sample
+        run = lambda: model(x, t, encoder_hidden_states=context, class_labels=labels).sample
+        run.model = model
+        return run
     model = UNet2DModel(**(SR if kind == "sr" else INPAINT)).eval()
     if kind == "inp":
         for m in model.modules():
@@ -71,7 +76,35 @@ def make(name):
                 m.heads = 8  # inpainting_big: 8 heads at every width (docs/ldm-spec.md §6.3)
     x = torch.rand(1, model.config.in_channels, int(side), int(side)) * 2 - 1
     t = torch.tensor([500])
-    return lambda: model(x, t).sample
+    run = lambda: model(x, t).sample
+    run.model = model
+    return run
+
+
+def layer_times(run, model):
+    """Seconds per U-Net layer in one call after a warm-up (forward pre/post hooks), as `ldm-bench --model CASE
+    --layers` prints them: resnets, transformer blocks, samplers (a transformer's own line: its time less its blocks')."""
+    pattern = re.compile(r"^(down_blocks|up_blocks|mid_block)(\.\d+)?\.(resnets\.\d+|attentions\.\d+(\.transformer_blocks\.\d+)?"
+                         r"|downsamplers\.0|upsamplers\.0)$")
+    times, starts = {}, {}
+    for name, module in model.named_modules():
+        if pattern.match(name):
+            module.register_forward_pre_hook(lambda m, a, name=name: starts.__setitem__(name, time.perf_counter()))
+            module.register_forward_hook(lambda m, a, o, name=name: times.__setitem__(name, time.perf_counter() - starts[name]))
+    run()
+    times.clear()
+    run()
+    for name in list(times):
+        if ".transformer_blocks." in name:
+            times[name.split(".transformer_blocks.")[0]] -= times[name]
+    kinds = {}
+    for name, seconds in times.items():
+        print(f"{name:48s} {seconds:8.3f} s")
+        kind = next((k for k in ("transformer_blocks", "resnets", "attentions", "samplers") if k in name), "other")
+        kinds[kind] = kinds.get(kind, 0) + seconds
+    total = sum(kinds.values())
+    for kind, seconds in sorted(kinds.items(), key=lambda kv: -kv[1]):
+        print(f"{'total ' + kind:48s} {seconds:8.3f} s  {100 * seconds / total:5.1f} %")
 
 
 def main():
@@ -79,10 +112,14 @@ def main():
     ap.add_argument("--model", required=True)
     ap.add_argument("--threads", type=int, default=torch.get_num_threads())
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--layers", action="store_true", help="seconds per layer of one call (U-Nets), not the timing line")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     with torch.inference_mode():
         run = make(args.model)
+        if args.layers:
+            layer_times(run, run.model)
+            return
         with FlopCounterMode(display=False) as counter:
             run()
         times = []

@@ -24,7 +24,7 @@ from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from server import Server  # noqa: E402
@@ -57,6 +57,27 @@ def provenance(png_bytes):
             return json.loads(zlib.decompress(rest) if compressed else rest)
         at += 12 + length
     return None
+
+
+def check_noise_level_control(driver):
+    """The x4 upscaler's noise level on the page: shown with the model's range and default (and its own guidance) when
+    it is chosen, hidden for an upscaler without one. Returns what was seen, or '' when the models folder has no x4."""
+    Select(driver.find_element(By.ID, "task")).select_by_value("upscale")
+    names = [o.text for o in Select(driver.find_element(By.ID, "model")).options]
+    if "sd_upscale_folder" not in names:
+        return ""
+    Select(driver.find_element(By.ID, "model")).select_by_visible_text("sd_upscale_folder")
+    field = driver.find_element(By.ID, "noise-level")
+    seen = (field.is_displayed(), field.get_attribute("value"), field.get_attribute("max"),
+            driver.find_element(By.ID, "guidance").get_attribute("value"))
+    if seen != (True, "20", "350", "9"):
+        fail(f"x4 upscaler chosen: noise level (shown, value, max) and guidance are {seen}, expected (True, 20, 350, 9)")
+    other = next((n for n in names if n not in ("sd_upscale_folder",) and not n.startswith("Lanczos")), None)
+    if other:
+        Select(driver.find_element(By.ID, "model")).select_by_visible_text(other)
+        if driver.find_element(By.ID, "noise-level").is_displayed():
+            fail(f"the noise level stays shown for {other}, which takes none")
+    return f"shown for sd_upscale_folder (20 of 0-350, guidance 9), hidden for {other}"
 
 
 def main():
@@ -190,9 +211,10 @@ def main():
             fail(f"the result's provenance is missing or wrong: {record}")
         if server.request("GET", "/api/queue").get("running") is not None:
             fail("a job is still running")
+        noise = check_noise_level_control(driver)
         print(json.dumps({"browser_test": "passed", "model": model, "image": os.path.basename(args.image), "size": [width, height],
                           "painted_pixels": painted, "changed_under_stroke": changed_inside, "untouched_pixels": untouched,
-                          "progress": progress, "seconds": round(time.time() - started, 1)}))
+                          "progress": progress, "noise_level_control": noise, "seconds": round(time.time() - started, 1)}))
     finally:
         driver.quit()
         server.stop()

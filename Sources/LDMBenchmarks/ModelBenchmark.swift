@@ -31,6 +31,28 @@ public struct ModelBenchmark: Sendable {
         return ModelBenchmark(name: name, seconds: times, peakResidentBytes: System.peakResidentBytes, threads: Parallel.threads)
     }
 
+    /// Seconds each traced layer of a U-Net case took in one call after a warm-up (the time since the previous
+    /// trace point), in call order: where a model's time goes, without a profiler. Layers inside a
+    /// SpatialTransformer (its blocks) are reported too, so a transformer's own line holds only its
+    /// projections out.
+    public static func layerTimes(_ name: String) throws -> [(layer: String, seconds: Double)] {
+        final class Clock: @unchecked Sendable {
+            var last = 0.0
+            var times: [(layer: String, seconds: Double)] = []
+        }
+        let clock = Clock()
+        let call = try ModelCases.make(name) { layer, _ in
+            let t = now()
+            clock.times.append((layer, t - clock.last))
+            clock.last = t
+        }
+        try call()
+        clock.times.removeAll()
+        clock.last = now()
+        try call()
+        return clock.times
+    }
+
     static func now() -> Double {
         var t = timespec()
         clock_gettime(CLOCK_MONOTONIC, &t)

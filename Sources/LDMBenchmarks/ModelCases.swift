@@ -39,8 +39,9 @@ public enum ModelCases {
         }
     }
 
-    /// Returns a closure running the case once.
-    public static func make(_ name: String) throws -> () throws -> Void {
+    /// Returns a closure running the case once; `trace` (U-Nets) is called after every traced layer, for
+    /// per-layer timings (`ModelBenchmark.layerTimes`).
+    public static func make(_ name: String, trace: ModelTrace? = nil) throws -> () throws -> Void {
         let ws = Workspace()
         /// Batch 1, or for Stable Diffusion batch 2 (classifier-free guidance's unconditional and conditional
         /// halves) with a [2, 77, contextDim] text context (and the x4 upscaler's noise level 20 as both rows' class label).
@@ -58,7 +59,7 @@ public enum ModelCases {
             }
             let timesteps = [Float](repeating: 500, count: batch)
             let labels = config.classEmbeddings.map { _ in [Int](repeating: 20, count: batch) }
-            return { _ = try model(x, timesteps: timesteps, context: context, classLabels: labels, workspace: ws) }
+            return { _ = try model(x, timesteps: timesteps, context: context, classLabels: labels, workspace: ws, trace: trace) }
         }
         guard let (kind, side) = parse(name) else { throw BenchmarkError.unknown(name) }
         switch kind {

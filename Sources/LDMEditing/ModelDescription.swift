@@ -15,6 +15,9 @@ public struct ModelDescription: Sendable, Equatable {
     public let defaultSampler: SamplerKind
     /// The guidance scale of the model's own pipeline (the x4 upscaler: 9; Stable Diffusion inpainting: 7.5).
     public let defaultGuidance: Float
+    /// The low-res noise levels a noise-augmented upscaler (stable-diffusion-x4-upscaler) accepts, 0 … its
+    /// `max_noise_level`; nil for every other model (they take no noise level).
+    public let noiseLevels: ClosedRange<Int>?
     /// `CheckpointSummary.describe(_:)`: task, layout, architecture, parameters, weights, provenance.
     public let summary: [String]
 
@@ -28,8 +31,12 @@ public struct ModelDescription: Sendable, Equatable {
         takesPrompt = weights.textEncoder != nil
         defaultSampler = LatentDiffusionModel.defaultSampler(for: weights)
         defaultGuidance = LatentDiffusionModel.defaultGuidance(for: weights)
+        noiseLevels = weights.noiseAugmentation.map { 0...$0.maxNoiseLevel }
         summary = CheckpointSummary.describe(weights)
     }
+
+    /// The noise level used when a request gives none (diffusers' pipeline default, 20); nil without `noiseLevels`.
+    public var defaultNoiseLevel: Int? { noiseLevels != nil ? NoiseAugmentationConfig.defaultNoiseLevel : nil }
 
     /// The name shown for it: the file or folder name.
     public var name: String { ModelReference(path: path, sha256: "").name }

@@ -88,7 +88,20 @@ extension EditServer {
             _ = try SamplingRequest(sampler: sampler ?? .ddim, steps: steps, eta: 0, seed: seed, seedGiven: submission.seed != nil)
         } catch { throw APIError.badRequest("\(error)") }
         return Job.Order(task: task, model: model, image: image, mask: mask, sampler: sampler, steps: steps, seed: seed,
-                         seedGiven: submission.seed != nil, prompt: try promptRequest(submission, model: model))
+                         seedGiven: submission.seed != nil, prompt: try promptRequest(submission, model: model),
+                         noiseLevel: try noiseLevel(submission, model: model))
+    }
+
+    /// The submission's noise level, checked against the model's range (only noise-augmented upscalers take one).
+    private func noiseLevel(_ submission: JobSubmission, model: ModelCatalog.Entry) throws -> Int? {
+        guard let level = submission.noiseLevel else { return nil }
+        guard let levels = model.description?.noiseLevels else {
+            throw APIError.badRequest("model \(model.name) does not noise its low-res input: leave out noise_level")
+        }
+        guard levels.contains(level) else {
+            throw APIError.badRequest("noise_level must be \(levels.lowerBound)-\(levels.upperBound), got \(level)")
+        }
+        return level
     }
 
     private func promptRequest(_ submission: JobSubmission, model: ModelCatalog.Entry) throws -> PromptRequest? {

@@ -23,6 +23,8 @@ struct Job: Sendable {
         let seed: UInt64
         let seedGiven: Bool
         let prompt: PromptRequest?
+        /// The x4 upscaler's low-res noise level; nil: the model's default (or a model without one).
+        let noiseLevel: Int?
     }
 
     let id: String
@@ -66,6 +68,7 @@ struct Job: Sendable {
             "step": step, "steps": steps, "warnings": warnings,
         ]
         object["sampler"] = order.sampler?.rawValue ?? order.model.defaultSampler?.rawValue
+        if let level = order.noiseLevel ?? order.model.description?.defaultNoiseLevel { object["noise_level"] = level }
         if let ahead { object["ahead"] = ahead }
         if let runIndex { object["run_index"] = runIndex }
         if let secondsLeft { object["seconds_left"] = (secondsLeft * 10).rounded() / 10 }

@@ -120,8 +120,9 @@ final class JobWorker: Service, Sendable {
         let tiling = try TilingRequest(maxMemory: maxMemory)
         switch order.task {
         case .inpaint: return .inpaint(model: model, sampling: sampling, tiling: tiling, inpainting: .standard, prompt: order.prompt)
-        // The x4 upscaler: its prompt and its default noise level (the page has no noise-level control yet).
-        case .upscale: return .upscale(model: model, sampling: sampling, tiling: tiling, prompt: order.prompt, noiseLevel: editor.defaultNoiseLevel)
+        // The x4 upscaler: its prompt and the noise level asked for, else its default.
+        case .upscale: return .upscale(model: model, sampling: sampling, tiling: tiling, prompt: order.prompt,
+                                       noiseLevel: order.noiseLevel ?? editor.defaultNoiseLevel)
         }
     }
 

@@ -10,10 +10,11 @@ import Glibc
 // ldm-bench: kernel benchmarks (not tests). Prints median time, GFLOP/s and threads per case.
 //   ldm-bench [--threads N] [--repeat R] [--filter TEXT] [--tsv] [--large]
 //   ldm-bench --load CHECKPOINT    time and peak memory of loading every tensor of a model
+//   ldm-bench --model CASE [--layers]   one whole-model case (ModelCases); --layers: seconds per traced layer
 //   ldm-bench --model NAME [--threads N] [--repeat R]   one whole-model call (ModelCases.names)
 // Scripts/bench/bench_kernels.sh runs this and the PyTorch twin side by side.
 
-var threads = System.physicalCoreCount, repeats = 5, filter = "", tsv = false, large = false
+var threads = System.physicalCoreCount, repeats = 5, filter = "", tsv = false, large = false, layers = false
 var modelCase: String?
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
@@ -27,8 +28,9 @@ while let argument = arguments.next() {
         loadCheckpoint(arguments.next() ?? "")
         exit(0)
     case "--model": modelCase = arguments.next()
+    case "--layers": layers = true
     default:
-        print("usage: ldm-bench [--threads N] [--repeat R] [--filter TEXT] [--tsv] [--large]")
+        print("usage: ldm-bench [--threads N] [--repeat R] [--filter TEXT] [--tsv] [--large] | --model CASE [--layers]")
         exit(argument == "--help" || argument == "-h" ? 0 : 64)
     }
 }
@@ -58,6 +60,27 @@ func now() -> Double {
     var t = timespec()
     clock_gettime(CLOCK_MONOTONIC, &t)
     return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}
+
+if let name = modelCase, layers {
+    // One traced call after a warm-up: each layer's seconds, then the totals by kind of layer.
+    do {
+        let times = try ModelBenchmark.layerTimes(name)
+        var kinds: [String: Double] = [:]
+        for (layer, seconds) in times {
+            print(String(format: "%-48@ %8.3f s", layer as NSString, seconds))
+            let kind = ["transformer_blocks", "resnets", "attentions", "samplers", "conv_in", "conv_out", "time_embedding"].first { layer.contains($0) } ?? "other"
+            kinds[kind, default: 0] += seconds
+        }
+        let total = times.reduce(0) { $0 + $1.seconds }
+        for (kind, seconds) in kinds.sorted(by: { $0.value > $1.value }) {
+            print(String(format: "%-48@ %8.3f s  %5.1f %%", "total \(kind)" as NSString, seconds, 100 * seconds / total))
+        }
+    } catch {
+        print("error: \(error)")
+        exit(1)
+    }
+    exit(0)
 }
 
 if let name = modelCase {

@@ -221,6 +221,46 @@ import Testing
         #expect(server.server.catalog.skipped.map(\.name).contains("inp_compvis.ckpt"))
     }
 
+    /// The x4 upscaler's noise level: listed with its range and default (and the model's own guidance, 9), sent
+    /// with the job and used: the same seed at level 20 given = left out (the default), at 300 a different image.
+    /// Refused outside 0 … 350 and for a model that takes none.
+    @Test func noiseLevelReachesTheUpscaler() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let models = try #require(try await server.request("GET", "/api/models").json["models"] as? [[String: Any]])
+        let x4 = try #require(models.first { $0["name"] as? String == "sd_upscale_folder" })
+        #expect(x4["noise_levels"] as? [String: Int] == ["min": 0, "max": 350, "default": 20])
+        #expect(x4["default_guidance"] as? Double == 9)
+        #expect(models.first { $0["name"] as? String == Self.model }?["noise_levels"] == nil)
+        let image = try #require(try await server.upload(try Pictures.photo(width: 16, height: 12))["id"] as? String)
+        let model = try #require(x4["id"] as? String)
+        func run(_ level: Int?) async throws -> [Int] {
+            var job: [String: Any] = ["task": "upscale", "model": model, "image": image, "steps": 2, "seed": 3, "prompt": "a cat"]
+            job["noise_level"] = level
+            let reply = try await server.json("POST", "/api/jobs", job)
+            #expect(reply.status == 202, "\(reply.text)")
+            let done = try await server.wait(for: try #require(reply.json["id"] as? String))
+            #expect(done["state"] as? String == "done" && done["noise_level"] as? Int == level ?? 20, "\(done)")
+            let result = try #require(done["result"] as? [String: Any])
+            let file = try await server.request("GET", "/api/images/\(try #require(result["id"] as? String))/file")
+            let output = try decode(file.body)
+            #expect(Provenance.parse(output.metadata.text)?.settings.noiseLevel == level ?? 20)
+            #expect(output.width == 64 && output.height == 48)
+            return (0..<output.height).flatMap { y in (0..<output.width).flatMap { x in (0..<3).map { output.sample(x: x, y: y, channel: $0) } } }
+        }
+        let (byDefault, twenty, threeHundred) = (try await run(nil), try await run(20), try await run(300))
+        #expect(byDefault == twenty)
+        #expect(byDefault != threeHundred)
+        for (level, message) in [(351, "noise_level must be 0-350, got 351"), (-1, "noise_level must be 0-350, got -1")] {
+            let reply = try await server.json("POST", "/api/jobs", ["task": "upscale", "model": model, "image": image, "prompt": "",
+                                                                    "noise_level": level])
+            #expect(reply.status == 400 && (reply.json["error"] as? String)?.contains(message) == true, "\(reply.text)")
+        }
+        let sr = try #require(models.first { $0["name"] as? String == "sr_diffusers" }?["id"] as? String)
+        let refused = try await server.json("POST", "/api/jobs", ["task": "upscale", "model": sr, "image": image, "noise_level": 20])
+        #expect(refused.status == 400 && (refused.json["error"] as? String)?.contains("does not noise its low-res input") == true, "\(refused.text)")
+    }
+
     @Test func classicalUpscalingNeedsNoModel() async throws {
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }

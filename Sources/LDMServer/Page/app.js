@@ -93,6 +93,15 @@ function chooseModel() {
   for (const id of ['sampler', 'steps', 'seed-random']) $(id).disabled = !diffusion;
   $('seed').disabled = !diffusion || $('seed-random').checked;
   $('prompt-fields').hidden = !(model && model.takes_prompt);
+  // Each text-guided model has its own guidance default (the x4 upscaler 9, SD inpainting 7.5).
+  if (model && model.default_guidance !== undefined) $('guidance').value = model.default_guidance;
+  const noise = model && model.noise_levels;
+  $('noise-fields').hidden = !noise;
+  if (noise) {
+    $('noise-level').min = noise.min;
+    $('noise-level').max = noise.max;
+    $('noise-level').value = noise.default;
+  }
   refresh();
 }
 
@@ -149,6 +158,7 @@ async function run() {
     if ($('negative-prompt').value) job.negative_prompt = $('negative-prompt').value;
     job.guidance = Number($('guidance').value);
   }
+  if (model.noise_levels) job.noise_level = Number($('noise-level').value);
   $('run').disabled = true;
   try {
     if (job.task === 'inpaint') {
