@@ -104,19 +104,30 @@ struct DiffusionLoop {
     mutating func run(_ denoiser: some Denoiser, latentShape: [Int], settings: SamplingSettings, callbacks: PipelineCallbacks,
                       workspace ws: Workspace) throws -> Tensor {
         var generator = TorchGenerator(seed: settings.seed)
-        // The whole latent's noise is drawn at once, so tiling does not change the random numbers.
-        let latent = try Tensor(shape: latentShape, values: generator.normal(latentShape.reduce(1, *)))
-        // `latents * init_noise_sigma` (the σ samplers start at x = σ_max·z).
-        let sigma = sampler.initialNoiseSigma
-        if sigma != 1 { for i in 0..<latent.count { latent.data[i] *= sigma } }
+        let latent = try initialLatent(latentShape, generator: &generator)
         // One generator stream: the initial latents, then each step's noise when the sampler needs
         // it (diffusers' SR pipeline draws both from the global generator).
         try sampler.sample(latent, denoiser: denoiser, generator: &generator, workspace: ws, callbacks: callbacks)
-        // The U-Net's buffers are not needed any more: the decoder's phase starts from an empty pool
-        // (the memory planner counts the phases separately).
+        return try decode(latent, tiling: settings.tiling, workspace: ws)
+    }
+
+    /// The initial latent: N(0, 1) from `generator`, the whole latent at once (so tiling does not change the random
+    /// numbers), times the sampler's initial σ (diffusers `latents * init_noise_sigma`: the σ samplers start at σ_max·z).
+    /// - shape: [1, z, h, w] → [1, z, h, w]
+    func initialLatent(_ shape: [Int], generator: inout TorchGenerator) throws -> Tensor {
+        let latent = try Tensor(shape: shape, values: generator.normal(shape.reduce(1, *)))
+        let sigma = sampler.initialNoiseSigma
+        if sigma != 1 { for i in 0..<latent.count { latent.data[i] *= sigma } }
+        return latent
+    }
+
+    /// Decodes a sampled latent on the first stage's tiles of `tiling`. The U-Net's buffers are not needed any more:
+    /// the decoder's phase starts from an empty pool (the memory planner counts the phases separately).
+    /// - latent: [1, z, h, w] → [1, 3, h·f, w·f] (not clamped)
+    func decode(_ latent: Tensor, tiling: TilingSettings, workspace ws: Workspace) throws -> Tensor {
         ws.releaseAll()
-        let decodeGrid = model.firstStage.decoderGrid(height: latentShape[2], width: latentShape[3], tiling: settings.tiling)
-        return try model.firstStage.decode(latent, grid: decodeGrid, normalisation: settings.tiling.normalisation, workspace: ws)
+        let grid = model.firstStage.decoderGrid(height: latent.shape[2], width: latent.shape[3], tiling: tiling)
+        return try model.firstStage.decode(latent, grid: grid, normalisation: tiling.normalisation, workspace: ws)
     }
 }
 

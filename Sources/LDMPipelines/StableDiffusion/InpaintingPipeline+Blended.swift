@@ -23,7 +23,7 @@ extension InpaintingPipeline {
             throw PipelineError.channelMismatch(unetInput: model.unet.config.inChannels, latent: firstStage.latentChannels,
                                                 conditioning: 0, task: .inpainting)
         }
-        guard var sampler = setup.sampler(settings) as? any ForwardNoisingSampler else {
+        guard let sampler = setup.sampler(settings) as? any ForwardNoisingSampler else {
             throw PipelineError.samplerUnsupported(sampler: settings.sampler.rawValue, reason: "blended inpainting needs the sampler's forward noising (add_noise)")
         }
         let context = try text.context(prompt, workspace: ws)
@@ -57,16 +57,9 @@ extension InpaintingPipeline {
         }
         let denoiser = TextConditionedDenoiser(unet: model.unet, conditioning: nil, context: context,
                                                latentHeight: latent.shape[2], latentWidth: latent.shape[3], tiling: settings.tiling)
-        if prompt.isGuided {
-            try sampler.sample(latent, denoiser: ClassifierFreeGuidance(pair: denoiser, scale: prompt.guidance), generator: &generator,
-                               workspace: ws, callbacks: callbacks, afterStep: replaceKnown)
-        } else {
-            try sampler.sample(latent, denoiser: denoiser, generator: &generator, workspace: ws, callbacks: callbacks, afterStep: replaceKnown)
-        }
-        ws.releaseAll()
-        let (lh, lw) = conditioning.latentSize
-        let grid = firstStage.decoderGrid(height: lh, width: lw, tiling: settings.tiling)
-        let decoded = try firstStage.decode(latent, grid: grid, normalisation: settings.tiling.normalisation, workspace: ws)
+        var loop = DiffusionLoop(model: model, sampler: sampler)
+        let decoded = try loop.run(latent, denoiser: denoiser, prompt: prompt, generator: &generator, tiling: settings.tiling,
+                                   callbacks: callbacks, afterStep: replaceKnown, workspace: ws)
         return StableDiffusionRun(context: context, encodedLatents: known, initialLatents: initial, decoded: decoded)
     }
 }

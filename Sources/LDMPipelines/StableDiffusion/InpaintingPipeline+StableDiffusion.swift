@@ -33,28 +33,18 @@ extension InpaintingPipeline {
         }
         let context = try text.context(prompt, workspace: ws)
         ws.releaseAll()
-        var sampler = setup.sampler(settings)
+        var loop = DiffusionLoop(model: model, sampler: setup.sampler(settings))
         var generator = TorchGenerator(seed: settings.seed)
         let (lh, lw) = conditioning.latentSize
-        let shape = [1, firstStage.latentChannels, lh, lw]
-        let latent = try Tensor(shape: shape, values: generator.normal(shape.reduce(1, *)))
-        let sigma = sampler.initialNoiseSigma
-        if sigma != 1 { for i in 0..<latent.count { latent.data[i] *= sigma } }
+        let latent = try loop.initialLatent([1, firstStage.latentChannels, lh, lw], generator: &generator)
         let initial = try latent.copy()
         let maskedLatents = try conditioning.maskedImageLatents(firstStage: firstStage, generator: &generator, workspace: ws)
         let cond = try conditioning.conditioning(maskedImageLatents: maskedLatents)
         ws.releaseAll()  // the encoder phase is over
         let denoiser = TextConditionedDenoiser(unet: model.unet, conditioning: cond, context: context, latentHeight: lh,
                                                latentWidth: lw, tiling: settings.tiling)
-        if prompt.isGuided {
-            try sampler.sample(latent, denoiser: ClassifierFreeGuidance(pair: denoiser, scale: prompt.guidance), generator: &generator,
-                               workspace: ws, callbacks: callbacks)
-        } else {
-            try sampler.sample(latent, denoiser: denoiser, generator: &generator, workspace: ws, callbacks: callbacks)
-        }
-        ws.releaseAll()
-        let grid = firstStage.decoderGrid(height: lh, width: lw, tiling: settings.tiling)
-        let decoded = try firstStage.decode(latent, grid: grid, normalisation: settings.tiling.normalisation, workspace: ws)
+        let decoded = try loop.run(latent, denoiser: denoiser, prompt: prompt, generator: &generator, tiling: settings.tiling,
+                                   callbacks: callbacks, workspace: ws)
         return StableDiffusionRun(context: context, encodedLatents: maskedLatents, initialLatents: initial, decoded: decoded)
     }
 }

@@ -33,28 +33,19 @@ extension SuperResolutionPipeline {
         }
         let context = try text.context(prompt, workspace: ws)
         ws.releaseAll()
-        var sampler = setup.sampler(settings)
+        var loop = DiffusionLoop(model: model, sampler: setup.sampler(settings))
         var generator = TorchGenerator(seed: settings.seed)
         let noise = try Tensor(shape: padded.shape, values: generator.normal(padded.count))
         let augmented = try augmentation.noised(padded, level: level, noise: noise)
         let shape = [1, latentChannels, padded.shape[2], padded.shape[3]]
-        let latent = try Tensor(shape: shape, values: generator.normal(shape.reduce(1, *)))
-        let sigma = sampler.initialNoiseSigma
-        if sigma != 1 { for i in 0..<latent.count { latent.data[i] *= sigma } }
+        let latent = try loop.initialLatent(shape, generator: &generator)
         let initial = try latent.copy()
         // The noised image concatenated after every row's latent, the noise level as every row's class label, on the U-Net
         // tiles of `settings.tiling` (each tile runs the whole guidance batch with its contexts).
         let denoiser = TextConditionedDenoiser(unet: model.unet, conditioning: augmented, context: context, latentHeight: shape[2],
                                                latentWidth: shape[3], tiling: settings.tiling, classLabel: level)
-        if prompt.isGuided {
-            try sampler.sample(latent, denoiser: ClassifierFreeGuidance(pair: denoiser, scale: prompt.guidance), generator: &generator,
-                               workspace: ws, callbacks: callbacks)
-        } else {
-            try sampler.sample(latent, denoiser: denoiser, generator: &generator, workspace: ws, callbacks: callbacks)
-        }
-        ws.releaseAll()
-        let grid = model.firstStage.decoderGrid(height: shape[2], width: shape[3], tiling: settings.tiling)
-        let decoded = try model.firstStage.decode(latent, grid: grid, normalisation: settings.tiling.normalisation, workspace: ws)
+        let decoded = try loop.run(latent, denoiser: denoiser, prompt: prompt, generator: &generator, tiling: settings.tiling,
+                                   callbacks: callbacks, workspace: ws)
         return UpscalerRun(context: context, augmentedImage: augmented, initialLatents: initial, decoded: decoded)
     }
 }
