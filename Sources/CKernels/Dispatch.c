@@ -7,9 +7,7 @@
     void ldm_group_norm_apply_##suffix(const float *, float *, long, float, float, float, int);                       \
     void ldm_silu_##suffix(const float *, float *, long);                                                             \
     double ldm_softmax_exp_##suffix(float *, long, float);                                                            \
-    void ldm_scale_##suffix(const float *, float *, long, float);                                                     \
-    void ldm_gelu_##suffix(const float *, float *, long);                                                             \
-    void ldm_geglu_##suffix(const float *, const float *, float *, long);
+    void ldm_scale_##suffix(const float *, float *, long, float);
 
 LDM_DECLARE(baseline)
 void ldm_winograd_output_transform_baseline(const float *, long, long, long, float, float *, long, long);
@@ -97,12 +95,4 @@ double ldm_softmax_exp(int level, float *row, long length, float scale) {
 
 void ldm_scale(int level, const float *x, float *y, long count, float factor) {
     LDM_DISPATCH(level, ldm_scale, x, y, count, factor);
-}
-
-void ldm_gelu(int level, const float *x, float *y, long count) {
-    LDM_DISPATCH(level, ldm_gelu, x, y, count);
-}
-
-void ldm_geglu(int level, const float *a, const float *gate, float *y, long count) {
-    LDM_DISPATCH(level, ldm_geglu, a, gate, y, count);
 }

@@ -1,14 +1,17 @@
-import CKernels
+import Foundation
 import LDMParallel
 
 /// The GELU family of activations: GEGLU (the transformer blocks' feed-forward input, CompVis
 /// `attention.GEGLU` / diffusers `GEGLU`) and quick-GELU (CLIP's `QuickGELUActivation`).
 public enum GELU {
+    /// Exact GELU, PyTorch's default `approximate="none"`: x · ½(1 + erf(x/√2)).
+    @inline(__always)
+    static func exact(_ x: Float) -> Float { 0.5 * x * (1 + Foundation.erf(x * 0.70710678118654752)) }
+
     /// y[r, j] = a[r, j] · gelu(a[r, F + j]): the projection's first half gated by GELU of its second
-    /// half (`x, gate = proj(x).chunk(2, dim=-1); x * F.gelu(gate)`), at the CPU's vector width (`ldm_geglu`:
-    /// erf within 4.2e-7, the same bits at every level).
+    /// half (`x, gate = proj(x).chunk(2, dim=-1); x * F.gelu(gate)`).
     /// - x: [R, 2F] → y: [R, F]. Naive twin: `Naive.geglu`.
-    public static func geglu(_ x: Tensor, into y: Tensor, simd: SIMDLevel = .active) throws(TensorError) {
+    public static func geglu(_ x: Tensor, into y: Tensor) throws(TensorError) {
         guard x.rank == 2, x.shape[1] % 2 == 0 else {
             throw .invalidArgument(operation: "geglu", reason: "x \(x.shape) is not [R, 2F]")
         }
@@ -17,25 +20,21 @@ public enum GELU {
         let (src, dst) = (x.data, y.data)
         Parallel.forEach(rows, minimumChunk: max(1, 8192 / max(1, f))) { range in
             for r in range {
-                let a = src + r * 2 * f
-                ldm_geglu(simd.code, a, a + f, dst + r * f, f)
+                let a = src + r * 2 * f, out = dst + r * f
+                for j in 0..<f { out[j] = a[j] * exact(a[f + j]) }
             }
         }
     }
 
-    /// y = x · ½(1 + erf(x/√2)) (PyTorch `F.gelu`; OpenCLIP's text MLP), as `geglu`'s GELU. - x: any shape →
-    /// y: same shape (y may be x). Naive twin: `Naive.gelu`.
-    public static func forward(_ x: Tensor, into y: Tensor, simd: SIMDLevel = .active) throws(TensorError) {
+    /// y = x · ½(1 + erf(x/√2)) (PyTorch `F.gelu`; OpenCLIP's text MLP). - x: any shape → y: same shape
+    /// (y may be x). Naive twin: `Naive.gelu`.
+    public static func forward(_ x: Tensor, into y: Tensor) throws(TensorError) {
         try y.expect(x.shape.map { $0 }, "gelu", "output")
         let (src, dst) = (x.data, y.data)
-        let blocks = (x.count + block - 1) / block
-        Parallel.forEach(blocks, minimumChunk: max(1, 32768 / block)) { range in
-            for b in range { ldm_gelu(simd.code, src + b * block, dst + b * block, min(block, x.count - b * block)) }
+        Parallel.forEach(x.count, minimumChunk: 32768) { range in
+            for i in range { dst[i] = exact(src[i]) }
         }
     }
-
-    /// Elements per GELU call: a multiple of every vector width, so only the last block has a tail.
-    static let block = 1024
 
     /// y = x · sigmoid(1.702 x) (transformers `QuickGELUActivation`, CLIP ViT-L/14's hidden_act).
     /// - x: any shape → y: same shape (y may be x). Naive twin: `Naive.quickGELU`.
