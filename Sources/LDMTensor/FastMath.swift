@@ -1,4 +1,5 @@
-/// Vectorised transcendental functions and reductions for the hot loops (softmax, SiLU, GroupNorm).
+/// Vectorised transcendental functions and reductions for the hot loops (SiLU, GroupNorm; softmax's exponent
+/// pass is the C kernel `ldm_softmax_exp`, lane for lane this exp).
 ///
 /// Written with the 8-lane SIMD type and only operations that LLVM lowers to vector instructions
 /// (no SIMD float→int conversions or `rounded(_:)`, which the standard library scalarises).
@@ -95,24 +96,6 @@ public enum FastMath {
             start = end
         }
         return total
-    }
-
-    /// Largest element (count ≥ 1).
-    @inlinable
-    static func maximum(_ p: UnsafePointer<Float>, count: Int) -> Float {
-        var lanes = Vector(repeating: -.infinity)
-        var i = 0
-        while i + 8 <= count {
-            let v = load(p + i)
-            lanes = lanes.replacing(with: v, where: v .> lanes)
-            i += 8
-        }
-        var m = lanes.max()
-        while i < count {
-            m = Swift.max(m, p[i])
-            i += 1
-        }
-        return m
     }
 }
 
