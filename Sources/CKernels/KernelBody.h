@@ -39,14 +39,17 @@ LDM_INLINE void ldm_store_lanes(float *p, ldm_vf v, long lanes) {
 
 LDM_INLINE ldm_vf ldm_splat(float x) { return (ldm_vf){0} + x; }
 
-/// d·B on one row's 6 values (the same combinations as Bᵀ·d on a column); Winograd.swift's bTransform.
+/// d·B on one row's 6 values (the same combinations as Bᵀ·d on a column); Winograd.swift's Bᵀ.
+/// Every coefficient is dyadic (exact in float).
 LDM_INLINE void ldm_b_transform(ldm_vf d0, ldm_vf d1, ldm_vf d2, ldm_vf d3, ldm_vf d4, ldm_vf d5, ldm_vf *out) {
-    out[0] = 4 * d0 - 5 * d2 + d4;
-    out[1] = d3 + d4 - 4 * (d1 + d2);
-    out[2] = 4 * (d1 - d2) + d4 - d3;
-    out[3] = 2 * (d3 - d1) + d4 - d2;
-    out[4] = 2 * (d1 - d3) + d4 - d2;
-    out[5] = 4 * d1 - 5 * d3 + d5;
+    ldm_vf even1 = d4 - 2.25f * d2, odd1 = 1.125f * d1 - 0.5f * d3;
+    ldm_vf even3 = d4 - 0.25f * d2, odd3 = 0.375f * d1 - 1.5f * d3;
+    out[0] = 0.5625f * d0 - 2.5f * d2 + d4;
+    out[1] = even1 - odd1;
+    out[2] = even1 + odd1;
+    out[3] = even3 - odd3;
+    out[4] = even3 + odd3;
+    out[5] = 0.5625f * d1 - 2.5f * d3 + d5;
 }
 
 /// Column j (0 … 3) of W consecutive 4-float tiles held in a, b, c, d (4·W floats): lane k = tile k's
@@ -89,28 +92,17 @@ void LDM_NAME(ldm_winograd_input_transform)(const float *padded, long width, lon
     }
 }
 
-/// G·(g0, g1, g2) and the same applied to (t0, t1, t2): the six values of one column of G g (or
-/// of one row of (G g) Gᵀ), lane-wise; Winograd.swift's former gColumn (scalar and vector forms,
-/// which group the sums differently: kept so, the bits are the former ones).
-LDM_INLINE void ldm_g_scalar_order(ldm_vf g0, ldm_vf g1, ldm_vf g2, ldm_vf *out) {
-    ldm_vf a = g0 * (1.0f / 24.0f) + g2 * (1.0f / 6.0f), b = g1 * (1.0f / 12.0f);
-    out[0] = g0 * 0.25f;
-    out[1] = (g0 + g1 + g2) * (-1.0f / 6.0f);
-    out[2] = (g0 - g1 + g2) * (-1.0f / 6.0f);
-    out[3] = a + b;
-    out[4] = a - b;
+/// G·(g0, g1, g2): the six values of one column of G g (or, applied to a row of G g, of one row
+/// of (G g) Gᵀ), lane-wise; Winograd.swift's G.
+LDM_INLINE void ldm_g_transform(ldm_vf g0, ldm_vf g1, ldm_vf g2, ldm_vf *out) {
+    ldm_vf even1 = g0 + 0.25f * g2, odd1 = 0.5f * g1;
+    ldm_vf even3 = g0 * (1.0f / 9.0f) + 0.25f * g2, odd3 = g1 * (1.0f / 6.0f);
+    out[0] = g0 * (16.0f / 9.0f);
+    out[1] = -(even1 + odd1);
+    out[2] = odd1 - even1;
+    out[3] = even3 + odd3;
+    out[4] = even3 - odd3;
     out[5] = g2;
-}
-
-LDM_INLINE void ldm_g_vector_order(ldm_vf t0, ldm_vf t1, ldm_vf t2, ldm_vf *out) {
-    ldm_vf sum02 = t0 + t2;
-    ldm_vf a = t0 * (1.0f / 24.0f) + t2 * (1.0f / 6.0f), b = t1 * (1.0f / 12.0f);
-    out[0] = t0 * 0.25f;
-    out[1] = (sum02 + t1) * (-1.0f / 6.0f);
-    out[2] = (sum02 - t1) * (-1.0f / 6.0f);
-    out[3] = a + b;
-    out[4] = a - b;
-    out[5] = t2;
 }
 
 /// Pairs transformed into a local block before it is copied out plane by plane: 36 sequential
@@ -137,9 +129,9 @@ void LDM_NAME(ldm_winograd_weight_transform)(const float *weight, long count, fl
             }
             // t_b = G·(column b of g), row i of G g in t[b][i]; then U[6i + j] = G's row j applied to
             // (t_0[i], t_1[i], t_2[i]). The block has room for whole vectors (128 is a multiple of W).
-            for (int b = 0; b < 3; b++) ldm_g_scalar_order(ldm_load(g[b]), ldm_load(g[3 + b]), ldm_load(g[6 + b]), t[b]);
+            for (int b = 0; b < 3; b++) ldm_g_transform(ldm_load(g[b]), ldm_load(g[3 + b]), ldm_load(g[6 + b]), t[b]);
             for (int i = 0; i < 6; i++) {
-                ldm_g_vector_order(t[0][i], t[1][i], t[2][i], column);
+                ldm_g_transform(t[0][i], t[1][i], t[2][i], column);
                 for (int j = 0; j < 6; j++) ldm_store(block + (6 * i + j) * LDM_WEIGHT_BLOCK + start, column[j]);
             }
         }
@@ -153,13 +145,13 @@ void LDM_NAME(ldm_winograd_weight_transform)(const float *weight, long count, fl
 // 16-wide version took 4.8–5.4 % of an SR U-Net 128² call and the 8-wide one 2.6–3.2 % (perf, three
 // runs; with either interleave tried), so Dispatch.c runs the 8-wide one at the AVX-512 level.
 #if LDM_W <= 8
-/// Aᵀ·(m0 … m5); Winograd.swift's aTransform.
+/// Aᵀ·(m0 … m5); Winograd.swift's Aᵀ (dyadic coefficients, exact in float).
 LDM_INLINE void ldm_a_transform(ldm_vf m0, ldm_vf m1, ldm_vf m2, ldm_vf m3, ldm_vf m4, ldm_vf m5, ldm_vf *out) {
     ldm_vf p12 = m1 + m2, m12 = m1 - m2, p34 = m3 + m4, m34 = m3 - m4;
     out[0] = m0 + p12 + p34;
-    out[1] = m12 + 2 * m34;
-    out[2] = p12 + 4 * p34;
-    out[3] = m12 + 8 * m34 + m5;
+    out[1] = 0.5f * m12 + 1.5f * m34;
+    out[2] = 0.25f * p12 + 2.25f * p34;
+    out[3] = 0.125f * m12 + 3.375f * m34 + m5;
 }
 
 void LDM_NAME(ldm_winograd_output_transform)(const float *m, long plane, long tile_rows, long tile_columns, float bias,
