@@ -7,7 +7,8 @@
     void ldm_group_norm_apply_##suffix(const float *, float *, long, float, float, float, int);                       \
     void ldm_silu_##suffix(const float *, float *, long);                                                             \
     double ldm_softmax_exp_##suffix(float *, long, float);                                                            \
-    void ldm_scale_##suffix(const float *, float *, long, float);
+    void ldm_scale_##suffix(const float *, float *, long, float);                                                     \
+    void ldm_geglu_##suffix(const float *, const float *, float *, long);
 
 LDM_DECLARE(baseline)
 void ldm_winograd_output_transform_baseline(const float *, long, long, long, float, float *, long, long);
@@ -23,7 +24,8 @@ int ldm_simd_supported_level(void) {
     // (XCR0: the OS saves the wider registers).
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f")) return LDM_SIMD_AVX512;
-    if (__builtin_cpu_supports("avx2")) return LDM_SIMD_AVX2;
+    // The AVX2 variant also uses FMA (GELU's erf: KernelBody.h), which every AVX2 CPU has in practice.
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return LDM_SIMD_AVX2;
 #endif
     return LDM_SIMD_BASELINE;
 }
@@ -95,4 +97,8 @@ double ldm_softmax_exp(int level, float *row, long length, float scale) {
 
 void ldm_scale(int level, const float *x, float *y, long count, float factor) {
     LDM_DISPATCH(level, ldm_scale, x, y, count, factor);
+}
+
+void ldm_geglu(int level, const float *a, const float *gate, float *y, long count) {
+    LDM_DISPATCH(level, ldm_geglu, a, gate, y, count);
 }

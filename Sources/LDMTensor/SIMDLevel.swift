@@ -6,7 +6,8 @@ import Foundation
 /// SSE vectors) so one binary runs on every x86-64 CPU; those kernels are also compiled for AVX2
 /// (8 floats) and AVX-512F (16 floats) and one is chosen at run time (docs/performance.md, "SIMD
 /// width"). Every level gives bitwise the same results (same operations per lane, no FMA
-/// contraction), so the choice changes speed only.
+/// contraction; the one explicit FMA, in GELU's erf, rounds once at every level), so the choice
+/// changes speed only. The AVX2 level needs FMA too.
 public enum SIMDLevel: Int, CaseIterable, Comparable, Sendable, CustomStringConvertible {
     case baseline = 0  // LDM_SIMD_BASELINE: SSE2 on x86-64, NEON on aarch64
     case avx2 = 1      // LDM_SIMD_AVX2

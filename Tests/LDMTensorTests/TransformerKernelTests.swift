@@ -26,7 +26,9 @@ import Testing
         #expect(x.values == beta.values)
     }
 
-    /// erf through libm (≤ 1 ulp) and one Float multiply chain: 1e-6 absolute on |x| ≤ 4.
+    /// PyTorch's erf (Abramowitz & Stegun 7.1.26, within 6e-7 as evaluated in float32; SIMDVariantTests) and one
+    /// Float multiply chain, on |a|, |x| ≤ 4: |a|·(|x|/2·6e-7 + 1e-6) ≤ 8.8e-6 absolute (1e-6 per unit of |a| was
+    /// the chain's bound with libm's erf).
     @Test(arguments: [(1, 1), (3, 5), (7, 13), (2, 1280)])
     func gegluMatchesTwin(_ shape: (Int, Int)) throws {
         let (rows, f) = shape
@@ -34,7 +36,7 @@ import Testing
         let y = try Tensor(shape: [rows, f])
         try GELU.geglu(x, into: y)
         let cmp = Comparison(y.values, Naive.geglu(x.values, f: f))
-        #expect(cmp.maxAbs < 1e-6 * 4, "\(cmp)")
+        #expect(cmp.maxAbs < 8.8e-6, "\(cmp)")
     }
 
     /// FastMath's exp (≤ 2 ulp) inside: 1e-6 absolute on |x| ≤ 4.

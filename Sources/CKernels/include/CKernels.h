@@ -56,6 +56,10 @@ double ldm_softmax_exp(int level, float *row, long length, float scale);
 /// y = x · factor. - x, y: [count] (y may be x).
 void ldm_scale(int level, const float *x, float *y, long count, float factor);
 
+/// GEGLU's gating, y = a · gelu(gate), erf as PyTorch's vectorised CPU GELU computes it (Abramowitz &
+/// Stegun 7.1.26; KernelBody.h). - a, gate, y: [count] (y may be a).
+void ldm_geglu(int level, const float *a, const float *gate, float *y, long count);
+
 /// Widens IEEE half-precision bits to float32: exact (finite values, ±0, subnormals, ±Inf as they
 /// are; a NaN keeps sign and payload and is made quiet). F16C or AVX-512F's VCVTPH2PS where the level
 /// and CPU allow, else a portable bit conversion: the same bits at every level. - x: [count] → y: [count]

@@ -1,17 +1,18 @@
+import CKernels
 import Foundation
 import LDMParallel
 
 /// The GELU family of activations: GEGLU (the transformer blocks' feed-forward input, CompVis
 /// `attention.GEGLU` / diffusers `GEGLU`) and quick-GELU (CLIP's `QuickGELUActivation`).
 public enum GELU {
-    /// Exact GELU, PyTorch's default `approximate="none"`: x · ½(1 + erf(x/√2)).
-    @inline(__always)
-    static func exact(_ x: Float) -> Float { 0.5 * x * (1 + Foundation.erf(x * 0.70710678118654752)) }
-
     /// y[r, j] = a[r, j] · gelu(a[r, F + j]): the projection's first half gated by GELU of its second
-    /// half (`x, gate = proj(x).chunk(2, dim=-1); x * F.gelu(gate)`).
+    /// half (`x, gate = proj(x).chunk(2, dim=-1); x * F.gelu(gate)`), at the CPU's vector width (`ldm_geglu`,
+    /// the same bits at every level). Its erf is the one PyTorch computes for this call: the gate is a
+    /// non-contiguous view, which ATen's own vectorised GELU takes (Abramowitz & Stegun 7.1.26, within
+    /// 6e-7 of erf in float32), not oneDNN's; against diffusers' GEGLU on 2·10⁵ normal gates (×2) 13 % of
+    /// outputs differ from PyTorch's (exp's last bit), against 64 % with libm's erf (Scripts/bench/gelu_erf.py).
     /// - x: [R, 2F] → y: [R, F]. Naive twin: `Naive.geglu`.
-    public static func geglu(_ x: Tensor, into y: Tensor) throws(TensorError) {
+    public static func geglu(_ x: Tensor, into y: Tensor, simd: SIMDLevel = .active) throws(TensorError) {
         guard x.rank == 2, x.shape[1] % 2 == 0 else {
             throw .invalidArgument(operation: "geglu", reason: "x \(x.shape) is not [R, 2F]")
         }
@@ -20,14 +21,20 @@ public enum GELU {
         let (src, dst) = (x.data, y.data)
         Parallel.forEach(rows, minimumChunk: max(1, 8192 / max(1, f))) { range in
             for r in range {
-                let a = src + r * 2 * f, out = dst + r * f
-                for j in 0..<f { out[j] = a[j] * exact(a[f + j]) }
+                let a = src + r * 2 * f
+                ldm_geglu(simd.code, a, a + f, dst + r * f, f)
             }
         }
     }
 
-    /// y = x · ½(1 + erf(x/√2)) (PyTorch `F.gelu`; OpenCLIP's text MLP). - x: any shape → y: same shape
-    /// (y may be x). Naive twin: `Naive.gelu`.
+    /// Exact GELU, PyTorch's default `approximate="none"`: x · ½(1 + erf(x/√2)) with libm's erf.
+    @inline(__always)
+    static func exact(_ x: Float) -> Float { 0.5 * x * (1 + Foundation.erf(x * 0.70710678118654752)) }
+
+    /// y = x · ½(1 + erf(x/√2)) (PyTorch `F.gelu`; OpenCLIP's text MLP), libm's erf: on a contiguous
+    /// float32 tensor PyTorch takes oneDNN's GELU, which libm's erf matches more often than `geglu`'s
+    /// (33 % of outputs differ against 69 %; Scripts/bench/gelu_erf.py). Run once per prompt: speed is
+    /// no concern. - x: any shape → y: same shape (y may be x). Naive twin: `Naive.gelu`.
     public static func forward(_ x: Tensor, into y: Tensor) throws(TensorError) {
         try y.expect(x.shape.map { $0 }, "gelu", "output")
         let (src, dst) = (x.data, y.data)
