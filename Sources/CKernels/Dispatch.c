@@ -8,7 +8,10 @@
     void ldm_silu_##suffix(const float *, float *, long);                                                             \
     double ldm_softmax_exp_##suffix(float *, long, float);                                                            \
     void ldm_scale_##suffix(const float *, float *, long, float);                                                     \
-    void ldm_geglu_##suffix(const float *, const float *, float *, long);
+    void ldm_geglu_##suffix(const float *, const float *, float *, long);                                             \
+    void ldm_attention_pack_values_##suffix(const float *, long, long, long, float *, long);                          \
+    void ldm_attention_values_##suffix(const float *, long, long, long, const float *, long, long, float *, long,      \
+                                       const float *);
 
 LDM_DECLARE(baseline)
 void ldm_winograd_output_transform_baseline(const float *, long, long, long, float, float *, long, long);
@@ -101,4 +104,13 @@ void ldm_scale(int level, const float *x, float *y, long count, float factor) {
 
 void ldm_geglu(int level, const float *a, const float *gate, float *y, long count) {
     LDM_DISPATCH(level, ldm_geglu, a, gate, y, count);
+}
+
+void ldm_attention_pack_values(int level, const float *v, long stride, long count, long d, float *packed, long padded) {
+    LDM_DISPATCH(level, ldm_attention_pack_values, v, stride, count, d, packed, padded);
+}
+
+void ldm_attention_values(int level, const float *p, long ldp, long rows, long tk, const float *packed, long padded,
+                          long d, float *out, long ldo, const float *inverses) {
+    LDM_DISPATCH(level, ldm_attention_values, p, ldp, rows, tk, packed, padded, d, out, ldo, inverses);
 }

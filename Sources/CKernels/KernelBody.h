@@ -344,3 +344,87 @@ void LDM_NAME(ldm_geglu)(const float *a, const float *gate, float *y, long count
         memcpy(y + i, left, (size_t)(count - i) * sizeof(float));
     }
 }
+
+/// Packs rows 0 ..< count of v (d floats each, `stride` apart) into `packed`, `padded` floats a row (d rounded
+/// up to whole vectors of this level's width, zeros after d), for ldm_attention_values.
+void LDM_NAME(ldm_attention_pack_values)(const float *v, long stride, long count, long d, float *packed, long padded) {
+    for (long s = 0; s < count; s++) {
+        memcpy(packed + s * padded, v + s * stride, (size_t)d * sizeof(float));
+        memset(packed + s * padded + d, 0, (size_t)(padded - d) * sizeof(float));
+    }
+}
+
+/// Rows × column vectors of out = (p · v) · inverse, the sum over s in order with one FMA a term, one lane per
+/// output column: the same bits at every width. 4 rows × up to 4 vectors at 16 lanes (16 of the 32 registers),
+/// up to 3 at 8 and 4 lanes (12 of 16).
+#define LDM_ATTENTION_ROWS 4
+#define LDM_ATTENTION_GROUP (LDM_W == 16 ? 4 : 3)
+
+/// The 4-row block with G vectors (a constant in each caller, so the accumulators stay in registers).
+#define LDM_ATTENTION_FULL_BLOCK(G)                                                                                   \
+    LDM_INLINE void LDM_NAME(ldm_attention_rows4_##G)(const float *p, long ldp, long tk, const float *vcol, long padded, \
+                                                     ldm_vf acc[LDM_ATTENTION_ROWS][4]) {                             \
+        for (long s = 0; s < tk; s++) {                                                                               \
+            const float *vs = vcol + s * padded;                                                                      \
+            ldm_vf v[G];                                                                                              \
+            for (int j = 0; j < G; j++) v[j] = ldm_load(vs + j * LDM_W);                                              \
+            for (int r = 0; r < LDM_ATTENTION_ROWS; r++) {                                                            \
+                ldm_vf w = ldm_splat(p[r * ldp + s]);                                                                 \
+                for (int j = 0; j < G; j++) acc[r][j] = ldm_fma(w, v[j], acc[r][j]);                                  \
+            }                                                                                                         \
+        }                                                                                                             \
+    }
+LDM_ATTENTION_FULL_BLOCK(1)
+LDM_ATTENTION_FULL_BLOCK(2)
+LDM_ATTENTION_FULL_BLOCK(3)
+LDM_ATTENTION_FULL_BLOCK(4)
+
+LDM_INLINE void ldm_attention_block(const float *p, long ldp, long rows, long tk, const float *packed, long padded,
+                                    int vectors, long column, long d, float *out, long ldo, const float *inverses) {
+    ldm_vf acc[LDM_ATTENTION_ROWS][4];
+    for (int r = 0; r < LDM_ATTENTION_ROWS; r++) {
+        for (int j = 0; j < 4; j++) acc[r][j] = ldm_splat(0);
+    }
+    const float *vcol = packed + column;
+    if (rows == LDM_ATTENTION_ROWS) {
+        switch (vectors) {
+        case 1: LDM_NAME(ldm_attention_rows4_1)(p, ldp, tk, vcol, padded, acc); break;
+        case 2: LDM_NAME(ldm_attention_rows4_2)(p, ldp, tk, vcol, padded, acc); break;
+        case 3: LDM_NAME(ldm_attention_rows4_3)(p, ldp, tk, vcol, padded, acc); break;
+        default: LDM_NAME(ldm_attention_rows4_4)(p, ldp, tk, vcol, padded, acc); break;
+        }
+    } else {
+        for (long s = 0; s < tk; s++) {
+            const float *vs = vcol + s * padded;
+            for (long r = 0; r < rows; r++) {
+                ldm_vf w = ldm_splat(p[r * ldp + s]);
+                for (int j = 0; j < vectors; j++) acc[r][j] = ldm_fma(w, ldm_load(vs + j * LDM_W), acc[r][j]);
+            }
+        }
+    }
+    for (long r = 0; r < rows; r++) {
+        for (int j = 0; j < vectors; j++) {
+            long first = column + j * LDM_W;
+            long lanes = d - first < LDM_W ? d - first : LDM_W;
+            if (lanes > 0) ldm_store_lanes(out + r * ldo + first, acc[r][j] * inverses[r], lanes);
+        }
+    }
+}
+
+void LDM_NAME(ldm_attention_values)(const float *p, long ldp, long rows, long tk, const float *packed, long padded,
+                                    long d, float *out, long ldo, const float *inverses) {
+    // Whole vectors over d (the packed rows hold at least that many), in groups as even as the group limit allows
+    // (5 → 3 + 2, not 4 + 1: a one-vector group does a broadcast per FMA).
+    long vectors = (d + LDM_W - 1) / LDM_W;
+    long groups = (vectors + LDM_ATTENTION_GROUP - 1) / LDM_ATTENTION_GROUP;
+    for (long r0 = 0; r0 < rows; r0 += LDM_ATTENTION_ROWS) {
+        long count = rows - r0 < LDM_ATTENTION_ROWS ? rows - r0 : LDM_ATTENTION_ROWS;
+        long first = 0;
+        for (long g = 0; g < groups; g++) {
+            int size = (int)(vectors / groups + (g < vectors % groups ? 1 : 0));
+            ldm_attention_block(p + r0 * ldp, ldp, count, tk, packed, padded, size, first * LDM_W, d, out + r0 * ldo, ldo,
+                                inverses + r0);
+            first += size;
+        }
+    }
+}

@@ -148,6 +148,30 @@ import Testing
         print("geglu, \(count) values: worst erf-equivalent error \(worst)")
     }
 
+    /// Token attention (`ldm_attention_values` after the score GEMM and softmax): head widths d = 1 … 80 around the
+    /// vector widths (partial last vectors, 1–3 vectors a column group, several groups), query counts with 1–3 rows
+    /// past a multiple of 4, several images and heads (each chunk re-packs the values when its head changes), and
+    /// 4101 keys (two query blocks of 255 rows). Every level gives the same bits, within the attention bound of the
+    /// Double twin.
+    @Test(arguments: [(1, 5, 7, 1, 1), (2, 7, 13, 24, 3), (1, 9, 33, 40, 1), (2, 6, 77, 128, 2), (1, 3, 9, 80, 1),
+                      (1, 300, 4101, 40, 1), (1, 2, 5, 17, 1)])
+    func tokenAttentionAtEveryLevelMatchesTheTwin(_ shape: (Int, Int, Int, Int, Int)) throws {
+        let (n, tq, tk, c, heads) = shape
+        let q = try tensor([n, tq, c], seed: 61), k = try tensor([n, tk, c], seed: 62), v = try tensor([n, tk, c], seed: 63)
+        let outputs = try Self.levels.map { level in
+            let out = try Tensor(shape: [n, tq, c])
+            try Attention.forward(query: .init(q), key: .init(k), value: .init(v), heads: heads, into: out, workspace: Workspace(),
+                                  simd: level)
+            return out.values
+        }
+        let expected = Naive.tokenAttention(q: q.values, k: k.values, v: v.values, n: n, tq: tq, tk: tk, c: c, heads: heads)
+        for (level, values) in zip(Self.levels, outputs) {
+            #expect(mismatches(values, outputs[0]) == 0, "\(level) against baseline")
+            let cmp = Comparison(values, expected)
+            #expect(cmp.maxAbs < AttentionTests.tolerance, "\(level): \(cmp)")
+        }
+    }
+
     @Test func oneAndTwoThreadsAgreeAtEveryLevel() throws {
         let x = try tensor([1, 24, 37, 70], seed: 28), weight = try tensor([20, 24, 3, 3], seed: 29), bias = try tensor([20], seed: 30)
         let gamma = try tensor([24], seed: 31), beta = try tensor([24], seed: 32)

@@ -60,6 +60,17 @@ void ldm_scale(int level, const float *x, float *y, long count, float factor);
 /// Stegun 7.1.26; KernelBody.h). - a, gate, y: [count] (y may be a).
 void ldm_geglu(int level, const float *a, const float *gate, float *y, long count);
 
+/// Rows 0 ..< count of v (d floats each, `stride` apart) copied to `packed`, `padded` floats a row (padded: a
+/// multiple of 16 ≥ d; zeros after d), the layout ldm_attention_values reads. - v: [count, stride] → packed: [count, padded]
+void ldm_attention_pack_values(int level, const float *v, long stride, long count, long d, float *packed, long padded);
+
+/// Attention's value product with the softmax normalisation: out[r, j] = (Σ_s p[r, s] · v[s, j]) · inverses[r] for
+/// r < rows, j < d, the sum over s = 0 ..< tk in order with one FMA a term (the same bits at every level), reading
+/// the score rows in place (no packing pass over them). - p: [rows, ldp], packed: [tk, padded] (from
+/// ldm_attention_pack_values), inverses: [rows] → out: [rows, ldo] (columns 0 ..< d written).
+void ldm_attention_values(int level, const float *p, long ldp, long rows, long tk, const float *packed, long padded,
+                          long d, float *out, long ldo, const float *inverses);
+
 /// Widens IEEE half-precision bits to float32: exact (finite values, ±0, subnormals, ±Inf as they
 /// are; a NaN keeps sign and payload and is made quiet). F16C or AVX-512F's VCVTPH2PS where the level
 /// and CPU allow, else a portable bit conversion: the same bits at every level. - x: [count] → y: [count]

@@ -41,12 +41,13 @@ extension Attention {
     ///
     /// Work items are (image, head, block of query rows); each item's scores [rows, Tk] are formed
     /// with one serial GEMM, soft-maxed exactly (every row sees all its keys) and multiplied into the
-    /// values with a second GEMM writing the output rows in place (each row divided by its softmax sum after
-    /// that GEMM: d numbers instead of Tk), so memory is O(threads × block × Tk)
+    /// values by `ldm_attention_values`, which reads the score rows in place (a GEMM would first pack
+    /// them: a pass over the block) against the head's values packed once per chunk, and divides each
+    /// output row by its softmax sum (d numbers instead of Tk). Memory is O(threads × (block + d) × Tk)
     /// (a 4096-token self-attention: 256-row blocks of 4 MiB each) and the result does not depend on
-    /// the thread split. Naive twin: `Naive.tokenAttention`.
+    /// the thread split or the vector width (`simd`). Naive twin: `Naive.tokenAttention`.
     public static func forward(query q: Columns, key k: Columns, value v: Columns, heads: Int, causal: Bool = false,
-                               into out: Tensor, workspace: Workspace) throws(TensorError) {
+                               into out: Tensor, workspace: Workspace, simd: SIMDLevel = .active) throws(TensorError) {
         let (n, tq, tk, c) = (q.images, q.tokens, k.tokens, q.count)
         guard !causal || tq == tk else {
             throw .invalidArgument(operation: "attention", reason: "a causal mask needs as many keys (\(tk)) as queries (\(tq))")
@@ -61,11 +62,13 @@ extension Attention {
         let blocks = (tq + rows - 1) / rows
         let items = n * heads * blocks
         let chunks = Parallel.chunkCount(items)
-        let perChunk = rows * tk + rows  // the score block, then each row's 1/Σ
+        let padded = (d + 15) / 16 * 16  // a packed value row: whole vectors at every width
+        let perChunk = rows * tk + rows + tk * padded  // the score block, each row's 1/Σ, the head's packed values
         let scratch = try workspace.scratch(.scores, count: chunks * perChunk)
         let scale = Float(1 / Double(d).squareRoot())
         Parallel.forEachChunk(items) { chunk, range in
-            let scores = scratch + chunk * perChunk, inverses = scores + rows * tk
+            let scores = scratch + chunk * perChunk, inverses = scores + rows * tk, packed = inverses + rows
+            var packedHead = -1  // image · heads + head whose values `packed` holds (a chunk's items run in order)
             for item in range {
                 let image = item / (heads * blocks), head = item / blocks % heads, t0 = item % blocks * rows
                 let count = min(rows, tq - t0)
@@ -74,15 +77,16 @@ extension Attention {
                                  b: k.at(image, 0, head * d), ldb: k.stride, c: scores, ldc: tk)
                 for r in 0..<count {
                     let row = scores + r * tk, visible = causal ? t0 + r + 1 : tk
-                    inverses[r] = Softmax.exponentiate(row, length: visible, scale: scale)
+                    inverses[r] = Softmax.exponentiate(row, length: visible, scale: scale, simd: simd)
                     if visible < tk { (row + visible).update(repeating: 0, count: tk - visible) }
                 }
-                // out_h[t0 ..< t0+count] = e^scores · v_h, then each row divided by its Σ: d numbers a row
-                // instead of Tk (a pass fewer over the score block).
-                let result = out.data + (image * tq + t0) * c + head * d
-                BLAS.serialSgemm(m: count, n: d, k: tk, a: scores, lda: tk, b: v.at(image, 0, head * d), ldb: v.stride,
-                                 c: result, ldc: c)
-                for r in 0..<count { ldm_scale(SIMDLevel.active.code, result + r * c, result + r * c, d, inverses[r]) }
+                // out_h[t0 ..< t0+count] = (e^scores · v_h) / Σ, each row divided by its Σ: d numbers a row.
+                if packedHead != image * heads + head {
+                    ldm_attention_pack_values(simd.code, v.at(image, 0, head * d), v.stride, tk, d, packed, padded)
+                    packedHead = image * heads + head
+                }
+                ldm_attention_values(simd.code, scores, tk, count, tk, packed, padded, d, out.data + (image * tq + t0) * c + head * d,
+                                     c, inverses)
             }
         }
     }
