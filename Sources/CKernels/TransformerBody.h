@@ -1,0 +1,182 @@
+// Part of KernelBody.h (included at its end, once per vector width: LDM_W, LDM_NAME and the helpers are
+// KernelBody.h's): the kernels of the transformer blocks — attention's softmax exponent pass and value product,
+// GEGLU. Not compiled on its own.
+
+/// The exponent pass of a max-subtracted softmax: row[i] ← e^(row[i]·scale − shift), shift = max(row)·scale,
+/// returning Σ row[i] (unnormalised: the caller divides, possibly after a product that shrinks the row).
+/// The sum's order is fixed whatever LDM_W is: 16 accumulator lanes (lane j takes elements ≡ j mod 16)
+/// over chunks of 256 elements, each chunk's lanes folded 16 → 8 → 4 → 2 → 1 and added in double; so
+/// every level gives the same bits. A ragged tail runs through a zero-padded buffer whose unused
+/// lanes add 0.
+double LDM_NAME(ldm_softmax_exp)(float *row, long length, float scale) {
+    enum { LANES = 16, PARTS = 16 / LDM_W, CHUNK = 256 };
+    // The maximum: exact in any order (NaN never wins a `>`, as in FastMath.maximum).
+    ldm_vf best = ldm_splat(-__builtin_inff());
+    long i = 0;
+    for (; i + LDM_W <= length; i += LDM_W) {
+        ldm_vf v = ldm_load(row + i);
+        ldm_vi greater = v > best;
+        best = (ldm_vf)(((ldm_vi)v & greater) | ((ldm_vi)best & ~greater));
+    }
+    float maximum = best[0];
+    for (int lane = 1; lane < LDM_W; lane++) maximum = best[lane] > maximum ? best[lane] : maximum;
+    for (; i < length; i++) maximum = row[i] > maximum ? row[i] : maximum;
+    ldm_vf shift = ldm_splat(maximum * scale), factor = ldm_splat(scale);
+    double total = 0;
+    for (long start = 0; start < length; start += CHUNK) {
+        long end = start + CHUNK < length ? start + CHUNK : length;
+        ldm_vf sums[PARTS];
+        for (int p = 0; p < PARTS; p++) sums[p] = ldm_splat(0);
+        long j = start;
+        for (; j + LANES <= end; j += LANES) {
+            for (int p = 0; p < PARTS; p++) {
+                ldm_vf e = ldm_exp(ldm_load(row + j + p * LDM_W) * factor - shift);
+                ldm_store(row + j + p * LDM_W, e);
+                sums[p] += e;
+            }
+        }
+        if (j < end) {
+            float buffer[LANES] = {0};
+            long rest = end - j;
+            memcpy(buffer, row + j, (size_t)rest * sizeof(float));
+            for (int p = 0; p < PARTS; p++) ldm_store(buffer + p * LDM_W, ldm_exp(ldm_load(buffer + p * LDM_W) * factor - shift));
+            memcpy(row + j, buffer, (size_t)rest * sizeof(float));
+            for (long k = rest; k < LANES; k++) buffer[k] = 0;
+            for (int p = 0; p < PARTS; p++) sums[p] += ldm_load(buffer + p * LDM_W);
+        }
+        float lanes[LANES];
+        for (int p = 0; p < PARTS; p++) ldm_store(lanes + p * LDM_W, sums[p]);
+        for (int width = LANES / 2; width >= 1; width /= 2) {
+            for (int k = 0; k < width; k++) lanes[k] += lanes[k + width];
+        }
+        total += lanes[0];
+    }
+    return total;
+}
+
+/// y[i] = x[i] · factor. - x, y: [count] (y may be x).
+void LDM_NAME(ldm_scale)(const float *x, float *y, long count, float factor) {
+    long i = 0;
+    for (; i + LDM_W <= count; i += LDM_W) ldm_store(y + i, ldm_load(x + i) * factor);
+    for (; i < count; i++) y[i] = x[i] * factor;
+}
+
+/// erf(x) as PyTorch computes it on the CPU for float32 (`Vectorized<float>::erf`, ATen/cpu/vec/vec512/
+/// vec512_float.h and vec256_float.h, which GELU's vectorised loop calls: ATen/native/cpu/Activation.cpp):
+/// Abramowitz & Stegun 7.1.26, erf(|x|) = 1 − t·P(t)·exp(−x²) with t = 1/(1 + p|x|), the same constants and
+/// the same FMAs in the same order; only exp differs (ours the Cephes ldm_exp, ≤ 2 ulp; PyTorch's Sleef, ≤ 1
+/// ulp). Within 1.5e-7 of erf in exact arithmetic (A&S), 2.2e-7 as evaluated in float32 (SIMDVariantTests);
+/// libm's erf would be nearer erf but farther from the reference. NaN passes through.
+LDM_INLINE ldm_vf ldm_erf(ldm_vf x) {
+    ldm_vi signBit = (ldm_vi){0} + (int)0x80000000u;  // (ldm_splat(-0.0f) would be +0: it adds to a zero vector)
+    ldm_vi sign = (ldm_vi)x & signBit;
+    ldm_vf absolute = (ldm_vf)((ldm_vi)x & ~signBit);
+    ldm_vf t = 1.0f / ldm_fma(ldm_splat(0.3275911f), absolute, ldm_splat(1.0f));
+    ldm_vf r = ldm_fma(ldm_splat(1.061405429f), t, ldm_splat(-1.453152027f));
+    r = ldm_fma(r, t, ldm_splat(1.421413741f));
+    r = ldm_fma(r, t, ldm_splat(-0.284496736f));
+    r = ldm_fma(r, t, ldm_splat(0.254829592f));
+    ldm_vf e = ldm_exp(-(x * x));
+    ldm_vf y = ldm_fma(-e * t, r, ldm_splat(1.0f));
+    return (ldm_vf)((ldm_vi)y ^ sign);
+}
+
+/// Exact GELU (PyTorch's `approximate="none"`): x · ½(1 + erf(x/√2)), PyTorch's vectorised formula and order
+/// (`x * 0.5 * (1 + (x * M_SQRT1_2).erf())`, ATen/native/cpu/Activation.cpp).
+LDM_INLINE ldm_vf ldm_gelu_v(ldm_vf x) { return 0.5f * x * (1 + ldm_erf(x * 0.70710678118654752f)); }
+
+void LDM_NAME(ldm_geglu)(const float *a, const float *gate, float *y, long count) {
+    long i = 0;
+    for (; i + LDM_W <= count; i += LDM_W) ldm_store(y + i, ldm_load(a + i) * ldm_gelu_v(ldm_load(gate + i)));
+    if (i < count) {
+        float left[LDM_W] = {0}, right[LDM_W] = {0};
+        memcpy(left, a + i, (size_t)(count - i) * sizeof(float));
+        memcpy(right, gate + i, (size_t)(count - i) * sizeof(float));
+        ldm_store(left, ldm_load(left) * ldm_gelu_v(ldm_load(right)));
+        memcpy(y + i, left, (size_t)(count - i) * sizeof(float));
+    }
+}
+
+/// Packs rows 0 ..< count of v (d floats each, `stride` apart) into `packed`, `padded` floats a row (the caller's
+/// multiple of 16 ≥ d, so whole vectors at every width; zeros after d), for ldm_attention_values.
+void LDM_NAME(ldm_attention_pack_values)(const float *v, long stride, long count, long d, float *packed, long padded) {
+    for (long s = 0; s < count; s++) {
+        memcpy(packed + s * padded, v + s * stride, (size_t)d * sizeof(float));
+        memset(packed + s * padded + d, 0, (size_t)(padded - d) * sizeof(float));
+    }
+}
+
+/// Rows × column vectors of out = (p · v) · inverse, the sum over s in order with one FMA a term, one lane per
+/// output column: the same bits at every width. 4 rows × up to 4 vectors at 16 lanes (16 of the 32 registers),
+/// up to 3 at 8 and 4 lanes (12 of 16).
+#define LDM_ATTENTION_ROWS 4
+#define LDM_ATTENTION_GROUP (LDM_W == 16 ? 4 : 3)
+
+/// The 4-row block with G vectors (a constant in each caller, so the accumulators stay in registers).
+#define LDM_ATTENTION_FULL_BLOCK(G)                                                                                   \
+    LDM_INLINE void LDM_NAME(ldm_attention_rows4_##G)(const float *p, long ldp, long tk, const float *vcol, long padded, \
+                                                     ldm_vf acc[LDM_ATTENTION_ROWS][4]) {                             \
+        for (long s = 0; s < tk; s++) {                                                                               \
+            const float *vs = vcol + s * padded;                                                                      \
+            ldm_vf v[G];                                                                                              \
+            for (int j = 0; j < G; j++) v[j] = ldm_load(vs + j * LDM_W);                                              \
+            for (int r = 0; r < LDM_ATTENTION_ROWS; r++) {                                                            \
+                ldm_vf w = ldm_splat(p[r * ldp + s]);                                                                 \
+                for (int j = 0; j < G; j++) acc[r][j] = ldm_fma(w, v[j], acc[r][j]);                                  \
+            }                                                                                                         \
+        }                                                                                                             \
+    }
+LDM_ATTENTION_FULL_BLOCK(1)
+LDM_ATTENTION_FULL_BLOCK(2)
+LDM_ATTENTION_FULL_BLOCK(3)
+LDM_ATTENTION_FULL_BLOCK(4)
+
+LDM_INLINE void ldm_attention_block(const float *p, long ldp, long rows, long tk, const float *packed, long padded,
+                                    int vectors, long column, long d, float *out, long ldo, const float *inverses) {
+    ldm_vf acc[LDM_ATTENTION_ROWS][4];
+    for (int r = 0; r < LDM_ATTENTION_ROWS; r++) {
+        for (int j = 0; j < 4; j++) acc[r][j] = ldm_splat(0);
+    }
+    const float *vcol = packed + column;
+    if (rows == LDM_ATTENTION_ROWS) {
+        switch (vectors) {
+        case 1: LDM_NAME(ldm_attention_rows4_1)(p, ldp, tk, vcol, padded, acc); break;
+        case 2: LDM_NAME(ldm_attention_rows4_2)(p, ldp, tk, vcol, padded, acc); break;
+        case 3: LDM_NAME(ldm_attention_rows4_3)(p, ldp, tk, vcol, padded, acc); break;
+        default: LDM_NAME(ldm_attention_rows4_4)(p, ldp, tk, vcol, padded, acc); break;
+        }
+    } else {
+        for (long s = 0; s < tk; s++) {
+            const float *vs = vcol + s * padded;
+            for (long r = 0; r < rows; r++) {
+                ldm_vf w = ldm_splat(p[r * ldp + s]);
+                for (int j = 0; j < vectors; j++) acc[r][j] = ldm_fma(w, ldm_load(vs + j * LDM_W), acc[r][j]);
+            }
+        }
+    }
+    for (long r = 0; r < rows; r++) {
+        for (int j = 0; j < vectors; j++) {
+            long first = column + j * LDM_W;
+            long lanes = d - first < LDM_W ? d - first : LDM_W;
+            if (lanes > 0) ldm_store_lanes(out + r * ldo + first, acc[r][j] * inverses[r], lanes);
+        }
+    }
+}
+
+void LDM_NAME(ldm_attention_values)(const float *p, long ldp, long rows, long tk, const float *packed, long padded,
+                                    long d, float *out, long ldo, const float *inverses) {
+    // Whole vectors over d (the packed rows hold at least that many), in groups as even as the group limit allows
+    // (5 → 3 + 2, not 4 + 1: a one-vector group does a broadcast per FMA).
+    long vectors = (d + LDM_W - 1) / LDM_W;
+    long groups = (vectors + LDM_ATTENTION_GROUP - 1) / LDM_ATTENTION_GROUP;
+    for (long r0 = 0; r0 < rows; r0 += LDM_ATTENTION_ROWS) {
+        long count = rows - r0 < LDM_ATTENTION_ROWS ? rows - r0 : LDM_ATTENTION_ROWS;
+        long first = 0;
+        for (long g = 0; g < groups; g++) {
+            int size = (int)(vectors / groups + (g < vectors % groups ? 1 : 0));
+            ldm_attention_block(p + r0 * ldp, ldp, count, tk, packed, padded, size, first * LDM_W, d, out + r0 * ldo, ldo,
+                                inverses + r0);
+            first += size;
+        }
+    }
+}
