@@ -112,7 +112,7 @@ let package = Package(
         // MARK: - Tests
         // Plain, obviously-correct twins of every fast kernel, and comparison helpers.
         .target(name: "LDMTestSupport", dependencies: ["LDMTensor", "LDMParallel"]),
-        .testTarget(name: "LDMTensorTests", dependencies: ["LDMTensor", "LDMTestSupport", "LDMParallel"]),
+        .testTarget(name: "LDMTensorTests", dependencies: ["LDMTensor", "LDMTestSupport", "LDMParallel", "CKernels"]),
         .testTarget(name: "LDMModelsTests", dependencies: ["LDMModels", "LDMTensor", "LDMTestSupport", "LDMParallel"], exclude: ["Fixtures"]),
         .testTarget(name: "LDMPipelinesTests", dependencies: ["LDMPipelines", "LDMModels", "LDMTensor", "LDMTestSupport", "LDMImageIO", "LDMParallel"], exclude: ["Fixtures"]),
         .testTarget(name: "LDMTextTests", dependencies: ["LDMText"], exclude: ["Fixtures"]),

@@ -11,7 +11,9 @@
     void ldm_geglu_##suffix(const float *, const float *, float *, long);                                             \
     void ldm_attention_pack_values_##suffix(const float *, long, long, long, float *, long);                          \
     void ldm_attention_values_##suffix(const float *, long, long, long, const float *, long, long, float *, long,      \
-                                       const float *);
+                                       const float *);                                                                 \
+    void ldm_attention_pack_keys_##suffix(const float *, long, long, long, float *);                                  \
+    void ldm_attention_scores_##suffix(const float *, long, long, const float *, long, long, float *, long);
 
 LDM_DECLARE(baseline)
 void ldm_winograd_output_transform_baseline(const float *, long, long, long, float, float *, long, long);
@@ -113,4 +115,13 @@ void ldm_attention_pack_values(int level, const float *v, long stride, long coun
 void ldm_attention_values(int level, const float *p, long ldp, long rows, long tk, const float *packed, long padded,
                           long d, float *out, long ldo, const float *inverses) {
     LDM_DISPATCH(level, ldm_attention_values, p, ldp, rows, tk, packed, padded, d, out, ldo, inverses);
+}
+
+void ldm_attention_pack_keys(int level, const float *k, long stride, long count, long d, float *packed) {
+    LDM_DISPATCH(level, ldm_attention_pack_keys, k, stride, count, d, packed);
+}
+
+void ldm_attention_scores(int level, const float *q, long ldq, long rows, const float *packed, long tk, long d, float *out,
+                          long ldo) {
+    LDM_DISPATCH(level, ldm_attention_scores, q, ldq, rows, packed, tk, d, out, ldo);
 }

@@ -180,3 +180,96 @@ void LDM_NAME(ldm_attention_values)(const float *p, long ldp, long rows, long tk
         }
     }
 }
+
+/// Packs keys 0 ..< count (d floats each, `stride` apart) into panels of 16 keys, each panel d rows of 16 floats
+/// (key s's component i at packed[(s / 16)·16·d + 16·i + s mod 16], zeros past count), for ldm_attention_scores:
+/// a vector load then takes one component of W consecutive keys at every width.
+/// - k: [count, stride] → packed: [⌈count / 16⌉, d, 16]
+void LDM_NAME(ldm_attention_pack_keys)(const float *k, long stride, long count, long d, float *packed) {
+    long panels = (count + 15) / 16;
+    for (long panel = 0; panel < panels; panel++) {
+        float *dst = packed + panel * 16 * d;
+        long keys = count - panel * 16 < 16 ? count - panel * 16 : 16;
+        for (long s = 0; s < keys; s++) {
+            const float *src = k + (panel * 16 + s) * stride;
+            for (long i = 0; i < d; i++) dst[16 * i + s] = src[i];
+        }
+        for (long s = keys; s < 16; s++) {
+            for (long i = 0; i < d; i++) dst[16 * i + s] = 0;
+        }
+    }
+}
+
+/// Key s's vector of component i in the packed panels (s a multiple of LDM_W, so the vector stays in its panel).
+#define LDM_KEY_AT(packed, d, s, i) ((packed) + ((s) / 16) * 16 * (d) + 16 * (i) + (s) % 16)
+
+/// The 4-row block of scores against G vectors of keys from s0, the sum over i in order with one FMA a term.
+#define LDM_SCORES_FULL_BLOCK(G)                                                                                      \
+    LDM_INLINE void LDM_NAME(ldm_scores_rows4_##G)(const float *q, long ldq, const float *packed, long d, long s0,     \
+                                                  ldm_vf acc[LDM_ATTENTION_ROWS][4]) {                                \
+        const float *k[G];                                                                                            \
+        for (int j = 0; j < G; j++) k[j] = LDM_KEY_AT(packed, d, s0 + j * LDM_W, 0);                                  \
+        for (long i = 0; i < d; i++) {                                                                                \
+            ldm_vf kv[G];                                                                                             \
+            for (int j = 0; j < G; j++) kv[j] = ldm_load(k[j] + 16 * i);                                              \
+            for (int r = 0; r < LDM_ATTENTION_ROWS; r++) {                                                            \
+                ldm_vf w = ldm_splat(q[r * ldq + i]);                                                                 \
+                for (int j = 0; j < G; j++) acc[r][j] = ldm_fma(w, kv[j], acc[r][j]);                                 \
+            }                                                                                                         \
+        }                                                                                                             \
+    }
+LDM_SCORES_FULL_BLOCK(1)
+LDM_SCORES_FULL_BLOCK(2)
+LDM_SCORES_FULL_BLOCK(3)
+LDM_SCORES_FULL_BLOCK(4)
+
+LDM_INLINE void ldm_scores_block(const float *q, long ldq, long rows, const float *packed, long d, long s0, int vectors,
+                                 long tk, float *out, long ldo) {
+    ldm_vf acc[LDM_ATTENTION_ROWS][4];
+    for (int r = 0; r < LDM_ATTENTION_ROWS; r++) {
+        for (int j = 0; j < 4; j++) acc[r][j] = ldm_splat(0);
+    }
+    if (rows == LDM_ATTENTION_ROWS) {
+        switch (vectors) {
+        case 1: LDM_NAME(ldm_scores_rows4_1)(q, ldq, packed, d, s0, acc); break;
+        case 2: LDM_NAME(ldm_scores_rows4_2)(q, ldq, packed, d, s0, acc); break;
+        case 3: LDM_NAME(ldm_scores_rows4_3)(q, ldq, packed, d, s0, acc); break;
+        default: LDM_NAME(ldm_scores_rows4_4)(q, ldq, packed, d, s0, acc); break;
+        }
+    } else {
+        for (long i = 0; i < d; i++) {
+            for (long r = 0; r < rows; r++) {
+                ldm_vf w = ldm_splat(q[r * ldq + i]);
+                for (int j = 0; j < vectors; j++) acc[r][j] = ldm_fma(w, ldm_load(LDM_KEY_AT(packed, d, s0 + j * LDM_W, i)), acc[r][j]);
+            }
+        }
+    }
+    for (long r = 0; r < rows; r++) {
+        for (int j = 0; j < vectors; j++) {
+            long first = s0 + j * LDM_W;
+            long lanes = tk - first < LDM_W ? tk - first : LDM_W;
+            if (lanes > 0) ldm_store_lanes(out + r * ldo + first, acc[r][j], lanes);
+        }
+    }
+}
+
+/// Keys per pass over a block's rows: their packed panels (≤ 32 KiB at d = 40 … 64) stay in L1/L2 while every
+/// 4-row group of the block is multiplied by them.
+#define LDM_SCORES_KEY_CHUNK 192
+
+void LDM_NAME(ldm_attention_scores)(const float *q, long ldq, long rows, const float *packed, long tk, long d, float *out,
+                                    long ldo) {
+    long step = (long)LDM_ATTENTION_GROUP * LDM_W;  // keys a full block covers
+    long chunk = (LDM_SCORES_KEY_CHUNK + step - 1) / step * step;
+    for (long c0 = 0; c0 < tk; c0 += chunk) {
+        long c1 = c0 + chunk < tk ? c0 + chunk : tk;
+        for (long r0 = 0; r0 < rows; r0 += LDM_ATTENTION_ROWS) {
+            long count = rows - r0 < LDM_ATTENTION_ROWS ? rows - r0 : LDM_ATTENTION_ROWS;
+            for (long s0 = c0; s0 < c1; s0 += step) {
+                long left = (c1 - s0 + LDM_W - 1) / LDM_W;
+                int vectors = (int)(left < LDM_ATTENTION_GROUP ? left : LDM_ATTENTION_GROUP);
+                ldm_scores_block(q + r0 * ldq, ldq, count, packed, d, s0, vectors, tk, out + r0 * ldo, ldo);
+            }
+        }
+    }
+}

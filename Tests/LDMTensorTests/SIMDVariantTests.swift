@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 @testable import LDMTensor
 import LDMParallel
@@ -151,7 +152,7 @@ import Testing
     /// Token attention (`ldm_attention_values` after the score GEMM and softmax): head widths d = 1 … 80 around the
     /// vector widths (partial last vectors, 1–3 vectors a column group, several groups), query counts with 1–3 rows
     /// past a multiple of 4, several images and heads (each chunk re-packs the values when its head changes), and
-    /// 4101 keys (two query blocks of 255 rows). Every level gives the same bits, within the attention bound of the
+    /// 4101 keys (five query blocks of 63 rows). Every level gives the same bits, within the attention bound of the
     /// Double twin.
     @Test(arguments: [(1, 5, 7, 1, 1), (2, 7, 13, 24, 3), (1, 9, 33, 40, 1), (2, 6, 77, 128, 2), (1, 3, 9, 80, 1),
                       (1, 300, 4101, 40, 1), (1, 2, 5, 17, 1)])
@@ -169,6 +170,26 @@ import Testing
             #expect(mismatches(values, outputs[0]) == 0, "\(level) against baseline")
             let cmp = Comparison(values, expected)
             #expect(cmp.maxAbs < AttentionTests.tolerance, "\(level): \(cmp)")
+        }
+    }
+
+    /// Attention's score kernel against its in-order FMA twin, bit for bit at every level: key counts around the
+    /// panel (16), register-block (12, 24, 64 keys) and chunk (192) sizes, 1–7 query rows (4-row blocks and
+    /// their remainders), head widths 1 … 160, rows wider than d (a head's columns inside a fused projection).
+    @Test(arguments: [(1, 1, 1), (3, 5, 3), (4, 16, 40), (5, 17, 40), (7, 77, 64), (4, 193, 40), (6, 400, 80),
+                      (2, 65, 160), (8, 4101, 40)])
+    func attentionScoresAtEveryLevelEqualTheInOrderTwin(_ shape: (Int, Int, Int)) throws {
+        let (rows, tk, d) = shape
+        let (ldq, ldk) = (d + 3, 2 * d + 1)
+        let q = try tensor([rows, ldq], seed: 64, scale: 2).values, k = try tensor([tk, ldk], seed: 65, scale: 2).values
+        let expected = Naive.inOrderScores(q: q, ldq: ldq, rows: rows, k: k, ldk: ldk, tk: tk, d: d)
+        for level in Self.levels {
+            var packed = [Float](repeating: .nan, count: (tk + 15) / 16 * 16 * d)
+            var out = [Float](repeating: .nan, count: rows * tk + 1)
+            ldm_attention_pack_keys(level.code, k, ldk, tk, d, &packed)
+            ldm_attention_scores(level.code, q, ldq, rows, packed, tk, d, &out, tk)
+            #expect(mismatches(Array(out[..<(rows * tk)]), expected) == 0, "\(level), \(shape)")
+            #expect(out[rows * tk].isNaN, "\(level): wrote past the last row")
         }
     }
 

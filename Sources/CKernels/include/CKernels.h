@@ -71,6 +71,16 @@ void ldm_attention_pack_values(int level, const float *v, long stride, long coun
 void ldm_attention_values(int level, const float *p, long ldp, long rows, long tk, const float *packed, long padded,
                           long d, float *out, long ldo, const float *inverses);
 
+/// Keys 0 ..< count (d floats each, `stride` apart) packed in panels of 16 keys, each panel d rows of 16 floats
+/// (zeros past count), the layout ldm_attention_scores reads. - k: [count, stride] → packed: [⌈count / 16⌉, d, 16]
+void ldm_attention_pack_keys(int level, const float *k, long stride, long count, long d, float *packed);
+
+/// Attention's score product: out[r, s] = Σ_i q[r, i] · k[s, i] for r < rows, s < tk, the sum over i = 0 ..< d in
+/// order with one FMA a term from 0 (the same bits at every level, and as a GEMM that sums K in order).
+/// - q: [rows, ldq] (d columns), packed: keys from ldm_attention_pack_keys → out: [rows, ldo] (columns 0 ..< tk)
+void ldm_attention_scores(int level, const float *q, long ldq, long rows, const float *packed, long tk, long d, float *out,
+                          long ldo);
+
 /// Widens IEEE half-precision bits to float32: exact (finite values, ±0, subnormals, ±Inf as they
 /// are; a NaN keeps sign and payload and is made quiet). F16C or AVX-512F's VCVTPH2PS where the level
 /// and CPU allow, else a portable bit conversion: the same bits at every level. - x: [count] → y: [count]

@@ -28,9 +28,10 @@ extension Attention {
         }
     }
 
-    /// Upper bound on one work item's score block, in floats (4 MiB: stays in cache while the
-    /// second GEMM reads it back).
-    public static let tokenScoreBlock = 1 << 20
+    /// Upper bound on one work item's score block, in floats (1 MiB, a core's L2 on current x86: the exponent
+    /// pass and the value product read it back from there). Measured on the SD level-0 case (4096 keys, d = 40;
+    /// docs/performance.md): 1 MiB and 512 KiB blocks 309–314 ms, 4 MiB 318–331 ms.
+    public static let tokenScoreBlock = 1 << 18
 
     /// Token-major multi-head attention, self- or cross- (Tk ≠ Tq), scores scaled by d^(−1/2)
     /// (CompVis `attention.CrossAttention`: `einsum(q, k) * scale`; diffusers `Attention` with SDPA):
@@ -39,13 +40,14 @@ extension Attention {
     /// - causal: query t sees keys 0 ... t only (CLIP's text transformer; needs Tq = Tk), the rest of its
     ///   row weighted 0 exactly as an additive −∞ mask gives.
     ///
-    /// Work items are (image, head, block of query rows); each item's scores [rows, Tk] are formed
-    /// with one serial GEMM, soft-maxed exactly (every row sees all its keys) and multiplied into the
-    /// values by `ldm_attention_values`, which reads the score rows in place (a GEMM would first pack
-    /// them: a pass over the block) against the head's values packed once per chunk, and divides each
-    /// output row by its softmax sum (d numbers instead of Tk). Memory is O(threads × (block + d) × Tk)
-    /// (a 4096-token self-attention: 256-row blocks of 4 MiB each) and the result does not depend on
-    /// the thread split or the vector width (`simd`). Naive twin: `Naive.tokenAttention`.
+    /// Work items are (image, head, block of query rows); each item's scores [rows, Tk] are formed by
+    /// `ldm_attention_scores` against the head's keys packed once per chunk (a GEMM would re-pack them for
+    /// every block; its sum over d is in order with FMAs, so the bits are a GEMM's), soft-maxed exactly
+    /// (every row sees all its keys) and multiplied into the values by `ldm_attention_values`, which reads
+    /// the score rows in place against the head's values packed once per chunk, and divides each output row
+    /// by its softmax sum (d numbers instead of Tk). Memory is O(threads × (block + 2d) × Tk) (a 4096-token
+    /// self-attention: 64-row blocks of 1 MiB each) and the result does not depend on the thread split or
+    /// the vector width (`simd`). Twins: `Naive.tokenAttention`, `Naive.inOrderScores`.
     public static func forward(query q: Columns, key k: Columns, value v: Columns, heads: Int, causal: Bool = false,
                                into out: Tensor, workspace: Workspace, simd: SIMDLevel = .active) throws(TensorError) {
         let (n, tq, tk, c) = (q.images, q.tokens, k.tokens, q.count)
@@ -63,28 +65,31 @@ extension Attention {
         let items = n * heads * blocks
         let chunks = Parallel.chunkCount(items)
         let padded = (d + 15) / 16 * 16  // a packed value row: whole vectors at every width
-        let perChunk = rows * tk + rows + tk * padded  // the score block, each row's 1/Σ, the head's packed values
+        let keyPanels = (tk + 15) / 16 * 16 * d  // the head's keys packed in panels of 16
+        // The score block, each row's 1/Σ, the head's packed values and keys.
+        let perChunk = rows * tk + rows + tk * padded + keyPanels
         let scratch = try workspace.scratch(.scores, count: chunks * perChunk)
         let scale = Float(1 / Double(d).squareRoot())
         Parallel.forEachChunk(items) { chunk, range in
             let scores = scratch + chunk * perChunk, inverses = scores + rows * tk, packed = inverses + rows
-            var packedHead = -1  // image · heads + head whose values `packed` holds (a chunk's items run in order)
+            let packedKeys = packed + tk * padded
+            var packedHead = -1  // image · heads + head whose keys and values are packed (a chunk's items run in order)
             for item in range {
                 let image = item / (heads * blocks), head = item / blocks % heads, t0 = item % blocks * rows
                 let count = min(rows, tq - t0)
+                if packedHead != image * heads + head {
+                    ldm_attention_pack_keys(simd.code, k.at(image, 0, head * d), k.stride, tk, d, packedKeys)
+                    ldm_attention_pack_values(simd.code, v.at(image, 0, head * d), v.stride, tk, d, packed, padded)
+                    packedHead = image * heads + head
+                }
                 // scores[count, Tk] = q_h[t0 ..< t0+count] · k_hᵀ
-                BLAS.serialSgemm(transposeB: true, m: count, n: tk, k: d, a: q.at(image, t0, head * d), lda: q.stride,
-                                 b: k.at(image, 0, head * d), ldb: k.stride, c: scores, ldc: tk)
+                ldm_attention_scores(simd.code, q.at(image, t0, head * d), q.stride, count, packedKeys, tk, d, scores, tk)
                 for r in 0..<count {
                     let row = scores + r * tk, visible = causal ? t0 + r + 1 : tk
                     inverses[r] = Softmax.exponentiate(row, length: visible, scale: scale, simd: simd)
                     if visible < tk { (row + visible).update(repeating: 0, count: tk - visible) }
                 }
                 // out_h[t0 ..< t0+count] = (e^scores · v_h) / Σ, each row divided by its Σ: d numbers a row.
-                if packedHead != image * heads + head {
-                    ldm_attention_pack_values(simd.code, v.at(image, 0, head * d), v.stride, tk, d, packed, padded)
-                    packedHead = image * heads + head
-                }
                 ldm_attention_values(simd.code, scores, tk, count, tk, packed, padded, d, out.data + (image * tq + t0) * c + head * d,
                                      c, inverses)
             }
