@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch/diffusers twin of `ldm-edit bench NAME` (sr-unet-N, inp-unet-N, sd-unet-N, sd2-unet-N, x4-unet-N, vq-decode-N): one whole-model call on the real
-architectures with random weights, CPU, fp32.
+architectures with random weights, CPU, fp32. sd-step-N, sd2-step-N, x4-step-N: the same call as the pipelines make it in a
+guided step, the latent doubled (`torch.cat([latents] * 2)` in pipeline_stable_diffusion_inpaint.py / _upscale.py).
 
     python Scripts/bench/bench_torch.py --model sr-unet-64 [--threads N] [--repeat R] [--layers]
 Prints one TSV line: model, name, median seconds, peak RSS (GB), threads, GFLOP (counted with
@@ -49,11 +50,18 @@ def make(name):
         side = int(name.rsplit("-", 1)[1])
         z = torch.rand(1, 3, side, side) - 0.5
         return lambda: model.decode(z).sample
-    kind, _, side = name.split("-")
+    kind, part, side = name.split("-")
+
+    def pair(channels):
+        """batch 2: classifier-free guidance's two halves; a guided step's ("step") are the same latent twice"""
+        if part == "step":
+            return (torch.rand(1, channels, int(side), int(side)) * 2 - 1).repeat(2, 1, 1, 1)
+        return torch.rand(2, channels, int(side), int(side)) * 2 - 1
+
     if kind in ("sd", "sd2"):
         model = UNet2DConditionModel(**(SD if kind == "sd" else SD2)).eval()
-        # batch 2: classifier-free guidance's two halves, with a 77-token text context each
-        x = torch.rand(2, 9, int(side), int(side)) * 2 - 1
+        # with a 77-token text context each
+        x = pair(9)
         context = torch.rand(2, 77, model.config.cross_attention_dim) * 2 - 1
         t = torch.tensor([500, 500])
         run = lambda: model(x, t, encoder_hidden_states=context).sample
@@ -62,7 +70,7 @@ def make(name):
     if kind == "x4":
         model = UNet2DConditionModel(**X4).eval()
         # batch 2 (guidance) with a 77-token context each and the noise level 20 as class label
-        x = torch.rand(2, 7, int(side), int(side)) * 2 - 1
+        x = pair(7)
         context = torch.rand(2, 77, 1024) * 2 - 1
         t = torch.tensor([500, 500])
         labels = torch.tensor([20, 20])

@@ -45,20 +45,22 @@ public enum ModelCases {
         let ws = Workspace()
         /// Batch 1, or for Stable Diffusion batch 2 (classifier-free guidance's unconditional and conditional
         /// halves) with a [2, 77, contextDim] text context (and the x4 upscaler's noise level 20 as both rows' class label).
-        func unet(_ config: UNetConfig, side: Int) throws -> () throws -> Void {
+        /// `shared` (the -step cases): a guided sampling step as the pipelines run it, one latent shared by the two
+        /// contexts (`UNet.callAsFunction`; PyTorch's twin gets the latent doubled, as diffusers' pipelines make it).
+        func unet(_ config: UNetConfig, side: Int, shared: Bool = false) throws -> () throws -> Void {
             let weights = RandomWeights(shapes: Dictionary(uniqueKeysWithValues: UNetLayout.parameters(config).map { ($0.name, $0.shape) }),
                                         stored: config.crossAttention == nil ? .f32 : .f16)
             let model = try UNet(weights, config: config)
-            let batch = config.crossAttention == nil ? 1 : 2
-            let x = try Tensor.zeros([batch, config.inChannels, side, side])
+            let batch = config.crossAttention == nil ? 1 : 2, images = shared ? 1 : batch
+            let x = try Tensor.zeros([images, config.inChannels, side, side])
             for i in 0..<x.count { x.data[i] = Float((i * 7919) % 2001) / 1000 - 1 }
             let context = try config.crossAttention.map { cross in
                 let c = try Tensor.zeros([batch, 77, cross.contextDim])
                 for i in 0..<c.count { c.data[i] = Float((i * 104729) % 2001) / 1000 - 1 }
                 return c
             }
-            let timesteps = [Float](repeating: 500, count: batch)
-            let labels = config.classEmbeddings.map { _ in [Int](repeating: 20, count: batch) }
+            let timesteps = [Float](repeating: 500, count: images)
+            let labels = config.classEmbeddings.map { _ in [Int](repeating: 20, count: images) }
             return { _ = try model(x, timesteps: timesteps, context: context, classLabels: labels, workspace: ws, trace: trace) }
         }
         guard let (kind, side) = parse(name) else { throw BenchmarkError.unknown(name) }
@@ -68,6 +70,9 @@ public enum ModelCases {
         case "sd-unet": return try unet(.sd15Inpainting, side: side)
         case "sd2-unet": return try unet(.sd2Inpainting, side: side)
         case "x4-unet": return try unet(.x4Upscaler, side: side)
+        case "sd-step": return try unet(.sd15Inpainting, side: side, shared: true)
+        case "sd2-step": return try unet(.sd2Inpainting, side: side, shared: true)
+        case "x4-step": return try unet(.x4Upscaler, side: side, shared: true)
         default:
             let config = AutoencoderConfig.vqF4
             let weights = RandomWeights(shapes: Dictionary(uniqueKeysWithValues: AutoencoderLayout.parameters(config).map { ($0.name, $0.shape) }))
@@ -84,14 +89,15 @@ public enum ModelCases {
         guard let dash = name.lastIndex(of: "-"), let side = Int(name[name.index(after: dash)...]),
               side % 8 == 0, (8...512).contains(side) else { return nil }
         let kind = String(name[..<dash])
-        return ["sr-unet", "inp-unet", "sd-unet", "sd2-unet", "x4-unet", "vq-decode"].contains(kind) ? (kind, side) : nil
+        return ["sr-unet", "inp-unet", "sd-unet", "sd2-unet", "x4-unet", "sd-step", "sd2-step", "x4-step", "vq-decode"].contains(kind)
+            ? (kind, side) : nil
     }
 
     public enum BenchmarkError: Error, CustomStringConvertible {
         case unknown(String)
         public var description: String {
             switch self {
-            case .unknown(let name): "unknown benchmark case \(name): expected sr-unet-N, inp-unet-N, sd-unet-N, sd2-unet-N, x4-unet-N or vq-decode-N with N a multiple of 8 up to 512"
+            case .unknown(let name): "unknown benchmark case \(name): expected sr-unet-N, inp-unet-N, sd-unet-N, sd2-unet-N, x4-unet-N, sd-step-N, sd2-step-N, x4-step-N or vq-decode-N with N a multiple of 8 up to 512"
             }
         }
     }

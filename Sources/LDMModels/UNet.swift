@@ -6,6 +6,7 @@ import LDMTensor
 /// before every output block.
 /// - x: [N, Cin, H, W] (H, W multiples of `config.downsamplingFactor`), timesteps: N values,
 ///   context: [N, L, D] (the text encoder's output; only with `config.crossAttention`) → ε: [N, Cout, H, W]
+///   (or x: [1, …] shared by a context of N rows: `callAsFunction`)
 public final class UNet: Sendable {
     public let config: UNetConfig
 
@@ -50,6 +51,10 @@ public final class UNet: Sendable {
 
     /// One denoising call: ε for x at the given (integer-valued) DDPM timesteps.
     /// - classLabels: one per batch row when the config has class embeddings (the x4 upscaler's noise level), else nil.
+    /// - A single image x [1, …] (one timestep, one label) with a context of B > 1 rows is shared by them, as the two
+    ///   branches of classifier-free guidance share theirs: ε has B rows, bit for bit what x repeated B times gives,
+    ///   but the layers before the first product that reads the context (conv_in, the first ResBlocks, the first
+    ///   self-attention) run once; the activations and skips are repeated there.
     public func callAsFunction(_ x: Tensor, timesteps: [Float], context: Tensor? = nil, classLabels: [Int]? = nil, workspace ws: Workspace,
                                trace: ModelTrace? = nil) throws -> Tensor {
         let c = config
@@ -60,7 +65,7 @@ public final class UNet: Sendable {
                 "[\(timesteps.count), \(c.inChannels), H, W] with H and W multiples of \(factor)", actual: x.shape)
         }
         if let cross = c.crossAttention {
-            guard let context, context.rank == 3, context.shape[0] == x.shape[0], context.shape[1] >= 1,
+            guard let context, context.rank == 3, context.shape[0] == x.shape[0] || x.shape[0] == 1, context.shape[1] >= 1,
                   context.shape[2] == cross.contextDim else {
                 throw TensorError.shapeMismatch(operation: "UNet", argument: "context",
                                                 expected: "[\(x.shape[0]), L, \(cross.contextDim)] (the text encoder's output)", actual: context?.shape ?? [])
@@ -86,19 +91,34 @@ public final class UNet: Sendable {
         if let classEmbedding, let classLabels { try classEmbedding.add(labels: classLabels, to: emb, workspace: ws) }
         let embSiLU = try ws.tensor(emb.shape)
         try Elementwise.silu(emb, into: embSiLU)
-        let inputs = UNetLayerInputs(embSiLU: embSiLU, context: context, trace: trace)
+        var inputs = UNetLayerInputs(embSiLU: embSiLU, context: context, trace: trace)
+        let rows = context?.shape[0] ?? x.shape[0]
+        var skips: [Tensor] = []
+        /// A shared image becomes `rows` images where a layer first read the context: the skips and the time
+        /// embedding follow (every image has the same ones).
+        func repeated(_ t: Tensor) throws -> Tensor {
+            let out = try ws.tensor([rows] + t.shape.dropFirst())
+            try Concat.repeatBatch(t, into: out)
+            return out
+        }
+        func follow(_ h: Tensor) throws {
+            guard h.shape[0] != inputs.embSiLU.shape[0] else { return }
+            skips = try skips.map(repeated)
+            inputs = UNetLayerInputs(embSiLU: try repeated(inputs.embSiLU), context: context, trace: trace)
+        }
 
         // In place, so that each layer's input can go back to the workspace pool as soon as it is used.
         func run(_ block: [Layer], _ h: inout Tensor) throws {
             for layer in block {
                 h = try layer.run(h, inputs, ws)
+                try follow(h)
                 if let name = layer.trace { trace?(name, h) }
             }
         }
 
         var h = try convIn.layer(x, ws)
         trace?(convIn.trace, h)
-        var skips = [h]
+        skips = [h]
         for level in down {
             for block in level.blocks {
                 try run(block, &h)
@@ -119,6 +139,7 @@ public final class UNet: Sendable {
             trace?(level.trace, h)
         }
         h = try outConv.layer(try outNorm(h, silu: true, ws), ws)
+        if h.shape[0] != rows { h = try repeated(h) }  // no layer read the context
         trace?(outConv.trace, h)
         return h
     }

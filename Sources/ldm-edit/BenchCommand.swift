@@ -13,8 +13,10 @@ extension LDMEdit {
                 Cases: sr-unet-N, inp-unet-N (full-size SR and inpainting U-Nets at an N×N latent), sd-unet-N (the \
                 SD 1.5 inpainting U-Net, batch 2 with a 77-token context, as classifier-free guidance calls it), sd2-unet-N \
                 (SD 2 inpainting's: linear projections, 64-channel heads, a 1024-wide context), x4-unet-N \
-                (the Stable Diffusion x4 upscaler's U-Net, likewise, with its noise level as class label) and \
-                vq-decode-N (the VQ-f4 decoder from an N×N latent); default \(ModelCases.names.joined(separator: ", ")). Weights are random: they do not change \
+                (the Stable Diffusion x4 upscaler's U-Net, likewise, with its noise level as class label); sd-step-N, \
+                sd2-step-N, x4-step-N (the same U-Nets as a guided sampling step calls them: one latent shared by the \
+                two contexts, which ldm-edit runs once up to the first cross-attention; PyTorch gets the latent doubled, \
+                as diffusers' pipelines give it); and vq-decode-N (the VQ-f4 decoder from an N×N latent); default \(ModelCases.names.joined(separator: ", ")). Weights are random: they do not change \
                 the work. Each case: one warm-up call, then the median of --repeat calls. With --torch, each \
                 case also runs in Scripts/bench/bench_torch.py (diffusers, fp32) in a fresh process, one after the \
                 other, and the table gets GFLOP/s (FLOPs counted by PyTorch) and the time ratio.
@@ -43,7 +45,7 @@ extension LDMEdit {
 
         func validate() throws {
             for name in cases where ModelCases.parse(name) == nil {
-                throw ValidationError("unknown case \(name): expected sr-unet-N, inp-unet-N, sd-unet-N, sd2-unet-N, x4-unet-N or vq-decode-N, N a multiple of 8 up to 512 (default cases: \(ModelCases.names.joined(separator: ", ")))")
+                throw ValidationError("unknown case \(name): expected sr-unet-N, inp-unet-N, sd-unet-N, sd2-unet-N, x4-unet-N, sd-step-N, sd2-step-N, x4-step-N or vq-decode-N, N a multiple of 8 up to 512 (default cases: \(ModelCases.names.joined(separator: ", ")))")
             }
             guard self.repeat >= 1 else { throw ValidationError("--repeat must be at least 1, got \(self.repeat).") }
             if torch != nil, !FileManager.default.fileExists(atPath: torchScript) {

@@ -12,9 +12,9 @@ import Testing
     }
 
     @Test func unknownCasesAreRefusedBeforeAnyWork() throws {
-        for name in ["nope", "sr-unet-12", "vq-decode-1024", "sr-unet", "sd2-unet-12"] {
+        for name in ["nope", "sr-unet-12", "vq-decode-1024", "sr-unet", "sd2-unet-12", "x4-step-12"] {
             let r = try CLI.run(["bench", name])
-            #expect(r.status == 64 && r.stderr.contains("unknown case \(name)") && r.stderr.contains("sd2-unet-N"), "\(name): \(r.stderr)")
+            #expect(r.status == 64 && r.stderr.contains("unknown case \(name)") && r.stderr.contains("sd2-unet-N") && r.stderr.contains("x4-step-N"), "\(name): \(r.stderr)")
         }
     }
 

@@ -75,6 +75,26 @@ import Testing
         #expect(runs[0] == runs[1])
     }
 
+    /// One image shared by a guidance batch of contexts (x [1, …], context [2, …]) gives, bit for bit, what the image
+    /// repeated gives, and the layers before the first context product ran once: conv_in traced with one row, the
+    /// first transformer block with two. sd2x's level 0 attends to the context already in attn1 (repeated before it).
+    @Test(arguments: ["sd1", "sd2", "sd2x"])
+    func aSharedImageEqualsTheRepeatedBatch(_ family: String) throws {
+        let (weights, trace) = try Self.open(family)
+        let unet = try UNet(weights, config: weights.unet)
+        let (input, context) = (try trace.load("unet.input"), try trace.load("unet.context"))
+        let one = try Tensor(shape: [1] + input.shape.dropFirst(), values: Array(input.values[..<(input.count / input.shape[0])]))
+        let both = try Tensor(shape: [2] + one.shape.dropFirst(), values: one.values + one.values)
+        let repeated = try unet(both, timesteps: [500, 500], context: context, workspace: Workspace()).values
+        var rows: [String: Int] = [:]
+        let shared = try unet(one, timesteps: [500], context: context, workspace: Workspace()) { name, tensor in rows[name] = tensor.shape[0] }
+        #expect(shared.shape == [2, weights.unet.outChannels, input.shape[2], input.shape[3]])
+        #expect(zip(shared.values, repeated).filter { $0.bitPattern != $1.bitPattern }.isEmpty && shared.count == repeated.count)
+        #expect(rows["conv_in"] == 1)
+        #expect(rows["down_blocks.0.attentions.0.transformer_blocks.0"] == 2)
+        #expect(rows["conv_out"] == 2)
+    }
+
     /// After one call has sized the workspace, a second call of the same shapes allocates nothing (the transformer
     /// blocks' token rows, fused projections and attention scores all come from the pool and scratch) and
     /// gives the same bits.

@@ -6,7 +6,7 @@ import LDMTensor
 /// the feature map, and the residual. proj_in/proj_out are 1x1 convolutions (SD 1.x) or nn.Linear
 /// (SD 2.x, `use_linear_in_transformer`): the same per-position product, stored [C, C, 1, 1] or [C, C],
 /// so both run as one GEMM on token rows; normalising before or after the reshape is the same too.
-/// - x: [N, C, H, W], context: [N, L, D] → [N, C, H, W]
+/// - x: [N, C, H, W], context: [N, L, D] → [N, C, H, W]; or x: [1, C, H, W] shared by a context of N rows → [N, C, H, W]
 struct SpatialTransformer: UNetLayer {
     struct Layout: UNetLayerLayout {
         let norm: GroupNormSpec
@@ -56,7 +56,8 @@ struct SpatialTransformer: UNetLayer {
     func callAsFunction(_ x: Tensor, _ inputs: UNetLayerInputs, _ ws: Workspace) throws -> Tensor {
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let t = h * w
-        guard let context = inputs.context, context.rank == 3, context.shape[0] == n, context.shape[2] == contextDim else {
+        // One image against several contexts (a shared guidance input: TransformerBlock) comes out with the context's rows.
+        guard let context = inputs.context, context.rank == 3, context.shape[0] == n || n == 1, context.shape[2] == contextDim else {
             throw TensorError.shapeMismatch(operation: "SpatialTransformer", argument: "context",
                                             expected: "[\(n), L, \(contextDim)] (the text encoder's output)", actual: inputs.context?.shape ?? [])
         }
@@ -66,12 +67,18 @@ struct SpatialTransformer: UNetLayer {
         var hidden = try projIn(try tokens.reshaped([n * t, c]), ws)
         for (block, name) in zip(blocks, blockTraces) {
             hidden = try block(hidden, tokens: t, context: context, ws)
-            if let trace = inputs.trace { trace(name, try hidden.reshaped([n, t, c])) }
+            if let trace = inputs.trace { trace(name, try hidden.reshaped([hidden.shape[0] / t, t, c])) }
         }
+        let rows = hidden.shape[0] / t
         let projected = try projOut(hidden, ws)
-        let out = try ws.tensor([n, c, h, w])
-        try Transpose.forward(try projected.reshaped([n, t, c]), into: try out.reshaped([n, c, t]))
-        try Elementwise.add(x, out, into: out)
+        let out = try ws.tensor([rows, c, h, w])
+        try Transpose.forward(try projected.reshaped([rows, t, c]), into: try out.reshaped([rows, c, t]))
+        var residual = x
+        if rows != n {
+            residual = try ws.tensor([rows, c, h, w])
+            try Concat.repeatBatch(x, into: residual)
+        }
+        try Elementwise.add(residual, out, into: out)
         return out
     }
 }

@@ -82,35 +82,57 @@ struct TransformerBlock: Sendable {
     }
 
     /// - hidden: [N·T, C], tokens T, context: [N, L, D] → hidden (same storage, updated)
+    /// - hidden may also be one image's rows [T, C] against a context of N > 1 rows (classifier-free guidance, whose
+    ///   branches share the image): attn1 then runs once (self-attention reads no context) and the rows are repeated
+    ///   N times before the first product that reads the context; the result is [N·T, C] in new storage, bit for
+    ///   bit what the repeated input gives.
     func callAsFunction(_ hidden: Tensor, tokens t: Int, context: Tensor, _ ws: Workspace) throws -> Tensor {
-        let c = hidden.shape[1], n = hidden.shape[0] / t
-        let attended = try ws.tensor([n, t, c])
+        let c = hidden.shape[1], rows = context.shape[0]
+        var hidden = hidden
         switch selfProjection {
         case .fused(let selfQKV):
             // attn1: self-attention over the T positions, q/k/v from one fused projection.
+            let n = hidden.shape[0] / t
+            let attended = try ws.tensor([n, t, c])
             let qkv = try selfQKV(try norms[0](hidden, ws), ws).reshaped([n, t, 3 * c])
             try Attention.forward(query: .init(qkv, start: 0, count: c), key: .init(qkv, start: c, count: c),
                                   value: .init(qkv, start: 2 * c, count: c), heads: heads, into: attended, workspace: ws)
             try Elementwise.add(hidden, try selfOut(try attended.reshaped([n * t, c]), ws), into: hidden)
+            hidden = try Self.shared(hidden, rows: rows, tokens: t, ws)
         case .contextOnly(let q, let kv):
             // attn1 with `onlyCross`: attends to the context as attn2 does, with its own weights.
-            try attend(hidden, norm: norms[0], q: q, kv: kv, out: selfOut, tokens: t, context: context, attended: attended, ws)
+            hidden = try Self.shared(hidden, rows: rows, tokens: t, ws)
+            try attend(hidden, norm: norms[0], q: q, kv: kv, out: selfOut, tokens: t, context: context, ws)
         }
         // attn2: queries from the image, keys and values from the text context.
-        try attend(hidden, norm: norms[1], q: crossQ, kv: crossKV, out: crossOut, tokens: t, context: context, attended: attended, ws)
+        try attend(hidden, norm: norms[1], q: crossQ, kv: crossKV, out: crossOut, tokens: t, context: context, ws)
         // ff: GEGLU feed-forward.
         let projected = try ffIn(try norms[2](hidden, ws), ws)
-        let gated = try ws.tensor([n * t, 4 * c])
+        let gated = try ws.tensor([rows * t, 4 * c])
         try GELU.geglu(projected, into: gated)
         try Elementwise.add(hidden, try ffOut(gated, ws), into: hidden)
         return hidden
     }
 
+    /// hidden as `rows` images: itself when it has them, one image's [T, C] repeated (a shared guidance input).
+    static func shared(_ hidden: Tensor, rows: Int, tokens t: Int, _ ws: Workspace) throws -> Tensor {
+        let n = hidden.shape[0] / t
+        if n == rows { return hidden }
+        guard n == 1 else {
+            throw TensorError.shapeMismatch(operation: "TransformerBlock", argument: "context", expected: "[\(n), L, D] (one per image)",
+                                            actual: [rows])
+        }
+        let repeated = try ws.tensor([rows * t, hidden.shape[1]])
+        try Concat.repeatBatch(try hidden.reshaped([1, t, hidden.shape[1]]), into: try repeated.reshaped([rows, t, hidden.shape[1]]))
+        return repeated
+    }
+
     /// hidden += out(attention(q(norm(hidden)), k, v from the context)).
-    /// - hidden: [N·T, C] (updated), context: [N, L, D], attended: [N, T, C] scratch
+    /// - hidden: [N·T, C] (updated), context: [N, L, D]
     private func attend(_ hidden: Tensor, norm: LayerNormLayer, q: LinearLayer, kv: LinearLayer, out: LinearLayer, tokens t: Int,
-                        context: Tensor, attended: Tensor, _ ws: Workspace) throws {
+                        context: Tensor, _ ws: Workspace) throws {
         let c = hidden.shape[1], n = hidden.shape[0] / t
+        let attended = try ws.tensor([n, t, c])
         let (l, d) = (context.shape[1], context.shape[2])
         let query = try q(try norm(hidden, ws), ws).reshaped([n, t, c])
         let keyValue = try kv(try context.reshaped([n * l, d]), ws).reshaped([n, l, 2 * c])

@@ -1,3 +1,4 @@
+import Foundation
 import LDMModels
 import LDMTensor
 
@@ -60,29 +61,40 @@ public struct TextConditionedDenoiser: Denoiser {
         return try blender.finish().reshaped(x.shape)
     }
 
-    /// ε of the U-Net on the whole of x (and conditioning, [1, c, h, w] or nil).
+    /// ε of the U-Net on the whole of x (and conditioning, [1, c, h, w] or nil). When every row of x holds the same
+    /// bits (classifier-free guidance's [x; x]) the U-Net gets that image once, shared by the contexts: the same ε,
+    /// bit for bit, with the layers before the first cross-attention run once (`UNet.callAsFunction`).
     /// - x: [N, z, h, w] → ε: [N, z, h, w]
     private func whole(_ x: Tensor, conditioning: Tensor?, timestep: Float, workspace ws: Workspace) throws -> Tensor {
         let n = context.shape[0]
+        guard x.rank == 4, x.shape[0] == n, conditioning.map({ x.shape[2] == $0.shape[2] && x.shape[3] == $0.shape[3] }) ?? true else {
+            throw TensorError.shapeMismatch(operation: "TextConditionedDenoiser", argument: "x",
+                                            expected: "[\(n), z, \(conditioning.map { "\($0.shape[2]), \($0.shape[3])" } ?? "h, w")]", actual: x.shape)
+        }
+        let images = Self.rowsAreEqual(x) ? 1 : n
+        let timesteps = [Float](repeating: timestep, count: images)
         guard let conditioning else {
-            guard x.rank == 4, x.shape[0] == n else {
-                throw TensorError.shapeMismatch(operation: "TextConditionedDenoiser", argument: "x", expected: "[\(n), z, h, w]", actual: x.shape)
-            }
-            return try unet(x, timesteps: [Float](repeating: timestep, count: n), context: context, classLabels: labels(n), workspace: ws)
+            // Row 0 of x, the shared image: the same storage seen as one row.
+            let first = images == n ? x : try Tensor(shape: [1] + x.shape.dropFirst(), storage: x.storage)
+            return try unet(first, timesteps: timesteps, context: context, classLabels: labels(images), workspace: ws)
         }
         let c = conditioning.shape[1]
-        guard x.rank == 4, x.shape[0] == n, x.shape[2] == conditioning.shape[2], x.shape[3] == conditioning.shape[3] else {
-            throw TensorError.shapeMismatch(operation: "TextConditionedDenoiser", argument: "x",
-                                            expected: "[\(n), z, \(conditioning.shape[2]), \(conditioning.shape[3])]", actual: x.shape)
-        }
         let (z, plane) = (x.shape[1], x.shape[2] * x.shape[3])
-        let input = try ws.tensor([n, z + c, x.shape[2], x.shape[3]])
-        for row in 0..<n {
+        let input = try ws.tensor([images, z + c, x.shape[2], x.shape[3]])
+        for row in 0..<images {
             let out = input.data + row * (z + c) * plane
             out.update(from: x.data + row * z * plane, count: z * plane)
             (out + z * plane).update(from: conditioning.data, count: c * plane)
         }
-        return try unet(input, timesteps: [Float](repeating: timestep, count: n), context: context, classLabels: labels(n), workspace: ws)
+        return try unet(input, timesteps: timesteps, context: context, classLabels: labels(images), workspace: ws)
+    }
+
+    /// Whether x has more than one row and all hold the same bits. - x: [N, …]
+    static func rowsAreEqual(_ x: Tensor) -> Bool {
+        let n = x.shape[0]
+        guard n > 1 else { return false }
+        let size = x.count / n * MemoryLayout<Float>.size
+        return (1..<n).allSatisfy { memcmp(x.data, x.data + $0 * (x.count / n), size) == 0 }
     }
 
     private func labels(_ n: Int) -> [Int]? { classLabel.map { [Int](repeating: $0, count: n) } }

@@ -22,6 +22,17 @@ public enum Concat {
         }
     }
 
+    /// One batch row repeated: y[i] = x[0] for every row i (an image shared by the rows of a guidance batch).
+    /// - x: [1, …] → y: [N, …] (the same trailing shape)
+    public static func repeatBatch(_ x: Tensor, into y: Tensor) throws(TensorError) {
+        guard x.rank >= 1, x.shape[0] == 1, y.rank == x.rank, y.shape[0] >= 1, Array(y.shape.dropFirst()) == Array(x.shape.dropFirst()) else {
+            throw .shapeMismatch(operation: "repeatBatch", argument: "output", expected: "[N] + \(Array(x.shape.dropFirst())) from x [1, …]",
+                                 actual: y.shape)
+        }
+        let count = x.count
+        for row in 0..<y.shape[0] { (y.data + row * count).update(from: x.data, count: count) }
+    }
+
     /// A tensor aliasing channels [start, start + count) of a batch-1 tensor, so a producer can write
     /// its output in place inside a concatenation buffer. - y: [1, C, H, W] → [1, count, H, W]
     public static func channelSlice(_ y: Tensor, start: Int, count: Int) throws(TensorError) -> ChannelSlice {
