@@ -20,18 +20,19 @@ import torch
 from safetensors.torch import load_file
 
 
-def scheduler_config(task, linear_end):
-    """The LDM linear schedule as a diffusers DDIMScheduler config (docs/ldm-spec.md §5)."""
+def scheduler_config(task, linear_end, prediction="v"):
+    """The LDM linear schedule as a diffusers DDIMScheduler config (docs/ldm-spec.md §5), with the
+    U-Net's target ("v" → "v_prediction", "epsilon")."""
     return {"_class_name": "DDIMScheduler", "beta_start": 0.0015, "beta_end": linear_end, "beta_schedule": "scaled_linear",
             "num_train_timesteps": 1000, "clip_sample": False, "set_alpha_to_one": task == "sr", "steps_offset": 1,
-            "timestep_spacing": "leading", "prediction_type": "epsilon"}
+            "timestep_spacing": "leading", "prediction_type": "v_prediction" if prediction == "v" else "epsilon"}
 
 
-def export_model(folder, unet, ae, task, linear_end, provenance, ldm_edit=None, dtype="f16"):
+def export_model(folder, unet, ae, task, linear_end, provenance, ldm_edit=None, dtype="f16", prediction="v"):
     unet.save_pretrained(os.path.join(folder, "unet"), safe_serialization=True)
     ae.save(os.path.join(folder, "autoencoder"))
     os.makedirs(os.path.join(folder, "scheduler"), exist_ok=True)
-    json.dump(scheduler_config(task, linear_end), open(os.path.join(folder, "scheduler", "scheduler_config.json"), "w"), indent=1)
+    json.dump(scheduler_config(task, linear_end, prediction), open(os.path.join(folder, "scheduler", "scheduler_config.json"), "w"), indent=1)
     json.dump({"_class_name": "LDMSuperResolutionPipeline" if task == "sr" else "LDMInpaintPipeline",
                "unet": ["diffusers", "UNet2DModel"], "autoencoder": ["ldm-edit", "ConvAutoencoder"],
                "scheduler": ["diffusers", "DDIMScheduler"], "ldm_edit_provenance": provenance},

@@ -3,10 +3,17 @@
 
     python Scripts/train/train_diffusion.py --task sr|inpaint --autoencoder STATE/ae/autoencoder --pool /tmp/ldm-pool \
         --state STATE/sr [--steps N] [--batch B] [--latent S] [--init Models/ldm-edit-sr.safetensors] \
-        [--export DIR --ldm-edit .build/release/ldm-edit] [--device auto]
-The paper's objective: ε-prediction L2 with the LDM linear schedule (β 0.0015 → 0.0155 for SR,
-→ 0.0205 for inpainting, as the released models), timesteps uniform in 0..999, weighted by
-min-SNR-γ (γ = 5; Hang et al. 2023: for ε-prediction the weight is min(SNR, γ) / SNR).
+        [--export DIR --ldm-edit .build/release/ldm-edit] [--device auto] [--prediction v|epsilon]
+Objective: L2 with the LDM linear schedule (β 0.0015 → 0.0155 for SR, → 0.0205 for inpainting, as the
+released models), timesteps uniform in 0..999, weighted by min-SNR-γ (γ = 5; Hang et al. 2023: the
+weight is min(SNR, γ) / SNR for ε-prediction, min(SNR, γ) / (SNR + 1) for v-prediction).
+The target is v = √ᾱ·ε − √(1 − ᾱ)·z₀ (Salimans & Ho 2022; diffusers prediction_type "v_prediction")
+by default, not the paper's ε: these schedules end at ᾱ ≈ 1e-4, where an ε-loss barely sees the
+predicted z₀ (its error is scaled by ᾱ / (1 − ᾱ)), so a small model never learns the hole's colours at
+high noise — a step-20,787 ε inpainting model filled holes with the masked image's black (hole PSNR
+11.1 dB against Telea's 15.0; Scripts/train/README.md). At high noise v ≈ −z₀: the loss sees the
+prediction directly. A state trained with ε switches when resumed with --prediction v (recorded in
+its history, the EMA restarting there); the exported scheduler config carries the prediction type, which ldm-edit's samplers read.
 - sr: pairs are HR crops and their 4x bicubic downscales with mild blur, noise and 8-bit
   quantisation; the U-Net sees [z_t, LR] at latent = LR resolution (docs/ldm-spec.md §4). The latents of
   every training photo under its 8 flips/rotations are encoded once by the frozen autoencoder and
@@ -124,6 +131,8 @@ def main():
     ap.add_argument("--save-every", type=float, default=300, help="seconds between state saves (≤ 600)")
     ap.add_argument("--export")
     ap.add_argument("--ldm-edit")
+    ap.add_argument("--prediction", choices=["v", "epsilon"], default="v",
+                    help="the U-Net's target (default v; a resumed ε state switches to it, see above)")
     args = ap.parse_args()
     seed_everything(args.seed)
     os.makedirs(args.state, exist_ok=True)
@@ -139,7 +148,6 @@ def main():
     betas = torch.linspace(0.0015 ** 0.5, LINEAR_END[args.task] ** 0.5, 1000, dtype=torch.float64) ** 2
     alphas_cumprod = torch.cumprod(1 - betas, 0).float().to(dev)
     snr = alphas_cumprod / (1 - alphas_cumprod)
-    weights = torch.clamp(snr, max=MIN_SNR_GAMMA) / snr
     opt = torch.optim.AdamW(unet.parameters(), lr=args.lr, weight_decay=0.0)
     photos = Photos(args.pool, 4 * side, seed=args.seed)
     state = TrainState(os.path.join(args.state, "state.pt"), every_s=args.save_every)
@@ -152,6 +160,16 @@ def main():
         ema = EMA(unet)
         modules["ema"] = ema.module
     state.extra.setdefault("size", size)
+    # States from before the switch carry no "prediction": they were trained on ε.
+    was = state.extra.get("prediction", "epsilon" if state.step else args.prediction)
+    if was != args.prediction:
+        print(f"switching the target from {was} to {args.prediction} at step {state.step}", flush=True)
+        state.extra.setdefault("switches", []).append({"step": state.step, "from": was, "to": args.prediction})
+        # The average of weights trained for the old target predicts neither: restart the EMA (and its warm-up) here.
+        ema.module.load_state_dict(unet.state_dict())
+    state.extra["prediction"] = args.prediction
+    ema_origin = state.extra["switches"][-1]["step"] if state.extra.get("switches") else 0
+    weights = torch.clamp(snr, max=MIN_SNR_GAMMA) / (snr + 1 if args.prediction == "v" else snr)
     rng = np.random.default_rng(args.seed + state.step)
     bank = LatentBank(photos, ae, os.path.join(args.state, "latents.pt"), dev) if args.task == "sr" else None
     t0, s0 = time.monotonic(), state.step
@@ -177,12 +195,13 @@ def main():
         noise = torch.randn_like(z)
         a = alphas_cumprod[t].view(-1, 1, 1, 1)
         zt = a.sqrt() * z + (1 - a).sqrt() * noise
-        per_sample = F.mse_loss(unet(torch.cat([zt, cond], 1), t).sample, noise, reduction="none").mean(dim=(1, 2, 3))
+        target = a.sqrt() * noise - (1 - a).sqrt() * z if args.prediction == "v" else noise
+        per_sample = F.mse_loss(unet(torch.cat([zt, cond], 1), t).sample, target, reduction="none").mean(dim=(1, 2, 3))
         loss = (weights[t] * per_sample).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        ema.update(unet, state.step)
+        ema.update(unet, state.step - ema_origin)
         state.step += 1
         if state.step % 50 == 0:
             rate = (state.step - s0) * batch / (time.monotonic() - t0)
@@ -195,10 +214,11 @@ def main():
     json.dump(state.history, open(os.path.join(args.state, "history.json"), "w"))
     if args.export:
         provenance = {"training_command": f"bash Scripts/train/run.sh (train_diffusion.py --task {args.task})",
-                      "task": args.task, "size": size, "steps": state.step, "batch": batch, "latent_crop": side,
+                      "task": args.task, "size": size, "prediction": args.prediction,
+                      "prediction_switches": state.extra.get("switches", []), "steps": state.step, "batch": batch, "latent_crop": side,
                       "cpu_hours": round(state.spent_cpu_hours(), 2), "data_manifest_sha256": manifest_hash(args.pool),
                       "date": time.strftime("%Y-%m-%d", time.gmtime())}
-        print("exported", export_model(args.export, ema.module, ae, args.task, LINEAR_END[args.task], provenance,
+        print("exported", export_model(args.export, ema.module, ae, args.task, LINEAR_END[args.task], provenance, prediction=args.prediction,
                                        ldm_edit=args.ldm_edit), flush=True)
     open(os.path.join(args.state, "done"), "w").write(f"{state.step}\n")
 

@@ -77,6 +77,42 @@ enum ConvPipelineFixture {
         #expect(worst <= 1 && differ * 1000 <= result.rgb.count, "\(differ) values differ, worst by \(worst)")
     }
 
+    /// The bundled models predict v (Scripts/train/train_diffusion.py): the inpainting folder with
+    /// `"prediction_type": "v_prediction"` in its scheduler config, as a folder and converted to ldm-edit's
+    /// file (the prediction type must survive the conversion), against the inpaint recipe reading the
+    /// same U-Net's output as v (`inp_v_float`). Same bound as the ε case.
+    @Test(arguments: [false, true])
+    func aVPredictingModelMatchesTheRecipe(_ converted: Bool) throws {
+        let reference = try ConvPipelineFixture.open()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("conv-inp-v-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.copyItem(atPath: ConvPipelineFixture.folder("inp"), toPath: folder)
+        let configPath = folder + "/scheduler/scheduler_config.json"
+        var config = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: configPath))) as? [String: Any])
+        config["prediction_type"] = "v_prediction"
+        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: configPath))
+        var weights = try ModelWeights.open(folder)
+        if converted {
+            let path = folder + ".safetensors"
+            defer { unlink(path) }
+            try weights.export(to: path)
+            weights = try ModelWeights.open(path)
+        }
+        #expect(weights.schedule.prediction == .vPrediction)
+        let model = try LatentDiffusionModel(weights: weights)
+        let pipeline = try InpaintingPipeline(weights: weights, model: model)
+        let side = 32
+        let pixels = PipelineParityTests.planar(try reference.load("inp_image_u8").values, width: side, height: side).map { $0 / 255 }
+        let mask = try reference.load("inp_mask_u8").values.map { $0 / 255 }
+        let result = try pipeline.run(PlanarImage(width: side, height: side, rgb: pixels), mask: mask, settings: SamplingSettings(steps: 10, eta: 0, seed: 43))
+        let cmp = Comparison(result.rgb, PipelineParityTests.planar(try reference.load("inp_v_float").values, width: side, height: side))
+        Self.verbose("inpaint v\(converted ? " (converted)" : ""): \(cmp)")
+        #expect(cmp.maxAbs < 1e-4, "\(cmp)")
+        // Reading the output as ε instead gives a different image: the test sees the prediction type.
+        let asEpsilon = PipelineParityTests.planar(try reference.load("inp_float").values, width: side, height: side)
+        #expect(Comparison(result.rgb, asEpsilon).maxAbs > 1e-2)
+    }
+
     /// The conditioning modules and the channel check through the first-stage abstraction: 4 + 3 for
     /// super-resolution, 4 + (4 + 1) for inpainting; the other task's conditioning is refused.
     @Test func conditioningFitsTheConvModels() throws {
