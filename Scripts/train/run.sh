@@ -27,7 +27,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 ae_steps=${LDM_TRAIN_AE_STEPS:-8500}
-sr_steps=${LDM_TRAIN_SR_STEPS:-30000}
+sr_steps=${LDM_TRAIN_SR_STEPS:-40000}
 inpaint_steps=${LDM_TRAIN_INPAINT_STEPS:-40000}
 
 [ "$(nice)" -ge 19 ] || exec nice -n 19 bash "$0" --state "$state" --pool "$pool" --device "$dev" --python "$py"
@@ -53,7 +53,9 @@ if [ ! -f "$state/ae/autoencoder/config.json" ]; then
 fi
 for task in sr inpaint; do
   steps=$sr_steps; [ "$task" = inpaint ] && steps=$inpaint_steps
-  if [ ! -f "$state/$task/done" ]; then
+  # A phase is over when its done file records at least the steps asked for: raising a phase's steps
+  # (LDM_TRAIN_*_STEPS or the defaults above) extends it from its state.
+  if [ ! -f "$state/$task/done" ] || [ "$(cat "$state/$task/done")" -lt "$steps" ]; then
     "$py" train_diffusion.py --task "$task" --autoencoder "$state/ae/autoencoder" --pool "$pool" --state "$state/$task" \
       --steps "$steps" --device "$dev" --init "$root/Models/ldm-edit-$task.safetensors" \
       --export "$state/export/ldm-edit-$task" --ldm-edit "$ldm_edit"
