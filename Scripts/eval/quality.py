@@ -116,13 +116,15 @@ def main():
     ap.add_argument("--limit", type=int, default=100)
     ap.add_argument("--steps", type=int, help="default: ldm-edit's default")
     ap.add_argument("--sampler", help="default: ldm-edit's default (passed as --sampler)")
+    ap.add_argument("--eta", type=float, help="DDIM η (default: ldm-edit's default, 0)")
     ap.add_argument("--only", choices=["upscale", "inpaint"])
     ap.add_argument("--grid", help="folder for the picture grids of the first --grid-count images")
     ap.add_argument("--grid-count", type=int, default=4)
     ap.add_argument("--json", help="also write the mean figures here (Scripts/train/ship.py reads them)")
     args = ap.parse_args()
     tmp = tempfile.mkdtemp()
-    steps = (["--steps", str(args.steps)] if args.steps else []) + (["--sampler", args.sampler] if args.sampler else [])
+    steps = (["--steps", str(args.steps)] if args.steps else []) + (["--sampler", args.sampler] if args.sampler else []) \
+        + (["--eta", str(args.eta)] if args.eta is not None else [])
     if args.grid:
         os.makedirs(args.grid, exist_ok=True)
     up_rows, in_rows, costs = [], [], {"upscale": [], "inpaint": []}
