@@ -56,8 +56,16 @@ import Glibc
                 #expect(info.stdout.contains(expected), "\(ext): \(expected) missing from\n\(info.stdout)")
             }
         }
+        // A random seed is printed so the run can be repeated, but not under -q (only errors and warnings);
+        // provenance keeps it either way.
+        let unseeded = scratch.file("unseeded.png")
+        let loud = try CLI.run(["upscale", scratch.file("in/a.png"), "-o", unseeded, "--model", Self.sr, "--steps", "2"])
+        #expect(loud.status == 0 && loud.stderr.contains("to repeat this result"), "\(loud.stderr)")
+        let quiet = try CLI.run(["upscale", scratch.file("in/a.png"), "-o", unseeded, "--model", Self.sr, "--steps", "2", "--overwrite", "-q"])
+        #expect(quiet.status == 0 && quiet.stderr.isEmpty, "\(quiet.stderr)")
+        #expect(try CLI.run(["info", unseeded]).stdout.contains("seed: "))
         let classical = scratch.file("lanczos.png")
-        #expect(try CLI.run(["upscale", scratch.file("in/a.png"), "-o", classical, "-q"]).status == 0)
+        #expect(try CLI.run(["upscale", scratch.file("in/a.png"), "-o", classical, "--method", "lanczos", "-q"]).status == 0)
         let json = try CLI.run(["info", classical, "--json"])
         let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         let provenance = object?["provenance"] as? [String: Any]
@@ -65,7 +73,7 @@ import Glibc
         #expect((provenance?["key"] as? String)?.count == 64 && (provenance?["input_sha256"] as? String)?.count == 64)
 
         let bare = scratch.file("bare.png")
-        #expect(try CLI.run(["upscale", scratch.file("in/a.png"), "-o", bare, "--no-metadata", "-q"]).status == 0)
+        #expect(try CLI.run(["upscale", scratch.file("in/a.png"), "-o", bare, "--method", "lanczos", "--no-metadata", "-q"]).status == 0)
         let none = try CLI.run(["info", bare])
         #expect(none.stdout.contains("ldm-edit provenance: none"))
         let missing = try CLI.run(["info", scratch.file("nope.png"), bare])

@@ -38,10 +38,11 @@ struct ModelOptions: ParsableArguments {
     }
 
     /// The sampling part of the request (without --sampler, the model's own `defaultSampler`); a random seed is
-    /// reported so the run can be repeated.
-    func sampling(_ reporter: Reporter, defaultSampler: SamplerKind) throws -> SamplingRequest {
+    /// reported so the run can be repeated, unless `quiet` (-q prints only errors and warnings; the seed is
+    /// in the output's provenance either way, which `ldm-edit info` prints).
+    func sampling(_ reporter: Reporter, defaultSampler: SamplerKind, quiet: Bool) throws -> SamplingRequest {
         let request = try SamplingRequest(sampler: sampler ?? defaultSampler, steps: steps, eta: eta, seed: seed)
-        if !request.seedGiven { reporter.status("seed \(request.seed) (pass --seed \(request.seed) to repeat this result)") }
+        if !request.seedGiven && !quiet { reporter.status("seed \(request.seed) (pass --seed \(request.seed) to repeat this result)") }
         return request
     }
 }
