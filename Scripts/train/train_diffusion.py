@@ -8,11 +8,11 @@ Objective: L2 with the LDM linear schedule (β 0.0015 → 0.0155 for SR, → 0.0
 released models), timesteps uniform in 0..999, weighted by min-SNR-γ (γ = 5; Hang et al. 2023: the
 weight is min(SNR, γ) / SNR for ε-prediction, min(SNR, γ) / (SNR + 1) for v-prediction).
 The target is v = √ᾱ·ε − √(1 − ᾱ)·z₀ (Salimans & Ho 2022; diffusers prediction_type "v_prediction")
-by default, not the paper's ε: these schedules end at ᾱ ≈ 1e-4, where an ε-loss barely sees the
-predicted z₀ (its error is scaled by ᾱ / (1 − ᾱ)), so a small model never learns the hole's colours at
-high noise — a step-20,787 ε inpainting model filled holes with the masked image's black (hole PSNR
-11.1 dB against Telea's 15.0; Scripts/train/README.md). At high noise v ≈ −z₀: the loss sees the
-prediction directly. A state trained with ε switches when resumed with --prediction v (recorded in
+by default, not the paper's ε: these schedules end at ᾱ ≈ 1e-4, where z₀ = (x − √(1 − ᾱ)·ε̂) / √ᾱ
+multiplies any error of an ε-predictor by √((1 − ᾱ) / ᾱ) ≈ 100 (for v: by √(1 − ᾱ) ≤ 1; with min-SNR
+weights both losses weigh the z₀ error alike, min(SNR, γ)), so a small ε model never gets the hole's
+colours right at high noise — a step-20,787 ε inpainting model filled holes with the masked image's black (hole PSNR
+11.1 dB against Telea's 15.0; Scripts/train/README.md). At high noise v ≈ −z₀: the network outputs z₀ itself. A state trained with ε switches when resumed with --prediction v (recorded in
 its history, the EMA restarting there); the exported scheduler config carries the prediction type, which ldm-edit's samplers read.
 - sr: pairs are HR crops and their 4x bicubic downscales with mild blur, noise and 8-bit
   quantisation; the U-Net sees [z_t, LR] at latent = LR resolution (docs/ldm-spec.md §4). The latents of
