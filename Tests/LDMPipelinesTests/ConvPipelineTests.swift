@@ -51,6 +51,18 @@ enum ConvPipelineFixture {
         }
     }
 
+    /// The fixture's 32×32 image and mask inpainted by `weights` (a 9-channel conv model), DDIM 10 steps, η 0,
+    /// seed 43: the inpaint recipe's settings in make_conv_autoencoder_fixtures.py.
+    static func inpaintFixture(_ weights: ModelWeights, _ reference: SafetensorsFile) throws -> PlanarImage {
+        let model = try LatentDiffusionModel(weights: weights)
+        #expect(model.unet.config.inChannels == 9)
+        let pipeline = try InpaintingPipeline(weights: weights, model: model)
+        let side = 32
+        let pixels = PipelineParityTests.planar(try reference.load("inp_image_u8").values, width: side, height: side).map { $0 / 255 }
+        let mask = try reference.load("inp_mask_u8").values.map { $0 / 255 }
+        return try pipeline.run(PlanarImage(width: side, height: side, rgb: pixels), mask: mask, settings: SamplingSettings(steps: 10, eta: 0, seed: 43))
+    }
+
     /// From the folder (diffusers convention with set_alpha_to_one false = CompVis' ᾱ₀ at the end) and
     /// from its converted canonical file (CompVis convention).
     @Test(arguments: [false, true])
@@ -63,13 +75,8 @@ enum ConvPipelineFixture {
             try weights.export(to: path)
             weights = try ModelWeights.open(path)
         }
-        let model = try LatentDiffusionModel(weights: weights)
-        #expect(model.unet.config.inChannels == 9)
-        let pipeline = try InpaintingPipeline(weights: weights, model: model)
+        let result = try Self.inpaintFixture(weights, reference)
         let side = 32
-        let pixels = PipelineParityTests.planar(try reference.load("inp_image_u8").values, width: side, height: side).map { $0 / 255 }
-        let mask = try reference.load("inp_mask_u8").values.map { $0 / 255 }
-        let result = try pipeline.run(PlanarImage(width: side, height: side, rgb: pixels), mask: mask, settings: SamplingSettings(steps: 10, eta: 0, seed: 43))
         let cmp = Comparison(result.rgb, PipelineParityTests.planar(try reference.load("inp_float").values, width: side, height: side))
         Self.verbose("inpaint\(converted ? " (converted)" : ""): \(cmp)")
         #expect(cmp.maxAbs < 1e-4, "\(cmp)")
@@ -99,12 +106,8 @@ enum ConvPipelineFixture {
             weights = try ModelWeights.open(path)
         }
         #expect(weights.schedule.prediction == .vPrediction)
-        let model = try LatentDiffusionModel(weights: weights)
-        let pipeline = try InpaintingPipeline(weights: weights, model: model)
+        let result = try Self.inpaintFixture(weights, reference)
         let side = 32
-        let pixels = PipelineParityTests.planar(try reference.load("inp_image_u8").values, width: side, height: side).map { $0 / 255 }
-        let mask = try reference.load("inp_mask_u8").values.map { $0 / 255 }
-        let result = try pipeline.run(PlanarImage(width: side, height: side, rgb: pixels), mask: mask, settings: SamplingSettings(steps: 10, eta: 0, seed: 43))
         let cmp = Comparison(result.rgb, PipelineParityTests.planar(try reference.load("inp_v_float").values, width: side, height: side))
         Self.verbose("inpaint v\(converted ? " (converted)" : ""): \(cmp)")
         #expect(cmp.maxAbs < 1e-4, "\(cmp)")
