@@ -31,6 +31,17 @@ def manifest_hash(pool):
     return hashlib.sha256(open(path, "rb").read()).hexdigest() if os.path.exists(path) else "unknown"
 
 
+def shipped_metadata(path):
+    """The metadata of a shipped canonical .safetensors (read from its JSON header, no tensors loaded):
+    {"config": ldm_edit_config, "provenance": ldm_edit_provenance}, each {} when absent."""
+    import json
+    import struct
+    with open(path, "rb") as f:
+        header = json.loads(f.read(struct.unpack("<Q", f.read(8))[0]))
+    meta = header.get("__metadata__", {})
+    return {k: json.loads(meta.get(f"ldm_edit_{k}", "{}")) for k in ("config", "provenance")}
+
+
 def dihedral(a, k):
     """One of the 8 flips/rotations of an [H, W, C] array (k in 0..7); views, no copy."""
     if k & 4:
@@ -133,6 +144,19 @@ class TrainState:
         self.step, self.cpu_seconds, self.history, self.extra = s["step"], s["cpu_seconds"], s["history"], s.get("extra", {})
         self._t0 = time.process_time()
         return True
+
+    def continue_from(self, provenance):
+        """Fine-tuning a shipped model on a fresh machine: carry its step count, CPU time and target over from
+        its provenance, so that the phase's length, learning-rate schedule and EMA warm-up continue where
+        its training stood rather than from step 0 (the optimiser moments start afresh)."""
+        self.step = int(provenance.get("steps", 0))
+        self.cpu_seconds = float(provenance.get("cpu_hours", 0)) * 3600
+        for key in ("size", "prediction"):
+            if key in provenance:
+                self.extra[key] = provenance[key]
+        if provenance.get("prediction_switches"):
+            self.extra["switches"] = list(provenance["prediction_switches"])
+        self.extra.setdefault("fine_tuned_from", []).append({"step": self.step, "date": provenance.get("date")})
 
     def save(self, modules, optimizers, data_rng):
         s = {"step": self.step, "cpu_seconds": self.spent_cpu_hours() * 3600, "history": self.history, "extra": self.extra,

@@ -4,7 +4,9 @@
     python Scripts/train/train_autoencoder.py --pool /tmp/ldm-pool --state ~/.cache/ldm-edit-train/ae \
         [--steps 8000] [--batch 16] [--crop 64] [--init Models/ldm-edit-sr.safetensors] [--device auto]
 Resumable at any moment: STATE/state.pt is rewritten atomically every --save-every seconds; rerun the same
-command to continue. With no state and --init, training starts from the shipped weights (fine-tuning).
+command to continue. With no state and --init (a fresh machine), the shipped autoencoder is adopted as the
+finished first stage and written out unchanged: the shipped U-Nets were trained on exactly its latents, so
+retraining it would orphan them.
 Objective: L1 + 0.5 × L1 of image gradients (an edge term standing in for a perceptual loss: no
 pretrained VGG offline). Adam, lr 4e-4, decayed linearly to 10 % over the last 20 % of the steps.
 Evaluates the EMA weights on the held-out 256² centre crops every --eval-every seconds (PSNR), and when
@@ -19,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file
 
-from common import EMA, Photos, TrainState, device, eval_crops, seed_everything
+from common import EMA, Photos, TrainState, device, eval_crops, seed_everything, shipped_metadata
 from conv_autoencoder import ConvAutoencoder
 
 
@@ -52,10 +54,15 @@ def latent_scale(ae, photos, dev, batches=16):
     return float(1 / torch.cat(zs).std())
 
 
-def init_from_shipped(ae, path):
-    weights = {k[len("ae."):]: v.float() for k, v in load_file(path).items() if k.startswith("ae.")}
-    ae.load_state_dict(weights)
-    print(f"no training state: starting from the shipped autoencoder in {path}", flush=True)
+def adopt_shipped(path, folder):
+    """Writes the shipped autoencoder (its `ae.*` tensors and config, latent scaling factor included) to folder."""
+    cfg = shipped_metadata(path)["config"]["convAutoencoder"]
+    ae = ConvAutoencoder(cfg["widths"], cfg["encoder_blocks"], cfg["decoder_blocks"], cfg["latent_channels"],
+                         cfg["scaling_factor"])
+    ae.load_state_dict({k[len("ae."):]: v.float() for k, v in load_file(path).items() if k.startswith("ae.")})
+    ae.save(folder)
+    print(f"no training state: adopted the shipped autoencoder of {path} as {folder} "
+          f"(scaling factor {cfg['scaling_factor']:.4f})", flush=True)
 
 
 def main():
@@ -84,9 +91,8 @@ def main():
     if state.load(modules, {"opt": opt}, photos.rng):
         print(f"resumed {state.path} at step {state.step}", flush=True)
     elif args.init and os.path.exists(args.init):
-        init_from_shipped(ae, args.init)
-        ema = EMA(ae)
-        modules["ema"] = ema.module
+        adopt_shipped(args.init, os.path.join(args.state, "autoencoder"))
+        return
     crops = eval_crops(args.pool)
     ae.train()
     t0, s0 = time.monotonic(), state.step

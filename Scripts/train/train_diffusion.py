@@ -21,7 +21,8 @@ its history, the EMA restarting there); the exported scheduler config carries th
 - inpaint: random boxes and free-form strokes as masks (the paper's training masks); the U-Net sees
   [z_t, encode(masked image), mask] with the mask in {−1, +1} (docs/ldm-spec.md §3), as ldm-edit feeds it.
 Resumable at any moment from STATE/state.pt (atomic, every --save-every seconds), or, with no state,
-from the shipped model given by --init. EMA weights (with warm-up) are what is exported.
+from the shipped model given by --init, continuing its schedule at the step its provenance records (a
+shipped model already at --steps is just re-exported). EMA weights (with warm-up) are what is exported.
 """
 import argparse
 import json
@@ -33,7 +34,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from common import EMA, Photos, TrainState, device, dihedral, manifest_hash, seed_everything
+from common import EMA, Photos, TrainState, device, dihedral, manifest_hash, seed_everything, shipped_metadata
 from conv_autoencoder import ConvAutoencoder
 from export import export_model, init_unet_from_shipped
 from unets import CANDIDATES, DEFAULT, LINEAR_END, build
@@ -159,6 +160,10 @@ def main():
         init_unet_from_shipped(unet, args.init, args.ldm_edit)
         ema = EMA(unet)
         modules["ema"] = ema.module
+        state.continue_from(shipped_metadata(args.init)["provenance"])
+        # A fresh data order: the seed's own would replay the crops of the shipped run's first steps.
+        photos.rng = np.random.default_rng(args.seed + state.step)
+        print(f"continuing the shipped model's schedule at step {state.step}", flush=True)
     state.extra.setdefault("size", size)
     # States from before the switch carry no "prediction": they were trained on ε.
     was = state.extra.get("prediction", "epsilon" if state.step else args.prediction)
@@ -171,7 +176,7 @@ def main():
     ema_origin = state.extra["switches"][-1]["step"] if state.extra.get("switches") else 0
     weights = torch.clamp(snr, max=MIN_SNR_GAMMA) / (snr + 1 if args.prediction == "v" else snr)
     rng = np.random.default_rng(args.seed + state.step)
-    bank = LatentBank(photos, ae, os.path.join(args.state, "latents.pt"), dev) if args.task == "sr" else None
+    bank = LatentBank(photos, ae, os.path.join(args.state, "latents.pt"), dev) if args.task == "sr" and state.step < args.steps else None
     t0, s0 = time.monotonic(), state.step
     unet.train()
     state.trap_signals()
