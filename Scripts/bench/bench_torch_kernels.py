@@ -60,9 +60,10 @@ def cases():
 
         out.append(("attention", f"T{tokens} h{heads} d{d}", flops, legacy))
         out.append(("attention-sdpa", f"T{tokens} h{heads} d{d}", flops, sdpa))
-    for keys, label in [(4096, "self"), (77, "cross")]:
-        # The SD U-Net's level 0 (64² latent, guidance batch 2, 8 heads of 40), diffusers' SDPA path.
-        n, tokens, heads, d = 2, 4096, 8, 40
+    for keys, label, heads, d in [(4096, "self", 8, 40), (77, "cross", 8, 40), (4096, "self", 5, 64)]:
+        # The SD U-Net's level 0 (64² latent, guidance batch 2; SD 1.x: 8 heads of 40, SD 2.x: 5 of 64),
+        # diffusers' SDPA path.
+        n, tokens = 2, 4096
         q, kv = rand(n, tokens, heads * d), rand(n, keys, 2 * heads * d)
 
         def token_sdpa(q=q, kv=kv, n=n, tokens=tokens, keys=keys, heads=heads, d=d):

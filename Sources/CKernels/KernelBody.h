@@ -28,6 +28,14 @@ LDM_INLINE ldm_vf ldm_load(const float *p) {
 
 LDM_INLINE void ldm_store(float *p, ldm_vf v) { memcpy(p, &v, sizeof v); }
 
+/// The first `lanes` (1 … LDM_W) floats at p, zeros after them (never reading past p + lanes).
+LDM_INLINE ldm_vf ldm_load_lanes(const float *p, long lanes) {
+    if (lanes == LDM_W) return ldm_load(p);
+    ldm_vf v = {0};
+    memcpy(&v, p, (size_t)lanes * sizeof(float));
+    return v;
+}
+
 /// Stores the first `lanes` (1 … LDM_W) lanes of v: the whole vector when all are wanted, else
 /// only those (the floats after them belong to another channel, possibly another thread's).
 LDM_INLINE void ldm_store_lanes(float *p, ldm_vf v, long lanes) {
@@ -38,7 +46,9 @@ LDM_INLINE void ldm_store_lanes(float *p, ldm_vf v, long lanes) {
     }
 }
 
-LDM_INLINE ldm_vf ldm_splat(float x) { return (ldm_vf){0} + x; }
+/// x in every lane. −0 + x is x for every x (signed zeros included), so the addition folds away; +0 + x would
+/// not (it turns −0 into +0), costing a zeroed register and an add at every broadcast.
+LDM_INLINE ldm_vf ldm_splat(float x) { return -(ldm_vf){0} + x; }
 
 /// a·b + c with one rounding, at every level (FMA instructions at AVX2 and AVX-512, libm's correctly
 /// rounded fmaf at the baseline): the same bits everywhere.

@@ -110,12 +110,25 @@ void LDM_NAME(ldm_attention_pack_values)(const float *v, long stride, long count
 /// output column: the same bits at every width. 4 rows × up to 4 vectors at 16 lanes (16 of the 32 registers),
 /// up to 3 at 8 and 4 lanes (12 of 16).
 #define LDM_ATTENTION_ROWS 4
-#define LDM_ATTENTION_GROUP (LDM_W == 16 ? 4 : 3)
+#define LDM_ATTENTION_GROUP (LDM_W == 16 ? 4 : 2)
 
-/// The 4-row block with G vectors (a constant in each caller, so the accumulators stay in registers).
+/// The full 4-row block with G vectors (a constant in each instance), accumulated and stored by the same function:
+/// the accumulators are a local array with constant indices only, so they live in registers. (Held in the caller
+/// and stored through a loop over a variable vector count, they were spilled to the stack at every FMA at 8
+/// lanes.) Over one chunk of keys: `resume` continues the partial sums left in out by the previous chunk (floats
+/// stored and reloaded exactly, so the sum is the same in-order chain), `finish` scales them by 1/Σ.
 #define LDM_ATTENTION_FULL_BLOCK(G)                                                                                   \
     LDM_INLINE void LDM_NAME(ldm_attention_rows4_##G)(const float *p, long ldp, long tk, const float *vcol, long padded, \
-                                                     ldm_vf acc[LDM_ATTENTION_ROWS][4]) {                             \
+                                                     long column, long d, float *out, long ldo, const float *inverses, \
+                                                     int resume, int finish) {                                        \
+        ldm_vf acc[LDM_ATTENTION_ROWS][G];                                                                            \
+        for (int r = 0; r < LDM_ATTENTION_ROWS; r++) {                                                                \
+            for (int j = 0; j < G; j++) {                                                                             \
+                long first = column + j * LDM_W;                                                                      \
+                acc[r][j] = resume ? ldm_load_lanes(out + r * ldo + first, d - first < LDM_W ? d - first : LDM_W)     \
+                                   : ldm_splat(0);                                                                    \
+            }                                                                                                         \
+        }                                                                                                             \
         for (long s = 0; s < tk; s++) {                                                                               \
             const float *vs = vcol + s * padded;                                                                      \
             ldm_vf v[G];                                                                                              \
@@ -125,6 +138,13 @@ void LDM_NAME(ldm_attention_pack_values)(const float *v, long stride, long count
                 for (int j = 0; j < G; j++) acc[r][j] = ldm_fma(w, v[j], acc[r][j]);                                  \
             }                                                                                                         \
         }                                                                                                             \
+        for (int r = 0; r < LDM_ATTENTION_ROWS; r++) {                                                                \
+            for (int j = 0; j < G; j++) {                                                                             \
+                long first = column + j * LDM_W;                                                                      \
+                long lanes = d - first < LDM_W ? d - first : LDM_W;                                                   \
+                ldm_store_lanes(out + r * ldo + first, finish ? acc[r][j] * inverses[r] : acc[r][j], lanes);          \
+            }                                                                                                         \
+        }                                                                                                             \
     }
 LDM_ATTENTION_FULL_BLOCK(1)
 LDM_ATTENTION_FULL_BLOCK(2)
@@ -132,36 +152,45 @@ LDM_ATTENTION_FULL_BLOCK(3)
 LDM_ATTENTION_FULL_BLOCK(4)
 
 LDM_INLINE void ldm_attention_block(const float *p, long ldp, long rows, long tk, const float *packed, long padded,
-                                    int vectors, long column, long d, float *out, long ldo, const float *inverses) {
-    ldm_vf acc[LDM_ATTENTION_ROWS][4];
-    for (int r = 0; r < LDM_ATTENTION_ROWS; r++) {
-        for (int j = 0; j < 4; j++) acc[r][j] = ldm_splat(0);
-    }
+                                    int vectors, long column, long d, float *out, long ldo, const float *inverses,
+                                    int resume, int finish) {
     const float *vcol = packed + column;
     if (rows == LDM_ATTENTION_ROWS) {
         switch (vectors) {
-        case 1: LDM_NAME(ldm_attention_rows4_1)(p, ldp, tk, vcol, padded, acc); break;
-        case 2: LDM_NAME(ldm_attention_rows4_2)(p, ldp, tk, vcol, padded, acc); break;
-        case 3: LDM_NAME(ldm_attention_rows4_3)(p, ldp, tk, vcol, padded, acc); break;
-        default: LDM_NAME(ldm_attention_rows4_4)(p, ldp, tk, vcol, padded, acc); break;
+        case 1: LDM_NAME(ldm_attention_rows4_1)(p, ldp, tk, vcol, padded, column, d, out, ldo, inverses, resume, finish); return;
+        case 2: LDM_NAME(ldm_attention_rows4_2)(p, ldp, tk, vcol, padded, column, d, out, ldo, inverses, resume, finish); return;
+        case 3: LDM_NAME(ldm_attention_rows4_3)(p, ldp, tk, vcol, padded, column, d, out, ldo, inverses, resume, finish); return;
+        default: LDM_NAME(ldm_attention_rows4_4)(p, ldp, tk, vcol, padded, column, d, out, ldo, inverses, resume, finish); return;
         }
-    } else {
-        for (long s = 0; s < tk; s++) {
-            const float *vs = vcol + s * padded;
-            for (long r = 0; r < rows; r++) {
-                ldm_vf w = ldm_splat(p[r * ldp + s]);
-                for (int j = 0; j < vectors; j++) acc[r][j] = ldm_fma(w, ldm_load(vs + j * LDM_W), acc[r][j]);
-            }
+    }
+    // The last rows of a block (fewer than 4): the same sums, accumulators indexed at run time.
+    ldm_vf acc[LDM_ATTENTION_ROWS][4];
+    for (long r = 0; r < rows; r++) {
+        for (int j = 0; j < vectors; j++) {
+            long first = column + j * LDM_W;
+            acc[r][j] = resume ? ldm_load_lanes(out + r * ldo + first, d - first < LDM_W ? d - first : LDM_W) : ldm_splat(0);
+        }
+    }
+    for (long s = 0; s < tk; s++) {
+        const float *vs = vcol + s * padded;
+        for (long r = 0; r < rows; r++) {
+            ldm_vf w = ldm_splat(p[r * ldp + s]);
+            for (int j = 0; j < vectors; j++) acc[r][j] = ldm_fma(w, ldm_load(vs + j * LDM_W), acc[r][j]);
         }
     }
     for (long r = 0; r < rows; r++) {
         for (int j = 0; j < vectors; j++) {
             long first = column + j * LDM_W;
             long lanes = d - first < LDM_W ? d - first : LDM_W;
-            if (lanes > 0) ldm_store_lanes(out + r * ldo + first, acc[r][j] * inverses[r], lanes);
+            ldm_store_lanes(out + r * ldo + first, finish ? acc[r][j] * inverses[r] : acc[r][j], lanes);
         }
     }
 }
+
+/// Keys per pass of the value product. Every 4-row group reads the packed values of its vector group for every
+/// key; over all 4096 keys of a level-0 self-attention that is 256 KiB a pass (more than a core's L1 and, with the
+/// scores, its L2), so the keys are taken in chunks whose values stay in L1 while all the block's rows use them.
+#define LDM_VALUES_KEY_CHUNK 256
 
 void LDM_NAME(ldm_attention_values)(const float *p, long ldp, long rows, long tk, const float *packed, long padded,
                                     long d, float *out, long ldo, const float *inverses) {
@@ -169,13 +198,17 @@ void LDM_NAME(ldm_attention_values)(const float *p, long ldp, long rows, long tk
     // (5 → 3 + 2, not 4 + 1: a one-vector group does a broadcast per FMA).
     long vectors = (d + LDM_W - 1) / LDM_W;
     long groups = (vectors + LDM_ATTENTION_GROUP - 1) / LDM_ATTENTION_GROUP;
-    for (long r0 = 0; r0 < rows; r0 += LDM_ATTENTION_ROWS) {
-        long count = rows - r0 < LDM_ATTENTION_ROWS ? rows - r0 : LDM_ATTENTION_ROWS;
+    for (long s0 = 0; s0 < tk; s0 += LDM_VALUES_KEY_CHUNK) {
+        long keys = tk - s0 < LDM_VALUES_KEY_CHUNK ? tk - s0 : LDM_VALUES_KEY_CHUNK;
+        int resume = s0 > 0, finish = s0 + keys == tk;
         long first = 0;
         for (long g = 0; g < groups; g++) {
             int size = (int)(vectors / groups + (g < vectors % groups ? 1 : 0));
-            ldm_attention_block(p + r0 * ldp, ldp, count, tk, packed, padded, size, first * LDM_W, d, out + r0 * ldo, ldo,
-                                inverses + r0);
+            for (long r0 = 0; r0 < rows; r0 += LDM_ATTENTION_ROWS) {
+                long count = rows - r0 < LDM_ATTENTION_ROWS ? rows - r0 : LDM_ATTENTION_ROWS;
+                ldm_attention_block(p + r0 * ldp + s0, ldp, count, keys, packed + s0 * padded, padded, size, first * LDM_W, d,
+                                    out + r0 * ldo, ldo, inverses + r0, resume, finish);
+            }
             first += size;
         }
     }
@@ -203,10 +236,15 @@ void LDM_NAME(ldm_attention_pack_keys)(const float *k, long stride, long count, 
 /// Key s's vector of component i in the packed panels (s a multiple of LDM_W, so the vector stays in its panel).
 #define LDM_KEY_AT(packed, d, s, i) ((packed) + ((s) / 16) * 16 * (d) + 16 * (i) + (s) % 16)
 
-/// The 4-row block of scores against G vectors of keys from s0, the sum over i in order with one FMA a term.
+/// The full 4-row block of scores against G vectors of keys from s0, the sum over i in order with one FMA a term,
+/// accumulated and stored by the same function (local accumulators, constant indices: they stay in registers).
 #define LDM_SCORES_FULL_BLOCK(G)                                                                                      \
     LDM_INLINE void LDM_NAME(ldm_scores_rows4_##G)(const float *q, long ldq, const float *packed, long d, long s0,     \
-                                                  ldm_vf acc[LDM_ATTENTION_ROWS][4]) {                                \
+                                                  long tk, float *out, long ldo) {                                     \
+        ldm_vf acc[LDM_ATTENTION_ROWS][G];                                                                            \
+        for (int r = 0; r < LDM_ATTENTION_ROWS; r++) {                                                                \
+            for (int j = 0; j < G; j++) acc[r][j] = ldm_splat(0);                                                     \
+        }                                                                                                             \
         const float *k[G];                                                                                            \
         for (int j = 0; j < G; j++) k[j] = LDM_KEY_AT(packed, d, s0 + j * LDM_W, 0);                                  \
         for (long i = 0; i < d; i++) {                                                                                \
@@ -217,6 +255,13 @@ void LDM_NAME(ldm_attention_pack_keys)(const float *k, long stride, long count, 
                 for (int j = 0; j < G; j++) acc[r][j] = ldm_fma(w, kv[j], acc[r][j]);                                 \
             }                                                                                                         \
         }                                                                                                             \
+        for (int r = 0; r < LDM_ATTENTION_ROWS; r++) {                                                                \
+            for (int j = 0; j < G; j++) {                                                                             \
+                long first = s0 + j * LDM_W;                                                                          \
+                long lanes = tk - first < LDM_W ? tk - first : LDM_W;                                                 \
+                if (lanes > 0) ldm_store_lanes(out + r * ldo + first, acc[r][j], lanes);                              \
+            }                                                                                                         \
+        }                                                                                                             \
     }
 LDM_SCORES_FULL_BLOCK(1)
 LDM_SCORES_FULL_BLOCK(2)
@@ -225,23 +270,23 @@ LDM_SCORES_FULL_BLOCK(4)
 
 LDM_INLINE void ldm_scores_block(const float *q, long ldq, long rows, const float *packed, long d, long s0, int vectors,
                                  long tk, float *out, long ldo) {
+    if (rows == LDM_ATTENTION_ROWS) {
+        switch (vectors) {
+        case 1: LDM_NAME(ldm_scores_rows4_1)(q, ldq, packed, d, s0, tk, out, ldo); return;
+        case 2: LDM_NAME(ldm_scores_rows4_2)(q, ldq, packed, d, s0, tk, out, ldo); return;
+        case 3: LDM_NAME(ldm_scores_rows4_3)(q, ldq, packed, d, s0, tk, out, ldo); return;
+        default: LDM_NAME(ldm_scores_rows4_4)(q, ldq, packed, d, s0, tk, out, ldo); return;
+        }
+    }
+    // The last rows of a block (fewer than 4): the same sums, accumulators indexed at run time.
     ldm_vf acc[LDM_ATTENTION_ROWS][4];
     for (int r = 0; r < LDM_ATTENTION_ROWS; r++) {
         for (int j = 0; j < 4; j++) acc[r][j] = ldm_splat(0);
     }
-    if (rows == LDM_ATTENTION_ROWS) {
-        switch (vectors) {
-        case 1: LDM_NAME(ldm_scores_rows4_1)(q, ldq, packed, d, s0, acc); break;
-        case 2: LDM_NAME(ldm_scores_rows4_2)(q, ldq, packed, d, s0, acc); break;
-        case 3: LDM_NAME(ldm_scores_rows4_3)(q, ldq, packed, d, s0, acc); break;
-        default: LDM_NAME(ldm_scores_rows4_4)(q, ldq, packed, d, s0, acc); break;
-        }
-    } else {
-        for (long i = 0; i < d; i++) {
-            for (long r = 0; r < rows; r++) {
-                ldm_vf w = ldm_splat(q[r * ldq + i]);
-                for (int j = 0; j < vectors; j++) acc[r][j] = ldm_fma(w, ldm_load(LDM_KEY_AT(packed, d, s0 + j * LDM_W, i)), acc[r][j]);
-            }
+    for (long i = 0; i < d; i++) {
+        for (long r = 0; r < rows; r++) {
+            ldm_vf w = ldm_splat(q[r * ldq + i]);
+            for (int j = 0; j < vectors; j++) acc[r][j] = ldm_fma(w, ldm_load(LDM_KEY_AT(packed, d, s0 + j * LDM_W, i)), acc[r][j]);
         }
     }
     for (long r = 0; r < rows; r++) {
@@ -253,14 +298,17 @@ LDM_INLINE void ldm_scores_block(const float *q, long ldq, long rows, const floa
     }
 }
 
-/// Keys per pass over a block's rows: their packed panels (≤ 32 KiB at d = 40 … 64) stay in L1/L2 while every
-/// 4-row group of the block is multiplied by them.
-#define LDM_SCORES_KEY_CHUNK 192
+/// Bytes of packed keys per pass over a block's rows: the panels stay in L1 while every 4-row group of the block
+/// is multiplied by them.
+#ifndef LDM_SCORES_CHUNK_BYTES
+#define LDM_SCORES_CHUNK_BYTES (16 << 10)
+#endif
 
 void LDM_NAME(ldm_attention_scores)(const float *q, long ldq, long rows, const float *packed, long tk, long d, float *out,
                                     long ldo) {
     long step = (long)LDM_ATTENTION_GROUP * LDM_W;  // keys a full block covers
-    long chunk = (LDM_SCORES_KEY_CHUNK + step - 1) / step * step;
+    long wanted = LDM_SCORES_CHUNK_BYTES / (4 * d);
+    long chunk = wanted > step ? wanted / step * step : step;
     for (long c0 = 0; c0 < tk; c0 += chunk) {
         long c1 = c0 + chunk < tk ? c0 + chunk : tk;
         for (long r0 = 0; r0 < rows; r0 += LDM_ATTENTION_ROWS) {

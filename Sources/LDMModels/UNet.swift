@@ -84,9 +84,9 @@ public final class UNet: Sendable {
         // emb = time_embed(timestep_embedding(t)) (+ label_emb(y)); every ResBlock applies SiLU first (emb_layers.0).
         let sinusoid = try ws.tensor([x.shape[0], c.modelChannels])
         try TimestepEmbedding.forward(timesteps, dim: c.modelChannels, into: sinusoid)
-        let hidden = try timeEmbedding.linear1(sinusoid, ws)
+        let hidden = try timeEmbedding.linear1(sinusoid, images: x.shape[0], ws)
         try Elementwise.silu(hidden, into: hidden)
-        let emb = try timeEmbedding.linear2(hidden, ws)
+        let emb = try timeEmbedding.linear2(hidden, images: x.shape[0], ws)
         trace?(timeEmbedding.trace, emb)
         if let classEmbedding, let classLabels { try classEmbedding.add(labels: classLabels, to: emb, workspace: ws) }
         let embSiLU = try ws.tensor(emb.shape)

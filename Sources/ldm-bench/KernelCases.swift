@@ -51,10 +51,10 @@ enum KernelCases {
                 try Attention.forward(qkv: qkv, heads: heads, scaling: .splitQK, into: out, workspace: ws)
             })
         }
-        // Token-major attention as the SD U-Net's level 0 runs it (64² latent, guidance batch 2, 8 heads of 40):
-        // self-attention over 4096 tokens and cross-attention to the 77-token text context.
-        for (keys, label) in [(4096, "self"), (77, "cross")] {
-            let (n, tokens, heads, d) = (2, 4096, 8, 40)
+        // Token-major attention as the SD U-Net's level 0 runs it (64² latent, guidance batch 2; SD 1.x: 8 heads
+        // of 40, SD 2.x: 5 of 64): self-attention over 4096 tokens and cross-attention to the 77-token text context.
+        for (keys, label, heads, d) in [(4096, "self", 8, 40), (77, "cross", 8, 40), (4096, "self", 5, 64)] {
+            let (n, tokens) = (2, 4096)
             let c = heads * d
             let q = try values([n, tokens, c], seed: 11), kv = try values([n, keys, 2 * c], seed: 12)
             let out = try Tensor(shape: [n, tokens, c])

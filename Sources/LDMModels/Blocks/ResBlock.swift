@@ -69,7 +69,7 @@ struct ResBlock: UNetLayer {
             input = try Self.upsample(x, ws)
         }
         h = try inConv(h, ws)
-        try Elementwise.addPerChannel(h, try embProjection(inputs.embSiLU, ws))
+        try Elementwise.addPerChannel(h, try embProjection(inputs.embSiLU, images: inputs.embSiLU.shape[0], ws))
         h = try outConv(try outNorm(h, silu: true, ws), ws)
         let shortcut = try skip?(input, ws) ?? input
         try Elementwise.add(shortcut, h, into: h)

@@ -64,13 +64,13 @@ struct SpatialTransformer: UNetLayer {
         let normed = try norm(x, silu: false, ws)
         let tokens = try ws.tensor([n, t, c])
         try Transpose.forward(try normed.reshaped([n, c, t]), into: tokens)
-        var hidden = try projIn(try tokens.reshaped([n * t, c]), ws)
+        var hidden = try projIn(try tokens.reshaped([n * t, c]), images: n, ws)
         for (block, name) in zip(blocks, blockTraces) {
             hidden = try block(hidden, tokens: t, context: context, ws)
             if let trace = inputs.trace { trace(name, try hidden.reshaped([hidden.shape[0] / t, t, c])) }
         }
         let rows = hidden.shape[0] / t
-        let projected = try projOut(hidden, ws)
+        let projected = try projOut(hidden, images: rows, ws)
         let out = try ws.tensor([rows, c, h, w])
         try Transpose.forward(try projected.reshaped([rows, t, c]), into: try out.reshaped([rows, c, t]))
         var residual = x

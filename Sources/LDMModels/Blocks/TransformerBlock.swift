@@ -94,10 +94,10 @@ struct TransformerBlock: Sendable {
             // attn1: self-attention over the T positions, q/k/v from one fused projection.
             let n = hidden.shape[0] / t
             let attended = try ws.tensor([n, t, c])
-            let qkv = try selfQKV(try norms[0](hidden, ws), ws).reshaped([n, t, 3 * c])
+            let qkv = try selfQKV(try norms[0](hidden, ws), images: n, ws).reshaped([n, t, 3 * c])
             try Attention.forward(query: .init(qkv, start: 0, count: c), key: .init(qkv, start: c, count: c),
                                   value: .init(qkv, start: 2 * c, count: c), heads: heads, into: attended, workspace: ws)
-            try Elementwise.add(hidden, try selfOut(try attended.reshaped([n * t, c]), ws), into: hidden)
+            try Elementwise.add(hidden, try selfOut(try attended.reshaped([n * t, c]), images: n, ws), into: hidden)
             hidden = try Self.shared(hidden, rows: rows, tokens: t, ws)
         case .contextOnly(let q, let kv):
             // attn1 with `onlyCross`: attends to the context as attn2 does, with its own weights.
@@ -107,10 +107,10 @@ struct TransformerBlock: Sendable {
         // attn2: queries from the image, keys and values from the text context.
         try attend(hidden, norm: norms[1], q: crossQ, kv: crossKV, out: crossOut, tokens: t, context: context, ws)
         // ff: GEGLU feed-forward.
-        let projected = try ffIn(try norms[2](hidden, ws), ws)
+        let projected = try ffIn(try norms[2](hidden, ws), images: rows, ws)
         let gated = try ws.tensor([rows * t, 4 * c])
         try GELU.geglu(projected, into: gated)
-        try Elementwise.add(hidden, try ffOut(gated, ws), into: hidden)
+        try Elementwise.add(hidden, try ffOut(gated, images: rows, ws), into: hidden)
         return hidden
     }
 
@@ -134,10 +134,10 @@ struct TransformerBlock: Sendable {
         let c = hidden.shape[1], n = hidden.shape[0] / t
         let attended = try ws.tensor([n, t, c])
         let (l, d) = (context.shape[1], context.shape[2])
-        let query = try q(try norm(hidden, ws), ws).reshaped([n, t, c])
-        let keyValue = try kv(try context.reshaped([n * l, d]), ws).reshaped([n, l, 2 * c])
+        let query = try q(try norm(hidden, ws), images: n, ws).reshaped([n, t, c])
+        let keyValue = try kv(try context.reshaped([n * l, d]), images: n, ws).reshaped([n, l, 2 * c])
         try Attention.forward(query: .init(query), key: .init(keyValue, start: 0, count: c), value: .init(keyValue, start: c, count: c),
                               heads: heads, into: attended, workspace: ws)
-        try Elementwise.add(hidden, try out(try attended.reshaped([n * t, c]), ws), into: hidden)
+        try Elementwise.add(hidden, try out(try attended.reshaped([n * t, c]), images: n, ws), into: hidden)
     }
 }

@@ -82,9 +82,11 @@ public struct LinearLayer: Sendable {
         }
     }
 
-    public func callAsFunction(_ x: Tensor, _ ws: Workspace) throws -> Tensor {
+    /// - x: [images·T, In] → [images·T, Out], each image its own product (`Linear.forward`: an image's bits do not
+    ///   depend on the rest of the batch).
+    public func callAsFunction(_ x: Tensor, images: Int, _ ws: Workspace) throws -> Tensor {
         let y = try ws.tensor([x.shape[0], weight.shape[0]])
-        try weight.withFloat32(ws) { w in try Linear.forward(x, weight: w, bias: bias, into: y) }
+        try weight.withFloat32(ws) { w in try Linear.forward(x, weight: w, bias: bias, into: y, images: images) }
         return y
     }
 }

@@ -67,16 +67,16 @@ public final class CLIPTextEncoder: Sendable {
         trace?("text_model.embeddings", try hidden.reshaped([n, l, w]))
         let attended = try ws.tensor([n, l, w])
         for layer in layers.prefix(c.layers - skipLastLayers) {
-            let qkv = try layer.qkv(try layer.norm1(hidden, ws), ws).reshaped([n, l, 3 * w])
+            let qkv = try layer.qkv(try layer.norm1(hidden, ws), images: n, ws).reshaped([n, l, 3 * w])
             try Attention.forward(query: .init(qkv, start: 0, count: w), key: .init(qkv, start: w, count: w),
                                   value: .init(qkv, start: 2 * w, count: w), heads: c.heads, causal: true, into: attended, workspace: ws)
-            try Elementwise.add(hidden, try layer.out(try attended.reshaped([n * l, w]), ws), into: hidden)
-            let inner = try layer.fc1(try layer.norm2(hidden, ws), ws)
+            try Elementwise.add(hidden, try layer.out(try attended.reshaped([n * l, w]), images: n, ws), into: hidden)
+            let inner = try layer.fc1(try layer.norm2(hidden, ws), images: n, ws)
             switch c.activation {
             case .quickGELU: try GELU.quick(inner, into: inner)
             case .gelu: try GELU.forward(inner, into: inner)
             }
-            try Elementwise.add(hidden, try layer.fc2(inner, ws), into: hidden)
+            try Elementwise.add(hidden, try layer.fc2(inner, images: n, ws), into: hidden)
             trace?(layer.trace, try hidden.reshaped([n, l, w]))
         }
         hidden = try finalNorm(hidden, ws)
