@@ -298,16 +298,16 @@ LDM_INLINE void ldm_scores_block(const float *q, long ldq, long rows, const floa
     }
 }
 
-/// Bytes of packed keys per pass over a block's rows: the panels stay in L1 while every 4-row group of the block
-/// is multiplied by them.
-#ifndef LDM_SCORES_CHUNK_BYTES
+/// Keys per pass over a block's rows: their packed panels stay in L1 while every 4-row group of the block is
+/// multiplied by them. At 8 lanes (AVX2 machines, 32 KiB L1), 16 KiB of panels: 12, 16, 24 and 32 KiB were within
+/// this VM's noise of each other on the SD level-0 cases, all well ahead of the 48 KiB that 192 keys of d = 64 take
+/// (docs/performance.md); at 16 lanes the 192 keys measured on AVX-512 machines.
 #define LDM_SCORES_CHUNK_BYTES (16 << 10)
-#endif
 
 void LDM_NAME(ldm_attention_scores)(const float *q, long ldq, long rows, const float *packed, long tk, long d, float *out,
                                     long ldo) {
     long step = (long)LDM_ATTENTION_GROUP * LDM_W;  // keys a full block covers
-    long wanted = LDM_SCORES_CHUNK_BYTES / (4 * d);
+    long wanted = LDM_W == 16 ? 192 : LDM_SCORES_CHUNK_BYTES / (4 * d);
     long chunk = wanted > step ? wanted / step * step : step;
     for (long c0 = 0; c0 < tk; c0 += chunk) {
         long c1 = c0 + chunk < tk ? c0 + chunk : tk;

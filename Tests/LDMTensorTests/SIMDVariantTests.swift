@@ -174,7 +174,7 @@ import Testing
     }
 
     /// Attention's score kernel against its in-order FMA twin, bit for bit at every level: key counts around the
-    /// panel (16), register-block (12, 24, 64 keys) and chunk (192) sizes, 1–7 query rows (4-row blocks and
+    /// panel (16), register-block (16, 32, 64 keys) and chunk (192; 64–256 at 8 lanes, by d) sizes, 1–7 query rows (4-row blocks and
     /// their remainders), head widths 1 … 160, rows wider than d (a head's columns inside a fused projection).
     @Test(arguments: [(1, 1, 1), (3, 5, 3), (4, 16, 40), (5, 17, 40), (7, 77, 64), (4, 193, 40), (6, 400, 80),
                       (2, 65, 160), (8, 4101, 40)])
