@@ -2,7 +2,7 @@
 # The one training command for the bundled default models (Scripts/train/README.md). It resumes
 # wherever the schedule stands: autoencoder → super-resolution U-Net → inpainting U-Net, each phase
 # continuing from its state folder, or — on a fresh machine with no state — from the shipped weights
-# in Models/ (fine-tuning, never from scratch once something has shipped).
+# in Models/ or a kept partial in Models/training/ (keep_partial.sh), whichever has more steps.
 #
 #   bash Scripts/train/run.sh [--state DIR] [--pool DIR] [--device auto|cpu|cuda] [--python PY]
 #   nohup setsid bash Scripts/train/run.sh > /tmp/ldm-train.log 2>&1 &    # in the background
@@ -58,6 +58,7 @@ for task in sr inpaint; do
   if [ ! -f "$state/$task/done" ] || [ "$(cat "$state/$task/done")" -lt "$steps" ]; then
     "$py" train_diffusion.py --task "$task" --autoencoder "$state/ae/autoencoder" --pool "$pool" --state "$state/$task" \
       --steps "$steps" --device "$dev" --init "$root/Models/ldm-edit-$task.safetensors" \
+      --init "$root/Models/training/ldm-edit-$task.safetensors" \
       --export "$state/export/ldm-edit-$task" --ldm-edit "$ldm_edit"
   fi
 done

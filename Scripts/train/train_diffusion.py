@@ -115,6 +115,12 @@ class LatentBank:
         return torch.from_numpy(np.stack(hr).astype(np.float32)).permute(0, 3, 1, 2), torch.stack(z)
 
 
+def latest_existing(paths):
+    """Of the files that exist, the one whose provenance records the most steps (None when none exists)."""
+    found = [(int(shipped_metadata(p)["provenance"].get("steps", 0)), p) for p in paths if os.path.exists(p)]
+    return max(found)[1] if found else None
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--task", choices=["sr", "inpaint"], required=True)
@@ -127,7 +133,9 @@ def main():
     ap.add_argument("--latent", type=int, help="latent crop side (default: 16 for sr, 32 for inpaint)")
     ap.add_argument("--lr", type=float, default=2e-4)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--init", help="shipped .safetensors to fine-tune from when there is no state")
+    ap.add_argument("--init", action="append", default=[],
+                    help="shipped .safetensors to continue from when there is no state (repeatable: of the files that "
+                         "exist, the one whose provenance records the most steps)")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--save-every", type=float, default=300, help="seconds between state saves (≤ 600)")
     ap.add_argument("--export")
@@ -156,11 +164,11 @@ def main():
     modules = {"unet": unet, "ema": ema.module}
     if state.load(modules, {"opt": opt}, photos.rng):
         print(f"resumed {state.path} at step {state.step}", flush=True)
-    elif args.init and os.path.exists(args.init):
-        init_unet_from_shipped(unet, args.init, args.ldm_edit)
+    elif init := latest_existing(args.init):
+        init_unet_from_shipped(unet, init, args.ldm_edit)
         ema = EMA(unet)
         modules["ema"] = ema.module
-        state.continue_from(shipped_metadata(args.init)["provenance"])
+        state.continue_from(shipped_metadata(init)["provenance"])
         # A fresh data order: the seed's own would replay the crops of the shipped run's first steps.
         photos.rng = np.random.default_rng(args.seed + state.step)
         print(f"continuing the shipped model's schedule at step {state.step}", flush=True)
