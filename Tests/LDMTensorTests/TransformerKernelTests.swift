@@ -110,6 +110,28 @@ import Testing
 
     /// Blocks of query rows and heads split over threads: bitwise identical for 1 and 2 threads,
     /// with more than one query block (4096 tokens → 256-row blocks).
+    /// The score block follows the machine's L2 (`tokenScoreBlock`), so a row's bits must not depend on which
+    /// block holds it: blocks of 1 row, 3 rows (remainders of the 4-row groups), 5, 64 and all 300 rows, plain
+    /// and causal, give the same bits.
+    @Test func tokenAttentionBitsDoNotDependOnTheBlock() throws {
+        let (tq, tk, c) = (300, 300, 24)
+        let q = try tensor([2, tq, c], seed: 70), k = try tensor([2, tk, c], seed: 71), v = try tensor([2, tk, c], seed: 72)
+        for causal in [false, true] {
+            let outputs = try [tk, 3 * tk, 5 * tk, 64 * tk, tq * tk].map { block in
+                let out = try Tensor(shape: [2, tq, c])
+                try Attention.forward(query: .init(q), key: .init(k), value: .init(v), heads: 3, causal: causal, into: out,
+                                      workspace: Workspace(), scoreBlock: block)
+                return out.values
+            }
+            for values in outputs.dropFirst() { #expect(mismatches(values, outputs[0]) == 0, "causal \(causal)") }
+        }
+        // The rule: a core's L2 (256 KiB … 2 MiB), 1 MiB when unknown.
+        #expect(Attention.scoreBlock(level2Bytes: 512 << 10) == 1 << 17)
+        #expect(Attention.scoreBlock(level2Bytes: 0) == 1 << 18)
+        #expect(Attention.scoreBlock(level2Bytes: 64 << 10) == 1 << 16)
+        #expect(Attention.scoreBlock(level2Bytes: 32 << 20) == 1 << 19)
+    }
+
     @Test func tokenAttentionIsBitwiseIdenticalForOneAndTwoThreads() throws {
         let q = try tensor([1, 4096, 8], seed: 50), kv = try tensor([1, 4096, 16], seed: 51)
         let outs = try [1, 2].map { threads in

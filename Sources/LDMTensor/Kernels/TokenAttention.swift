@@ -1,4 +1,7 @@
 import CKernels
+#if canImport(Glibc)
+import Glibc
+#endif
 import LDMParallel
 
 extension Attention {
@@ -28,10 +31,28 @@ extension Attention {
         }
     }
 
-    /// Upper bound on one work item's score block, in floats (1 MiB, a core's L2 on current x86: the exponent
-    /// pass and the value product read it back from there). Measured on the SD level-0 case (4096 keys, d = 40;
-    /// docs/performance.md): 1 MiB and 512 KiB blocks 309–314 ms, 4 MiB 318–331 ms.
-    public static let tokenScoreBlock = 1 << 18
+    /// Upper bound on one work item's score block, in floats: a core's L2 on the running CPU (the exponent pass
+    /// and the value product read the block back from there). Measured on the SD level-0 cases (4096 keys;
+    /// docs/performance.md): with a 1 MiB L2 (AVX-512 EPYC) 1 MiB and 512 KiB blocks 309–314 ms, 4 MiB 318–331 ms;
+    /// with a 512 KiB L2 (AVX2 EPYC) 512 KiB beat 1 MiB in every round (SD 2: 446–533 against 555–609 ms) and
+    /// 256 and 128 KiB blocks were no better. The rows of a block do not change any row's bits, so the
+    /// result is the same on every machine (`TransformerKernelTests.tokenAttentionBitsDoNotDependOnTheBlock`).
+    public static let tokenScoreBlock = scoreBlock(level2Bytes: level2CacheBytes)
+
+    /// The score block for an L2 of `level2Bytes` (≤ 0: unknown, 1 MiB assumed), kept within 256 KiB … 2 MiB.
+    public static func scoreBlock(level2Bytes: Int) -> Int {
+        let bytes = level2Bytes > 0 ? min(max(level2Bytes, 1 << 18), 1 << 21) : 1 << 20
+        return bytes / MemoryLayout<Float>.size
+    }
+
+    /// A core's L2 in bytes as the C library reports it (0 where it does not know).
+    static var level2CacheBytes: Int {
+        #if canImport(Glibc)
+        return max(0, sysconf(Int32(_SC_LEVEL2_CACHE_SIZE)))
+        #else
+        return 0
+        #endif
+    }
 
     /// Token-major multi-head attention, self- or cross- (Tk ≠ Tq), scores scaled by d^(−1/2)
     /// (CompVis `attention.CrossAttention`: `einsum(q, k) * scale`; diffusers `Attention` with SDPA):
@@ -46,10 +67,12 @@ extension Attention {
     /// (every row sees all its keys) and multiplied into the values by `ldm_attention_values`, which reads
     /// the score rows in place against the head's values packed once per chunk, and divides each output row
     /// by its softmax sum (d numbers instead of Tk). Memory is O(threads × (block + 2d) × Tk) (a 4096-token
-    /// self-attention: 64-row blocks of 1 MiB each) and the result does not depend on the thread split or
-    /// the vector width (`simd`). Twins: `Naive.tokenAttention`, `Naive.inOrderScores`.
+    /// self-attention with a 512 KiB L2: 32-row blocks of 512 KiB each) and the result does not depend on the
+    /// thread split, the vector width (`simd`) or the rows a block holds (`scoreBlock`, floats; the machine's
+    /// `tokenScoreBlock` unless a test sets it). Twins: `Naive.tokenAttention`, `Naive.inOrderScores`.
     public static func forward(query q: Columns, key k: Columns, value v: Columns, heads: Int, causal: Bool = false,
-                               into out: Tensor, workspace: Workspace, simd: SIMDLevel = .active) throws(TensorError) {
+                               into out: Tensor, workspace: Workspace, simd: SIMDLevel = .active,
+                               scoreBlock: Int = tokenScoreBlock) throws(TensorError) {
         let (n, tq, tk, c) = (q.images, q.tokens, k.tokens, q.count)
         guard !causal || tq == tk else {
             throw .invalidArgument(operation: "attention", reason: "a causal mask needs as many keys (\(tk)) as queries (\(tq))")
@@ -60,7 +83,7 @@ extension Attention {
         }
         try out.expect([n, tq, c], "attention", "output")
         let d = c / heads
-        let rows = max(1, min(tq, tokenScoreBlock / tk))
+        let rows = max(1, min(tq, scoreBlock / tk))
         let blocks = (tq + rows - 1) / rows
         let items = n * heads * blocks
         let chunks = Parallel.chunkCount(items)
