@@ -2,8 +2,8 @@
 // KernelBody.h's): the kernels of the transformer blocks — attention's softmax exponent pass and value product,
 // GEGLU. Not compiled on its own.
 
-/// The exponent pass of a max-subtracted softmax: row[i] ← e^(row[i]·scale − shift), shift = max(row)·scale,
-/// returning Σ row[i] (unnormalised: the caller divides, possibly after a product that shrinks the row).
+/// The exponent pass of a max-subtracted softmax: row[i] ← e^(row[i]·scale − shift), shift = max(row)·scale
+/// (ldm_exp_nonpositive: every argument is ≤ 0, as row[i]·scale ≤ max·scale rounds monotonically), returning Σ row[i] (unnormalised: the caller divides, possibly after a product that shrinks the row).
 /// The sum's order is fixed whatever LDM_W is: 16 accumulator lanes (lane j takes elements ≡ j mod 16)
 /// over chunks of 256 elements, each chunk's lanes folded 16 → 8 → 4 → 2 → 1 and added in double; so
 /// every level gives the same bits. A ragged tail runs through a zero-padded buffer whose unused
@@ -30,7 +30,7 @@ double LDM_NAME(ldm_softmax_exp)(float *row, long length, float scale) {
         long j = start;
         for (; j + LANES <= end; j += LANES) {
             for (int p = 0; p < PARTS; p++) {
-                ldm_vf e = ldm_exp(ldm_load(row + j + p * LDM_W) * factor - shift);
+                ldm_vf e = ldm_exp_nonpositive(ldm_load(row + j + p * LDM_W) * factor - shift);
                 ldm_store(row + j + p * LDM_W, e);
                 sums[p] += e;
             }
@@ -39,7 +39,7 @@ double LDM_NAME(ldm_softmax_exp)(float *row, long length, float scale) {
             float buffer[LANES] = {0};
             long rest = end - j;
             memcpy(buffer, row + j, (size_t)rest * sizeof(float));
-            for (int p = 0; p < PARTS; p++) ldm_store(buffer + p * LDM_W, ldm_exp(ldm_load(buffer + p * LDM_W) * factor - shift));
+            for (int p = 0; p < PARTS; p++) ldm_store(buffer + p * LDM_W, ldm_exp_nonpositive(ldm_load(buffer + p * LDM_W) * factor - shift));
             memcpy(row + j, buffer, (size_t)rest * sizeof(float));
             for (long k = rest; k < LANES; k++) buffer[k] = 0;
             for (int p = 0; p < PARTS; p++) sums[p] += ldm_load(buffer + p * LDM_W);

@@ -1,5 +1,5 @@
 /// Vectorised transcendental functions and reductions for the hot loops (SiLU, GroupNorm; softmax's exponent
-/// pass is the C kernel `ldm_softmax_exp`, lane for lane this exp).
+/// pass is the C kernel `ldm_softmax_exp`, this exp's constants evaluated with FMAs: `ldm_exp_nonpositive`).
 ///
 /// Written with the 8-lane SIMD type and only operations that LLVM lowers to vector instructions
 /// (no SIMD float→int conversions or `rounded(_:)`, which the standard library scalarises).

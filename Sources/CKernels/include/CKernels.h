@@ -48,7 +48,7 @@ void ldm_group_norm_apply(int level, const float *x, float *y, long count, float
 void ldm_silu(int level, const float *x, float *y, long count);
 
 /// The exponent pass of softmax over one row, in place: row[i] ← e^(row[i]·scale − max(row)·scale)
-/// (FastMath's exp), returning Σ row[i] summed in a fixed order (the same bits at every level). The
+/// (Cephes expf with FMAs, ≤ 1.41 ulp), returning Σ row[i] summed in a fixed order (the same bits at every level). The
 /// caller normalises, e.g. after the product with the values (fewer numbers to divide).
 /// - row: [length], length ≥ 1.
 double ldm_softmax_exp(int level, float *row, long length, float scale);
