@@ -82,6 +82,8 @@ def cases():
     x = rand(1, 320, 64, 64)
     out.append(("upsample2x", "320x64x64", 4.0 * x.numel(), lambda: F.interpolate(x, scale_factor=2.0, mode="nearest")))
     out.append(("add", "320x64x64", float(x.numel()), lambda: x + x))
+    rows = rand(256, 4096)
+    out.append(("softmax", "256x4096", float(rows.numel()), lambda: torch.softmax(rows, dim=-1)))
     return out
 
 

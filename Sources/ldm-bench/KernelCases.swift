@@ -80,6 +80,12 @@ enum KernelCases {
         cases.append(KernelCase(kernel: "add", shape: "320x64x64", flops: Double(x.count)) {
             try Elementwise.add(x, x, into: sum)
         })
+        // Softmax over rows of 4096 (a level-0 self-attention's score rows, 1M values: its exponent pass and the
+        // division); "GFLOP/s" is G values per second.
+        let rows = try values([256, 4096], seed: 13), soft = try Tensor(shape: rows.shape)
+        cases.append(KernelCase(kernel: "softmax", shape: "256x4096", flops: Double(rows.count)) {
+            try Softmax.forward(rows, into: soft)
+        })
         // 16-bit weights widened per call (WeightTensor): the SD U-Net's largest layer, 1280 → 1280 from a
         // 2560-channel concatenation, 3×3 (29.5 M values); "GFLOP/s" is G values per second. No PyTorch twin.
         let halfWeight = try Tensor(shape: [1280, 2560, 3, 3]), halfBits = try HalfStorage(capacity: halfWeight.count)
