@@ -3,7 +3,8 @@
 // GEGLU. Not compiled on its own.
 
 /// The exponent pass of a max-subtracted softmax: row[i] ← e^(row[i]·scale − shift), shift = max(row)·scale
-/// (ldm_exp_nonpositive: every argument is ≤ 0, as row[i]·scale ≤ max·scale rounds monotonically), returning Σ row[i] (unnormalised: the caller divides, possibly after a product that shrinks the row).
+/// (ldm_exp_nonpositive: every argument is ≤ 0, as row[i]·scale ≤ max·scale rounds monotonically), returning
+/// Σ row[i] (unnormalised: the caller divides, possibly after a product that shrinks the row).
 /// The sum's order is fixed whatever LDM_W is: 16 accumulator lanes (lane j takes elements ≡ j mod 16)
 /// over chunks of 256 elements, each chunk's lanes folded 16 → 8 → 4 → 2 → 1 and added in double; so
 /// every level gives the same bits. A ragged tail runs through a zero-padded buffer whose unused
