@@ -1,6 +1,7 @@
 /// A layer's weight as held in memory: Float32, or the 16 bits a file stored (IEEE half or bfloat16),
 /// widened to Float32 each call right before the kernel that needs it (`withFloat32`), into the
-/// workspace's `weights` scratch. Half the memory of a float32 copy; widening is exact, so a model
+/// workspace's `weights` scratch — or tile by tile inside a GEMM whose tiles split its rows
+/// (`BLAS.sgemm(weight:…)`, linear layers over few tokens). Half the memory of a float32 copy; widening is exact, so a model
 /// computes the same bits either way. Row-major, shape as the layer computes with it.
 ///
 /// Like `Tensor`, copying the struct shares the data.
@@ -80,16 +81,17 @@ public struct WeightTensor: Sendable {
     }
 
     /// Elements `range` (row-major) as Float32 into `y` (`range.count` floats): the CLIP token
-    /// embedding reads its rows this way, without widening the whole table.
-    public func widen(elements range: Range<Int>, into y: UnsafeMutablePointer<Float>) {
+    /// embedding reads its rows this way, without widening the whole table. `parallel: false` stays on the
+    /// calling thread (inside a `Parallel.forEach` body: `BLAS.sgemm(weight:…)`'s tiles).
+    public func widen(elements range: Range<Int>, into y: UnsafeMutablePointer<Float>, parallel: Bool = true) {
         precondition(range.lowerBound >= 0 && range.upperBound <= count, "elements \(range) of \(count)")
         switch storage {
         case .float32(let t): y.update(from: t.data + range.lowerBound, count: range.count)
         case .bits(let s):
             if precision == .float16 {
-                Widen.float16(s.pointer + range.lowerBound, into: y, count: range.count)
+                Widen.float16(s.pointer + range.lowerBound, into: y, count: range.count, parallel: parallel)
             } else {
-                Widen.bfloat16(s.pointer + range.lowerBound, into: y, count: range.count)
+                Widen.bfloat16(s.pointer + range.lowerBound, into: y, count: range.count, parallel: parallel)
             }
         }
     }

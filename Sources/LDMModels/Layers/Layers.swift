@@ -86,7 +86,7 @@ public struct LinearLayer: Sendable {
     ///   depend on the rest of the batch).
     public func callAsFunction(_ x: Tensor, images: Int, _ ws: Workspace) throws -> Tensor {
         let y = try ws.tensor([x.shape[0], weight.shape[0]])
-        try weight.withFloat32(ws) { w in try Linear.forward(x, weight: w, bias: bias, into: y, images: images) }
+        try Linear.forward(x, weight: weight, bias: bias, into: y, images: images, workspace: ws)
         return y
     }
 }
