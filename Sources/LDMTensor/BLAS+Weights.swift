@@ -18,29 +18,28 @@ extension BLAS {
     /// the SD U-Nets — each tile widens only its own rows of W, into its thread's part of the `weights` scratch, right
     /// before its GEMM reads them from cache. The whole matrix is then never written out as Float32 (for SD 2's
     /// 1280 → 10240 feed-forward, 52 MB a call not streamed through memory). Otherwise, and for Float32 weights, W is
-    /// widened whole (`withFloat32`) and `sgemm` runs. Either way the tiles and their OpenBLAS calls are `sgemm`'s on
+    /// widened whole (`float32(in:)`) and `sgemm` runs. Either way the tiles and their OpenBLAS calls are `sgemm`'s on
     /// the same values, so the result is the same bits (`BLASWeightTests`).
     /// - images: that many products with the same W, `other` and `c` advancing by `otherStride` and `cStride` floats
     ///   each (a batch computed image by image, `Linear.forward`): a tile's rows are widened once for all of them.
     public static func sgemm(weight: WeightTensor, side: WeightSide, m: Int, n: Int, k: Int, other: UnsafePointer<Float>,
                              ldOther: Int, beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, images: Int = 1,
-                             otherStride: Int = 0, cStride: Int = 0, workspace: Workspace) throws {
+                             otherStride: Int = 0, cStride: Int = 0, workspace: Workspace) throws(TensorError) {
         let rows = side == .left ? m : n
         guard weight.count == rows * k else {
-            throw TensorError.invalidArgument(operation: "sgemm", reason: "weight \(weight.shape) is not [\(rows), \(k)]")
+            throw .invalidArgument(operation: "sgemm", reason: "weight \(weight.shape) is not [\(rows), \(k)]")
         }
         guard m > 0, n > 0 else { return }
         let grid = tiles(m: m, n: n, k: k)
         let parts = side == .left ? grid.rows : grid.columns
         guard parts > 1, weight.precision != .float32 else {
-            try weight.withFloat32(workspace) { w in
-                for image in 0..<images {
-                    let (b, y) = (other + image * otherStride, c + image * cStride)
-                    switch side {
-                    case .left: sgemm(m: m, n: n, k: k, a: w.data, lda: k, b: b, ldb: ldOther, beta: beta, c: y, ldc: ldc)
-                    case .rightTransposed:
-                        sgemm(transposeB: true, m: m, n: n, k: k, a: b, lda: ldOther, b: w.data, ldb: k, beta: beta, c: y, ldc: ldc)
-                    }
+            let w = try weight.float32(in: workspace)
+            for image in 0..<images {
+                let (b, y) = (other + image * otherStride, c + image * cStride)
+                switch side {
+                case .left: sgemm(m: m, n: n, k: k, a: w.data, lda: k, b: b, ldb: ldOther, beta: beta, c: y, ldc: ldc)
+                case .rightTransposed:
+                    sgemm(transposeB: true, m: m, n: n, k: k, a: b, lda: ldOther, b: w.data, ldb: k, beta: beta, c: y, ldc: ldc)
                 }
             }
             return

@@ -84,6 +84,12 @@ extension Tensor {
     /// Throws unless `shape` matches `expected`, where nil entries match any size.
     @inlinable
     public func expect(_ expected: [Int?], _ operation: String, _ argument: String) throws(TensorError) {
+        try Tensor.expect(shape, expected, operation, argument)
+    }
+
+    /// The check behind `expect`, shared with `WeightTensor.expect`.
+    @usableFromInline
+    static func expect(_ shape: [Int], _ expected: [Int?], _ operation: String, _ argument: String) throws(TensorError) {
         let ok = shape.count == expected.count && zip(shape, expected).allSatisfy { $1 == nil || $0 == $1 }
         guard ok else {
             let text = "[" + expected.map { $0.map(String.init) ?? "_" }.joined(separator: ", ") + "]"

@@ -1,7 +1,8 @@
 /// A layer's weight as held in memory: Float32, or the 16 bits a file stored (IEEE half or bfloat16),
-/// widened to Float32 each call right before the kernel that needs it (`withFloat32`), into the
+/// widened to Float32 each call right before the kernel that needs it (`float32(in:)`), into the
 /// workspace's `weights` scratch — or tile by tile inside a GEMM whose tiles split its rows
-/// (`BLAS.sgemm(weight:…)`, linear layers over few tokens). Half the memory of a float32 copy; widening is exact, so a model
+/// (`BLAS.sgemm(weight:…)`: linear layers and convolutions over few tokens or pixels), or block by block inside
+/// Winograd's weight transform. Half the memory of a float32 copy; widening is exact, so a model
 /// computes the same bits either way. Row-major, shape as the layer computes with it.
 ///
 /// Like `Tensor`, copying the struct shares the data.
@@ -42,6 +43,11 @@ public struct WeightTensor: Sendable {
         self.shape = shape
         self.precision = precision
         self.storage = .bits(storage)
+    }
+
+    /// Throws `shapeMismatch` unless the shape matches `expected` (nil entries match any size), as `Tensor.expect`.
+    public func expect(_ expected: [Int?], _ operation: String, _ argument: String) throws(TensorError) {
+        try Tensor.expect(shape, expected, operation, argument)
     }
 
     public var count: Int { shape.reduce(1, *) }
@@ -99,13 +105,13 @@ public struct WeightTensor: Sendable {
     /// Every element as Float32 into `y` (`count` floats).
     public func widened(into y: UnsafeMutablePointer<Float>) { widen(elements: 0..<count, into: y) }
 
-    /// `body` with the weight as a Float32 tensor: the weight itself when held as Float32, else its
-    /// widening in `workspace`'s `weights` scratch, valid only during `body` (the next layer reuses it).
-    public func withFloat32<R>(_ workspace: Workspace, _ body: (Tensor) throws -> R) throws -> R {
-        if case .float32(let t) = storage { return try body(t) }
+    /// The weight as a Float32 tensor: itself when held as Float32, else its widening in `workspace`'s `weights`
+    /// scratch, valid until that slot's next request (kernels that take the weight as held: `Conv2d`, `BLAS`).
+    public func float32(in workspace: Workspace) throws(TensorError) -> Tensor {
+        if case .float32(let t) = storage { return t }
         let t = try workspace.scratchTensor(.weights, shape: shape)
         widened(into: t.data)
-        return try body(t)
+        return t
     }
 
     /// A Float32 copy of its own (tests, fusing weights of mixed precisions).

@@ -75,7 +75,7 @@ import Testing
         #expect(Parallel.run(threads: 2) { Self.widened(bits, bfloat: true) } == Naive.widenBFloat16(bits))
     }
 
-    /// A 16-bit weight used through `withFloat32` gives the kernel the same bits as a Float32 weight
+    /// A 16-bit weight used through `float32(in:)` gives the kernel the same bits as a Float32 weight
     /// holding the widened values, and rows read with `widen(elements:)` are the same values.
     @Test(arguments: [WeightTensor.Precision.float16, .bfloat16])
     func weightTensorWidensIntoScratch(_ precision: WeightTensor.Precision) throws {
@@ -87,11 +87,9 @@ import Testing
         let expected = precision == .float16 ? Naive.widenFloat16(raw) : Naive.widenBFloat16(raw)
         #expect(w.bytes == 2 * count && w.nonFiniteCount() == 0)
         let ws = Workspace()
-        let seen = try w.withFloat32(ws) { t in
-            #expect(t.shape == shape)
-            return t.values.map(\.bitPattern)
-        }
-        #expect(seen == expected)
+        let t = try w.float32(in: ws)
+        #expect(t.shape == shape)
+        #expect(t.values.map(\.bitPattern) == expected)
         #expect(try w.float32().values.map(\.bitPattern) == expected)
         let row = try Tensor(shape: [27])
         w.widen(elements: 54..<81, into: row.data)
@@ -99,7 +97,7 @@ import Testing
         // A Float32 weight is handed over as it is, no copy.
         let f = try Tensor(shape: shape)
         let held = WeightTensor(f)
-        #expect(try held.withFloat32(ws) { $0.storage === f.storage })
+        #expect(try held.float32(in: ws).storage === f.storage)
     }
 
     @Test func nonFiniteCountOnStoredBits() throws {

@@ -1,6 +1,6 @@
 import LDMTensor
 
-/// Conv2d with its weights (16-bit ones widened per call, `WeightTensor`). - x: [N, C, H, W] → [N, O, Ho, Wo]
+/// Conv2d with its weights (16-bit ones widened per call or per GEMM tile, `Conv2d.forward(weight: WeightTensor…)`). - x: [N, C, H, W] → [N, O, Ho, Wo]
 public struct Conv2dLayer: Sendable {
     public let weight: WeightTensor
     public let bias: Tensor?
@@ -16,7 +16,7 @@ public struct Conv2dLayer: Sendable {
     }
 
     public func callAsFunction(_ x: Tensor, _ ws: Workspace) throws -> Tensor {
-        try weight.withFloat32(ws) { w in try Conv2d.forward(x, weight: w, bias: bias, stride: stride, padding: padding, workspace: ws) }
+        try Conv2d.forward(x, weight: weight, bias: bias, stride: stride, padding: padding, workspace: ws)
     }
 }
 

@@ -73,6 +73,28 @@ public enum Conv2d {
     public static func forward(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1,
                                padding: Padding = .symmetric(0), into y: Tensor,
                                workspace: Workspace, winograd: Bool = winogradEnabled) throws(TensorError) {
+        try forward(x, weight: WeightTensor(weight), bias: bias, stride: stride, padding: padding, into: y,
+                    workspace: workspace, winograd: winograd)
+    }
+
+    /// The same convolution with the weight as held (`WeightTensor`). On the pointwise and im2col paths the weight is
+    /// the left operand of `BLAS.sgemm(weight:…)`, so 16-bit weights are widened per GEMM tile where the tiles split
+    /// the output channels (the 16² and 8² levels: SD's 1280-channel 3×3 weights, 118 MB as Float32, are then never
+    /// written out whole); Winograd widens them block by block inside its weight transform, only the banded path
+    /// (large strided or non-3×3 convolutions) widens them whole (`float32(in:)`). The same bits as `forward`
+    /// on the widened weight (`Conv2dWeightTests`).
+    /// - x: [N, C, H, W], weight: [O, C, kH, kW], bias: [O] → y: [N, O, Ho, Wo]
+    public static func forward(_ x: Tensor, weight: WeightTensor, bias: Tensor?, stride: Int = 1,
+                               padding: Padding = .symmetric(0), into y: Tensor,
+                               workspace: Workspace, winograd: Bool = winogradEnabled) throws(TensorError) {
+        try convolve(x, weight: weight, bias: bias, stride: stride, padding: padding, into: y, workspace: workspace,
+                     winograd: winograd, groupColumns: 4 * columnBudget)
+    }
+
+    /// `forward`'s work. - groupColumns: the most floats of im2col columns one group of images may take on the
+    /// `.im2colGEMM` path (tests make it small to exercise several groups).
+    static func convolve(_ x: Tensor, weight: WeightTensor, bias: Tensor?, stride: Int, padding: Padding, into y: Tensor,
+                         workspace: Workspace, winograd: Bool, groupColumns: Int) throws(TensorError) {
         let op = "conv2d"
         guard x.rank == 4, weight.rank == 4 else {
             throw .invalidArgument(operation: op, reason: "x \(x.shape) and weight \(weight.shape) must be 4-D")
@@ -99,32 +121,36 @@ public enum Conv2d {
                         outputHeight: ho, outputWidth: wo, winograd: winograd) {
         case .winograd(let rows):
             let u = try workspace.scratch(.winogradWeights, count: Winograd.positions * o * c)
-            Winograd.transformWeights(weight.data, o: o, c: c, into: u)
+            Winograd.transformWeights(weight, o: o, c: c, into: u)
             let scratch = try workspace.scratch(.columns, count: Winograd.Shape(c: c, h: h, w: w, o: o).scratchCount(rowsPerBand: rows))
             for image in 0..<n {
                 Winograd.forward(x.data + image * c * h * w, c: c, h: h, w: w, u: u, o: o, bias: bias?.data,
                                  y: y.data + image * o * pixels, scratch: scratch, rowsPerBand: rows)
             }
         case .pointwise:
-            for image in 0..<n {
-                let yn = y.data + image * o * pixels
-                // Bias first, then the GEMM accumulates onto it (beta = 1): no separate bias pass.
-                fillBias(yn, bias: bias, channels: o, pixels: pixels)
-                BLAS.sgemm(m: o, n: pixels, k: c, a: weight.data, lda: c, b: x.data + image * c * h * w, ldb: pixels,
-                           beta: beta, c: yn, ldc: pixels)
-            }
+            // Bias first, then the GEMMs accumulate onto it (beta = 1): no separate bias pass.
+            for image in 0..<n { fillBias(y.data + image * o * pixels, bias: bias, channels: o, pixels: pixels) }
+            try BLAS.sgemm(weight: weight, side: .left, m: o, n: pixels, k: c, other: x.data, ldOther: pixels, beta: beta,
+                           c: y.data, ldc: pixels, images: n, otherStride: c * h * w, cStride: o * pixels, workspace: workspace)
         case .im2colGEMM:
-            let columns = try workspace.scratch(.columns, count: k * pixels)
-            for image in 0..<n {
-                let yn = y.data + image * o * pixels
-                fillBias(yn, bias: bias, channels: o, pixels: pixels)
-                Parallel.forEach(k, minimumChunk: max(1, 8192 / max(1, pixels))) { taps in
-                    im2col(x.data + image * c * h * w, g, rows: 0..<ho, taps: taps, into: columns)
+            // Images in groups whose columns fit the im2col budget: a 16-bit weight's tiles are widened once a group.
+            let group = max(1, min(n, groupColumns / max(1, k * pixels)))
+            let columns = try workspace.scratch(.columns, count: group * k * pixels)
+            for first in Swift.stride(from: 0, to: n, by: group) {
+                let count = min(group, n - first)
+                for image in first..<first + count {
+                    fillBias(y.data + image * o * pixels, bias: bias, channels: o, pixels: pixels)
+                    let block = columns + (image - first) * k * pixels
+                    Parallel.forEach(k, minimumChunk: max(1, 8192 / max(1, pixels))) { taps in
+                        im2col(x.data + image * c * h * w, g, rows: 0..<ho, taps: taps, into: block)
+                    }
                 }
-                BLAS.sgemm(m: o, n: pixels, k: k, a: weight.data, lda: k, b: columns, ldb: pixels,
-                           beta: beta, c: yn, ldc: pixels)
+                try BLAS.sgemm(weight: weight, side: .left, m: o, n: pixels, k: k, other: columns, ldOther: pixels, beta: beta,
+                               c: y.data + first * o * pixels, ldc: pixels, images: count, otherStride: k * pixels,
+                               cStride: o * pixels, workspace: workspace)
             }
         case .bandedIm2colGEMM(let rows):
+            let weight = try weight.float32(in: workspace)
             let bands = (ho + rows - 1) / rows
             let chunks = Parallel.chunkCount(bands)
             let bandFloats = k * rows * wo
@@ -150,6 +176,14 @@ public enum Conv2d {
 
     /// Allocating convenience: output from `workspace`'s pool.
     public static func forward(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1,
+                               padding: Padding = .symmetric(0), workspace: Workspace,
+                               winograd: Bool = winogradEnabled) throws(TensorError) -> Tensor {
+        try forward(x, weight: WeightTensor(weight), bias: bias, stride: stride, padding: padding, workspace: workspace,
+                    winograd: winograd)
+    }
+
+    /// Allocating convenience with the weight as held.
+    public static func forward(_ x: Tensor, weight: WeightTensor, bias: Tensor?, stride: Int = 1,
                                padding: Padding = .symmetric(0), workspace: Workspace,
                                winograd: Bool = winogradEnabled) throws(TensorError) -> Tensor {
         guard x.rank == 4, weight.rank == 4 else {

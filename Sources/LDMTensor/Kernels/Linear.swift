@@ -19,7 +19,7 @@ public enum Linear {
     /// tiles split the output features (`BLAS.sgemm(weight:…)`), else whole; the same bits as `forward` on the
     /// widened weight. - x: [N, In], weight: [Out, In], bias: [Out] → y: [N, Out]
     public static func forward(_ x: Tensor, weight: WeightTensor, bias: Tensor?, into y: Tensor, images: Int = 1,
-                               workspace: Workspace) throws {
+                               workspace: Workspace) throws(TensorError) {
         let rows = try prepare(x, weightShape: weight.shape, bias: bias, into: y, images: images)
         let (inputs, outputs) = (x.shape[1], weight.shape[0])
         try BLAS.sgemm(weight: weight, side: .rightTransposed, m: rows, n: outputs, k: inputs, other: x.data, ldOther: inputs,
@@ -34,7 +34,7 @@ public enum Linear {
             throw .invalidArgument(operation: op, reason: "x \(x.shape) and weight \(weightShape) must be 2-D")
         }
         let (n, inputs, outputs) = (x.shape[0], x.shape[1], weightShape[0])
-        guard weightShape == [outputs, inputs] else { throw .shapeMismatch(operation: op, argument: "weight", expected: "[\(outputs), \(inputs)]", actual: weightShape) }
+        try Tensor.expect(weightShape, [outputs, inputs], op, "weight")
         if let bias { try bias.expect([outputs], op, "bias") }
         try y.expect([n, outputs], op, "output")
         guard images >= 1, n % images == 0 else {
