@@ -4,7 +4,7 @@
 
     /tmp/torch-venv/bin/pip install pillow numpy scikit-image opencv-python-headless
     /tmp/torch-venv/bin/python Scripts/eval/quality.py --pool /tmp/ldm-pool --ldm-edit .build/release/ldm-edit \
-        [--sr-model M] [--inpaint-model M] [--crop 256] [--limit N] [--steps S] [--sampler NAME] [--grid docs/quality]
+        [--sr-model M] [--inpaint-model M] [--crop 256] [--limit N] [--steps S] [--sampler NAME] [--grid docs/images --grid-ext jpg]
 
 Upscale: each eval photo is centre-cropped to --crop (a multiple of 4), downscaled 4x with bicubic
 (PIL), upscaled by `ldm-edit upscale` (the model, or the classical fallback when none) and by bicubic,
@@ -99,7 +99,7 @@ def grid(tiles, path, labels):
     for i, (tile, label) in enumerate(zip(tiles, labels)):
         out.paste(Image.fromarray(tile), (i * (w + 4), 18))
         draw.text((i * (w + 4) + 4, 3), label, fill="black")
-    out.save(path)
+    out.save(path, quality=90) if path.endswith(".jpg") else out.save(path)
 
 
 def model_args(model, fallback):
@@ -120,6 +120,8 @@ def main():
     ap.add_argument("--only", choices=["upscale", "inpaint"])
     ap.add_argument("--grid", help="folder for the picture grids of the first --grid-count images")
     ap.add_argument("--grid-count", type=int, default=4)
+    ap.add_argument("--grid-ext", choices=["png", "jpg"], default="png",
+                    help="jpg (quality 90) for the grids docs/ shows: sr_NAME.jpg, inpaint_MASK_NAME.jpg")
     ap.add_argument("--json", help="also write the mean figures here (Scripts/train/ship.py reads them)")
     args = ap.parse_args()
     tmp = tempfile.mkdtemp()
@@ -148,7 +150,7 @@ def main():
             up_rows.append(row)
             if show:
                 nearest = np.asarray(Image.fromarray(lr).resize((args.crop, args.crop), Image.NEAREST))
-                grid([nearest, bicubic, ours, gt], f"{args.grid}/upscale_{stem}.png", ["low-res", "bicubic", "ldm-edit", "ground truth"])
+                grid([nearest, bicubic, ours, gt], f"{args.grid}/{'sr' if args.grid_ext == 'jpg' else 'upscale'}_{stem}.{args.grid_ext}", ["low-res", "bicubic", "ldm-edit", "ground truth"])
         if args.only == "upscale":
             continue
         for kind, mask in (("centre", None), ("strokes", stroke_mask(args.crop, index))):
@@ -173,7 +175,7 @@ def main():
             if show:
                 masked = gt.copy()
                 masked[hole] = (255, 0, 255)
-                grid([masked, telea, ours, gt], f"{args.grid}/inpaint_{kind}_{stem}.png", ["masked", "Telea", "ldm-edit", "ground truth"])
+                grid([masked, telea, ours, gt], f"{args.grid}/inpaint_{kind}_{stem}.{args.grid_ext}", ["masked", "Telea", "ldm-edit", "ground truth"])
     fmt = lambda v: f"{v:.3f}" if v < 2 else f"{v:.2f}"
     if up_rows:
         print("| image | bicubic Y-PSNR | SSIM | LR-PSNR | detail | ours Y-PSNR | SSIM | LR-PSNR | detail |")

@@ -110,4 +110,7 @@ class ConvAutoencoder(nn.Module):
         ae = ConvAutoencoder(cfg["widths"], cfg["encoder_blocks"], cfg["decoder_blocks"], cfg["latent_channels"],
                              cfg.get("scaling_factor", 1.0))
         ae.load_state_dict(load_file(os.path.join(folder, "model.safetensors")))
+        # Keys beyond the architecture (train_decoder.py's "decoder_finetune" record) travel along, so a
+        # U-Net's export can tell which first stage it ships.
+        ae.config.update({k: v for k, v in cfg.items() if k not in ae.config and k != "_class_name"})
         return ae

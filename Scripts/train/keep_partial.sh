@@ -27,7 +27,9 @@ trap 'rm -rf "$snapshot"' EXIT
 cp "$state/$task/state.pt" "$snapshot/"  # a copy: the running job may rewrite its state meanwhile
 cd "$here"
 # --steps 1: the snapshot is past it, so the script only exports (no training, no data order consumed).
-"$py" train_diffusion.py --task "$task" --autoencoder "$state/ae/autoencoder" --pool "$pool" --state "$snapshot" --steps 1 \
+first_stage="$state/decoder/autoencoder"   # the decoder's fine-tune, once run.sh has done it (same encoder)
+[ -f "$first_stage/config.json" ] || first_stage="$state/ae/autoencoder"
+"$py" train_diffusion.py --task "$task" --autoencoder "$first_stage" --pool "$pool" --state "$snapshot" --steps 1 \
   --export "$snapshot/export/ldm-edit-$task" --ldm-edit "$root/.build/release/ldm-edit"
 [ -f "$snapshot/export/ldm-edit-$task.safetensors" ] || { echo "keep_partial.sh: the export failed" >&2; exit 1; }
 mkdir -p "$root/Models/training"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one training command for the bundled default models (Scripts/train/README.md). It resumes
-# wherever the schedule stands: autoencoder → super-resolution U-Net → inpainting U-Net, each phase
+# wherever the schedule stands: autoencoder → its decoder's adversarial fine-tune → super-resolution
+# U-Net → inpainting U-Net, each phase
 # continuing from its state folder, or — on a fresh machine with no state — from the shipped weights
 # in Models/ or a kept partial in Models/training/ (keep_partial.sh), whichever has more steps.
 #
@@ -9,7 +10,8 @@
 #
 # Runs at nice 19 (benchmarks and builds beside it keep the CPU); pause with kill -STOP/-CONT on its
 # process group. State (weights, EMA, optimiser, step, data order, RNGs, eval history) is saved atomically
-# every 5 minutes. Phase sizes: LDM_TRAIN_AE_STEPS, LDM_TRAIN_SR_STEPS, LDM_TRAIN_INPAINT_STEPS.
+# every 5 minutes. Phase sizes: LDM_TRAIN_AE_STEPS, LDM_TRAIN_DECODER_STEPS, LDM_TRAIN_SR_STEPS,
+# LDM_TRAIN_INPAINT_STEPS.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -27,6 +29,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 ae_steps=${LDM_TRAIN_AE_STEPS:-8500}
+decoder_steps=${LDM_TRAIN_DECODER_STEPS:-3000}
 sr_steps=${LDM_TRAIN_SR_STEPS:-40000}
 inpaint_steps=${LDM_TRAIN_INPAINT_STEPS:-40000}
 
@@ -51,12 +54,21 @@ if [ ! -f "$state/ae/autoencoder/config.json" ]; then
   "$py" train_autoencoder.py --pool "$pool" --state "$state/ae" --steps "$ae_steps" --device "$dev" \
     --init "$root/Models/ldm-edit-sr.safetensors"
 fi
+# The decoder's fine-tune leaves the encoder, hence the latents and the U-Nets trained on them, as they are; the
+# U-Nets export with the fine-tuned first stage, so finishing this phase makes finished U-Net phases export again
+# (a phase at its steps only re-exports).
+if [ ! -f "$state/decoder/autoencoder/config.json" ]; then
+  "$py" train_decoder.py --autoencoder "$state/ae/autoencoder" --pool "$pool" --state "$state/decoder" \
+    --steps "$decoder_steps" --device "$dev" --init "$root/Models/ldm-edit-sr.safetensors" \
+    --init "$root/Models/ldm-edit-inpaint.safetensors"
+  rm -f "$state/sr/done" "$state/inpaint/done"
+fi
 for task in sr inpaint; do
   steps=$sr_steps; [ "$task" = inpaint ] && steps=$inpaint_steps
   # A phase is over when its done file records at least the steps asked for: raising a phase's steps
   # (LDM_TRAIN_*_STEPS or the defaults above) extends it from its state.
   if [ ! -f "$state/$task/done" ] || [ "$(cat "$state/$task/done")" -lt "$steps" ]; then
-    "$py" train_diffusion.py --task "$task" --autoencoder "$state/ae/autoencoder" --pool "$pool" --state "$state/$task" \
+    "$py" train_diffusion.py --task "$task" --autoencoder "$state/decoder/autoencoder" --pool "$pool" --state "$state/$task" \
       --steps "$steps" --device "$dev" --init "$root/Models/ldm-edit-$task.safetensors" \
       --init "$root/Models/training/ldm-edit-$task.safetensors" \
       --export "$state/export/ldm-edit-$task" --ldm-edit "$ldm_edit"

@@ -224,13 +224,16 @@ def main():
                   f"cpu {state.spent_cpu_hours():.2f} h", flush=True)
         if state.step == args.steps or state.due():
             state.save(modules, {"opt": opt}, photos.rng)
-    json.dump(state.history, open(os.path.join(args.state, "history.json"), "w"))
+    if state.history:   # a shipped model only re-exported (no state) has none: keep the file its training wrote
+        json.dump(state.history, open(os.path.join(args.state, "history.json"), "w"))
     if args.export:
         provenance = {"training_command": f"bash Scripts/train/run.sh (train_diffusion.py --task {args.task})",
                       "task": args.task, "size": size, "prediction": args.prediction,
                       "prediction_switches": state.extra.get("switches", []), "steps": state.step, "batch": batch, "latent_crop": side,
                       "cpu_hours": round(state.spent_cpu_hours(), 2), "data_manifest_sha256": manifest_hash(args.pool),
                       "date": time.strftime("%Y-%m-%d", time.gmtime())}
+        if ae.config.get("decoder_finetune"):   # the first stage's decoder was fine-tuned (train_decoder.py)
+            provenance["decoder_finetune"] = ae.config["decoder_finetune"]
         print("exported", export_model(args.export, ema.module, ae, args.task, LINEAR_END[args.task], provenance, prediction=args.prediction,
                                        ldm_edit=args.ldm_edit), flush=True)
     open(os.path.join(args.state, "done"), "w").write(f"{state.step}\n")
