@@ -151,11 +151,13 @@ class TrainState:
         its training stood rather than from step 0 (the optimiser moments start afresh)."""
         self.step = int(provenance.get("steps", 0))
         self.cpu_seconds = float(provenance.get("cpu_hours", 0)) * 3600
-        for key in ("size", "prediction"):
+        for key in ("size", "prediction", "weighting"):
             if key in provenance:
                 self.extra[key] = provenance[key]
         if provenance.get("prediction_switches"):
             self.extra["switches"] = list(provenance["prediction_switches"])
+        if provenance.get("weighting_switches"):
+            self.extra["weighting_switches"] = list(provenance["weighting_switches"])
         self.extra.setdefault("fine_tuned_from", []).append({"step": self.step, "date": provenance.get("date")})
 
     def save(self, modules, optimizers, data_rng):

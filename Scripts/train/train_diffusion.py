@@ -142,6 +142,9 @@ def main():
     ap.add_argument("--ldm-edit")
     ap.add_argument("--prediction", choices=["v", "epsilon"], default="v",
                     help="the U-Net's target (default v; a resumed ε state switches to it, see above)")
+    ap.add_argument("--weighting", choices=["min-snr", "uniform"], default="min-snr",
+                    help="per-timestep loss weight: min-SNR-γ (default; min(SNR, γ) in z₀ terms) or none in the "
+                         "target's own terms (for v: SNR + 1 in z₀ terms, low noise weighed most)")
     args = ap.parse_args()
     seed_everything(args.seed)
     os.makedirs(args.state, exist_ok=True)
@@ -183,6 +186,11 @@ def main():
     state.extra["prediction"] = args.prediction
     ema_origin = state.extra["switches"][-1]["step"] if state.extra.get("switches") else 0
     weights = torch.clamp(snr, max=MIN_SNR_GAMMA) / (snr + 1 if args.prediction == "v" else snr)
+    if args.weighting == "uniform":
+        weights = torch.ones_like(snr)
+    if state.extra.get("weighting", "min-snr") != args.weighting:
+        state.extra.setdefault("weighting_switches", []).append({"step": state.step, "to": args.weighting})
+    state.extra["weighting"] = args.weighting
     rng = np.random.default_rng(args.seed + state.step)
     bank = LatentBank(photos, ae, os.path.join(args.state, "latents.pt"), dev) if args.task == "sr" and state.step < args.steps else None
     t0, s0 = time.monotonic(), state.step
@@ -229,7 +237,8 @@ def main():
     if args.export:
         provenance = {"training_command": f"bash Scripts/train/run.sh (train_diffusion.py --task {args.task})",
                       "task": args.task, "size": size, "prediction": args.prediction,
-                      "prediction_switches": state.extra.get("switches", []), "steps": state.step, "batch": batch, "latent_crop": side,
+                      "prediction_switches": state.extra.get("switches", []), "weighting": state.extra["weighting"],
+                      "weighting_switches": state.extra.get("weighting_switches", []), "steps": state.step, "batch": batch, "latent_crop": side,
                       "cpu_hours": round(state.spent_cpu_hours(), 2), "data_manifest_sha256": manifest_hash(args.pool),
                       "date": time.strftime("%Y-%m-%d", time.gmtime())}
         if ae.config.get("decoder_finetune"):   # the first stage's decoder was fine-tuned (train_decoder.py)
