@@ -19,6 +19,15 @@ def device(name="auto"):
     return torch.device(name)
 
 
+def add_run_arguments(ap):
+    """The arguments every training phase takes: where the photos and the state live, seed, device, save period."""
+    ap.add_argument("--pool", required=True)
+    ap.add_argument("--state", required=True, help="state folder (resumes from STATE/state.pt)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--save-every", type=float, default=300, help="seconds between state saves (≤ 600)")
+
+
 def seed_everything(seed):
     random.seed(seed)
     np.random.seed(seed)

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file
 
-from common import EMA, Photos, TrainState, device, eval_crops, seed_everything, shipped_metadata
+from common import add_run_arguments, EMA, Photos, TrainState, device, eval_crops, seed_everything, shipped_metadata
 from conv_autoencoder import ConvAutoencoder
 
 
@@ -67,16 +67,12 @@ def adopt_shipped(path, folder):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--pool", required=True)
-    ap.add_argument("--state", required=True, help="state folder (resumes from STATE/state.pt)")
+    add_run_arguments(ap)
     ap.add_argument("--steps", type=int, default=8000)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--crop", type=int, default=64)
     ap.add_argument("--lr", type=float, default=4e-4)
-    ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--init", help="shipped .safetensors to fine-tune from when there is no state")
-    ap.add_argument("--device", default="auto")
-    ap.add_argument("--save-every", type=float, default=300, help="seconds between state saves (≤ 600)")
     ap.add_argument("--eval-every", type=float, default=900, help="seconds between evaluations")
     args = ap.parse_args()
     seed_everything(args.seed)

@@ -33,7 +33,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from common import EMA, Photos, TrainState, device, eval_crops, seed_everything, shipped_metadata
+from common import add_run_arguments, EMA, Photos, TrainState, device, eval_crops, seed_everything, shipped_metadata
 from conv_autoencoder import ConvAutoencoder
 from train_autoencoder import adopt_shipped, loss_fn
 
@@ -87,9 +87,8 @@ def adaptive_weight(rec_loss, adv_loss, last):
 
 def main():
     ap = argparse.ArgumentParser()
+    add_run_arguments(ap)
     ap.add_argument("--autoencoder", required=True, help="the first stage (train_autoencoder.py's STATE/autoencoder)")
-    ap.add_argument("--pool", required=True)
-    ap.add_argument("--state", required=True, help="state folder (resumes from STATE/state.pt)")
     ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--disc-warmup", type=int, default=300)
     ap.add_argument("--batch", type=int, default=8)
@@ -97,12 +96,9 @@ def main():
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--adv-weight", type=float, default=0.5)
     ap.add_argument("--disc-width", type=int, default=32)
-    ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--init", action="append", default=[],
                     help="shipped .safetensors (repeatable): with no state, one whose provenance records this phase "
                          "is adopted as its result (a fresh machine), so the U-Nets keep the decoder they shipped with")
-    ap.add_argument("--device", default="auto")
-    ap.add_argument("--save-every", type=float, default=300, help="seconds between state saves (≤ 600)")
     ap.add_argument("--eval-every", type=float, default=900, help="seconds between evaluations")
     args = ap.parse_args()
     seed_everything(args.seed)

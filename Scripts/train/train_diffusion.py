@@ -34,7 +34,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from common import EMA, Photos, TrainState, device, dihedral, manifest_hash, seed_everything, shipped_metadata
+from common import add_run_arguments, EMA, Photos, TrainState, device, dihedral, manifest_hash, seed_everything, shipped_metadata
 from conv_autoencoder import ConvAutoencoder
 from export import export_model, init_unet_from_shipped
 from unets import CANDIDATES, DEFAULT, LINEAR_END, build
@@ -123,21 +123,17 @@ def latest_existing(paths):
 
 def main():
     ap = argparse.ArgumentParser()
+    add_run_arguments(ap)
     ap.add_argument("--task", choices=["sr", "inpaint"], required=True)
     ap.add_argument("--autoencoder", required=True, help="folder written by train_autoencoder.py")
-    ap.add_argument("--pool", required=True)
-    ap.add_argument("--state", required=True)
     ap.add_argument("--size", help=f"a candidate of unets.py ({', '.join(CANDIDATES)})")
     ap.add_argument("--steps", type=int, default=50000)
     ap.add_argument("--batch", type=int)
     ap.add_argument("--latent", type=int, help="latent crop side (default: 16 for sr, 32 for inpaint)")
     ap.add_argument("--lr", type=float, default=2e-4)
-    ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--init", action="append", default=[],
                     help="shipped .safetensors to continue from when there is no state (repeatable: of the files that "
                          "exist, the one whose provenance records the most steps)")
-    ap.add_argument("--device", default="auto")
-    ap.add_argument("--save-every", type=float, default=300, help="seconds between state saves (≤ 600)")
     ap.add_argument("--export")
     ap.add_argument("--ldm-edit")
     ap.add_argument("--prediction", choices=["v", "epsilon"], default="v",
