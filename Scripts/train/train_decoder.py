@@ -25,9 +25,9 @@ and the detail ratio on the held-out 256² crops.
 import argparse
 import json
 import os
+import sys
 import time
 
-import cv2
 import numpy as np
 import torch
 import torch.nn as nn
@@ -36,6 +36,9 @@ import torch.nn.functional as F
 from common import add_run_arguments, EMA, Photos, TrainState, device, eval_crops, seed_everything, shipped_metadata
 from conv_autoencoder import ConvAutoencoder
 from train_autoencoder import adopt_shipped, loss_fn
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "eval"))
+from quality import detail as image_detail  # noqa: E402  (the measure issue 16's target is stated in)
 
 
 class PatchDiscriminator(nn.Module):
@@ -58,12 +61,9 @@ class PatchDiscriminator(nn.Module):
 
 
 def detail(images):
-    """Mean |Laplacian| of the 8-bit grey image, as Scripts/eval/quality.py measures it. images: [N, 3, H, W] in [−1, 1]."""
-    out = []
-    for im in ((images.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy():
-        grey = cv2.cvtColor(np.ascontiguousarray(im), cv2.COLOR_RGB2GRAY).astype(np.float64)
-        out.append(np.abs(cv2.Laplacian(grey, cv2.CV_64F)).mean())
-    return np.array(out)
+    """quality.py's detail measure of each 8-bit image. images: [N, 3, H, W] in [−1, 1] → [N]."""
+    u8 = ((images.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+    return np.array([image_detail(np.ascontiguousarray(im)) for im in u8])
 
 
 @torch.no_grad()
@@ -139,12 +139,14 @@ def main():
     state.trap_signals()
     while state.step < args.steps:
         x = photos.batch(args.batch).to(dev)
+        adversarial = state.step >= args.disc_warmup   # before: the discriminator alone learns
         with torch.no_grad():
             z = ae.encode(x)
-        rec = ae.decode(z)
-        rec_loss = loss_fn(rec, x)
+        with torch.set_grad_enabled(adversarial):
+            rec = ae.decode(z)
+            rec_loss = loss_fn(rec, x)
         adv_loss, weight = torch.zeros(()), torch.zeros(())
-        if state.step >= args.disc_warmup:
+        if adversarial:
             adv_loss = -disc(rec).mean()
             weight = args.adv_weight * adaptive_weight(rec_loss, adv_loss, last)
             opt_g.zero_grad(set_to_none=True)
