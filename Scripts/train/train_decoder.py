@@ -115,6 +115,7 @@ def main():
                 print(f"the shipped model {path} has this phase's decoder ({record['steps']} steps): adopted", flush=True)
                 return
     dev = device(args.device)
+    batch = args.batch * (8 if dev.type == "cuda" else 1)   # as the other phases scale theirs on a GPU
     ae = ConvAutoencoder.load(args.autoencoder).to(dev)
     ae.encoder.requires_grad_(False).eval()
     disc = PatchDiscriminator(args.disc_width).to(dev)
@@ -138,7 +139,7 @@ def main():
     last_eval = time.monotonic()
     state.trap_signals()
     while state.step < args.steps:
-        x = photos.batch(args.batch).to(dev)
+        x = photos.batch(batch).to(dev)
         adversarial = state.step >= args.disc_warmup   # before: the discriminator alone learns
         with torch.no_grad():
             z = ae.encode(x)
@@ -159,8 +160,8 @@ def main():
         opt_d.step()
         state.step += 1
         if state.step % 50 == 0:
-            rate = (state.step - s0) * args.batch / (time.monotonic() - t0)
-            eta = (args.steps - state.step) * args.batch / rate / 3600
+            rate = (state.step - s0) * batch / (time.monotonic() - t0)
+            eta = (args.steps - state.step) * batch / rate / 3600
             print(f"decoder step {state.step}/{args.steps} rec {rec_loss.item():.4f} adv {adv_loss.item():+.3f} "
                   f"λ {weight.item():.3f} disc {d_loss.item():.3f} {rate:.1f} samples/s ETA {eta:.2f} h "
                   f"cpu {state.spent_cpu_hours():.2f} h", flush=True)
@@ -175,7 +176,7 @@ def main():
             state.save(modules, optimizers, photos.rng)
     # The record the U-Nets' exports carry in their provenance (train_diffusion.py) and the adoption above reads.
     ema.module.config["decoder_finetune"] = {"steps": state.step, "adv_weight": args.adv_weight, "crop": args.crop,
-                                             "batch": args.batch, "cpu_hours": round(state.spent_cpu_hours(), 2),
+                                             "batch": batch, "cpu_hours": round(state.spent_cpu_hours(), 2),
                                              "psnr_db": round(state.history[-1]["psnr_db"], 2),
                                              "detail": round(state.history[-1]["detail"], 3)}
     ema.module.save(out)
