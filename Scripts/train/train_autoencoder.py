@@ -35,15 +35,19 @@ def loss_fn(rec, x):
     return F.l1_loss(rec, x) + 0.5 * (F.l1_loss(gy, ty) + F.l1_loss(gx, tx))
 
 
+def psnr_8bit(rec, x):
+    """PSNR (dB, RGB in [0, 1]) of each reconstruction, quantised to 8 bits as ldm-edit writes it. [N, 3, H, W] → [N]."""
+    q = lambda t: ((t.clamp(-1, 1) + 1) * 127.5).round() / 255
+    return 10 * torch.log10(1 / ((q(rec) - q(x)) ** 2).mean(dim=(1, 2, 3)))
+
+
 @torch.no_grad()
 def evaluate(ae, crops, dev):
-    """Mean PSNR (dB, RGB in [0, 1]) of the reconstructions of the eval crops, quantised to 8 bits as ldm-edit writes them."""
+    """Mean PSNR of the 8-bit reconstructions of the eval crops."""
     psnrs = []
     for x in crops.split(4):
         x = x.to(dev)
-        rec = ((ae(x).clamp(-1, 1) + 1) * 127.5).round() / 255
-        ref = ((x + 1) * 127.5).round() / 255
-        psnrs += (10 * torch.log10(1 / ((rec - ref) ** 2).mean(dim=(1, 2, 3)))).tolist()
+        psnrs += psnr_8bit(ae(x), x).tolist()
     return sum(psnrs) / len(psnrs)
 
 

@@ -35,7 +35,7 @@ import torch.nn.functional as F
 
 from common import add_run_arguments, EMA, Photos, TrainState, device, eval_crops, seed_everything, shipped_metadata
 from conv_autoencoder import ConvAutoencoder
-from train_autoencoder import adopt_shipped, loss_fn
+from train_autoencoder import adopt_shipped, loss_fn, psnr_8bit
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "eval"))
 from quality import detail as image_detail  # noqa: E402  (the measure issue 16's target is stated in)
@@ -73,8 +73,7 @@ def evaluate(ae, crops, dev):
     for x in crops.split(4):
         x = x.to(dev)
         rec = ae(x)
-        q = lambda t: ((t.clamp(-1, 1) + 1) * 127.5).round() / 255
-        psnrs += (10 * torch.log10(1 / ((q(rec) - q(x)) ** 2).mean(dim=(1, 2, 3)))).tolist()
+        psnrs += psnr_8bit(rec, x).tolist()
         ratios += (detail(rec) / detail(x)).tolist()
     return float(np.mean(psnrs)), float(np.mean(ratios))
 
