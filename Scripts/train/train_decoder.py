@@ -21,8 +21,16 @@ for the first --disc-warmup steps, so the decoder never follows an untrained cri
 EMA of the decoder with warm-up. Resumable like every phase (STATE/state.pt); writes STATE/autoencoder/
 (frozen encoder + EMA decoder, the same config and scaling factor) when done. Evaluates reconstruction PSNR
 and the detail ratio on the held-out 256² crops.
+
+Reconstruction PSNR falls as detail rises (a sharper decoder is a worse least-squares guess: 28.65 → 27.49 dB for
+detail 0.49 → 0.73 over 3,000 steps), and issue 16 asks the first stage for ≥ 28 dB. So the exported decoder is
+the weight-space interpolation (1 − α)·first stage + α·fine-tuned (WiSE-FT: Wortsman et al. 2022, "Robust
+fine-tuning of zero-shot models") with the largest α whose reconstruction keeps --min-psnr on the eval crops;
+both ends come from one initialisation, and PSNR and detail move monotonically along that line (measured: α 0.5
+28.44 dB / 0.57, 0.8 28.02 / 0.65, 1 27.49 / 0.73). A finished state re-exports with a new --min-psnr.
 """
 import argparse
+import copy
 import json
 import os
 import sys
@@ -78,6 +86,32 @@ def evaluate(ae, crops, dev):
     return float(np.mean(psnrs)), float(np.mean(ratios))
 
 
+def mix_decoder(first, tuned, alpha):
+    """A copy of `tuned` whose decoder is (1 − alpha)·first's + alpha·tuned's (the encoder is the same)."""
+    out = copy.deepcopy(tuned)
+    a, b = first.decoder.state_dict(), tuned.decoder.state_dict()
+    out.decoder.load_state_dict({k: (1 - alpha) * a[k] + alpha * b[k] for k in b})
+    return out
+
+
+def choose_mix(first, tuned, crops, dev, min_psnr, halvings=6):
+    """(alpha, PSNR, detail) of the largest mix on a 1/2^halvings grid whose reconstruction PSNR ≥ min_psnr,
+    by bisection (PSNR falls monotonically with alpha); alpha 0 (the first stage's decoder) when none does."""
+    psnr, ratio = evaluate(tuned, crops, dev)
+    if psnr >= min_psnr:
+        return 1.0, psnr, ratio
+    low, high = 0.0, 1.0
+    best = (0.0, *evaluate(first, crops, dev))
+    for _ in range(halvings):
+        alpha = (low + high) / 2
+        psnr, ratio = evaluate(mix_decoder(first, tuned, alpha), crops, dev)
+        if psnr >= min_psnr:
+            low, best = alpha, (alpha, psnr, ratio)
+        else:
+            high = alpha
+    return best
+
+
 def adaptive_weight(rec_loss, adv_loss, last):
     g_rec = torch.autograd.grad(rec_loss, last, retain_graph=True)[0]
     g_adv = torch.autograd.grad(adv_loss, last, retain_graph=True)[0]
@@ -95,6 +129,9 @@ def main():
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--adv-weight", type=float, default=0.5)
     ap.add_argument("--disc-width", type=int, default=32)
+    ap.add_argument("--min-psnr", type=float, default=28.0,
+                    help="the exported decoder keeps this reconstruction PSNR (dB, eval crops; default: issue 16's "
+                         "first-stage target), mixed back toward the first stage's as little as that needs")
     ap.add_argument("--init", action="append", default=[],
                     help="shipped .safetensors (repeatable): with no state, one whose provenance records this phase "
                          "is adopted as its result (a fresh machine), so the U-Nets keep the decoder they shipped with")
@@ -173,15 +210,22 @@ def main():
             last_eval = time.monotonic()
         if final or state.due():
             state.save(modules, optimizers, photos.rng)
-    # The record the U-Nets' exports carry in their provenance (train_diffusion.py) and the adoption above reads.
-    ema.module.config["decoder_finetune"] = {"steps": state.step, "adv_weight": args.adv_weight, "crop": args.crop,
-                                             "batch": batch, "cpu_hours": round(state.spent_cpu_hours(), 2),
-                                             "psnr_db": round(state.history[-1]["psnr_db"], 2),
-                                             "detail": round(state.history[-1]["detail"], 3)}
-    ema.module.save(out)
-    json.dump(state.history, open(os.path.join(args.state, "history.json"), "w"), indent=1)
     h = state.history[-1]
-    print(f"decoder done: {out}, last eval {h['psnr_db']:.2f} dB, detail {h['detail']:.3f}", flush=True)
+    first = ConvAutoencoder.load(args.autoencoder).to(dev).eval()
+    alpha, psnr, ratio = choose_mix(first, ema.module.eval(), crops, dev, args.min_psnr)
+    print(f"decoder mix α = {alpha:.4f} (fine-tuned share; ≥ {args.min_psnr} dB): PSNR {psnr:.2f} dB, detail {ratio:.3f} "
+          f"(fine-tuned alone: {h['psnr_db']:.2f} dB, {h['detail']:.3f})", flush=True)
+    result = mix_decoder(first, ema.module, alpha)
+    # The record the U-Nets' exports carry in their provenance (train_diffusion.py) and the adoption above reads.
+    result.config["decoder_finetune"] = {"steps": state.step, "adv_weight": args.adv_weight, "crop": args.crop,
+                                         "batch": batch, "cpu_hours": round(state.spent_cpu_hours(), 2),
+                                         "finetuned_psnr_db": round(h["psnr_db"], 2),
+                                         "finetuned_detail": round(h["detail"], 3),
+                                         "mix": alpha, "min_psnr_db": args.min_psnr,
+                                         "psnr_db": round(psnr, 2), "detail": round(ratio, 3)}
+    result.save(out)
+    json.dump(state.history, open(os.path.join(args.state, "history.json"), "w"), indent=1)
+    print(f"decoder done: {out}, PSNR {psnr:.2f} dB, detail {ratio:.3f}", flush=True)
 
 
 if __name__ == "__main__":
