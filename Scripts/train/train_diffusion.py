@@ -138,9 +138,10 @@ def main():
     ap.add_argument("--ldm-edit")
     ap.add_argument("--prediction", choices=["v", "epsilon"], default="v",
                     help="the U-Net's target (default v; a resumed ε state switches to it, see above)")
-    ap.add_argument("--weighting", choices=["min-snr", "uniform"], default="min-snr",
-                    help="per-timestep loss weight: min-SNR-γ (default; min(SNR, γ) in z₀ terms) or none in the "
-                         "target's own terms (for v: SNR + 1 in z₀ terms, low noise weighed most)")
+    ap.add_argument("--weighting", choices=["min-snr", "truncated-min-snr", "uniform"], default="min-snr",
+                    help="per-timestep loss weight: min-SNR-γ (default; min(SNR, γ) in z₀ terms), truncated min-SNR-γ "
+                         "(clamp(SNR, 1, γ) in z₀ terms: high noise weighed as SNR 1) or none in the target's own "
+                         "terms (for v: SNR + 1 in z₀ terms, low noise weighed most)")
     args = ap.parse_args()
     seed_everything(args.seed)
     os.makedirs(args.state, exist_ok=True)
@@ -182,6 +183,11 @@ def main():
     state.extra["prediction"] = args.prediction
     ema_origin = state.extra["switches"][-1]["step"] if state.extra.get("switches") else 0
     weights = torch.clamp(snr, max=MIN_SNR_GAMMA) / (snr + 1 if args.prediction == "v" else snr)
+    if args.weighting == "truncated-min-snr":
+        # z₀ weight clamp(SNR, 1, γ): min-SNR-γ's cap, and below SNR 1 the floor of Salimans & Ho's "truncated
+        # SNR" weighting (2022, §4: max(SNR, 1)), so the high-noise steps, where min-SNR's weight falls to
+        # SNR ≈ 1e-4 at t = 999, still train the z₀ estimate that fixes a hole's coarse content.
+        weights = torch.clamp(snr, min=1.0, max=MIN_SNR_GAMMA) / (snr + 1 if args.prediction == "v" else snr)
     if args.weighting == "uniform":
         weights = torch.ones_like(snr)
     if state.extra.get("weighting", "min-snr") != args.weighting:
