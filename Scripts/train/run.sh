@@ -65,11 +65,14 @@ if [ ! -f "$state/decoder/autoencoder/config.json" ]; then
 fi
 for task in sr inpaint; do
   steps=$sr_steps; [ "$task" = inpaint ] && steps=$inpaint_steps
+  # Inpainting weighs its high-noise steps by the truncation floor (Scripts/train/README.md: +0.9 dB of centre-hole
+  # PSNR over plain min-SNR-γ in 800 steps); the SR phase finished on min-SNR-γ and keeps it.
+  weighting=min-snr; [ "$task" = inpaint ] && weighting=truncated-min-snr
   # A phase is over when its done file records at least the steps asked for: raising a phase's steps
   # (LDM_TRAIN_*_STEPS or the defaults above) extends it from its state.
   if [ ! -f "$state/$task/done" ] || [ "$(cat "$state/$task/done")" -lt "$steps" ]; then
     "$py" train_diffusion.py --task "$task" --autoencoder "$state/decoder/autoencoder" --pool "$pool" --state "$state/$task" \
-      --steps "$steps" --device "$dev" --init "$root/Models/ldm-edit-$task.safetensors" \
+      --steps "$steps" --weighting "$weighting" --device "$dev" --init "$root/Models/ldm-edit-$task.safetensors" \
       --init "$root/Models/training/ldm-edit-$task.safetensors" \
       --export "$state/export/ldm-edit-$task" --ldm-edit "$ldm_edit"
   fi

@@ -190,9 +190,10 @@ def main():
         weights = torch.clamp(snr, min=1.0, max=MIN_SNR_GAMMA) / (snr + 1 if args.prediction == "v" else snr)
     if args.weighting == "uniform":
         weights = torch.ones_like(snr)
-    if state.extra.get("weighting", "min-snr") != args.weighting:
-        state.extra.setdefault("weighting_switches", []).append({"step": state.step, "to": args.weighting})
-    state.extra["weighting"] = args.weighting
+    if state.step < args.steps:   # an export-only run (a finished phase, keep_partial.sh) keeps the record as trained
+        if state.extra.get("weighting", "min-snr") != args.weighting:
+            state.extra.setdefault("weighting_switches", []).append({"step": state.step, "to": args.weighting})
+        state.extra["weighting"] = args.weighting
     rng = np.random.default_rng(args.seed + state.step)
     bank = LatentBank(photos, ae, os.path.join(args.state, "latents.pt"), dev) if args.task == "sr" and state.step < args.steps else None
     t0, s0 = time.monotonic(), state.step
@@ -239,7 +240,7 @@ def main():
     if args.export:
         provenance = {"training_command": f"bash Scripts/train/run.sh (train_diffusion.py --task {args.task})",
                       "task": args.task, "size": size, "prediction": args.prediction,
-                      "prediction_switches": state.extra.get("switches", []), "weighting": state.extra["weighting"],
+                      "prediction_switches": state.extra.get("switches", []), "weighting": state.extra.get("weighting", "min-snr"),
                       "weighting_switches": state.extra.get("weighting_switches", []), "steps": state.step, "batch": batch, "latent_crop": side,
                       "cpu_hours": round(state.spent_cpu_hours(), 2), "data_manifest_sha256": manifest_hash(args.pool),
                       "date": time.strftime("%Y-%m-%d", time.gmtime())}
