@@ -37,7 +37,7 @@ import torch.nn.functional as F
 from common import add_run_arguments, EMA, Photos, TrainState, device, dihedral, manifest_hash, seed_everything, shipped_metadata
 from conv_autoencoder import ConvAutoencoder
 from export import export_model, init_unet_from_shipped
-from unets import CANDIDATES, DEFAULT, LINEAR_END, build
+from unets import CANDIDATES, DEFAULT, LINEAR_END, alphas_cumprod_for, build
 
 MIN_SNR_GAMMA = 5.0
 
@@ -154,8 +154,7 @@ def main():
     scale = ae.config["scaling_factor"]
     size = args.size or DEFAULT[args.task]
     unet = build(*CANDIDATES[size]).to(dev)
-    betas = torch.linspace(0.0015 ** 0.5, LINEAR_END[args.task] ** 0.5, 1000, dtype=torch.float64) ** 2
-    alphas_cumprod = torch.cumprod(1 - betas, 0).float().to(dev)
+    alphas_cumprod = alphas_cumprod_for(args.task).to(dev)
     snr = alphas_cumprod / (1 - alphas_cumprod)
     opt = torch.optim.AdamW(unet.parameters(), lr=args.lr, weight_decay=0.0)
     photos = Photos(args.pool, 4 * side, seed=args.seed)

@@ -7,6 +7,7 @@ scaled down so that they train on two CPU cores and all three models ship in ≤
   (CompVis inpainting_big); input [z_t (4), encode(masked image) (4), mask (1)] = 9, output ε (4).
 Sizes: see CANDIDATES and Scripts/train/README.md "Choosing sizes" for the measured samples/s.
 """
+import torch
 from diffusers import UNet2DModel
 from diffusers.models.attention_processor import Attention
 
@@ -21,6 +22,13 @@ DEFAULT = {"sr": "sr-48", "inpaint": "inpaint-48"}
 
 # LDM linear schedules of the released models: β from 0.0015 to this (docs/ldm-spec.md §5).
 LINEAR_END = {"sr": 0.0155, "inpaint": 0.0205}
+
+
+def alphas_cumprod_for(task):
+    """ᾱ_t, t = 0..999, of the task's LDM linear schedule (β_t = (linspace of √β from √0.0015 to √end)², float64
+    products as the reference computes them; docs/ldm-spec.md §5) → [1000] float32."""
+    betas = torch.linspace(0.0015 ** 0.5, LINEAR_END[task] ** 0.5, 1000, dtype=torch.float64) ** 2
+    return torch.cumprod(1 - betas, 0).float()
 LATENT = 4
 
 

@@ -30,7 +30,7 @@ from export import export_model, init_unet_from_shipped  # noqa: E402
 from train_autoencoder import adopt_shipped  # noqa: E402
 from train_decoder import PatchDiscriminator, adaptive_weight  # noqa: E402
 from train_diffusion import MIN_SNR_GAMMA, degrade  # noqa: E402
-from unets import CANDIDATES, LINEAR_END, build  # noqa: E402
+from unets import CANDIDATES, LINEAR_END, alphas_cumprod_for, build  # noqa: E402
 
 
 def main():
@@ -53,8 +53,7 @@ def main():
     unet = build(*CANDIDATES["sr-48"])
     init_unet_from_shipped(unet, args.model, args.ldm_edit)
     scale = ae.config["scaling_factor"]
-    betas = torch.linspace(0.0015 ** 0.5, LINEAR_END["sr"] ** 0.5, 1000, dtype=torch.float64) ** 2
-    alphas_cumprod = torch.cumprod(1 - betas, 0).float()
+    alphas_cumprod = alphas_cumprod_for("sr")
     snr = alphas_cumprod / (1 - alphas_cumprod)
     weights = torch.clamp(snr, max=MIN_SNR_GAMMA) / (snr + 1)
     disc = PatchDiscriminator(32)

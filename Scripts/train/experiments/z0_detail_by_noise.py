@@ -23,7 +23,7 @@ from conv_autoencoder import ConvAutoencoder  # noqa: E402
 from export import init_unet_from_shipped  # noqa: E402
 from train_autoencoder import adopt_shipped, psnr_8bit  # noqa: E402
 from train_decoder import detail  # noqa: E402
-from unets import CANDIDATES, LINEAR_END, build  # noqa: E402
+from unets import CANDIDATES, alphas_cumprod_for, build  # noqa: E402
 
 
 def high_frequency(z):
@@ -47,8 +47,7 @@ def main():
     init_unet_from_shipped(unet, args.model, args.ldm_edit)
     unet.eval()
     scale = ae.config["scaling_factor"]
-    betas = torch.linspace(0.0015 ** 0.5, LINEAR_END["sr"] ** 0.5, 1000, dtype=torch.float64) ** 2
-    alphas_cumprod = torch.cumprod(1 - betas, 0).float()
+    alphas_cumprod = alphas_cumprod_for("sr")
     x = eval_crops(args.pool)[:args.limit]
     lr = F.interpolate(x, scale_factor=0.25, mode="bicubic", antialias=True, align_corners=False)
     lr = ((lr.clamp(-1, 1) + 1) * 127.5).round() / 127.5 - 1
