@@ -25,10 +25,9 @@ import tempfile
 
 from common import eval_crops
 from conv_autoencoder import ConvAutoencoder
-from train_autoencoder import adopt_shipped, evaluate as first_stage_evaluate
+from train_autoencoder import TARGET_PSNR as FIRST_STAGE_PSNR, adopt_shipped, evaluate as first_stage_evaluate
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-FIRST_STAGE_PSNR = 28.0   # issue 16: "Autoencoder: reconstruction PSNR ≥ 28 dB on the 256² eval crops"
 
 
 def first_stage_psnr(model, pool):

@@ -43,7 +43,7 @@ import torch.nn.functional as F
 
 from common import add_run_arguments, EMA, Photos, TrainState, device, eval_crops, seed_everything, shipped_metadata
 from conv_autoencoder import ConvAutoencoder
-from train_autoencoder import adopt_shipped, loss_fn, psnr_8bit
+from train_autoencoder import TARGET_PSNR, adopt_shipped, loss_fn, psnr_8bit
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "eval"))
 from quality import detail as image_detail  # noqa: E402  (the measure issue 16's target is stated in)
@@ -129,7 +129,7 @@ def main():
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--adv-weight", type=float, default=0.5)
     ap.add_argument("--disc-width", type=int, default=32)
-    ap.add_argument("--min-psnr", type=float, default=28.0,
+    ap.add_argument("--min-psnr", type=float, default=TARGET_PSNR,
                     help="the exported decoder keeps this reconstruction PSNR (dB, eval crops; default: issue 16's "
                          "first-stage target), mixed back toward the first stage's as little as that needs")
     ap.add_argument("--init", action="append", default=[],
