@@ -2,13 +2,19 @@
 """Learning curves of the bundled models against CPU-hours, from the training state (docs/quality.md).
 
     python Scripts/eval/learning_curves.py [--state ~/.cache/ldm-edit-train] [--out docs/images/learning_curves.png]
+        [--evals docs/images/unet_evals.json] [--evals-out docs/images/unet_eval_curves.png]
 Reads each phase's eval/loss history from STATE/{ae,sr,inpaint}/state.pt (as the training scripts
 record it) and plots: the autoencoder's reconstruction PSNR on the held-out crops, and the U-Nets'
 min-SNR-weighted training loss (a running median over 20 records). Also prints them as a table.
+Written only when the state holds all three histories (see plot_state). A second figure (--evals-out) plots the
+U-Nets' eval figures through ldm-edit from --evals, the history `quality.py --record` appends to: SR Y-PSNR and
+detail, inpainting hole PSNR (centre square, strokes) and detail, each run its own line, with the issue's targets
+on these 8 crops.
 CPU-hours are the training process's CPU time (all threads) / 3600: on 2 cores one wall-clock hour of
 undisturbed training is ~2 CPU-hours.
 """
 import argparse
+import json
 import os
 
 import matplotlib
@@ -26,13 +32,47 @@ def history(state, phase):
     return torch.load(path, map_location="cpu", weights_only=False)["history"]
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--state", default=os.path.expanduser("~/.cache/ldm-edit-train"))
-    ap.add_argument("--out", default="docs/images/learning_curves.png")
-    args = ap.parse_args()
+# The issue's targets on the 8 eval crops the records use (docs/quality.md): Y-PSNR ≥ bicubic − 1.5 dB, hole PSNR
+# ≥ Telea − 1 dB per mask, detail ≥ 0.6.
+TARGETS = {"y_psnr": 23.81, "centre": 13.97, "strokes": 17.17, "detail": 0.6}
+
+
+def plot_evals(records, axes):
+    """SR (left) and inpainting (right) eval figures against CPU-hours, one line per training run; detail on a
+    second axis (dotted)."""
+    series = {"upscale": [("upscale", "y_psnr", "Y-PSNR")], "inpaint": [("centre", "psnr", "centre"), ("strokes", "psnr", "strokes")]}
+    for ax, task in zip(axes, ("upscale", "inpaint")):
+        twin = ax.twinx()
+        runs = list(dict.fromkeys(r["run"] for r in records if r["task"] == task))
+        print(f"| {task} run | step | CPU-hours | decoder | " + " | ".join(f"{n} (dB) | {n} detail" for _, _, n in series[task]) + " |")
+        for run_index, run in enumerate(runs):
+            rs = sorted((r for r in records if r["task"] == task and r["run"] == run), key=lambda r: r["cpu_hours"])
+            x = [r["cpu_hours"] for r in rs]
+            marker = "o-" if run_index == len(runs) - 1 else "x:"
+            for color, (key, figure, name) in zip(("C0", "C1"), series[task]):
+                label = name if len(runs) == 1 else f"{name}, {run}"
+                ax.plot(x, [r[key][figure] for r in rs], marker, color=color, label=label)
+                twin.plot(x, [r[key]["detail"] for r in rs], marker[0] + ":", color=color, alpha=0.6)
+            for r in rs:
+                print(f"| {run} | {r['step']} | {r['cpu_hours']:.2f} | {r['decoder']} | "
+                      + " | ".join(f"{r[k][f]:.2f} | {r[k]['detail']:.2f}" for k, f, _ in series[task]) + " |")
+        targets = [TARGETS[key if task == "inpaint" else figure] for key, figure, _ in series[task]]
+        for color, target in zip(("C0", "C1"), targets):
+            ax.axhline(target, color=color, ls="--", lw=0.8)
+        twin.axhline(TARGETS["detail"], color="grey", ls=":", lw=0.8)
+        low, high = ax.get_ylim()   # axhline does not widen the limits: keep the targets in view
+        ax.set_ylim(min(low, *targets) - 0.5, max(high, *targets) + 0.5)
+        twin.set(ylabel="detail (dotted; target ≥ 0.6)")
+        ax.set(xlabel="CPU-hours", ylabel=("Y-PSNR" if task == "upscale" else "hole PSNR") + " (dB; dashed: target)",
+               title=("SR U-Net" if task == "upscale" else "inpainting U-Net") + ": eval through ldm-edit, 8 crops")
+
+
+def plot_state(state, out):
+    """The first stage's eval PSNR and the U-Nets' training loss from the state folder's histories → out. Written
+    only when all three phases have one: a machine that resumed from the committed weights has lost the earlier
+    phases' histories, and the committed figure keeps them."""
+    ae, unets = history(state, "ae"), {phase: history(state, phase) for phase in ("sr", "inpaint")}
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-    ae = history(args.state, "ae")
     if ae:
         x, y = [h["cpu_hours"] for h in ae], [h["psnr_db"] for h in ae]
         axes[0].plot(x, y, "o-", label="autoencoder (EMA)")
@@ -41,23 +81,43 @@ def main():
         for h in ae:
             print(f"| {h['step']} | {h['cpu_hours']:.2f} | {h['psnr_db']:.2f} |")
     axes[0].set(xlabel="CPU-hours", ylabel="reconstruction PSNR (dB)", title="first stage, 256² eval crops")
-    for phase in ("sr", "inpaint"):
-        h = history(args.state, phase)
+    for phase, h in unets.items():
         if not h:
             continue
         x, loss = np.array([r["cpu_hours"] for r in h]), np.array([r["loss"] for r in h])
         smooth = np.array([np.median(loss[max(0, i - 19):i + 1]) for i in range(len(loss))])
         axes[1].plot(x, smooth, label=phase)
         print(f"{phase}: {h[-1]['step']} steps, {x[-1]:.2f} CPU-hours, loss (median of last 20 records) {smooth[-1]:.4f}")
-    axes[1].set(xlabel="CPU-hours", ylabel="min-SNR weighted ε loss", title="U-Nets (training loss)", yscale="log")
+    axes[1].set(xlabel="CPU-hours", ylabel="weighted loss", title="U-Nets (training loss)", yscale="log")
+    missing = [phase for phase, h in [("ae", ae)] + list(unets.items()) if not h]
+    if missing:
+        print(f"not writing {out}: no history for {', '.join(missing)} in {state}")
+        return
+    save(fig, axes, out)
+
+
+def save(fig, axes, out):
     for a in axes:
         a.grid(alpha=0.3)
         if a.get_legend_handles_labels()[0]:
-            a.legend()
+            a.legend(fontsize="small")
     fig.tight_layout()
-    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-    fig.savefig(args.out, dpi=110)
-    print(f"wrote {args.out}")
+    os.makedirs(os.path.dirname(out) or ".", exist_ok=True)
+    fig.savefig(out, dpi=110)
+    print(f"wrote {out}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--state", default=os.path.expanduser("~/.cache/ldm-edit-train"))
+    ap.add_argument("--out", default="docs/images/learning_curves.png")
+    ap.add_argument("--evals", default="docs/images/unet_evals.json")
+    ap.add_argument("--evals-out", default="docs/images/unet_eval_curves.png")
+    args = ap.parse_args()
+    plot_state(args.state, args.out)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    plot_evals(json.load(open(args.evals))["records"], axes)
+    save(fig, axes, args.evals_out)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,8 @@ Inpaint: a centre hole (¼ of the area) and a fixed free-form stroke mask per cr
 `ldm-edit inpaint` and by OpenCV Telea; PSNR and SSIM over the hole, detail inside the hole.
 Inpainting also reports a seam figure (gradient on the mask's border ring over the ground truth's).
 Without --sr-model/--inpaint-model the bundled defaults run, at ldm-edit's default sampler and steps.
-Prints markdown tables, time and peak memory per image; with --grid writes picture grids.
+Prints markdown tables, time and peak memory per image; with --grid writes picture grids; with --record appends
+the means and the model's provenance to an eval history (docs/images/unet_evals.json).
 """
 import argparse
 import glob
@@ -28,6 +29,7 @@ import time
 import cv2
 import numpy as np
 from PIL import Image, ImageDraw
+from safetensors import safe_open
 from skimage.metrics import structural_similarity
 
 
@@ -106,6 +108,40 @@ def model_args(model, fallback):
     return ["--model", model] if model else fallback
 
 
+def provenance(model):
+    """The ldm_edit_provenance metadata of an ldm-edit .safetensors model (train_diffusion.py writes it)."""
+    with safe_open(model, "np") as f:
+        return json.loads(f.metadata()["ldm_edit_provenance"])
+
+
+def record(args, summary):
+    """Appends one record per measured task to the eval history --record (see docs/images/unet_evals.json)."""
+    history = json.load(open(args.record)) if os.path.exists(args.record) else {"records": []}
+    repo = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    sampler = f"{args.sampler or 'default sampler'} {args.steps or 'default steps'}"
+    for task, model, keys in (("upscale", args.sr_model, ["upscale"]), ("inpaint", args.inpaint_model, ["inpaint_centre", "inpaint_strokes"])):
+        if not all(k in summary for k in keys):
+            continue
+        model = model or os.path.join(repo, "Models", f"ldm-edit-{'sr' if task == 'upscale' else task}.safetensors")
+        if not os.path.exists(model):
+            continue
+        p = provenance(model)
+        mix = (p.get("decoder_finetune") or {}).get("mix")
+        runs = [r["run"] for r in history["records"] if r["task"] == task]
+        r = {"task": task, "run": args.run or (runs[-1] if runs else task), "step": p["steps"], "cpu_hours": p["cpu_hours"],
+             "decoder": f"mix α {mix:.3f}" if mix is not None else "first", "sampler": sampler, "crops": args.limit,
+             "date": time.strftime("%Y-%m-%d"), "model": os.path.basename(model)}
+        if "weighting" in p:
+            r["weighting"] = p["weighting"]
+        for k in keys:
+            r[k.replace("inpaint_", "")] = {m: round(summary[k][m], 3) for m in
+                                            (("y_psnr", "lr_psnr", "detail") if task == "upscale" else ("psnr", "detail", "seam"))}
+        history["records"].append(r)
+    with open(args.record, "w") as f:
+        json.dump(history, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pool", required=True)
@@ -123,6 +159,10 @@ def main():
     ap.add_argument("--grid-ext", choices=["png", "jpg"], default="png",
                     help="jpg (quality 90) for the grids docs/ shows: sr_NAME.jpg, inpaint_MASK_NAME.jpg")
     ap.add_argument("--json", help="also write the mean figures here (Scripts/train/ship.py reads them)")
+    ap.add_argument("--record", metavar="FILE",
+                    help="append the figures with the model's provenance (step, CPU-hours, ...) to this eval history, "
+                         "e.g. docs/images/unet_evals.json (plotted by learning_curves.py)")
+    ap.add_argument("--run", help="with --record: the training run's label (default: the file's last one for the task)")
     args = ap.parse_args()
     tmp = tempfile.mkdtemp()
     steps = (["--steps", str(args.steps)] if args.steps else []) + (["--sampler", args.sampler] if args.sampler else []) \
@@ -208,6 +248,8 @@ def main():
             summary[f"{task}_peak_rss_bytes"] = int(max(r for _, r in c))
     if args.json:
         json.dump(summary, open(args.json, "w"), indent=1)
+    if args.record:
+        record(args, summary)
     for task, c in costs.items():
         if c:
             print(f"{task}: median {np.median([s for s, _ in c]):.1f} s per image (incl. model load), "
