@@ -69,6 +69,14 @@ def stroke_mask(size, seed):
     return mask
 
 
+def centre_mask(size):
+    """The centre square hole: the middle half of each side (¼ of the area), 255 = repaint."""
+    mask = np.zeros((size, size), np.uint8)
+    q = size // 4
+    mask[q:3 * q, q:3 * q] = 255
+    return mask
+
+
 def seam(image, gt, mask):
     """Gradient magnitude on the mask's border ring over the ground truth's there: ~1 means no visible seam,
     well above 1 a step at the border."""
@@ -129,7 +137,7 @@ def record(args, summary):
         mix = (p.get("decoder_finetune") or {}).get("mix")
         runs = [r["run"] for r in history["records"] if r["task"] == task]
         r = {"task": task, "run": args.run or (runs[-1] if runs else task), "step": p["steps"], "cpu_hours": p["cpu_hours"],
-             "decoder": f"mix α {mix:.3f}" if mix is not None else "first", "sampler": sampler, "crops": args.limit,
+             "decoder": f"mix α {mix:.3f}" if mix is not None else "first", "sampler": sampler, "crops": args.limit, "crop": args.crop,
              "date": time.strftime("%Y-%m-%d"), "model": os.path.basename(model)}
         if "weighting" in p:
             r["weighting"] = p["weighting"]
@@ -193,11 +201,7 @@ def main():
                 grid([nearest, bicubic, ours, gt], f"{args.grid}/{'sr' if args.grid_ext == 'jpg' else 'upscale'}_{stem}.{args.grid_ext}", ["low-res", "bicubic", "ldm-edit", "ground truth"])
         if args.only == "upscale":
             continue
-        for kind, mask in (("centre", None), ("strokes", stroke_mask(args.crop, index))):
-            if mask is None:
-                mask = np.zeros((args.crop, args.crop), np.uint8)
-                q = args.crop // 4
-                mask[q:3 * q, q:3 * q] = 255
+        for kind, mask in (("centre", centre_mask(args.crop)), ("strokes", stroke_mask(args.crop, index))):
             Image.fromarray(gt).save(f"{tmp}/img.png")
             Image.fromarray(mask).save(f"{tmp}/mask.png")
             cmd = [args.ldm_edit, "inpaint", f"{tmp}/img.png", "--mask", f"{tmp}/mask.png", "--seed", "0", "-o", f"{tmp}/in.png",

@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.join(here, ".."))
 sys.path.insert(0, os.path.join(here, "..", "..", "eval"))
 from conv_autoencoder import ConvAutoencoder  # noqa: E402
 from export import init_unet_from_shipped  # noqa: E402
-from quality import crops, detail, psnr, seam, stroke_mask  # noqa: E402
+from quality import centre_mask, crops, detail, psnr, seam, stroke_mask  # noqa: E402
 from train_autoencoder import adopt_shipped  # noqa: E402
 from unets import CANDIDATES, alphas_cumprod_for, build  # noqa: E402
 
@@ -76,12 +76,7 @@ def main():
     timesteps = [t + 1 for t in range(0, 1000, 1000 // STEPS)][::-1]
     figures = {}
     for index, (name, gt) in enumerate(crops(args.pool, 256, args.limit)):
-        for kind in ("centre", "strokes"):
-            if kind == "centre":
-                mask = np.zeros((256, 256), np.uint8)
-                mask[64:192, 64:192] = 255
-            else:
-                mask = stroke_mask(256, index)
+        for kind, mask in (("centre", centre_mask(256)), ("strokes", stroke_mask(256, index))):
             hole = mask > 0
             fill = cv2.cvtColor(cv2.inpaint(cv2.cvtColor(gt, cv2.COLOR_RGB2BGR), mask, 5, cv2.INPAINT_TELEA),
                                 cv2.COLOR_BGR2RGB)
