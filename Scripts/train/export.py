@@ -9,7 +9,7 @@ init_unet_from_shipped: the inverse for the U-Net. Rather than restating ldm-edi
 (diffusers → CompVis names, fused legacy-order qkv; Sources/LDMModels/Layout/UNetLayout.swift) here,
 it asks ldm-edit: every parameter element of a probe copy is set to its own index (exact in float32
 below 2^24), the probe is converted, and each canonical tensor then says element by element where its
-values live in the diffusers parameters.
+values live in the diffusers parameters. load_shipped: both halves of a shipped file, as the experiments read them.
 """
 import json
 import os
@@ -83,3 +83,16 @@ def init_unet_from_shipped(unet, path, ldm_edit):
         offset += p.numel()
     unet.load_state_dict(state)
     print(f"no training state: starting from the shipped U-Net in {path}", flush=True)
+
+
+def load_shipped(path, size, ldm_edit):
+    """(first stage, U-Net) of a shipped canonical file, in eval mode: the autoencoder as
+    train_autoencoder.adopt_shipped writes it, the U-Net of unets.CANDIDATES[size] as init_unet_from_shipped fills it."""
+    from conv_autoencoder import ConvAutoencoder
+    from train_autoencoder import adopt_shipped
+    from unets import CANDIDATES, build
+    folder = tempfile.mkdtemp()
+    adopt_shipped(path, folder)
+    unet = build(*CANDIDATES[size])
+    init_unet_from_shipped(unet, path, ldm_edit)
+    return ConvAutoencoder.load(folder).eval(), unet.eval()

@@ -14,7 +14,6 @@ reconstruction PSNR when Gaussian noise of σ 0.1 / 0.3 (in scaled-latent units)
 import argparse
 import os
 import sys
-import tempfile
 
 import numpy as np
 import torch
@@ -24,12 +23,10 @@ here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, ".."))
 sys.path.insert(0, os.path.join(here, "..", "..", "eval"))
 sys.path.insert(0, here)
-from conv_autoencoder import ConvAutoencoder  # noqa: E402
-from export import init_unet_from_shipped  # noqa: E402
+from export import load_shipped  # noqa: E402
 from prefill_strength import STEPS, ddim_from, to_tensor  # noqa: E402
 from quality import centre_mask, crops, detail, psnr, seam, stroke_mask  # noqa: E402
-from train_autoencoder import adopt_shipped  # noqa: E402
-from unets import CANDIDATES, alphas_cumprod_for, build  # noqa: E402
+from unets import alphas_cumprod_for  # noqa: E402
 
 
 def box(z, k):
@@ -51,12 +48,7 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(2)
     torch.manual_seed(0)
-    folder = tempfile.mkdtemp()
-    adopt_shipped(args.model, folder)
-    ae = ConvAutoencoder.load(folder).eval()
-    unet = build(*CANDIDATES["inpaint-48"])
-    init_unet_from_shipped(unet, args.model, args.ldm_edit)
-    unet.eval()
+    ae, unet = load_shipped(args.model, "inpaint-48", args.ldm_edit)
     scale = ae.config["scaling_factor"]
     alphas_cumprod = alphas_cumprod_for("inpaint")
     timesteps = [t + 1 for t in range(0, 1000, 1000 // STEPS)][::-1]

@@ -15,7 +15,6 @@ pasted into the hole. Prints hole PSNR, detail in the hole and the seam figure, 
 import argparse
 import os
 import sys
-import tempfile
 
 import cv2
 import numpy as np
@@ -25,11 +24,9 @@ import torch.nn.functional as F
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, ".."))
 sys.path.insert(0, os.path.join(here, "..", "..", "eval"))
-from conv_autoencoder import ConvAutoencoder  # noqa: E402
-from export import init_unet_from_shipped  # noqa: E402
+from export import load_shipped  # noqa: E402
 from quality import centre_mask, crops, detail, psnr, seam, stroke_mask  # noqa: E402
-from train_autoencoder import adopt_shipped  # noqa: E402
-from unets import CANDIDATES, alphas_cumprod_for, build  # noqa: E402
+from unets import alphas_cumprod_for  # noqa: E402
 
 STEPS = 50
 
@@ -64,12 +61,7 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(2)
     strengths = [float(s) for s in args.strengths.split(",")]
-    folder = tempfile.mkdtemp()
-    adopt_shipped(args.model, folder)
-    ae = ConvAutoencoder.load(folder).eval()
-    unet = build(*CANDIDATES["inpaint-48"])
-    init_unet_from_shipped(unet, args.model, args.ldm_edit)
-    unet.eval()
+    ae, unet = load_shipped(args.model, "inpaint-48", args.ldm_edit)
     scale = ae.config["scaling_factor"]
     alphas_cumprod = alphas_cumprod_for("inpaint")
     # CompVis DDIM "uniform" spacing: 1, 21, ..., 981, run from the top.

@@ -12,18 +12,16 @@ PSNR of decode(ẑ₀) and the high-frequency energy of ẑ₀ over z₀'s (late
 import argparse
 import os
 import sys
-import tempfile
 
 import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from common import eval_crops  # noqa: E402
-from conv_autoencoder import ConvAutoencoder  # noqa: E402
-from export import init_unet_from_shipped  # noqa: E402
-from train_autoencoder import adopt_shipped, psnr_8bit  # noqa: E402
+from export import load_shipped  # noqa: E402
+from train_autoencoder import psnr_8bit  # noqa: E402
 from train_decoder import detail  # noqa: E402
-from unets import CANDIDATES, alphas_cumprod_for, build  # noqa: E402
+from unets import alphas_cumprod_for  # noqa: E402
 
 
 def high_frequency(z):
@@ -40,12 +38,7 @@ def main():
     ap.add_argument("--limit", type=int, default=8)
     args = ap.parse_args()
     torch.manual_seed(0)
-    folder = tempfile.mkdtemp()
-    adopt_shipped(args.model, folder)
-    ae = ConvAutoencoder.load(folder).eval()
-    unet = build(*CANDIDATES["sr-48"])
-    init_unet_from_shipped(unet, args.model, args.ldm_edit)
-    unet.eval()
+    ae, unet = load_shipped(args.model, "sr-48", args.ldm_edit)
     scale = ae.config["scaling_factor"]
     alphas_cumprod = alphas_cumprod_for("sr")
     x = eval_crops(args.pool)[:args.limit]
