@@ -45,7 +45,7 @@ def main():
     ap.add_argument("--channels-last", action="store_true")
     ap.add_argument("--compile", action="store_true")
     ap.add_argument("--bf16", action="store_true", help="bfloat16 autocast for the forward pass (fp32 weights and "
-                    "optimiser), as train_diffusion.py --precision bf16 does")
+                    "optimiser), mixed-precision training's cost; train_diffusion.py itself stays fp32")
     ap.add_argument("--only", nargs="*")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
