@@ -77,6 +77,11 @@ def centre_mask(size):
     return mask
 
 
+def telea(image, mask):
+    """OpenCV's Telea fill of the mask's white part (radius 5), the inpainting baseline: RGB uint8 → RGB uint8."""
+    return cv2.cvtColor(cv2.inpaint(cv2.cvtColor(image, cv2.COLOR_RGB2BGR), mask, 5, cv2.INPAINT_TELEA), cv2.COLOR_BGR2RGB)
+
+
 def seam(image, gt, mask):
     """Gradient magnitude on the mask's border ring over the ground truth's there: ~1 means no visible seam,
     well above 1 a step at the border."""
@@ -208,10 +213,10 @@ def main():
                    "--overwrite", "-q"] + steps + model_args(args.inpaint_model, [])
             costs["inpaint"].append(timed_run(cmd))
             ours = np.asarray(Image.open(f"{tmp}/in.png").convert("RGB"))
-            telea = cv2.cvtColor(cv2.inpaint(cv2.cvtColor(gt, cv2.COLOR_RGB2BGR), mask, 5, cv2.INPAINT_TELEA), cv2.COLOR_BGR2RGB)
+            baseline = telea(gt, mask)
             hole = mask > 0
             row = [name, kind]
-            for out in (telea, ours):
+            for out in (baseline, ours):
                 row += [psnr(out[hole], gt[hole]),
                         structural_similarity(y_channel(out), y_channel(gt), data_range=255, full=True)[1][hole].mean(),
                         detail(out, hole) / detail(gt, hole), seam(out, gt, mask)]
@@ -219,7 +224,7 @@ def main():
             if show:
                 masked = gt.copy()
                 masked[hole] = (255, 0, 255)
-                grid([masked, telea, ours, gt], f"{args.grid}/inpaint_{kind}_{stem}.{args.grid_ext}", ["masked", "Telea", "ldm-edit", "ground truth"])
+                grid([masked, baseline, ours, gt], f"{args.grid}/inpaint_{kind}_{stem}.{args.grid_ext}", ["masked", "Telea", "ldm-edit", "ground truth"])
     fmt = lambda v: f"{v:.3f}" if v < 2 else f"{v:.2f}"
     if up_rows:
         print("| image | bicubic Y-PSNR | SSIM | LR-PSNR | detail | ours Y-PSNR | SSIM | LR-PSNR | detail |")

@@ -16,7 +16,6 @@ import argparse
 import os
 import sys
 
-import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -25,7 +24,7 @@ here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, ".."))
 sys.path.insert(0, os.path.join(here, "..", "..", "eval"))
 from export import load_shipped  # noqa: E402
-from quality import centre_mask, crops, detail, psnr, seam, stroke_mask  # noqa: E402
+from quality import centre_mask, crops, detail, psnr, seam, stroke_mask, telea  # noqa: E402
 from unets import alphas_cumprod_for  # noqa: E402
 
 STEPS = 50
@@ -70,8 +69,7 @@ def main():
     for index, (name, gt) in enumerate(crops(args.pool, 256, args.limit)):
         for kind, mask in (("centre", centre_mask(256)), ("strokes", stroke_mask(256, index))):
             hole = mask > 0
-            fill = cv2.cvtColor(cv2.inpaint(cv2.cvtColor(gt, cv2.COLOR_RGB2BGR), mask, 5, cv2.INPAINT_TELEA),
-                                cv2.COLOR_BGR2RGB)
+            fill = telea(gt, mask)
             m = torch.from_numpy(hole.astype(np.float32))[None, None]
             masked = (1 - m) * (to_tensor(gt) + 1) - 1   # CompVis: (1 − mask)·image in [0, 1], then to [-1, 1]
             z_fill = ae.encode(to_tensor(fill)) * scale

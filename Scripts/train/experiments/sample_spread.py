@@ -20,12 +20,11 @@ import os
 import sys
 import tempfile
 
-import cv2
 import numpy as np
 from PIL import Image
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "eval"))
-from quality import centre_mask, crops, detail, stroke_mask, timed_run  # noqa: E402
+from quality import centre_mask, crops, detail, stroke_mask, telea, timed_run  # noqa: E402
 
 
 def to_psnr(mse):
@@ -61,8 +60,7 @@ def main():
             spread = k / (k - 1) * np.mean((x[:, hole] - mean[hole]) ** 2)
             mean_err = np.mean((mean[hole] - g[hole]) ** 2)
             bias = max(mean_err - spread / k, 1e-12)
-            telea = cv2.cvtColor(cv2.inpaint(cv2.cvtColor(gt, cv2.COLOR_RGB2BGR), mask, 5, cv2.INPAINT_TELEA), cv2.COLOR_BGR2RGB)
-            telea_err = np.mean((telea[hole].astype(np.float64) - g[hole]) ** 2)
+            telea_err = np.mean((telea(gt, mask)[hole].astype(np.float64) - g[hole]) ** 2)
             d_single = np.mean([detail(s.round().astype(np.uint8), hole) for s in x]) / detail(gt, hole)
             d_mean = detail(mean.round().astype(np.uint8), hole) / detail(gt, hole)
             rows.append((name, kind, to_psnr(single), to_psnr(mean_err), to_psnr(bias), to_psnr(spread), to_psnr(telea_err),
