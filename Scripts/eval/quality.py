@@ -4,7 +4,7 @@
 
     /tmp/torch-venv/bin/pip install pillow numpy scikit-image opencv-python-headless
     /tmp/torch-venv/bin/python Scripts/eval/quality.py --pool /tmp/ldm-pool --ldm-edit .build/release/ldm-edit \
-        [--sr-model M] [--inpaint-model M] [--crop 256] [--limit N] [--steps S] [--sampler NAME] [--grid docs/images --grid-ext jpg]
+        [--sr-model M] [--inpaint-model M] [--crop 256] [--limit N] [--split eval|train] [--steps S] [--sampler NAME] [--grid docs/images --grid-ext jpg]
 
 Upscale: each eval photo is centre-cropped to --crop (a multiple of 4), downscaled 4x with bicubic
 (PIL), upscaled by `ldm-edit upscale` (the model, or the classical fallback when none) and by bicubic,
@@ -19,6 +19,7 @@ Prints markdown tables, time and peak memory per image; with --grid writes pictu
 the means and the model's provenance to an eval history (docs/images/unet_evals.json).
 """
 import argparse
+import csv
 import glob
 import json
 import os
@@ -48,14 +49,29 @@ def detail(image, mask=None):
     return lap[mask].mean() if mask is not None else lap.mean()
 
 
-def crops(pool, size, limit):
-    for path in sorted(glob.glob(os.path.join(pool, "eval", "*.png")))[:limit]:
-        image = np.asarray(Image.open(path).convert("RGB"))
+TRAIN_STRIDE = 21   # --split train: every 21st training photo in the manifest's order (grouped by package)
+
+
+def crops(pool, size, limit, split="eval"):
+    """(file name, centre crop [size, size, 3] uint8) of the first `limit` photos of a split, in name order. The
+    training photos are every TRAIN_STRIDE-th of the manifest, so that 8 of them span 8 packages, first shrunk as
+    Scripts/train/common.py's `Photos` shrinks them (longer side ≤ 1024, Lanczos)."""
+    if split == "eval":
+        names = sorted(os.path.basename(p) for p in glob.glob(os.path.join(pool, "eval", "*.png")))[:limit]
+    else:
+        with open(os.path.join(pool, "manifest.csv")) as f:
+            names = sorted([row["name"] for row in csv.DictReader(f) if row["split"] == "train"][::TRAIN_STRIDE][:limit])
+    for name in names:
+        photo = Image.open(os.path.join(pool, split, name)).convert("RGB")
+        if split == "train" and max(photo.size) > 1024:
+            scale = 1024 / max(photo.size)
+            photo = photo.resize((round(photo.width * scale), round(photo.height * scale)), Image.LANCZOS)
+        image = np.asarray(photo)
         h, w = image.shape[:2]
         if min(h, w) < size:
             continue
         y, x = (h - size) // 2, (w - size) // 2
-        yield os.path.basename(path), image[y:y + size, x:x + size]
+        yield name, image[y:y + size, x:x + size]
 
 
 def stroke_mask(size, seed):
@@ -163,6 +179,8 @@ def main():
     ap.add_argument("--inpaint-model", help="default: the bundled model (ldm-edit's default)")
     ap.add_argument("--crop", type=int, default=256)
     ap.add_argument("--limit", type=int, default=100)
+    ap.add_argument("--split", choices=["eval", "train"], default="eval",
+                    help="train: crops of training photos (every 21st), to tell underfitting from memorising")
     ap.add_argument("--steps", type=int, help="default: ldm-edit's default")
     ap.add_argument("--sampler", help="default: ldm-edit's default (passed as --sampler)")
     ap.add_argument("--eta", type=float, help="DDIM η (default: ldm-edit's default, 0)")
@@ -183,7 +201,9 @@ def main():
     if args.grid:
         os.makedirs(args.grid, exist_ok=True)
     up_rows, in_rows, costs = [], [], {"upscale": [], "inpaint": []}
-    for index, (name, gt) in enumerate(crops(args.pool, args.crop, args.limit)):
+    if args.record and args.split != "eval":
+        ap.error("--record keeps the eval split's figures only")
+    for index, (name, gt) in enumerate(crops(args.pool, args.crop, args.limit, args.split)):
         stem = os.path.splitext(name)[0]
         show = args.grid and index < args.grid_count
         lr = np.asarray(Image.fromarray(gt).resize((args.crop // 4, args.crop // 4), Image.BICUBIC))
