@@ -34,8 +34,9 @@ sr_steps=${LDM_TRAIN_SR_STEPS:-40000}
 # Inpainting: first planned at 40 000; cut on 2026-12-02 at step 9,013 to 16 500 so that the phase ended, its
 # learning rate decayed over 13 200–16 500, within one session (12.87 / 15.76 dB: the decay brought no jump,
 # docs/quality.md); then extended to 30 000, where the strokes' hole PSNR, rising ~0.1 dB per 1 000 steps, would
-# reach its target (the learning rate is back at its peak until 24 000). Raising it extends the phase from its state.
-inpaint_steps=${LDM_TRAIN_INPAINT_STEPS:-30000}
+# reach its target (the learning rate is back at its peak until 24 000); at 30 000 (12.59 / 16.21 dB: the strokes +0.45 dB
+# over 16 500, the centre flat) extended to 40 000 (peak learning rate until 32 000). Raising it extends the phase from its state.
+inpaint_steps=${LDM_TRAIN_INPAINT_STEPS:-40000}
 
 [ "$(nice)" -ge 19 ] || exec nice -n 19 bash "$0" --state "$state" --pool "$pool" --device "$dev" --python "$py"
 
