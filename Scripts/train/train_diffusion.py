@@ -38,6 +38,10 @@ from common import add_run_arguments, EMA, Photos, TrainState, device, dihedral,
 from conv_autoencoder import ConvAutoencoder
 from export import export_model, init_unet_from_shipped
 from unets import CANDIDATES, DEFAULT, LINEAR_END, alphas_cumprod_for, build
+from widen import widen
+
+# Steps of linear learning-rate warm-up after a widening: the fresh AdamW moments and the new channels start together.
+WIDEN_WARMUP = 500
 
 MIN_SNR_GAMMA = 5.0
 
@@ -161,13 +165,29 @@ def main():
     state = TrainState(os.path.join(args.state, "state.pt"), every_s=args.save_every)
     ema = EMA(unet)
     modules = {"unet": unet, "ema": ema.module}
+    if os.path.exists(state.path) and (held := torch.load(state.path, map_location="cpu", weights_only=False)["extra"].get("size", size)) != size:
+        raise SystemExit(f"{state.path}: this state is of the {held} U-Net, not {size}. Move its folder aside "
+                         f"(mv {args.state} {args.state}-{held}) and run again: with no state, training continues from "
+                         f"the committed weights given by --init, widened to {size} if they are smaller (widen.py).")
     if state.load(modules, {"opt": opt}, photos.rng):
         print(f"resumed {state.path} at step {state.step}", flush=True)
     elif init := latest_existing(args.init):
-        init_unet_from_shipped(unet, init, args.ldm_edit)
+        provenance = shipped_metadata(init)["provenance"]
+        grown_from = provenance.get("size", size)
+        if grown_from != size:
+            small = build(*CANDIDATES[grown_from])
+            init_unet_from_shipped(small, init, args.ldm_edit)
+            widen(small, unet.cpu())
+            unet.to(dev)
+            print(f"widened {grown_from} into {size} (widen.py)", flush=True)
+        else:
+            init_unet_from_shipped(unet, init, args.ldm_edit)
         ema = EMA(unet)
         modules["ema"] = ema.module
-        state.continue_from(shipped_metadata(init)["provenance"])
+        state.continue_from(provenance)
+        if grown_from != size:
+            state.extra["size"] = size
+            state.extra.setdefault("widenings", []).append({"step": state.step, "from": grown_from, "to": size})
         # A fresh data order: the seed's own would replay the crops of the shipped run's first steps.
         photos.rng = np.random.default_rng(args.seed + state.step)
         print(f"continuing the shipped model's schedule at step {state.step}", flush=True)
@@ -180,7 +200,10 @@ def main():
         # The average of weights trained for the old target predicts neither: restart the EMA (and its warm-up) here.
         ema.module.load_state_dict(unet.state_dict())
     state.extra["prediction"] = args.prediction
-    ema_origin = state.extra["switches"][-1]["step"] if state.extra.get("switches") else 0
+    # The EMA's warm-up restarts at a target switch or a widening: an average across either predicts nothing.
+    restarts = [e["step"] for e in state.extra.get("switches", []) + state.extra.get("widenings", [])]
+    ema_origin = max(restarts, default=0)
+    widened_at = state.extra["widenings"][-1]["step"] if state.extra.get("widenings") else None
     weights = torch.clamp(snr, max=MIN_SNR_GAMMA) / (snr + 1 if args.prediction == "v" else snr)
     if args.weighting == "truncated-min-snr":
         # z₀ weight clamp(SNR, 1, γ): min-SNR-γ's cap, and below SNR 1 the floor of Salimans & Ho's "truncated
@@ -202,6 +225,8 @@ def main():
         progress = state.step / args.steps
         for g in opt.param_groups:
             g["lr"] = args.lr * (1 if progress < 0.8 else 1 - 0.9 * (progress - 0.8) / 0.2)
+            if widened_at is not None and state.step - widened_at < WIDEN_WARMUP:
+                g["lr"] *= (state.step - widened_at + 1) / WIDEN_WARMUP
         with torch.no_grad():
             if args.task == "sr":
                 hr, z = bank.batch(batch, side)
@@ -240,7 +265,8 @@ def main():
         provenance = {"training_command": f"bash Scripts/train/run.sh (train_diffusion.py --task {args.task})",
                       "task": args.task, "size": size, "prediction": args.prediction,
                       "prediction_switches": state.extra.get("switches", []), "weighting": state.extra.get("weighting", "min-snr"),
-                      "weighting_switches": state.extra.get("weighting_switches", []), "steps": state.step, "batch": batch, "latent_crop": side,
+                      "weighting_switches": state.extra.get("weighting_switches", []),
+                      "widenings": state.extra.get("widenings", []), "steps": state.step, "batch": batch, "latent_crop": side,
                       "cpu_hours": round(state.spent_cpu_hours(), 2), "data_manifest_sha256": manifest_hash(args.pool),
                       "date": time.strftime("%Y-%m-%d", time.gmtime())}
         if ae.config.get("decoder_finetune"):   # the first stage's decoder was fine-tuned (train_decoder.py)

@@ -17,8 +17,12 @@ CANDIDATES = {
     "sr-64": ("sr", [64, 128, 192]),
     "inpaint-48": ("inpaint", [48, 96, 144]),
     "inpaint-64": ("inpaint", [64, 128, 192]),
+    # Widened from inpaint-48 at its plateau (widen.py): the first level, whose width also sets the timestep
+    # embedding, stays; the two lower levels get more channels within the 40 MB budget.
+    "inpaint-112": ("inpaint", [48, 112, 176]),
+    "inpaint-128": ("inpaint", [48, 128, 176]),
 }
-DEFAULT = {"sr": "sr-48", "inpaint": "inpaint-48"}
+DEFAULT = {"sr": "sr-48", "inpaint": "inpaint-112"}
 
 # LDM linear schedules of the released models: β from 0.0015 to this (docs/ldm-spec.md §5).
 LINEAR_END = {"sr": 0.0155, "inpaint": 0.0205}
