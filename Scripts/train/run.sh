@@ -36,7 +36,7 @@ sr_steps=${LDM_TRAIN_SR_STEPS:-40000}
 # docs/quality.md); then extended to 30 000, where the strokes' hole PSNR, rising ~0.1 dB per 1 000 steps, would
 # reach its target (the learning rate is back at its peak until 24 000); at 30 000 (12.59 / 16.21 dB: the strokes +0.45 dB
 # over 16 500, the centre flat) extended to 40 000 (peak learning rate until 32 000). There inpaint-48 had plateaued
-# (the centre within ±0.3 dB of 12.8 for 30 000 steps), so on 2026-12-03 the U-Net became inpaint-112 (unets.py),
+# (the centre within ±0.3 dB of 12.8 for 30 000 steps), so on 2026-12-03 the U-Net became inpaint-192 (unets.py),
 # widened from the kept step-39,185 partial (widen.py), with the phase extended to 60 000 (peak until 48 000).
 # Raising it extends the phase from its state.
 inpaint_steps=${LDM_TRAIN_INPAINT_STEPS:-60000}

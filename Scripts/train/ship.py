@@ -13,7 +13,8 @@ PyTorch on its 16-bit weights as train_autoencoder.py measures it, since a decod
 threshold T, the distance to the detail range over its nearer end); as near, a higher score (SR: mean Y-PSNR +
 mean LR-consistency PSNR; inpainting: mean hole PSNR over both masks). So a model that gains on a missed
 target while staying within the met ones ships even if a met figure falls a little; one that gains PSNR by
-giving up a met target does not. Then commit Models/ by hand with the printed figures.
+giving up a met target does not. A candidate that would take the shipped files (Models/ldm-edit-*.safetensors)
+over issue 16's budget of 40 MB together is refused. Then commit Models/ by hand with the printed figures.
 """
 import argparse
 import json
@@ -28,6 +29,14 @@ from conv_autoencoder import ConvAutoencoder
 from train_autoencoder import TARGET_PSNR as FIRST_STAGE_PSNR, adopt_shipped, evaluate as first_stage_evaluate
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BUDGET_BYTES = 40_000_000   # issue 16: all shipped models together, float16 with their metadata
+
+
+def shipped_bytes(replacing, candidate):
+    """Total size of Models/ldm-edit-*.safetensors with `replacing` (a path there) swapped for `candidate`."""
+    models = os.path.join(ROOT, "Models")
+    files = {os.path.join(models, f) for f in os.listdir(models) if f.startswith("ldm-edit-") and f.endswith(".safetensors")} if os.path.isdir(models) else set()
+    return sum(os.path.getsize(f) for f in files - {replacing}) + os.path.getsize(candidate)
 
 
 def first_stage_psnr(model, pool):
@@ -97,6 +106,11 @@ def main():
             if mark <= old:
                 print(f"{task}: the candidate does not beat the shipped model; nothing copied")
                 continue
+        total = shipped_bytes(shipped, candidate)
+        if total > BUDGET_BYTES:
+            print(f"{task}: the candidate would make the shipped models {total / 1e6:.1f} MB, over the {BUDGET_BYTES / 1e6:.0f} MB "
+                  f"budget; nothing copied")
+            continue
         if not args.dry_run:
             os.makedirs(os.path.dirname(shipped), exist_ok=True)
             shutil.copyfile(candidate, shipped)

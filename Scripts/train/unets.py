@@ -18,11 +18,11 @@ CANDIDATES = {
     "inpaint-48": ("inpaint", [48, 96, 144]),
     "inpaint-64": ("inpaint", [64, 128, 192]),
     # Widened from inpaint-48 at its plateau (widen.py): the first level, whose width also sets the timestep
-    # embedding, stays; the two lower levels get more channels within the 40 MB budget.
-    "inpaint-112": ("inpaint", [48, 112, 176]),
-    "inpaint-128": ("inpaint", [48, 128, 176]),
+    # embedding, stays; lower levels get more channels within the 40 MB budget, as multiples of the first
+    # (ldm-edit's U-Net config is CompVis' model_channels × channel_mult).
+    "inpaint-192": ("inpaint", [48, 96, 192]),
 }
-DEFAULT = {"sr": "sr-48", "inpaint": "inpaint-112"}
+DEFAULT = {"sr": "sr-48", "inpaint": "inpaint-192"}
 
 # LDM linear schedules of the released models: β from 0.0015 to this (docs/ldm-spec.md §5).
 LINEAR_END = {"sr": 0.0155, "inpaint": 0.0205}

@@ -142,7 +142,7 @@ def check():
     x, t = torch.randn(2, 9, 32, 32), torch.tensor([10, 700])
     group_norm = torch.nn.GroupNorm.forward
     affine = lambda m, h: h * m.weight.view(1, -1, *[1] * (h.dim() - 2)) + m.bias.view(1, -1, *[1] * (h.dim() - 2))
-    for name in ("inpaint-112", "inpaint-128"):
+    for name in ("inpaint-192",):
         wide = build(*CANDIDATES[name]).eval()
         widen(small, wide)
         for label, forward in (("GroupNorm as affine", affine), ("GroupNorm", group_norm)):
