@@ -2,7 +2,7 @@
 learned: the way out of a plateau at the old size without starting from scratch (Scripts/train/README.md
 "Widening the inpainting U-Net").
 
-Every old channel keeps its place within its GroupNorm group (16 groups at every width: old channel c of a level
+Every old channel keeps its place within its GroupNorm group (the config's groups, 16, at every width: old channel c of a level
 with k channels per group goes to g·k' + i, g = c // k, i = c % k), and with it its attention head (8 heads = 2
 groups each). The new channels' incoming weights are the fresh model's initialisation shrunk by NEW_SCALE, their
 outgoing weights into old channels are zero: the wide model computes the old function except for the GroupNorm
@@ -18,7 +18,6 @@ import re
 import torch
 
 NEW_SCALE = 0.1
-GROUPS = 16
 
 
 def dim_levels(key, shape, levels, layers):
@@ -69,11 +68,11 @@ def dim_levels(key, shape, levels, layers):
     raise ValueError(f"widen: no rule for {key}")
 
 
-def channel_map(segments, old_widths, new_widths):
+def channel_map(segments, old_widths, new_widths, groups):
     """Old index → new index along one dimension made of `segments` (levels, concatenated), and the new size."""
     idx, base = [], 0
     for level in segments:
-        k_old, k_new = old_widths[level] // GROUPS, new_widths[level] // GROUPS
+        k_old, k_new = old_widths[level] // groups, new_widths[level] // groups
         idx += [base + (c // k_old) * k_new + c % k_old for c in range(old_widths[level])]
         base += new_widths[level]
     return torch.tensor(idx), base
@@ -83,10 +82,12 @@ def widen(small, wide):
     """Copies `small`'s weights into `wide` (both unets.build, same design, wide's widths ≥ small's per level, the
     first level equal) as the module docstring says. small, wide: UNet2DModel → None (wide is changed in place)."""
     old_w, new_w = list(small.config.block_out_channels), list(wide.config.block_out_channels)
-    if old_w[0] != new_w[0] or any(n < o or n % GROUPS or o % GROUPS for o, n in zip(old_w, new_w)):
-        raise ValueError(f"widen: cannot widen {old_w} into {new_w} (first level equal, others ≥, multiples of {GROUPS})")
+    groups, heads = small.config.norm_num_groups, small.config.get("ldm_edit_num_heads", 8)
+    if old_w[0] != new_w[0] or any(n < o or n % groups or o % groups for o, n in zip(old_w, new_w)):
+        raise ValueError(f"widen: cannot widen {old_w} into {new_w} (first level equal, others ≥, multiples of {groups})")
+    if groups % heads or wide.config.norm_num_groups != groups:
+        raise ValueError(f"widen: {groups} GroupNorm groups in both, a multiple of the {heads} heads, keep channels in their heads")
     layers = small.config.layers_per_block
-    heads = small.config.get("ldm_edit_num_heads", 8)
     old_sd, new_sd = small.state_dict(), wide.state_dict()
     if old_sd.keys() != new_sd.keys():
         raise ValueError("widen: the two U-Nets have different layers: " + str(sorted(set(old_sd) ^ set(new_sd))[:5]))
@@ -97,7 +98,7 @@ def widen(small, wide):
         maps = []
         for d, levels in enumerate(segs):
             if levels:
-                m, size = channel_map(levels, old_w, new_w)
+                m, size = channel_map(levels, old_w, new_w, groups)
                 if sum(old_w[lv] for lv in levels) != old.shape[d] or size != new.shape[d]:
                     raise ValueError(f"widen: {key} dim {d}: levels {levels} do not give {tuple(old.shape)} → {tuple(new.shape)}")
                 maps.append(m)
@@ -109,22 +110,20 @@ def widen(small, wide):
         if not is_norm and key.endswith("weight") and old.dim() >= 2:
             new *= NEW_SCALE
             # the outgoing weights of new input channels into old output channels: zero
-            keep_out = torch.zeros(new.shape[0], dtype=torch.bool)
-            keep_out[maps[0]] = True
+            old_out = torch.zeros(new.shape[0], dtype=torch.bool)
+            old_out[maps[0]] = True
             new_in = torch.ones(new.shape[1], dtype=torch.bool)
             new_in[maps[1]] = False
-            new[keep_out.nonzero()[:, 0][:, None], new_in.nonzero()[:, 0][None, :]] = 0
+            new[old_out[:, None] & new_in[None, :]] = 0
         elif not is_norm and key.endswith("bias"):
             new *= NEW_SCALE
         new[torch.meshgrid(*maps, indexing="ij")] = old
-        if ".attentions." in key and (".to_q." in key or ".to_k." in key):
-            level_w_old, level_w_new = old.shape[0], new.shape[0]
-            fresh = torch.ones(level_w_new, dtype=torch.bool)
+        if ".attentions." in key and ".to_q." in key:
+            # the score scale 1/√d of a head: d = width / heads grows with the width
+            new[maps[0]] *= (new.shape[0] / old.shape[0]) ** 0.5
+            fresh = torch.ones(new.shape[0], dtype=torch.bool)
             fresh[maps[0]] = False
-            if ".to_q." in key:
-                # the score scale 1/√d of a head: d grows from old/heads to new/heads
-                new[maps[0]] *= ((level_w_new / heads) / (level_w_old / heads)) ** 0.5
-                new[fresh] = 0
+            new[fresh] = 0
         out[key] = new
     wide.load_state_dict(out)
 
