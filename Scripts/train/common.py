@@ -123,6 +123,14 @@ class EMA:
             e.lerp_(p.detach(), 1 - d)
 
 
+class StateMismatch(Exception):
+    """A state file recorded for another configuration: (key, the state's value, the value asked for)."""
+
+    def __init__(self, key, held, wanted):
+        super().__init__(f"the state holds {key} {held}, not {wanted}")
+        self.key, self.held, self.wanted = key, held, wanted
+
+
 class TrainState:
     """Everything a killed run needs to continue exactly: weights, EMA, optimizer, step, the data
     generator, torch/numpy/python RNGs, CPU time spent and the eval history. Saved atomically
@@ -138,10 +146,16 @@ class TrainState:
     def spent_cpu_hours(self):
         return (self.cpu_seconds + time.process_time() - self._t0) / 3600
 
-    def load(self, modules, optimizers, data_rng):
+    def load(self, modules, optimizers, data_rng, expect_extra=None):
+        """Restores everything from the state file (False when there is none). `expect_extra`: {key: value} the
+        state's `extra` must hold where it records the key (e.g. the U-Net size), else StateMismatch, before any
+        module is touched."""
         if not os.path.exists(self.path):
             return False
         s = torch.load(self.path, map_location="cpu", weights_only=False)
+        for key, value in (expect_extra or {}).items():
+            if s.get("extra", {}).get(key, value) != value:
+                raise StateMismatch(key, s["extra"][key], value)
         for k, m in modules.items():
             m.load_state_dict(s["modules"][k])
         for k, o in optimizers.items():

@@ -34,7 +34,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from common import add_run_arguments, EMA, Photos, TrainState, device, dihedral, manifest_hash, seed_everything, shipped_metadata
+from common import add_run_arguments, EMA, Photos, StateMismatch, TrainState, device, dihedral, manifest_hash, seed_everything, shipped_metadata
 from conv_autoencoder import ConvAutoencoder
 from export import export_model, init_unet_from_shipped
 from unets import CANDIDATES, DEFAULT, LINEAR_END, alphas_cumprod_for, build
@@ -165,11 +165,13 @@ def main():
     state = TrainState(os.path.join(args.state, "state.pt"), every_s=args.save_every)
     ema = EMA(unet)
     modules = {"unet": unet, "ema": ema.module}
-    if os.path.exists(state.path) and (held := torch.load(state.path, map_location="cpu", weights_only=False)["extra"].get("size", size)) != size:
-        raise SystemExit(f"{state.path}: this state is of the {held} U-Net, not {size}. Move its folder aside "
-                         f"(mv {args.state} {args.state}-{held}) and run again: with no state, training continues from "
+    try:
+        resumed = state.load(modules, {"opt": opt}, photos.rng, expect_extra={"size": size})
+    except StateMismatch as e:
+        raise SystemExit(f"{state.path}: this state is of the {e.held} U-Net, not {size}. Move its folder aside "
+                         f"(mv {args.state} {args.state}-{e.held}) and run again: with no state, training continues from "
                          f"the committed weights given by --init, widened to {size} if they are smaller (widen.py).")
-    if state.load(modules, {"opt": opt}, photos.rng):
+    if resumed:
         print(f"resumed {state.path} at step {state.step}", flush=True)
     elif init := latest_existing(args.init):
         provenance = shipped_metadata(init)["provenance"]
