@@ -42,6 +42,7 @@ public struct SamplingSettings: Sendable, Equatable {
         case .dpmpp2m: DPMSolverSampler(schedule: schedule, steps: steps, spacing: spacing, stepsOffset: offset, prediction: p)
         case .dpmpp2mKarras: DPMSolverSampler(schedule: schedule, steps: steps, karras: true, prediction: p)
         case .euler: EulerSampler(schedule: schedule, steps: steps, spacing: spacing, stepsOffset: offset, prediction: p)
+        case .eulerKarras: EulerSampler(schedule: schedule, steps: steps, spacing: spacing, stepsOffset: offset, karras: true, prediction: p)
         case .eulerAncestral: EulerAncestralSampler(schedule: schedule, steps: steps, spacing: spacing, stepsOffset: offset, prediction: p)
         case .pndm: PNDMSampler(schedule: schedule, steps: steps, stepsOffset: config.stepsOffset ?? 1,
                                 setAlphaToOne: config.setAlphaToOne ?? false, prediction: p)

@@ -86,6 +86,9 @@ public enum SamplerKind: String, Sendable, CaseIterable {
     /// DPM-Solver++(2M) on the Karras et al. σ ramp (`use_karras_sigmas`; "DPM++ 2M Karras" in the web UIs).
     case dpmpp2mKarras = "dpmpp-2m-karras"
     case euler
+    /// Euler on the Karras et al. σ ramp (`EulerDiscreteScheduler` with `use_karras_sigmas`). For an ε- or
+    /// v-model this is DDIM's update on another grid: DDIM (η = 0) is Euler's method in σ (Karras et al. 2022, §3).
+    case eulerKarras = "euler-karras"
     /// Euler ancestral ("Euler a"): fresh noise at every step.
     case eulerAncestral = "euler-a"
     /// PNDM's pseudo linear multistep (PLMS) steps, as Stable Diffusion 1.x's scheduler_config.json names.
@@ -100,7 +103,7 @@ extension SamplerKind {
         switch name {
         case "DDIMScheduler": self = .ddim
         case "PNDMScheduler": self = .pndm
-        case "EulerDiscreteScheduler": self = .euler
+        case "EulerDiscreteScheduler": self = karras ? .eulerKarras : .euler
         case "EulerAncestralDiscreteScheduler": self = .eulerAncestral
         case "DPMSolverMultistepScheduler": self = karras ? .dpmpp2mKarras : .dpmpp2m
         case "DDPMScheduler": self = .ddpm

@@ -11,9 +11,11 @@ public struct EulerSampler: EulerGridSampler {
     let grid: EulerGrid
     public let prediction: PredictionType
 
+    /// - karras: σ on the Karras et al. ρ = 7 ramp (`use_karras_sigmas=True`; "Euler" with the "Karras" schedule
+    ///   in the web UIs), `EulerGrid`.
     public init(schedule: NoiseSchedule, steps: Int, spacing: TimestepSpacing = .linspace, stepsOffset: Int = 1,
-                prediction: PredictionType = .epsilon) {
-        grid = EulerGrid(schedule: schedule, steps: steps, spacing: spacing, stepsOffset: stepsOffset)
+                karras: Bool = false, prediction: PredictionType = .epsilon) {
+        grid = EulerGrid(schedule: schedule, steps: steps, spacing: spacing, stepsOffset: stepsOffset, karras: karras)
         self.prediction = prediction
     }
 

@@ -88,8 +88,9 @@ enum SigmaGrid {
 }
 
 /// The step grid of diffusers' Euler schedulers (scheduling_euler_discrete.py and
-/// scheduling_euler_ancestral_discrete.py `set_timesteps`, interpolation "linear", no Karras σ,
-/// final σ 0): fractional timesteps, σ interpolated at them, and the initial noise's σ.
+/// scheduling_euler_ancestral_discrete.py `set_timesteps`, interpolation "linear", final σ 0): fractional
+/// timesteps, σ interpolated at them (or on the Karras ramp between the first and last of those, with
+/// `use_karras_sigmas`), and the initial noise's σ.
 struct EulerGrid: Sendable {
     /// Descending, fractional (float32), one per step.
     let timesteps: [Float]
@@ -98,10 +99,23 @@ struct EulerGrid: Sendable {
     /// `init_noise_sigma`: max σ for linspace/trailing spacing, √(max σ² + 1) for leading.
     let initialNoiseSigma: Float
 
-    init(schedule: NoiseSchedule, steps: Int, spacing: TimestepSpacing, stepsOffset: Int) {
+    /// - karras: σ on the Karras et al. ρ = 7 ramp from the spacing grid's first σ to its last, each step's
+    ///   timestep the fractional `_sigma_to_t` of its σ (`use_karras_sigmas=True`, set_timesteps lines
+    ///   "if self.config.use_karras_sigmas").
+    init(schedule: NoiseSchedule, steps: Int, spacing: TimestepSpacing, stepsOffset: Int, karras: Bool = false) {
         let table = SigmaGrid.trainingSigmas(schedule.alphasCumprod)
-        timesteps = SigmaGrid.eulerTimesteps(count: schedule.count, steps: steps, spacing: spacing, stepsOffset: stepsOffset)
-        sigmas = timesteps.map { Float(SigmaGrid.interpolate(Double($0), table)) } + [0]
+        let spaced = SigmaGrid.eulerTimesteps(count: schedule.count, steps: steps, spacing: spacing, stepsOffset: stepsOffset)
+        // np.interp in float64; the Karras ramp takes its ends from these float64 values.
+        let interpolated = spaced.map { SigmaGrid.interpolate(Double($0), table) }
+        if karras, let first = interpolated.first, let last = interpolated.last {
+            let logSigmas = table.map { log($0) }
+            let ramp = SigmaGrid.karras(sigmaMin: last, sigmaMax: first, steps: steps)
+            timesteps = ramp.map { Float(SigmaGrid.timestep(sigma: $0, logSigmas: logSigmas)) }
+            sigmas = ramp.map { Float($0) } + [0]
+        } else {
+            timesteps = spaced
+            sigmas = interpolated.map { Float($0) } + [0]
+        }
         let maxSigma = sigmas.max() ?? 0
         initialNoiseSigma = spacing == .leading ? (maxSigma * maxSigma + 1).squareRoot() : maxSigma
     }

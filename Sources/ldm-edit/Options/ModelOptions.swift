@@ -18,7 +18,7 @@ struct ModelOptions: ParsableArguments {
         "Hold the weights as float16 in memory: a float32 checkpoint is narrowed at load (about half its memory; results change by that rounding, and provenance records it). 16-bit files are held so anyway."))
     var halfWeights = false
 
-    @Option(help: ArgumentHelp("Sampler: ddim, dpmpp-2m (DPM-Solver++(2M), good in 15-25 steps), dpmpp-2m-karras, euler, euler-a (Euler ancestral), pndm (PLMS) or ddpm (all 1000 steps). Default: the model's own (ddim for the LDM models, the scheduler of a Stable Diffusion model: pndm for SD 1.x).", valueName: "sampler"))
+    @Option(help: ArgumentHelp("Sampler: ddim, dpmpp-2m (DPM-Solver++(2M), good in 15-25 steps), dpmpp-2m-karras, euler, euler-karras, euler-a (Euler ancestral), pndm (PLMS) or ddpm (all 1000 steps). Default: the model's own (ddim for the LDM models, the scheduler of a Stable Diffusion model: pndm for SD 1.x).", valueName: "sampler"))
     var sampler: SamplerKind?
 
     @Option(help: "Sampling steps (DDIM and DPM-Solver; DDPM always takes 1000).")
