@@ -32,11 +32,10 @@ public struct DPMSolverSampler: TimestepGridSampler {
         // σ_t = √((1 − ᾱ)/ᾱ) in float32 (torch ops on the float32 ᾱ).
         let all = SigmaGrid.trainingSigmas(a)
         if karras, let first = all.first, let last = all.last {
-            // np.log of the float32 table stays float32; the ramp and the interpolation are float64.
-            let logSigmas = all.map { log($0) }
-            let ramp = SigmaGrid.karras(sigmaMin: Double(first), sigmaMax: Double(last), steps: steps)
-            timesteps = ramp.map { Int(SigmaGrid.timestep(sigma: $0, logSigmas: logSigmas).rounded(.toNearestOrEven)) }
-            sigmas = ramp.map { Float($0) } + [0]
+            // The ramp and the interpolation are float64; the timesteps rounded to integers.
+            let karras = SigmaGrid.karrasGrid(table: all, sigmaMin: Double(first), sigmaMax: Double(last), steps: steps)
+            timesteps = karras.timesteps.map { Int($0.rounded(.toNearestOrEven)) }
+            sigmas = karras.sigmas.map { Float($0) } + [0]
             return
         }
         if spacing == .leading {

@@ -72,6 +72,15 @@ enum SigmaGrid {
         }
     }
 
+    /// The Karras ramp from σ_max to σ_min and each value's fractional timestep (`_sigma_to_t` over the float32 log
+    /// of the training σ table `table`, as np.log of it stays float32): the `use_karras_sigmas` branch of
+    /// diffusers' Euler and DPM-Solver `set_timesteps`, which differ only in rounding the timesteps.
+    static func karrasGrid(table: [Float], sigmaMin: Double, sigmaMax: Double, steps: Int) -> (sigmas: [Double], timesteps: [Double]) {
+        let logSigmas = table.map { log($0) }
+        let ramp = karras(sigmaMin: sigmaMin, sigmaMax: sigmaMax, steps: steps)
+        return (ramp, ramp.map { timestep(sigma: $0, logSigmas: logSigmas) })
+    }
+
     /// The fractional timestep whose log σ interpolates to `sigma` (`_sigma_to_t`): log σ_t is the
     /// float32 table, the differences of neighbours float32, the rest float64.
     static func timestep(sigma: Double, logSigmas: [Float]) -> Double {
@@ -108,10 +117,9 @@ struct EulerGrid: Sendable {
         // np.interp in float64; the Karras ramp takes its ends from these float64 values.
         let interpolated = spaced.map { SigmaGrid.interpolate(Double($0), table) }
         if karras, let first = interpolated.first, let last = interpolated.last {
-            let logSigmas = table.map { log($0) }
-            let ramp = SigmaGrid.karras(sigmaMin: last, sigmaMax: first, steps: steps)
-            timesteps = ramp.map { Float(SigmaGrid.timestep(sigma: $0, logSigmas: logSigmas)) }
-            sigmas = ramp.map { Float($0) } + [0]
+            let karras = SigmaGrid.karrasGrid(table: table, sigmaMin: last, sigmaMax: first, steps: steps)
+            timesteps = karras.timesteps.map { Float($0) }
+            sigmas = karras.sigmas.map { Float($0) } + [0]
         } else {
             timesteps = spaced
             sigmas = interpolated.map { Float($0) } + [0]
