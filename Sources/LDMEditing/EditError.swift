@@ -4,8 +4,9 @@ import LDMModels
 /// `CheckpointError` loading a model, `ImageIOError` reading a file, `PipelineError` running one).
 /// Payloads are the facts; the command line adds which flag or command to use.
 public enum EditError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// No model was named and none of the default locations holds `fileName`.
-    case noModel(task: ModelTask, fileName: String, searched: [String])
+    /// No model was named and none of the default locations holds `fileName`; `unfinished` is a model of the
+    /// task still in training found in one of them (`training/<fileName>`), not used by default.
+    case noModel(task: ModelTask, fileName: String, searched: [String], unfinished: String?)
     /// A file could not be read to compute its SHA-256.
     case cannotHash(path: String, reason: String)
     /// The result would be width × height, more pixels than `limit`.
@@ -19,8 +20,9 @@ public enum EditError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .noModel(let task, let fileName, let searched):
+        case .noModel(let task, let fileName, let searched, let unfinished):
             "no \(task.rawValue) model: none was given and \(fileName) is in none of: \(searched.joined(separator: ", "))"
+                + (unfinished.map { "; one still in training, short of its quality targets, is at \($0)" } ?? "")
         case .cannotHash(let path, let reason): "\(path): cannot read it to compute its SHA-256: \(reason)"
         case .resultTooLarge(let width, let height, let limit):
             "the result would be \(width)x\(height) (\(width * height) pixels), above the limit of \(limit) pixels"

@@ -7,7 +7,9 @@ import LDMModels
 /// 3. `Models/` of the source tree the binary was built in (`swift run`, `.build/<config>/ldm-edit`),
 /// 4. `./Models` in the current folder.
 /// Each folder may hold `ldm-edit-sr.safetensors` and `ldm-edit-inpaint.safetensors` (the files
-/// `Scripts/train/train_diffusion.py --export` and `ldm-edit convert` produce).
+/// `Scripts/train/train_diffusion.py --export` and `ldm-edit convert` produce). A folder's `training/`
+/// holds a model still in training (`Scripts/train/keep_partial.sh`): never loaded by default, only named
+/// when the default is missing, so that the user can try it with a model option.
 public enum ModelLocator {
     public static func fileName(for task: ModelTask) -> String {
         task == .superResolution ? "ldm-edit-sr.safetensors" : "ldm-edit-inpaint.safetensors"
@@ -31,7 +33,9 @@ public enum ModelLocator {
             dir = dir.deletingLastPathComponent()
         }
         folders.append(FileManager.default.currentDirectoryPath + "/Models")
-        return folders
+        // The source tree's Models/ and ./Models are one folder when run from the package root: list it once.
+        var seen = Set<String>()
+        return folders.filter { seen.insert(URL(fileURLWithPath: $0).standardizedFileURL.path).inserted }
     }
 
     /// The default model file for `task`, or nil with the list of places searched.
@@ -57,8 +61,17 @@ public enum ModelLocator {
                                environment: [String: String] = ProcessInfo.processInfo.environment) throws(EditError) -> String {
         if let given { return given }
         let found = defaultModel(for: task, environment: environment)
-        guard let path = found.path else { throw .noModel(task: task, fileName: fileName(for: task), searched: found.searched) }
+        guard let path = found.path else {
+            throw .noModel(task: task, fileName: fileName(for: task), searched: found.searched,
+                           unfinished: unfinishedModel(for: task, in: found.searched))
+        }
         return path
+    }
+
+    /// The first `training/<file name>` in `folders`: a model of `task` still in training, short of its targets.
+    public static func unfinishedModel(for task: ModelTask, in folders: [String]) -> String? {
+        folders.lazy.map { ($0 as NSString).appendingPathComponent("training/" + fileName(for: task)) }
+            .first { FileManager.default.fileExists(atPath: $0) }
     }
 
     /// Weight-file extensions a model file may have (what `ModelWeights.open` reads).

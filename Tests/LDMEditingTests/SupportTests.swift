@@ -27,10 +27,25 @@ import Testing
             #expect {
                 try ModelLocator.require(nil, for: .inpainting, environment: env)
             } throws: { error in
-                guard case EditError.noModel(.inpainting, "ldm-edit-inpaint.safetensors", let searched) = error else { return false }
+                guard case EditError.noModel(.inpainting, "ldm-edit-inpaint.safetensors", let searched, let unfinished) = error else { return false }
                 return searched == ModelLocator.searchFolders(environment: env)
+                    && unfinished == ModelLocator.unfinishedModel(for: .inpainting, in: searched)
+            }
+            // A model still in training is named, never loaded: the first folder's wins.
+            try FileManager.default.createDirectory(atPath: dir + "/training", withIntermediateDirectories: true)
+            _ = FileManager.default.createFile(atPath: dir + "/training/ldm-edit-inpaint.safetensors", contents: Data())
+            #expect(ModelLocator.find(nil, for: .inpainting, environment: env) == nil)
+            #expect {
+                try ModelLocator.require(nil, for: .inpainting, environment: env)
+            } throws: { error in
+                guard case EditError.noModel(.inpainting, _, _, let unfinished) = error else { return false }
+                return unfinished == dir + "/training/ldm-edit-inpaint.safetensors"
             }
         }
+        // Run from the package root, the source tree's Models/ and ./Models are one folder, listed once.
+        let cwd = FileManager.default.currentDirectoryPath
+        let fromRoot = ModelLocator.searchFolders(environment: [:], executable: cwd + "/.build/no-such-config/ldm-edit")
+        #expect(fromRoot == [cwd + "/.build/share/ldm-edit/models", cwd + "/Models"])
         // The first folder wins.
         _ = FileManager.default.createFile(atPath: dir + "/ldm-edit-sr.safetensors", contents: Data())
         #expect(try ModelLocator.require(nil, for: .superResolution, environment: env) == dir + "/ldm-edit-sr.safetensors")

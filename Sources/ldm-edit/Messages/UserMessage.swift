@@ -39,8 +39,9 @@ enum UserMessage {
 
     static func describe(_ error: EditError) -> String {
         switch error {
-        case .noModel(let task, let fileName, let searched):
+        case .noModel(let task, let fileName, let searched, let unfinished):
             "no \(task.rawValue) model: pass --model, or put \(fileName) in one of: \(searched.joined(separator: ", ")) (LDM_EDIT_MODELS sets the first)"
+                + (unfinished.map { "\nhint: one still in training, short of its quality targets (docs/models.md), is at \($0): try it with --model \($0)" } ?? "")
         case .resultTooLarge: "\(error); raise it with --max-pixels"
         default: "\(error)"
         }
