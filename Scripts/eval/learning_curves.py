@@ -96,11 +96,12 @@ def plot_state(state, out):
     save(fig, axes, out)
 
 
-def save(fig, axes, out):
+def save(fig, axes, out, legend_below=False):
     for a in axes:
         a.grid(alpha=0.3)
         if a.get_legend_handles_labels()[0]:
-            a.legend(fontsize="small")
+            # Below the panel when there are many runs: inside it the legend hides the points.
+            a.legend(fontsize="small", **({"loc": "upper center", "bbox_to_anchor": (0.5, -0.15)} if legend_below else {}))
     fig.tight_layout()
     os.makedirs(os.path.dirname(out) or ".", exist_ok=True)
     fig.savefig(out, dpi=110)
@@ -115,9 +116,9 @@ def main():
     ap.add_argument("--evals-out", default="docs/images/unet_eval_curves.png")
     args = ap.parse_args()
     plot_state(args.state, args.out)
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 7))
     plot_evals(json.load(open(args.evals))["records"], axes)
-    save(fig, axes, args.evals_out)
+    save(fig, axes, args.evals_out, legend_below=True)
 
 
 if __name__ == "__main__":
