@@ -42,11 +42,7 @@ public enum ModelLocator {
     public static func defaultModel(for task: ModelTask, environment: [String: String] = ProcessInfo.processInfo.environment)
         -> (path: String?, searched: [String]) {
         let folders = searchFolders(environment: environment)
-        for folder in folders {
-            let candidate = (folder as NSString).appendingPathComponent(fileName(for: task))
-            if FileManager.default.fileExists(atPath: candidate) { return (candidate, folders) }
-        }
-        return (nil, folders)
+        return (firstExisting(fileName(for: task), in: folders), folders)
     }
 
     /// `given`, else the default model for `task`; nil when there is none.
@@ -70,7 +66,12 @@ public enum ModelLocator {
 
     /// The first `training/<file name>` in `folders`: a model of `task` still in training, short of its targets.
     public static func unfinishedModel(for task: ModelTask, in folders: [String]) -> String? {
-        folders.lazy.map { ($0 as NSString).appendingPathComponent("training/" + fileName(for: task)) }
+        firstExisting("training/" + fileName(for: task), in: folders)
+    }
+
+    /// `relativePath` inside the first of `folders` that holds it.
+    static func firstExisting(_ relativePath: String, in folders: [String]) -> String? {
+        folders.lazy.map { ($0 as NSString).appendingPathComponent(relativePath) }
             .first { FileManager.default.fileExists(atPath: $0) }
     }
 
