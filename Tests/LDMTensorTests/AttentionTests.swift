@@ -10,7 +10,9 @@ import Testing
 
     static let sweep = [Case(n: 1, c: 1, t: 1, heads: 1), Case(n: 1, c: 8, t: 7, heads: 2),
                         Case(n: 2, c: 12, t: 13, heads: 3), Case(n: 1, c: 32, t: 64, heads: 1),
-                        Case(n: 1, c: 20, t: 37, heads: 5)]
+                        Case(n: 1, c: 20, t: 37, heads: 5), Case(n: 2, c: 34, t: 33, heads: 2),
+                        Case(n: 1, c: 80, t: 300, heads: 2), Case(n: 1, c: 96, t: 65, heads: 3),
+                        Case(n: 1, c: 160, t: 30, heads: 2)]
 
     /// Two Float32 GEMMs (K = d, then K = T) around an exact softmax: 1e-5 absolute on outputs of
     /// magnitude ≲ 1 (the values are in [−1, 1] and the result is their convex combination).
@@ -49,6 +51,19 @@ import Testing
         let vv = try Tensor(shape: [1, 8, 9], values: Array(v[144..<216]))
         try Attention.forward(q: q, k: k, v: vv, heads: 2, scaling: .splitQK, into: naive, workspace: Workspace())
         #expect(Comparison(legacy.values, naive.values).maxAbs > 1e-3)
+    }
+
+    /// Several heads run through `PackedHead` in blocks of query rows: 7-row blocks (42 of them and a last one
+    /// of 6) give the bits of one 300-row block, for both scalings.
+    @Test(arguments: [Attention.Scaling.splitQK, .scores])
+    func bitsDoNotDependOnTheBlock(_ scaling: Attention.Scaling) throws {
+        let qkv = try tensor([1, 3 * 80, 300], seed: 39)
+        let outs = try [7 * 300, 300 * 300].map { block in
+            let out = try Tensor(shape: [1, 80, 300])
+            try Attention.forward(qkv: qkv, heads: 2, scaling: scaling, into: out, workspace: Workspace(), scoreBlock: block)
+            return out.values
+        }
+        #expect(mismatches(outs[0], outs[1]) == 0)
     }
 
     @Test func sameResultForOneAndTwoThreads() throws {

@@ -198,6 +198,27 @@ import Testing
         }
     }
 
+    /// Channel-major attention (the U-Nets' `AttentionBlock`: several heads through `PackedHead`, wider ones and a
+    /// single one through the GEMMs): head widths around the vector widths (4, 17, 32, 40) and past
+    /// `packedHeadWidth` (80), token counts around the 16-key panels, several images. Every level gives the same bits, within the attention bound of the Double twin.
+    @Test(arguments: [(1, 8, 7, 2), (2, 34, 33, 2), (1, 80, 300, 2), (1, 96, 65, 3), (1, 160, 30, 2), (1, 40, 50, 1)])
+    func channelAttentionAtEveryLevelMatchesTheTwin(_ shape: (Int, Int, Int, Int)) throws {
+        let (n, c, t, heads) = shape
+        let qkv = try tensor([n, 3 * c, t], seed: 66)
+        let outputs = try Self.levels.map { level in
+            let out = try Tensor(shape: [n, c, t])
+            try Attention.forward(qkv: qkv, heads: heads, scaling: .splitQK, into: out, workspace: Workspace(), simd: level)
+            return out.values
+        }
+        let parts = Naive.splitLegacyQKV(qkv.values, n: n, c: c, t: t, heads: heads)
+        let expected = Naive.attention(q: parts.q, k: parts.k, v: parts.v, n: n, c: c, t: t, heads: heads)
+        for (level, values) in zip(Self.levels, outputs) {
+            #expect(mismatches(values, outputs[0]) == 0, "\(level) against baseline")
+            let cmp = Comparison(values, expected)
+            #expect(cmp.maxAbs < AttentionTests.tolerance, "\(level): \(cmp)")
+        }
+    }
+
     /// Attention's score kernel against its in-order FMA twin, bit for bit at every level: key counts around the
     /// panel (16), register-block (16, 32, 64 keys) and chunk (192; 64–256 at 8 lanes, by d) sizes, 1–7 query rows (4-row blocks and
     /// their remainders), head widths 1 … 160, rows wider than d (a head's columns inside a fused projection).

@@ -2,11 +2,14 @@ import LDMParallel
 
 /// Multi-head dot-product attention over channel-major sequences, computed in query blocks.
 ///
-/// For each head and block of queries the scores against all keys are formed with one GEMM,
-/// soft-maxed row by row, and multiplied into the values with a second GEMM, so memory is
-/// O(T × block) instead of O(T²): a 16384-token head needs 16384 × 256 floats (16 MiB) of scores.
-/// Because every query row sees all its keys at once, the softmax is the exact two-pass one; no
-/// online rescaling is needed and block boundaries cannot change the result.
+/// For each head and block of queries the scores against all keys are formed, soft-maxed row by
+/// row, and multiplied into the values, so memory is O(T × block) instead of O(T²). Because every
+/// query row sees all its keys at once, the softmax is the exact two-pass one; no online rescaling
+/// is needed and block boundaries cannot change the result. Several heads (the U-Nets' attention):
+/// each thread takes whole heads, through the token-attention kernels (`PackedHead`, L2-sized
+/// blocks) up to `packedHeadWidth` wide, through two serial GEMMs beyond. One head (the VQ autoencoder's 512-wide one over up to 16384 tokens): two tiled GEMMs
+/// per block (`HeadPlan`), 16 MiB of scores, the threads sharing each product — packing its keys
+/// and values per thread would cost 2·T·d floats each (64 MiB at a 512² output).
 public enum Attention {
     /// Where q, k and v of head h live.
     public enum Layout: Sendable, Equatable {
@@ -25,18 +28,28 @@ public enum Attention {
         case scores
     }
 
-    /// Upper bound on the score block, in floats (16 MiB).
+    /// Upper bound on the GEMM path's score block, in floats (16 MiB).
     public static let scoreBudget = 4 << 20
+
+    /// The widest head `PackedHead` takes. Measured with `ldm-bench --filter attention --threads 2` against the
+    /// GEMM path (AVX2 EPYC, 3 interleaved rounds, docs/performance.md): 20 heads of 32 over 4096 tokens 555 against
+    /// 787 ms (medians), over 1024 tokens 36.5 against 40.7 ms; 8 heads of 128 over 256 tokens 3.9 against 2.6 ms —
+    /// wide heads are OpenBLAS's, whose micro-kernel loads less per FMA than the value kernel's 4-row blocks.
+    /// 64 is the widest the kernels were measured level with PyTorch's fused SDPA at (SD 2.x's heads).
+    public static let packedHeadWidth = 64
 
     /// out[n, h·d + i, t] = Σ_s softmax_s(q_h[:, t] · k_h[:, s] · scale) v_h[i, s]
     /// - qkv: [N, 3C, T] (legacyQKV) → out: [N, C, T], C = heads · d.
-    /// Naive twin: `Naive.attention`.
+    /// Naive twin: `Naive.attention`. `simd` and `scoreBlock` (floats of one thread's score block with
+    /// several heads) change the speed only, never the bits.
     public static func forward(qkv: Tensor, heads: Int, scaling: Scaling, into out: Tensor,
-                               workspace: Workspace) throws(TensorError) {
+                               workspace: Workspace, simd: SIMDLevel = .active,
+                               scoreBlock: Int = tokenScoreBlock) throws(TensorError) {
         try qkv.expect([nil, nil, nil], "attention", "qkv")
         let (n, c3, t) = (qkv.shape[0], qkv.shape[1], qkv.shape[2])
         guard c3 % 3 == 0 else { throw .invalidArgument(operation: "attention", reason: "qkv has \(c3) channels, not 3·C") }
-        try compute(n: n, channels: c3 / 3, tokens: t, heads: heads, scaling: scaling, out: out, workspace: workspace) { image, head, d in
+        try compute(n: n, channels: c3 / 3, tokens: t, heads: heads, scaling: scaling, out: out, workspace: workspace,
+                    simd: simd, scoreBlock: scoreBlock) { image, head, d in
             let q = qkv.data + (image * c3 + head * 3 * d) * t
             return (q, q + d * t, q + 2 * d * t)
         }
@@ -44,34 +57,50 @@ public enum Attention {
 
     /// - q, k, v: [N, C, T] (separate) → out: [N, C, T]
     public static func forward(q: Tensor, k: Tensor, v: Tensor, heads: Int, scaling: Scaling, into out: Tensor,
-                               workspace: Workspace) throws(TensorError) {
+                               workspace: Workspace, simd: SIMDLevel = .active,
+                               scoreBlock: Int = tokenScoreBlock) throws(TensorError) {
         try q.expect([nil, nil, nil], "attention", "q")
         try k.expect(q.shape.map { $0 }, "attention", "k")
         try v.expect(q.shape.map { $0 }, "attention", "v")
         let (n, c, t) = (q.shape[0], q.shape[1], q.shape[2])
-        try compute(n: n, channels: c, tokens: t, heads: heads, scaling: scaling, out: out, workspace: workspace) { image, head, d in
+        try compute(n: n, channels: c, tokens: t, heads: heads, scaling: scaling, out: out, workspace: workspace,
+                    simd: simd, scoreBlock: scoreBlock) { image, head, d in
             let offset = (image * c + head * d) * t
             return (q.data + offset, k.data + offset, v.data + offset)
         }
     }
 
     private static func compute(n: Int, channels c: Int, tokens t: Int, heads: Int, scaling: Scaling, out: Tensor,
-                                workspace: Workspace,
+                                workspace: Workspace, simd: SIMDLevel, scoreBlock: Int,
                                 head location: (Int, Int, Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>)) throws(TensorError) {
         guard heads >= 1, c % heads == 0, t >= 1 else {
             throw .invalidArgument(operation: "attention", reason: "\(c) channels do not split into \(heads) heads (T = \(t))")
         }
         try out.expect([n, c, t], "attention", "output")
         let d = c / heads
-        let block = max(1, min(t, scoreBudget / t))
         let units = n * heads
-        // Several heads: each thread takes whole heads with serial GEMMs and its own scratch.
+        // Several heads up to `packedHeadWidth` wide: each thread takes whole heads through `PackedHead`.
+        // Several wider heads: each thread takes whole heads with serial GEMMs and its own scratch.
         // One head (the VQ autoencoder): the GEMMs are tiled and the softmax rows shared instead.
         // Either way the arithmetic per output element is fixed by the shapes, not the threads.
+        if units > 1 && d <= packedHeadWidth {
+            let plan = PackedHead(d: d, t: t, rows: max(1, min(t, scoreBlock / t)), scaling: scaling, simd: simd)
+            let chunks = Parallel.chunkCount(units)
+            let scratch = try workspace.scratch(.scores, count: chunks * plan.scratchCount)
+            Parallel.forEachChunk(units) { chunk, range in
+                for unit in range {
+                    let (q, k, v) = location(unit / heads, unit % heads, d)
+                    plan.run(q: q, k: k, v: v, into: out.data + (unit / heads * c + unit % heads * d) * t,
+                             scratch: scratch + chunk * plan.scratchCount)
+                }
+            }
+            return
+        }
+        let block = max(1, min(t, scoreBudget / t))
         let chunks = units > 1 ? Parallel.chunkCount(units) : 1
         let perChunk = block * t + block + (scaling == .splitQK ? 2 * d * t : 0)
         let scratch = try workspace.scratch(.scores, count: chunks * perChunk)
-        let plan = HeadPlan(d: d, t: t, block: block, scaling: scaling)
+        let plan = HeadPlan(d: d, t: t, block: block, scaling: scaling, simd: simd)
         if units > 1 {
             Parallel.forEachChunk(units) { chunk, range in
                 for unit in range {
@@ -90,6 +119,7 @@ public enum Attention {
     private struct HeadPlan {
         let d, t, block: Int
         let scaling: Scaling
+        let simd: SIMDLevel
 
         /// scratch: block·T score floats, block softmax inverses, then (splitQK) the scaled copies of q and k,
         /// d·T each.
@@ -118,7 +148,7 @@ public enum Attention {
                 if parallel {
                     BLAS.sgemm(transposeA: true, m: rows, n: t, k: d, a: q + t0, lda: t, b: k, ldb: t, c: scores, ldc: t)
                     Parallel.forEach(rows, minimumChunk: max(1, 2048 / t)) { range in
-                        for r in range { inverses[r] = Softmax.exponentiate(scores + r * t, length: t, scale: scale) }
+                        for r in range { inverses[r] = Softmax.exponentiate(scores + r * t, length: t, scale: scale, simd: simd) }
                     }
                     BLAS.sgemm(transposeB: true, m: d, n: rows, k: t, a: v, lda: t, b: scores, ldb: t, c: result + t0, ldc: t)
                     Parallel.forEach(d, minimumChunk: max(1, 4096 / rows)) { range in
@@ -126,7 +156,7 @@ public enum Attention {
                     }
                 } else {
                     BLAS.serialSgemm(transposeA: true, m: rows, n: t, k: d, a: q + t0, lda: t, b: k, ldb: t, c: scores, ldc: t)
-                    for r in 0..<rows { inverses[r] = Softmax.exponentiate(scores + r * t, length: t, scale: scale) }
+                    for r in 0..<rows { inverses[r] = Softmax.exponentiate(scores + r * t, length: t, scale: scale, simd: simd) }
                     BLAS.serialSgemm(transposeB: true, m: d, n: rows, k: t, a: v, lda: t, b: scores, ldb: t,
                                      c: result + t0, ldc: t)
                     for i in 0..<d { normalise(result + i * t + t0, inverses, rows) }
