@@ -7,9 +7,10 @@ import LDMParallel
 /// query row sees all its keys at once, the softmax is the exact two-pass one; no online rescaling
 /// is needed and block boundaries cannot change the result. Several heads (the U-Nets' attention):
 /// each thread takes whole heads, through the token-attention kernels (`PackedHead`, L2-sized
-/// blocks) up to `packedHeadWidth` wide, through two serial GEMMs beyond. One head (the VQ autoencoder's 512-wide one over up to 16384 tokens): two tiled GEMMs
-/// per block (`HeadPlan`), 16 MiB of scores, the threads sharing each product — packing its keys
-/// and values per thread would cost 2·T·d floats each (64 MiB at a 512² output).
+/// blocks) up to `packedHeadWidth` wide, through two serial GEMMs beyond (`HeadPlan`). One head
+/// (the VQ autoencoder's 512-wide one over up to 16384 tokens): two tiled GEMMs per block, 16 MiB
+/// of scores, the threads sharing each product — packing its keys and values per thread would
+/// cost 2·T·d floats each (64 MiB at a 512² output).
 public enum Attention {
     /// Where q, k and v of head h live.
     public enum Layout: Sendable, Equatable {
@@ -79,39 +80,31 @@ public enum Attention {
         try out.expect([n, c, t], "attention", "output")
         let d = c / heads
         let units = n * heads
-        // Several heads up to `packedHeadWidth` wide: each thread takes whole heads through `PackedHead`.
-        // Several wider heads: each thread takes whole heads with serial GEMMs and its own scratch.
-        // One head (the VQ autoencoder): the GEMMs are tiled and the softmax rows shared instead.
-        // Either way the arithmetic per output element is fixed by the shapes, not the threads.
-        if units > 1 && d <= packedHeadWidth {
-            let plan = PackedHead(d: d, t: t, rows: max(1, min(t, scoreBlock / t)), scaling: scaling, simd: simd)
-            let chunks = Parallel.chunkCount(units)
-            let scratch = try workspace.scratch(.scores, count: chunks * plan.scratchCount)
-            Parallel.forEachChunk(units) { chunk, range in
-                for unit in range {
-                    let (q, k, v) = location(unit / heads, unit % heads, d)
-                    plan.run(q: q, k: k, v: v, into: out.data + (unit / heads * c + unit % heads * d) * t,
-                             scratch: scratch + chunk * plan.scratchCount)
-                }
-            }
+        let gemm = HeadPlan(d: d, t: t, block: max(1, min(t, scoreBudget / t)), scaling: scaling, simd: simd)
+        guard units > 1 else {
+            // One head (the VQ autoencoder): the GEMMs are tiled and the softmax rows shared.
+            let (q, k, v) = location(0, 0, d)
+            let scratch = try workspace.scratch(.scores, count: gemm.scratchCount)
+            gemm.run(q: q, k: k, v: v, into: out.data, scratch: scratch, parallel: true)
             return
         }
-        let block = max(1, min(t, scoreBudget / t))
-        let chunks = units > 1 ? Parallel.chunkCount(units) : 1
-        let perChunk = block * t + block + (scaling == .splitQK ? 2 * d * t : 0)
-        let scratch = try workspace.scratch(.scores, count: chunks * perChunk)
-        let plan = HeadPlan(d: d, t: t, block: block, scaling: scaling, simd: simd)
-        if units > 1 {
-            Parallel.forEachChunk(units) { chunk, range in
-                for unit in range {
-                    let (q, k, v) = location(unit / heads, unit % heads, d)
-                    let result = out.data + (unit / heads * c + unit % heads * d) * t
-                    plan.run(q: q, k: k, v: v, into: result, scratch: scratch + chunk * perChunk, parallel: false)
+        // Several heads: each thread takes whole heads with its own scratch, through `PackedHead` up to
+        // `packedHeadWidth` wide and serial GEMMs beyond. Either way the arithmetic per output element is fixed
+        // by the shapes, not the threads.
+        let packed = d <= packedHeadWidth
+            ? PackedHead(d: d, t: t, rows: max(1, min(t, scoreBlock / t)), scaling: scaling, simd: simd) : nil
+        let perChunk = packed?.scratchCount ?? gemm.scratchCount
+        let scratch = try workspace.scratch(.scores, count: Parallel.chunkCount(units) * perChunk)
+        Parallel.forEachChunk(units) { chunk, range in
+            for unit in range {
+                let (q, k, v) = location(unit / heads, unit % heads, d)
+                let result = out.data + (unit / heads * c + unit % heads * d) * t
+                if let packed {
+                    packed.run(q: q, k: k, v: v, into: result, scratch: scratch + chunk * perChunk)
+                } else {
+                    gemm.run(q: q, k: k, v: v, into: result, scratch: scratch + chunk * perChunk, parallel: false)
                 }
             }
-        } else {
-            let (q, k, v) = location(0, 0, d)
-            plan.run(q: q, k: k, v: v, into: out.data, scratch: scratch, parallel: true)
         }
     }
 
@@ -121,8 +114,9 @@ public enum Attention {
         let scaling: Scaling
         let simd: SIMDLevel
 
-        /// scratch: block·T score floats, block softmax inverses, then (splitQK) the scaled copies of q and k,
-        /// d·T each.
+        /// block·T score floats, block softmax inverses, then (splitQK) the scaled copies of q and k, d·T each.
+        var scratchCount: Int { block * t + block + (scaling == .splitQK ? 2 * d * t : 0) }
+
         func run(q: UnsafeMutablePointer<Float>, k: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
                  into result: UnsafeMutablePointer<Float>, scratch scores: UnsafeMutablePointer<Float>, parallel: Bool) {
             var (q, k) = (q, k)
