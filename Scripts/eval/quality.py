@@ -23,6 +23,7 @@ import csv
 import glob
 import json
 import os
+import re
 import subprocess
 import tempfile
 import time
@@ -143,11 +144,19 @@ def provenance(model):
         return json.loads(f.metadata()["ldm_edit_provenance"])
 
 
-def record(args, summary):
-    """Appends one record per measured task to the eval history --record (see docs/images/unet_evals.json)."""
+def sampling_of(ldm_edit, output):
+    """"SAMPLER STEPS" (e.g. "ddim 50") from the provenance of an ldm-edit output (`ldm-edit info`): the sampling a
+    run at ldm-edit's defaults actually used."""
+    info = subprocess.run([ldm_edit, "info", output], check=True, capture_output=True, text=True).stdout
+    found = re.search(r"sampler: ([^,]+), (\d+) steps", info)
+    return f"{found.group(1)} {found.group(2)}" if found else "unknown"
+
+
+def record(args, summary, sampling):
+    """Appends one record per measured task to the eval history --record (see docs/images/unet_evals.json);
+    `sampling`: task → "SAMPLER STEPS" its runs used."""
     history = json.load(open(args.record)) if os.path.exists(args.record) else {"records": []}
     repo = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-    sampler = f"{args.sampler or 'default sampler'} {args.steps or 'default steps'}"
     for task, model, keys in (("upscale", args.sr_model, ["upscale"]), ("inpaint", args.inpaint_model, ["inpaint_centre", "inpaint_strokes"])):
         if not all(k in summary for k in keys):
             continue
@@ -158,7 +167,7 @@ def record(args, summary):
         mix = (p.get("decoder_finetune") or {}).get("mix")
         runs = [r["run"] for r in history["records"] if r["task"] == task]
         r = {"task": task, "run": args.run or (runs[-1] if runs else task), "step": p["steps"], "cpu_hours": p["cpu_hours"],
-             "decoder": f"mix α {mix:.3f}" if mix is not None else "first", "sampler": sampler, "crops": args.limit, "crop": args.crop,
+             "decoder": f"mix α {mix:.3f}" if mix is not None else "first", "sampler": sampling.get(task, "unknown"), "crops": args.limit, "crop": args.crop,
              "date": time.strftime("%Y-%m-%d"), "model": os.path.basename(model)}
         if "weighting" in p:
             r["weighting"] = p["weighting"]
@@ -278,7 +287,8 @@ def main():
     if args.json:
         json.dump(summary, open(args.json, "w"), indent=1)
     if args.record:
-        record(args, summary)
+        record(args, summary, {task: sampling_of(args.ldm_edit, out) for task, out in (("upscale", f"{tmp}/up.png"), ("inpaint", f"{tmp}/in.png"))
+                               if os.path.exists(out)})
     for task, c in costs.items():
         if c:
             print(f"{task}: median {np.median([s for s, _ in c]):.1f} s per image (incl. model load), "

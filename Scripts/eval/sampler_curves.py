@@ -12,7 +12,9 @@ script runs again, so a run cut off part-way resumes.
 
 The reference point is DDIM at 100 steps (upscale) or 50 (inpaint), the LDM recipes' defaults; the default the
 script proposes is the fewest steps of any sampler whose figures are all within 0.2 dB and 5 % detail of it
-(issue 18's rule). It prints a table and the proposal and draws one panel per measure.
+(issue 18's rule). It prints a table and the proposal and draws one panel per measure. For inpainting that
+reference is itself an unconverged solve of the model's ODE; the default there is chosen against the converged fill
+by Scripts/eval/sampler_convergence.py (docs/quality.md, "Which fill is right").
 """
 import argparse
 import json

@@ -127,15 +127,18 @@ public struct Editor: Sendable {
     /// The guidance scale of the model's own pipeline (the x4 upscaler: 9; Stable Diffusion inpainting: 7.5).
     public var defaultGuidance: Float { diffusionModel?.noiseAugmentation != nil ? 9 : PromptRequest.defaultGuidance }
 
-    /// The sampler the model's own reference runs with (Stable Diffusion: its scheduler, PNDM for SD 1.x; the
-    /// LDM families: DDIM), for requests that do not choose one.
-    public var defaultSampler: SamplerKind {
+    /// The sampler and steps for requests that choose none (`SamplingDefault`: Stable Diffusion its scheduler, PNDM
+    /// for SD 1.x; LDM super-resolution DDIM 50; LDM inpainting DPM-Solver++(2M) Karras 15).
+    public var defaultSampling: SamplingDefault {
         switch engine {
-        case .classical: .ddim
-        case .superResolution(let pipeline, _): pipeline.model.defaultSampler
-        case .inpainting(let pipeline, _): pipeline.model.defaultSampler
+        case .classical: SamplingDefault(sampler: .ddim, steps: SamplingDefault.commonSteps)
+        case .superResolution(let pipeline, _): pipeline.model.defaultSampling
+        case .inpainting(let pipeline, _): pipeline.model.defaultSampling
         }
     }
+
+    /// `defaultSampling`'s sampler.
+    public var defaultSampler: SamplerKind { defaultSampling.sampler }
 
     /// Throws unless `request` fits this editor: its own consistency, the task and model, a prompt exactly when the
     /// model reads text (`promptRequired`, `promptNotAccepted`), and prompts within the text encoder's 77 tokens

@@ -2,7 +2,7 @@ import LDMModels
 import LDMPipelines
 
 /// What a model is, read from its weights without building it: the task it serves, whether it reads a
-/// prompt, its own sampler, and the lines `ldm-edit inspect` prints for it (`CheckpointSummary`).
+/// prompt, its own sampler and steps, and the lines `ldm-edit inspect` prints for it (`CheckpointSummary`).
 ///
 /// The server lists models with it; choosing what to offer needs no loaded `Editor`.
 public struct ModelDescription: Sendable, Equatable {
@@ -11,8 +11,9 @@ public struct ModelDescription: Sendable, Equatable {
     public let task: EditTask
     /// A Stable Diffusion model: its requests need a prompt (`PromptRequest`), others take none.
     public let takesPrompt: Bool
-    /// The sampler requests use when they choose none (`LatentDiffusionModel.defaultSampler(for:)`).
-    public let defaultSampler: SamplerKind
+    /// The sampler and steps requests use when they choose none (`SamplingDefault`).
+    public let defaultSampling: SamplingDefault
+    public var defaultSampler: SamplerKind { defaultSampling.sampler }
     /// The guidance scale of the model's own pipeline (the x4 upscaler: 9; Stable Diffusion inpainting: 7.5).
     public let defaultGuidance: Float
     /// The low-res noise levels a noise-augmented upscaler (stable-diffusion-x4-upscaler) accepts, 0 … its
@@ -29,7 +30,7 @@ public struct ModelDescription: Sendable, Equatable {
         self.path = path
         task = weights.task == .superResolution ? .upscale : .inpaint
         takesPrompt = weights.textEncoder != nil
-        defaultSampler = LatentDiffusionModel.defaultSampler(for: weights)
+        defaultSampling = SamplingDefault(for: weights)
         defaultGuidance = LatentDiffusionModel.defaultGuidance(for: weights)
         noiseLevels = weights.noiseAugmentation.map { 0...$0.maxNoiseLevel }
         summary = CheckpointSummary.describe(weights)

@@ -12,10 +12,10 @@ public struct LatentDiffusionModel: Sendable {
     /// Stable Diffusion's text conditioning (CLIP tokenizer + text encoder), read by the U-Net's cross-attention;
     /// nil for the LDM families.
     public let text: TextConditioning?
-    /// The sampler the model's own reference runs with: for Stable Diffusion the folder's scheduler
-    /// (`scheduler_config.json`'s `_class_name`; PNDM for SD 1.x single files and for a scheduler not implemented
-    /// here), DDIM for the LDM families (their scripts).
-    public let defaultSampler: SamplerKind
+    /// The sampler and steps requests use when they choose none (`SamplingDefault`).
+    public let defaultSampling: SamplingDefault
+    /// `defaultSampling`'s sampler.
+    public var defaultSampler: SamplerKind { defaultSampling.sampler }
     /// For an inpainting model: whether its U-Net sees the mask (`concatenated`) or the known region is blended
     /// in after every step (`blended`: a Stable Diffusion text-to-image model); nil for super-resolution.
     public let inpaintingMethod: InpaintingMethod?
@@ -28,7 +28,7 @@ public struct LatentDiffusionModel: Sendable {
         task = weights.task
         inpaintingMethod = task == .inpainting ? InpaintingMethod(unet: weights.unet, latentChannels: weights.firstStage.latentChannels) : nil
         text = try weights.textEncoder.map { try TextConditioning(weights: $0, tokenizer: weights.tokenizer) }
-        defaultSampler = Self.defaultSampler(for: weights)
+        defaultSampling = SamplingDefault(for: weights)
         noiseAugmentation = weights.noiseAugmentation.map(NoiseAugmentation.init)
     }
 
@@ -36,13 +36,6 @@ public struct LatentDiffusionModel: Sendable {
     /// (StableDiffusionUpscalePipeline `guidance_scale`), 7.5 for the others (StableDiffusionInpaintPipeline).
     public static func defaultGuidance(for weights: ModelWeights) -> Float {
         weights.noiseAugmentation != nil ? 9 : TextPrompt.defaultGuidance
-    }
-
-    /// `defaultSampler` of the model these weights build, read without building it (a model list needs no model).
-    public static func defaultSampler(for weights: ModelWeights) -> SamplerKind {
-        // Stable Diffusion: its scheduler (PNDM when unknown); the LDM families: DDIM, whatever their folder names.
-        weights.textEncoder == nil ? .ddim
-            : weights.schedule.schedulerClass.flatMap { SamplerKind(diffusersScheduler: $0, karras: weights.schedule.karrasSigmas ?? false) } ?? .pndm
     }
 
     /// Throws unless `conditioning` fits this model (task and channel count).

@@ -81,7 +81,7 @@ extension EditServer {
             }
             sampler = kind
         }
-        let steps = submission.steps ?? SamplingRequest.defaultSteps
+        let steps = submission.steps ?? model.defaultSteps(for: sampler)
         if let given = submission.seed, given < 0 { throw APIError.badRequest("seed must be 0 or more, got \(given)") }
         let seed = submission.seed.map { UInt64($0) } ?? SamplingRequest.randomSeed()
         do {

@@ -64,6 +64,7 @@ extension EditServer {
         var object: [String: Any] = ["id": entry.id, "name": entry.name, "task": entry.task.rawValue, "default": entry.isDefault,
                                      "takes_prompt": entry.takesPrompt, "description": lines]
         object["default_sampler"] = entry.defaultSampler?.rawValue
+        if entry.description != nil { object["default_steps"] = entry.defaultSteps }
         if let description = entry.description, description.takesPrompt { object["default_guidance"] = Double(description.defaultGuidance) }
         if let description = entry.description, let levels = description.noiseLevels, let level = description.defaultNoiseLevel {
             object["noise_levels"] = ["min": levels.lowerBound, "max": levels.upperBound, "default": level]

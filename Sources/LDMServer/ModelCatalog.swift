@@ -21,6 +21,14 @@ public struct ModelCatalog: Sendable {
         var path: String? { description?.path }
         public var takesPrompt: Bool { description?.takesPrompt ?? false }
         public var defaultSampler: SamplerKind? { description?.defaultSampler }
+        /// The model's default step count with its default sampler (`SamplingDefault`); the common 50 for classical
+        /// upscaling, which takes none.
+        public var defaultSteps: Int { description?.defaultSampling.steps ?? SamplingRequest.defaultSteps }
+        /// The steps of a job that names `sampler` (nil: the default one) but no step count.
+        func defaultSteps(for sampler: SamplerKind?) -> Int {
+            guard let defaults = description?.defaultSampling else { return SamplingRequest.defaultSteps }
+            return defaults.steps(for: sampler ?? defaults.sampler)
+        }
     }
 
     public let entries: [Entry]

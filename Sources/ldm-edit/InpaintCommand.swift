@@ -108,7 +108,7 @@ extension LDMEdit {
             }
             let request = try reporter.orExit { () throws -> EditRequest in
                 guard let model = editor.model else { throw RequestError.inconsistent(task: .inpaint, reason: "needs a model") }
-                return EditRequest.inpaint(model: model, sampling: try modelOptions.sampling(reporter, defaultSampler: editor.defaultSampler, quiet: globalOptions.quiet),
+                return EditRequest.inpaint(model: model, sampling: try modelOptions.sampling(reporter, defaults: editor.defaultSampling, quiet: globalOptions.quiet),
                                            tiling: try tilingOptions.request(), inpainting: try inpaintingRequest(),
                                            output: try outputOptions.request(), prompt: try promptRequest())
             }

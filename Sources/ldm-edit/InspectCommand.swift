@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LDMModels
+import LDMPipelines
 
 extension LDMEdit {
     /// `ldm-edit inspect`: what a weight file or diffusers folder holds.
@@ -53,6 +54,8 @@ extension LDMEdit {
                 let model = try ModelWeights.open(path, useEMA: !noEMA)
                 print(CheckpointSummary.describe(model, taskNote: "use `ldm-edit \(model.task.command)`", rawWeightsNote: "--no-ema for the raw weights")
                     .joined(separator: "\n"))
+                let sampling = SamplingDefault(for: model)
+                print("default sampling: \(sampling.sampler.rawValue), \(sampling.steps) steps (--sampler, --steps)")
             } catch {
                 reporter.error(UserMessage.describe(error))
                 failed = true

@@ -82,7 +82,7 @@ extension LDMEdit {
             let request = try reporter.orExit { () throws -> EditRequest in
                 let output = try outputOptions.request()
                 guard let model = editor.model else { return .upscale(method: method ?? .lanczos, output: output) }
-                return .upscale(model: model, sampling: try modelOptions.sampling(reporter, defaultSampler: editor.defaultSampler, quiet: globalOptions.quiet),
+                return .upscale(model: model, sampling: try modelOptions.sampling(reporter, defaults: editor.defaultSampling, quiet: globalOptions.quiet),
                                 tiling: try tilingOptions.request(), output: output, prompt: try promptRequest(for: editor),
                                 noiseLevel: noiseLevel ?? editor.defaultNoiseLevel)
             }

@@ -10,7 +10,8 @@ import Testing
         let r = try CLI.run(["inspect", Self.fixture("sr_compvis.ckpt")])
         #expect(r.status == 0, "\(r.stderr)")
         for text in ["format: pytorch-zip", "model: super-resolution (use `ldm-edit upscale`)", "CompVis LatentDiffusion layout",
-                     "weights: EMA (present, used", "sha256: ", "other top-level entries: epoch, global_step"] {
+                     "weights: EMA (present, used", "sha256: ", "other top-level entries: epoch, global_step",
+                     "default sampling: ddim, 50 steps"] {
             #expect(r.stdout.contains(text), "missing \(text) in:\n\(r.stdout)")
         }
         let raw = try CLI.run(["inspect", Self.fixture("sr_compvis.ckpt"), "--no-ema", "--no-hash"])
@@ -22,6 +23,7 @@ import Testing
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("unet/diffusion_pytorch_model.bin") && r.stdout.contains("vqvae/diffusion_pytorch_model.safetensors"))
         #expect(r.stdout.contains("model: inpainting (use `ldm-edit inpaint`), diffusers layout"))
+        #expect(r.stdout.contains("default sampling: dpmpp-2m-karras, 15 steps"))
     }
 
     /// The conv-autoencoder folder (Scripts/fixtures/make_conv_autoencoder_fixtures.py): its files, the first

@@ -76,6 +76,23 @@ import Testing
         #expect(changed > 0, "the masked region was repainted")
     }
 
+    /// LDM inpainting runs DPM-Solver++(2M) Karras at 15 steps unless told otherwise (`SamplingDefault`); a named
+    /// sampler without --steps gets the common 50, --steps alone keeps the default sampler.
+    @Test func inpaintDefaultsToDPMSolverKarras15() throws {
+        let input = try writeImage("d.png", width: 16, height: 16, channels: 3, depth: 8)
+        var mask = [UInt8](repeating: 0, count: 16 * 16)
+        for y in 4..<12 { for x in 4..<12 { mask[y * 16 + x] = 255 } }
+        try ImageFile.write(try RasterImage(width: 16, height: 16, channels: 1, samples: .uint8(mask)), to: scratch.file("dm.png"))
+        for (extra, expected) in [([String](), "sampler: dpmpp-2m-karras, 15 steps"), (["--sampler", "ddim"], "sampler: ddim, 50 steps, eta 0.0"),
+                                  (["--steps", "3"], "sampler: dpmpp-2m-karras, 3 steps")] {
+            let out = scratch.file("d-\(extra.joined()).png")
+            let r = try CLI.run(["inpaint", input, "--mask", scratch.file("dm.png"), "--model", Self.parity("inp"), "--seed", "1", "-o", out, "-q"] + extra)
+            #expect(r.status == 0, "\(r.stderr)")
+            let info = try CLI.run(["info", out]).stdout
+            #expect(info.contains(expected), "\(extra): \(info)")
+        }
+    }
+
     @Test func inpaintErrors() throws {
         let input = try writeImage("p.png", width: 16, height: 16, channels: 3, depth: 8)
         let small = try writeImage("m.png", width: 8, height: 8, channels: 1, depth: 8)
@@ -138,7 +155,7 @@ import Testing
         try ImageFile.write(try RasterImage(width: side, height: side, channels: 1, samples: .uint8(mask)), to: scratch.file("mask.png"))
         let out = scratch.file("out.png")
         let r = try CLI.run(["inpaint", scratch.file("img.png"), "--mask", scratch.file("mask.png"), "--model", fixtures + "/inp_compvis.ckpt",
-                             "--steps", "10", "--seed", "43", "-o", out])
+                             "--sampler", "ddim", "--steps", "10", "--seed", "43", "-o", out])
         #expect(r.status == 0, "\(r.stderr)")
         let result = try ImageFile.read(out)
         guard case .uint8(let got) = result.samples else { Issue.record("not 8-bit"); return }

@@ -23,13 +23,18 @@ import Testing
             let description = try ModelDescription(path: path)
             let editor = try Editor(task: description.task, modelPath: path)
             #expect(description.takesPrompt == editor.takesPrompt, "\(path)")
-            #expect(description.defaultSampler == editor.defaultSampler, "\(path)")
+            #expect(description.defaultSampling == editor.defaultSampling, "\(path)")
             #expect(!description.takesPrompt || description.defaultGuidance == editor.defaultGuidance, "\(path)")
             #expect(description.summary == CheckpointSummary.describe(try ModelWeights.open(path)))
         }
         #expect(try ModelDescription(path: Fixture.sr).task == .upscale)
         let x4 = try ModelDescription(path: Fixture.models + "/sd_upscale_folder")
-        #expect(x4.task == .upscale && x4.takesPrompt && x4.defaultGuidance == 9 && x4.defaultSampler == .ddim)
+        #expect(x4.task == .upscale && x4.takesPrompt && x4.defaultGuidance == 9 && x4.defaultSampling == SamplingDefault(sampler: .ddim, steps: 50))
+        // The LDM families: inpainting on DPM-Solver++(2M) Karras at 15 steps, super-resolution DDIM 50
+        // (SamplingDefault's measurements); Stable Diffusion inpainting its scheduler (PNDM here) at 50.
+        #expect(try ModelDescription(path: Fixture.inpaint).defaultSampling == SamplingDefault(sampler: .dpmpp2mKarras, steps: 15))
+        #expect(try ModelDescription(path: Fixture.sr).defaultSampling == SamplingDefault(sampler: .ddim, steps: 50))
+        #expect(try ModelDescription(path: Fixture.models + "/sd_inpaint_folder").defaultSampling == SamplingDefault(sampler: .pndm, steps: 50))
         #expect(try ModelDescription(path: Fixture.inpaint).name == "conv_inp_folder")
         #expect(throws: CheckpointError.self) { try ModelDescription(path: Fixture.models + "/clip_text_compvis.safetensors") }
     }

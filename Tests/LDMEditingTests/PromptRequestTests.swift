@@ -93,7 +93,7 @@ import Testing
         #expect(result.image.width == 40 && result.image.height == 24)
 
         let ldm = try Editor(task: .inpaint, modelPath: Fixture.inpaint)
-        #expect(!ldm.takesPrompt && ldm.defaultSampler == .ddim)
+        #expect(!ldm.takesPrompt && ldm.defaultSampling == SamplingDefault(sampler: .dpmpp2mKarras, steps: 15))
         let ldmModel = try #require(ldm.model)
         #expect(throws: RequestError.promptNotAccepted) {
             try ldm.check(.inpaint(model: ldmModel, sampling: try SamplingRequest(steps: 2, seed: 1), prompt: try PromptRequest(prompt: "a")))

@@ -55,7 +55,8 @@ import Testing
         #expect(events.last?["step"] as? Int == 6 && events.last?["steps"] as? Int == 6)
 
         let done = try #require(events.last)
-        #expect(done["seed"] as? Int == 11 && done["seed_given"] as? Bool == true && done["sampler"] as? String == "ddim")
+        // No sampler named: the model's own (an LDM inpainting model: DPM-Solver++(2M) Karras).
+        #expect(done["seed"] as? Int == 11 && done["seed_given"] as? Bool == true && done["sampler"] as? String == "dpmpp-2m-karras")
         let result = try #require(done["result"] as? [String: Any])
         #expect(result["name"] as? String == "photo_inpainted.png")
         let file = try await server.request("GET", "/api/images/\(try #require(result["id"] as? String))/file")
@@ -201,6 +202,23 @@ import Testing
         #expect(try await server.wait(for: try #require(reply.json["id"] as? String))["state"] as? String == "done")
     }
 
+    /// A job without steps takes the model's own count with its own sampler (LDM inpainting: 15 DPM++ Karras
+    /// steps), and the common 50 with a sampler it names.
+    @Test func jobsWithoutStepsTakeTheModelsDefault() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let ids = try await images(server)
+        for (sampler, steps) in [(nil, 15), ("ddim", 50)] as [(String?, Int)] {
+            var job: [String: Any] = ["task": "inpaint", "model": try server.model(Self.model), "image": ids.image, "mask": ids.mask, "seed": 2]
+            job["sampler"] = sampler
+            let reply = try await server.json("POST", "/api/jobs", job)
+            let id = try #require(reply.json["id"] as? String, "\(reply.status) \(reply.text)")
+            let done = try await server.wait(for: id)
+            #expect(done["state"] as? String == "done" && done["steps_requested"] as? Int == steps && done["steps"] as? Int == steps)
+            #expect(done["sampler"] as? String == sampler ?? "dpmpp-2m-karras")
+        }
+    }
+
     @Test func modelsAreListedByIdOnly() async throws {
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }
@@ -209,10 +227,10 @@ import Testing
         let models = try #require(reply.json["models"] as? [[String: Any]])
         let inpainting = try #require(models.first { $0["name"] as? String == Self.model })
         #expect(inpainting["task"] as? String == "inpaint" && inpainting["takes_prompt"] as? Bool == false)
-        #expect(inpainting["default_sampler"] as? String == "ddim")
+        #expect(inpainting["default_sampler"] as? String == "dpmpp-2m-karras" && inpainting["default_steps"] as? Int == 15)
         #expect((inpainting["description"] as? [String])?.first?.hasPrefix("model: inpainting") == true)
         let sd = try #require(models.first { $0["name"] as? String == "sd_inpaint_folder" })
-        #expect(sd["takes_prompt"] as? Bool == true && sd["default_sampler"] as? String == "pndm")
+        #expect(sd["takes_prompt"] as? Bool == true && sd["default_sampler"] as? String == "pndm" && sd["default_steps"] as? Int == 50)
         #expect(models.last?["id"] as? String == "lanczos")
         // Text encoders alone, an SD U-Net without its text encoder, a U-Net whose config cannot build: not offered.
         for name in ["clip_text_compvis.safetensors", "sd1_compvis.safetensors", "inp_compvis.ckpt"] {

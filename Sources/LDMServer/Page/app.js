@@ -90,6 +90,8 @@ function chooseModel() {
   $('model-description').textContent = model ? model.description.join('\n') : 'No model for this task: pass --models to `ldm-edit serve`.';
   const diffusion = model && model.default_sampler;
   if (diffusion) $('sampler').value = model.default_sampler;
+  // Each model has its own step count (LDM inpainting 15 DPM++ Karras steps, the others 50).
+  if (diffusion && model.default_steps !== undefined) $('steps').value = model.default_steps;
   for (const id of ['sampler', 'steps', 'seed-random']) $(id).disabled = !diffusion;
   $('seed').disabled = !diffusion || $('seed-random').checked;
   $('prompt-fields').hidden = !(model && model.takes_prompt);

@@ -18,11 +18,11 @@ struct ModelOptions: ParsableArguments {
         "Hold the weights as float16 in memory: a float32 checkpoint is narrowed at load (about half its memory; results change by that rounding, and provenance records it). 16-bit files are held so anyway."))
     var halfWeights = false
 
-    @Option(help: ArgumentHelp("Sampler: ddim, dpmpp-2m (DPM-Solver++(2M), good in 15-25 steps), dpmpp-2m-karras, euler, euler-karras, euler-a (Euler ancestral), pndm (PLMS) or ddpm (all 1000 steps). Default: the model's own (ddim for the LDM models, the scheduler of a Stable Diffusion model: pndm for SD 1.x).", valueName: "sampler"))
+    @Option(help: ArgumentHelp("Sampler: ddim, dpmpp-2m (DPM-Solver++(2M), good in 15-25 steps), dpmpp-2m-karras, euler, euler-karras, euler-a (Euler ancestral), pndm (PLMS) or ddpm (all 1000 steps). Default: the model's own (dpmpp-2m-karras for LDM inpainting, ddim for LDM super-resolution, the scheduler of a Stable Diffusion model: pndm for SD 1.x).", valueName: "sampler"))
     var sampler: SamplerKind?
 
-    @Option(help: "Sampling steps (DDIM and DPM-Solver; DDPM always takes 1000).")
-    var steps: Int = SamplingRequest.defaultSteps
+    @Option(help: ArgumentHelp("Sampling steps (DDPM always takes 1000). Default: the model's own with its own sampler (15 for LDM inpainting's dpmpp-2m-karras), else 50.", valueName: "n"))
+    var steps: Int?
 
     @Option(help: "DDIM eta: 0 is deterministic given the seed, 1 adds fresh noise every step.")
     var eta: Float = 0
@@ -31,17 +31,18 @@ struct ModelOptions: ParsableArguments {
     var seed: UInt64?
 
     func validate() throws {
-        do { _ = try SamplingRequest(sampler: sampler ?? .ddim, steps: steps, eta: eta, seed: 0) } catch { throw ValidationError(UserMessage.describe(error)) }
+        do { _ = try SamplingRequest(sampler: sampler ?? .ddim, steps: steps ?? SamplingRequest.defaultSteps, eta: eta, seed: 0) } catch { throw ValidationError(UserMessage.describe(error)) }
         if let model, !FileManager.default.fileExists(atPath: model) {
             throw ValidationError("--model \(model): no such file or folder.")
         }
     }
 
-    /// The sampling part of the request (without --sampler, the model's own `defaultSampler`); a random seed is
-    /// reported so the run can be repeated, unless `quiet` (-q prints only errors and warnings; the seed is
+    /// The sampling part of the request (without --sampler or --steps, the model's own `SamplingDefault`); a random
+    /// seed is reported so the run can be repeated, unless `quiet` (-q prints only errors and warnings; the seed is
     /// in the output's provenance either way, which `ldm-edit info` prints).
-    func sampling(_ reporter: Reporter, defaultSampler: SamplerKind, quiet: Bool) throws -> SamplingRequest {
-        let request = try SamplingRequest(sampler: sampler ?? defaultSampler, steps: steps, eta: eta, seed: seed)
+    func sampling(_ reporter: Reporter, defaults: SamplingDefault, quiet: Bool) throws -> SamplingRequest {
+        let chosen = sampler ?? defaults.sampler
+        let request = try SamplingRequest(sampler: chosen, steps: steps ?? defaults.steps(for: chosen), eta: eta, seed: seed)
         if !request.seedGiven && !quiet { reporter.status("seed \(request.seed) (pass --seed \(request.seed) to repeat this result)") }
         return request
     }

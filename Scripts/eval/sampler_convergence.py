@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""How far each (sampler, steps) point lands from the solution its samplers approximate (issue 18, point 2).
+
+    /tmp/torch-venv/bin/python Scripts/eval/sampler_convergence.py --pool /tmp/ldm-pool --ldm-edit .build/release/ldm-edit \
+        --model M [--limit 8] [--points ddim@25,ddim@50,ddim@100,ddim@200,dpmpp-2m-karras@25] \
+        [--reference dpmpp-2m-karras@100] [--work DIR] [--json out.json]
+
+The deterministic samplers (DDIM with η = 0, DPM-Solver++(2M), Euler) are all solvers of one probability-flow ODE
+(Song et al. 2021, "Score-Based Generative Modeling through SDEs", eq. 13; DDIM as its first-order solver: Song et al.
+2021, "DDIM", §4.3; DPM-Solver++: Lu et al. 2022), started here from the same seed's noise. With more steps each one
+converges to that ODE's solution, so two samplers at different step counts that give different fills are not two
+equal choices: one is nearer the solution than the other. This script inpaints the quality.py eval crops (centre
+square and strokes, seed 0) at every point and at a many-step --reference, and prints per point: hole PSNR and
+detail against the ground truth (quality.py's measures) and the hole PSNR against the reference's fill (the
+discretisation error: higher is nearer the ODE's solution). Putting a second many-step point of another sampler in
+--points (ddim@200) checks that the reference has converged: the two should agree far more closely than any of the
+candidates do. Outputs are cached in --work per point, so a cut-off run resumes.
+"""
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import quality  # noqa: E402  (the crops, masks and measures of the eval)
+
+
+def fill(args, point, stem, kind, gt, mask):
+    """The ldm-edit fill of one crop and mask at `point` ("sampler@steps"), cached in --work."""
+    sampler, steps = point.split("@")
+    out = os.path.join(args.work, point, f"{stem}_{kind}.png")
+    if not os.path.exists(out):
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        Image.fromarray(gt).save(f"{args.work}/img.png")
+        Image.fromarray(mask).save(f"{args.work}/mask.png")
+        quality.timed_run([args.ldm_edit, "inpaint", f"{args.work}/img.png", "--mask", f"{args.work}/mask.png", "--seed", "0",
+                           "-o", out, "--overwrite", "-q", "--steps", steps, "--sampler", sampler, "--model", args.model])
+    return np.asarray(Image.open(out).convert("RGB"))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pool", required=True)
+    ap.add_argument("--ldm-edit", required=True)
+    ap.add_argument("--model", required=True, help="an inpainting model (.safetensors)")
+    ap.add_argument("--limit", type=int, default=8)
+    ap.add_argument("--crop", type=int, default=256)
+    ap.add_argument("--points", default="ddim@25,ddim@50,ddim@100,ddim@200,dpmpp-2m-karras@20,dpmpp-2m-karras@25,dpmpp-2m-karras@50")
+    ap.add_argument("--reference", default="dpmpp-2m-karras@100",
+                    help="the many-step run taken as the ODE's solution (default: DPM-Solver++(2M), Karras σ, 100 steps)")
+    ap.add_argument("--work", default="/tmp/sampler_convergence", help="cache of the fills, one folder per point")
+    ap.add_argument("--json", help="also write the per-point means here")
+    args = ap.parse_args()
+    points = args.points.split(",")
+    rows = {p: [] for p in points}
+    for index, (name, gt) in enumerate(quality.crops(args.pool, args.crop, args.limit)):
+        stem = os.path.splitext(name)[0]
+        for kind, mask in (("centre", quality.centre_mask(args.crop)), ("strokes", quality.stroke_mask(args.crop, index))):
+            hole = mask > 0
+            reference = fill(args, args.reference, stem, kind, gt, mask)
+            for p in points:
+                out = fill(args, p, stem, kind, gt, mask)
+                rows[p].append([quality.psnr(out[hole], gt[hole]), quality.detail(out, hole) / quality.detail(gt, hole),
+                                quality.psnr(out[hole], reference[hole])])
+            print(f"{stem} {kind} done", file=sys.stderr, flush=True)
+    means = {p: dict(zip(["hole_psnr", "detail", "psnr_to_reference"], map(float, np.mean(r, axis=0)))) for p, r in rows.items()}
+    print(f"| point | hole PSNR (GT) | detail | hole PSNR to {args.reference} |")
+    print("|---|---:|---:|---:|")
+    for p, m in means.items():
+        print(f"| {p} | {m['hole_psnr']:.2f} | {m['detail']:.3f} | {m['psnr_to_reference']:.2f} |")
+    if args.json:
+        json.dump({"reference": args.reference, "crops": args.limit, "points": means}, open(args.json, "w"), indent=1)
+
+
+if __name__ == "__main__":
+    main()
