@@ -2,7 +2,7 @@
 """How far each (sampler, steps) point lands from the solution its samplers approximate (issue 18, point 2).
 
     /tmp/torch-venv/bin/python Scripts/eval/sampler_convergence.py --pool /tmp/ldm-pool --ldm-edit .build/release/ldm-edit \
-        --model M [--limit 8] [--points ddim@25,ddim@50,ddim@100,ddim@200,dpmpp-2m-karras@25] \
+        --model M [--task inpaint|upscale] [--limit 8] [--points ddim@25,ddim@50,ddim@100,ddim@200,dpmpp-2m-karras@25] \
         [--reference dpmpp-2m-karras@100] [--work DIR] [--json out.json]
 
 The deterministic samplers (DDIM with η = 0, DPM-Solver++(2M), Euler) are all solvers of one probability-flow ODE
@@ -14,7 +14,9 @@ square and strokes, seed 0) at every point and at a many-step --reference, and p
 detail against the ground truth (quality.py's measures) and the hole PSNR against the reference's fill (the
 discretisation error: higher is nearer the ODE's solution). Putting a second many-step point of another sampler in
 --points (ddim@200) checks that the reference has converged: the two should agree far more closely than any of the
-candidates do. Outputs are cached in --work per point, so a cut-off run resumes.
+candidates do. Outputs are cached in --work per point, so a cut-off run resumes. With --task upscale the same for
+super-resolution: each crop downscaled 4x (bicubic) and upscaled, measured by Y-PSNR (4-pixel shave) and detail
+against the ground truth and Y-PSNR against the reference's output.
 """
 import argparse
 import json
@@ -41,11 +43,24 @@ def fill(args, point, stem, kind, gt, mask):
     return np.asarray(Image.open(out).convert("RGB"))
 
 
+def upscaled(args, point, stem, lr):
+    """The ldm-edit 4x upscale of one low-res crop at `point`, cached in --work."""
+    sampler, steps = point.split("@")
+    out = os.path.join(args.work, point, f"{stem}_up.png")
+    if not os.path.exists(out):
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        Image.fromarray(lr).save(f"{args.work}/lr.png")
+        quality.timed_run([args.ldm_edit, "upscale", f"{args.work}/lr.png", "--seed", "0", "-o", out, "--overwrite", "-q",
+                           "--steps", steps, "--sampler", sampler, "--model", args.model])
+    return np.asarray(Image.open(out).convert("RGB"))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pool", required=True)
     ap.add_argument("--ldm-edit", required=True)
-    ap.add_argument("--model", required=True, help="an inpainting model (.safetensors)")
+    ap.add_argument("--model", required=True, help="an inpainting or (--task upscale) super-resolution model")
+    ap.add_argument("--task", choices=["inpaint", "upscale"], default="inpaint")
     ap.add_argument("--limit", type=int, default=8)
     ap.add_argument("--crop", type=int, default=256)
     ap.add_argument("--points", default="ddim@25,ddim@50,ddim@100,ddim@200,dpmpp-2m-karras@20,dpmpp-2m-karras@25,dpmpp-2m-karras@50")
@@ -58,6 +73,15 @@ def main():
     rows = {p: [] for p in points}
     for index, (name, gt) in enumerate(quality.crops(args.pool, args.crop, args.limit)):
         stem = os.path.splitext(name)[0]
+        if args.task == "upscale":
+            lr = np.asarray(Image.fromarray(gt).resize((args.crop // 4, args.crop // 4), Image.BICUBIC))
+            y = lambda a: quality.y_channel(a)[4:-4, 4:-4]
+            reference = upscaled(args, args.reference, stem, lr)
+            for p in points:
+                out = upscaled(args, p, stem, lr)
+                rows[p].append([quality.psnr(y(out), y(gt)), quality.detail(out) / quality.detail(gt), quality.psnr(y(out), y(reference))])
+            print(f"{stem} done", file=sys.stderr, flush=True)
+            continue
         for kind, mask in (("centre", quality.centre_mask(args.crop)), ("strokes", quality.stroke_mask(args.crop, index))):
             hole = mask > 0
             reference = fill(args, args.reference, stem, kind, gt, mask)
@@ -66,13 +90,15 @@ def main():
                 rows[p].append([quality.psnr(out[hole], gt[hole]), quality.detail(out, hole) / quality.detail(gt, hole),
                                 quality.psnr(out[hole], reference[hole])])
             print(f"{stem} {kind} done", file=sys.stderr, flush=True)
-    means = {p: dict(zip(["hole_psnr", "detail", "psnr_to_reference"], map(float, np.mean(r, axis=0)))) for p, r in rows.items()}
-    print(f"| point | hole PSNR (GT) | detail | hole PSNR to {args.reference} |")
+    first = "y_psnr" if args.task == "upscale" else "hole_psnr"
+    means = {p: dict(zip([first, "detail", "psnr_to_reference"], map(float, np.mean(r, axis=0)))) for p, r in rows.items()}
+    what = "Y-PSNR" if args.task == "upscale" else "hole PSNR"
+    print(f"| point | {what} (GT) | detail | {what} to {args.reference} |")
     print("|---|---:|---:|---:|")
     for p, m in means.items():
-        print(f"| {p} | {m['hole_psnr']:.2f} | {m['detail']:.3f} | {m['psnr_to_reference']:.2f} |")
+        print(f"| {p} | {m[first]:.2f} | {m['detail']:.3f} | {m['psnr_to_reference']:.2f} |")
     if args.json:
-        json.dump({"reference": args.reference, "crops": args.limit, "points": means}, open(args.json, "w"), indent=1)
+        json.dump({"task": args.task, "reference": args.reference, "crops": args.limit, "points": means}, open(args.json, "w"), indent=1)
 
 
 if __name__ == "__main__":
