@@ -15,7 +15,8 @@ public struct SamplingRequest: Sendable, Equatable {
     /// any seed is then acceptable.
     public let seedGiven: Bool
 
-    public static let defaultSteps = 50
+    /// The common step count (`SamplingDefault.commonSteps`); a model's own default is its `SamplingDefault`.
+    public static let defaultSteps = SamplingDefault.commonSteps
     /// DDPM visits every timestep of the schedule.
     public static let ddpmSteps = 1000
 

@@ -9,8 +9,8 @@ import LDMModels
 ///   chose on the trained SR model, docs/quality.md "Sampler and step count").
 /// - LDM inpainting (the mask and masked image concatenated to the latent): DPM-Solver++(2M) on the Karras σ ramp at
 ///   `ldmInpaintingSteps`. Every deterministic sampler solves the same probability-flow ODE from the same noise;
-///   measured on the trained inpainting U-Net (Scripts/eval/sampler_convergence.py, docs/quality.md "Sampler and
-///   step count"), DDIM at the `scripts/inpaint.py` recipe's 50 steps lands 42.9 dB (hole PSNR) from that ODE's
+///   measured on the trained inpainting U-Net (Scripts/eval/sampler_convergence.py, docs/quality.md "Which fill is
+///   right"), DDIM at the `scripts/inpaint.py` recipe's 50 steps lands 42.9 dB (hole PSNR) from that ODE's
 ///   many-step solution and 6 % under its detail; DPM-Solver++(2M) Karras at 15 steps lands 46.8 dB from it (nearer
 ///   on each of the 16 crop-and-mask cases), within 0.10 dB and 3.4 % of its figures, in 30 % of the U-Net calls.
 public struct SamplingDefault: Sendable, Equatable {
@@ -29,7 +29,7 @@ public struct SamplingDefault: Sendable, Equatable {
     public static let ldmInpaintingSteps = 15
 
     /// The steps for a request that names `sampler` but no step count: this default's own with its own sampler,
-    /// `commonSteps` with any other (a request for DDIM gets the recipes' DDIM 50, not DPM-Solver's 25).
+    /// `commonSteps` with any other (a request for DDIM gets the recipes' DDIM 50, not DPM-Solver's 15).
     public func steps(for sampler: SamplerKind) -> Int { sampler == self.sampler ? steps : Self.commonSteps }
 
     /// The default of the model these weights build, read without building it (a model list needs no model).

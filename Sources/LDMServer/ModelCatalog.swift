@@ -23,7 +23,7 @@ public struct ModelCatalog: Sendable {
         public var defaultSampler: SamplerKind? { description?.defaultSampler }
         /// The model's default step count with its default sampler (`SamplingDefault`); the common 50 for classical
         /// upscaling, which takes none.
-        public var defaultSteps: Int { description?.defaultSampling.steps ?? SamplingRequest.defaultSteps }
+        public var defaultSteps: Int { defaultSteps(for: nil) }
         /// The steps of a job that names `sampler` (nil: the default one) but no step count.
         func defaultSteps(for sampler: SamplerKind?) -> Int {
             guard let defaults = description?.defaultSampling else { return SamplingRequest.defaultSteps }
