@@ -11,7 +11,7 @@ import Testing
         #expect(r.status == 0, "\(r.stderr)")
         for text in ["format: pytorch-zip", "model: super-resolution (use `ldm-edit upscale`)", "CompVis LatentDiffusion layout",
                      "weights: EMA (present, used", "sha256: ", "other top-level entries: epoch, global_step",
-                     "default sampling: ddim, 50 steps"] {
+                     "default sampling: dpmpp-2m-karras, 8 steps"] {
             #expect(r.stdout.contains(text), "missing \(text) in:\n\(r.stdout)")
         }
         let raw = try CLI.run(["inspect", Self.fixture("sr_compvis.ckpt"), "--no-ema", "--no-hash"])

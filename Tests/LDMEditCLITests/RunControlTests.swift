@@ -51,7 +51,7 @@ import Glibc
             #expect(r.status == 0, "\(r.stderr)")
             let info = try CLI.run(["info", out])
             #expect(info.status == 0, "\(info.stderr)")
-            for expected in ["task: upscale", "model: sr", "model sha256: ", "sampler: ddim, 2 steps, eta 0.0", "seed: 11",
+            for expected in ["task: upscale", "model: sr", "model sha256: ", "sampler: dpmpp-2m-karras, 2 steps", "seed: 11",
                              "tiling: unet 192/64, vq 128/32", "plan: unet 192/64, vq 128/32", "input: a.png (sha256 ", "resume key: ", "made by: ldm-edit "] {
                 #expect(info.stdout.contains(expected), "\(ext): \(expected) missing from\n\(info.stdout)")
             }

@@ -29,11 +29,11 @@ import Testing
         }
         #expect(try ModelDescription(path: Fixture.sr).task == .upscale)
         let x4 = try ModelDescription(path: Fixture.models + "/sd_upscale_folder")
-        #expect(x4.task == .upscale && x4.takesPrompt && x4.defaultGuidance == 9 && x4.defaultSampling == SamplingDefault(sampler: .ddim, steps: 50))
-        // The LDM families: inpainting on DPM-Solver++(2M) Karras at 15 steps, super-resolution DDIM 50
-        // (SamplingDefault's measurements); Stable Diffusion inpainting its scheduler (PNDM here) at 50.
+        #expect(x4.task == .upscale && x4.takesPrompt && x4.defaultGuidance == 9 && x4.defaultSampling == SamplingDefault(sampler: .ddim, steps: 75))
+        // The LDM families: DPM-Solver++(2M) Karras, 15 steps for inpainting, 8 for super-resolution
+        // (SamplingDefault's measurements); Stable Diffusion its scheduler (PNDM, DDIM here) at diffusers' steps: 50, the x4 upscaler 75.
         #expect(try ModelDescription(path: Fixture.inpaint).defaultSampling == SamplingDefault(sampler: .dpmpp2mKarras, steps: 15))
-        #expect(try ModelDescription(path: Fixture.sr).defaultSampling == SamplingDefault(sampler: .ddim, steps: 50))
+        #expect(try ModelDescription(path: Fixture.sr).defaultSampling == SamplingDefault(sampler: .dpmpp2mKarras, steps: 8))
         #expect(try ModelDescription(path: Fixture.models + "/sd_inpaint_folder").defaultSampling == SamplingDefault(sampler: .pndm, steps: 50))
         #expect(try ModelDescription(path: Fixture.inpaint).name == "conv_inp_folder")
         #expect(throws: CheckpointError.self) { try ModelDescription(path: Fixture.models + "/clip_text_compvis.safetensors") }
