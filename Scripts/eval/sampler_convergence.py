@@ -2,7 +2,7 @@
 """How far each (sampler, steps) point lands from the solution its samplers approximate (issue 18, point 2).
 
     /tmp/torch-venv/bin/python Scripts/eval/sampler_convergence.py --pool /tmp/ldm-pool --ldm-edit .build/release/ldm-edit \
-        --model M [--task inpaint|upscale] [--limit 8] [--points ddim@25,ddim@50,ddim@100,ddim@200,dpmpp-2m-karras@25] \
+        --model M [--task inpaint|upscale] [--limit 8] [--points ddim@50,dpmpp-2m-karras@8,…] \
         [--reference dpmpp-2m-karras@100] [--work DIR] [--json out.json]
 
 The deterministic samplers (DDIM with η = 0, DPM-Solver++(2M), Euler) are all solvers of one probability-flow ODE
@@ -63,7 +63,8 @@ def main():
     ap.add_argument("--task", choices=["inpaint", "upscale"], default="inpaint")
     ap.add_argument("--limit", type=int, default=8)
     ap.add_argument("--crop", type=int, default=256)
-    ap.add_argument("--points", default="ddim@25,ddim@50,ddim@100,ddim@200,dpmpp-2m-karras@20,dpmpp-2m-karras@25,dpmpp-2m-karras@50")
+    ap.add_argument("--points", default="ddim@25,ddim@50,ddim@100,ddim@200,dpmpp-2m-karras@5,dpmpp-2m-karras@6,dpmpp-2m-karras@8,dpmpp-2m-karras@10,dpmpp-2m-karras@15,dpmpp-2m-karras@20,dpmpp-2m-karras@25,dpmpp-2m-karras@50",
+                    help="sampler@steps points (default: those of docs/quality.md's tables)")
     ap.add_argument("--reference", default="dpmpp-2m-karras@100",
                     help="the many-step run taken as the ODE's solution (default: DPM-Solver++(2M), Karras σ, 100 steps)")
     ap.add_argument("--work", default="/tmp/sampler_convergence", help="cache of the fills, one folder per point")
