@@ -7,9 +7,9 @@ import NIOCore
 ///      "steps": 20, "seed": 42, "prompt": "…", "negative_prompt": "…", "guidance": 7.5, "noise_level": 20,
 ///      "session": "<id>"}
 ///
-/// `sampler` (the model's own), `steps` (50), `seed` (random, drawn and shown at once), the prompt fields,
-/// `noise_level` (noise-augmented upscalers only: the x4 upscaler's low-res noise, 20) and `session` may be left
-/// out or null. Unknown fields are refused, so a misspelt one is not silently ignored.
+/// `sampler` (the model's own), `steps` (the model's own for that sampler, `SamplingDefault.steps(for:)`), `seed`
+/// (random, drawn and shown at once), the prompt fields, `noise_level` (noise-augmented upscalers only: the x4
+/// upscaler's low-res noise, 20) and `session` may be left out or null. Unknown fields are refused, so a misspelt one is not silently ignored.
 struct JobSubmission: Decodable, Sendable {
     let task: String
     let model: String

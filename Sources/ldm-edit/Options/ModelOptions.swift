@@ -18,10 +18,10 @@ struct ModelOptions: ParsableArguments {
         "Hold the weights as float16 in memory: a float32 checkpoint is narrowed at load (about half its memory; results change by that rounding, and provenance records it). 16-bit files are held so anyway."))
     var halfWeights = false
 
-    @Option(help: ArgumentHelp("Sampler: ddim, dpmpp-2m (DPM-Solver++(2M), good in 15-25 steps), dpmpp-2m-karras, euler, euler-karras, euler-a (Euler ancestral), pndm (PLMS) or ddpm (all 1000 steps). Default: the model's own (dpmpp-2m-karras for LDM inpainting, ddim for LDM super-resolution, the scheduler of a Stable Diffusion model: pndm for SD 1.x).", valueName: "sampler"))
+    @Option(help: ArgumentHelp("Sampler: ddim, dpmpp-2m (DPM-Solver++(2M), good in 15-25 steps), dpmpp-2m-karras, euler, euler-karras, euler-a (Euler ancestral), pndm (PLMS) or ddpm (all 1000 steps). Default: the model's own (dpmpp-2m-karras for the LDM models, the scheduler of a Stable Diffusion model: pndm for SD 1.x).", valueName: "sampler"))
     var sampler: SamplerKind?
 
-    @Option(help: ArgumentHelp("Sampling steps (DDPM always takes 1000). Default: the model's own with its own sampler (15 for LDM inpainting's dpmpp-2m-karras), else 50.", valueName: "n"))
+    @Option(help: ArgumentHelp("Sampling steps (DDPM always takes 1000). Default: the model's own with its own sampler (dpmpp-2m-karras: 15 for LDM inpainting, 8 for LDM super-resolution; 75 for the x4 upscaler, 50 for other Stable Diffusion models), else 50.", valueName: "n"))
     var steps: Int?
 
     @Option(help: "DDIM eta: 0 is deterministic given the seed, 1 adds fresh noise every step.")
