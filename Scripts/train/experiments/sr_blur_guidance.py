@@ -6,8 +6,8 @@ better than sharpening its output?
         --model ../../Models/ldm-edit-sr.safetensors --ldm-edit ../../.build/release/ldm-edit \
         --space x0 --scale 0 0.1 0.2 [--blur 1.0] [--steps 8] [--limit 8] [--unsharp 0.5 1 1.5] [--save DIR]
 
-The sampler is ldm-edit's SR default, DPM-Solver++(2M) on the Karras σ ramp (Sources/LDMPipelines/Sampling/
-DPMSolverSampler.swift, v-prediction), reimplemented here in PyTorch. At each step the model's data prediction
+The sampler is ldm-edit's SR default, DPM-Solver++(2M) on the Karras σ ramp, as diffusers' scheduler (the
+reference of Sources/LDMPipelines/Sampling/DPMSolverSampler.swift). At each step the model's data prediction
 ẑ₀ = α·z − σ·v̂ gets a second evaluation on a degraded input, ẑ₀ blurred (Gaussian, --blur σ in latent pixels) and
 renoised with the step's own ε̂: z' = α·blur(ẑ₀) + σ·ε̂ (the degraded branch of self-attention guidance, Hong et
 al. 2023, sag pipeline in diffusers, over the whole latent instead of the attention mask), and
@@ -27,6 +27,7 @@ import sys
 import numpy as np
 import torch
 import torch.nn.functional as F
+from diffusers import DPMSolverMultistepScheduler
 from PIL import Image, ImageFilter
 
 here = os.path.dirname(os.path.abspath(__file__))
@@ -34,24 +35,7 @@ sys.path.insert(0, os.path.join(here, ".."))
 sys.path.insert(0, os.path.join(here, "..", "..", "eval"))
 from export import load_shipped  # noqa: E402
 from quality import crops, detail, psnr, y_channel  # noqa: E402
-from unets import alphas_cumprod_for  # noqa: E402
-
-
-def karras_grid(alphas_cumprod, steps):
-    """(σ per step + the final 0, integer timestep per step): DPMSolverSampler's `karras` branch — the ρ = 7 ramp
-    between the training σ table's ends, each σ's timestep the rounded log-σ interpolation (`_sigma_to_t`)."""
-    table = ((1 - alphas_cumprod) / alphas_cumprod).sqrt()
-    rho = 7.0
-    lo, hi = table[0].item() ** (1 / rho), table[-1].item() ** (1 / rho)
-    ramp = np.linspace(0, 1, steps)
-    sigmas = (hi + ramp * (lo - hi)) ** rho
-    log_table = np.log(table.numpy())
-    timesteps = []
-    for s in sigmas:
-        low = min(int(np.nonzero(np.log(s) - log_table >= 0)[0].max(initial=0)), len(log_table) - 2)
-        w = np.clip((log_table[low] - np.log(s)) / (log_table[low] - log_table[low + 1]), 0, 1)
-        timesteps.append(int(np.rint((1 - w) * low + w * (low + 1))))
-    return list(sigmas) + [0.0], timesteps
+from unets import LINEAR_END  # noqa: E402
 
 
 def gaussian_blur(z, sigma):
@@ -67,36 +51,30 @@ def gaussian_blur(z, sigma):
 
 
 @torch.no_grad()
-def sample(unet, lr, shape, steps, space, scale, blur, alphas_cumprod, seed):
-    """DPM-Solver++(2M) Karras with blur guidance → the final latent [N, 4, h, w]. lr: [N, 3, h, w] in [−1, 1]."""
-    sigmas, timesteps = karras_grid(alphas_cumprod, steps)
-    z = torch.randn(shape, generator=torch.Generator().manual_seed(seed))
-    previous, previous_lambda = None, 0.0
-    for i, t in enumerate(timesteps):
-        a_s, s_s = 1 / (sigmas[i] ** 2 + 1) ** 0.5, sigmas[i] / (sigmas[i] ** 2 + 1) ** 0.5
-        a_t, s_t = 1 / (sigmas[i + 1] ** 2 + 1) ** 0.5, sigmas[i + 1] / (sigmas[i + 1] ** 2 + 1) ** 0.5
-        tt = torch.full((len(z),), t)
-        v = unet(torch.cat([z, lr], 1), tt).sample
-        x0, eps = a_s * z - s_s * v, s_s * z + a_s * v
+def sample(unet, lr, shape, steps, space, scale, blur, seed):
+    """DPM-Solver++(2M) Karras with blur guidance → the final latent [N, 4, h, w]. lr: [N, 3, h, w] in [−1, 1].
+    The scheduler is diffusers' own, as ldm-edit's sampler fixtures are (Scripts/fixtures/make_sampler_fixtures.py);
+    only the model output it is handed changes."""
+    betas = torch.linspace(0.0015 ** 0.5, LINEAR_END["sr"] ** 0.5, 1000, dtype=torch.float64) ** 2
+    scheduler = DPMSolverMultistepScheduler(trained_betas=betas.numpy(), prediction_type="v_prediction",
+                                            use_karras_sigmas=True)
+    scheduler.set_timesteps(steps)
+    z = torch.randn(shape, generator=torch.Generator().manual_seed(seed)) * scheduler.init_noise_sigma
+    for i, t in enumerate(scheduler.timesteps):
+        sigma = scheduler.sigmas[i]
+        a, s = 1 / (sigma ** 2 + 1).sqrt(), sigma / (sigma ** 2 + 1).sqrt()   # the VP α, σ of the step
+        v = unet(torch.cat([z, lr], 1), t.expand(len(z))).sample
         if scale != 0:
-            degraded = a_s * gaussian_blur(x0, blur) + s_s * eps
-            v2 = unet(torch.cat([degraded, lr], 1), tt).sample
-            x0_2, eps_2 = a_s * degraded - s_s * v2, s_s * degraded + a_s * v2
+            x0, eps = a * z - s * v, s * z + a * v
+            degraded = a * gaussian_blur(x0, blur) + s * eps
+            v2 = unet(torch.cat([degraded, lr], 1), t.expand(len(z))).sample
             if space == "x0":
-                x0 = x0 + scale * (x0 - x0_2)
+                x0 = x0 + scale * (x0 - (a * degraded - s * v2))
             else:
-                eps = eps + scale * (eps - eps_2)
-                x0 = (z - s_s * eps) / a_s
-        lam_s = np.log(a_s) - np.log(s_s)
-        lam_t = np.log(a_t) - np.log(s_t) if sigmas[i + 1] > 0 else np.inf
-        h = lam_t - lam_s
-        ratio, factor = s_t / s_s, a_t * (np.exp(-h) - 1)
-        if previous is not None and i < len(timesteps) - 1:
-            d1 = (x0 - previous) / ((lam_s - previous_lambda) / h)
-            z = ratio * z - factor * x0 - 0.5 * factor * d1
-        else:
-            z = ratio * z - factor * x0
-        previous, previous_lambda = x0, lam_s
+                eps = eps + scale * (eps - (s * degraded + a * v2))
+                x0 = (z - s * eps) / a
+            v = (a * z - x0) / s   # the guided prediction, handed back as the v the scheduler expects
+        z = scheduler.step(v, t, z).prev_sample
     return z
 
 
@@ -132,16 +110,14 @@ def main():
     torch.set_num_threads(2)
     ae, unet = load_shipped(args.model, "sr-48", args.ldm_edit)
     scale_factor = ae.config["scaling_factor"]
-    alphas_cumprod = alphas_cumprod_for("sr")
     named = list(crops(args.pool, args.crop, args.limit))
     gts = [gt for _, gt in named]
     lrs = [np.asarray(Image.fromarray(gt).resize((args.crop // 4, args.crop // 4), Image.BICUBIC)) for gt in gts]
     for s in args.scale:
         outs = []
         for index, lr in enumerate(lrs):
-            cond = torch.from_numpy(lr).permute(2, 0, 1)[None].float() / 127.5 - 1
-            z = sample(unet, cond, (1, 4) + tuple(cond.shape[2:]), args.steps, args.space, s, args.blur,
-                       alphas_cumprod, index)
+            cond = torch.from_numpy(lr.copy()).permute(2, 0, 1)[None].float() / 127.5 - 1
+            z = sample(unet, cond, (1, 4) + tuple(cond.shape[2:]), args.steps, args.space, s, args.blur, index)
             with torch.no_grad():
                 x = ae.decode(z / scale_factor)
             outs.append(((x[0].clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).numpy())
