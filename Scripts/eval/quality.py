@@ -50,6 +50,15 @@ def detail(image, mask=None):
     return lap[mask].mean() if mask is not None else lap.mean()
 
 
+def upscale_figures(out, gt, lr, crop):
+    """[Y-PSNR, SSIM (both with a 4-pixel shave), LR-consistency, detail ratio] of a 4x upscale `out` of `lr`
+    against the crop `gt` (uint8 RGB; `crop` their side)."""
+    s = 4
+    back = np.asarray(Image.fromarray(out).resize((crop // 4, crop // 4), Image.BICUBIC))
+    y, y_gt = y_channel(out)[s:-s, s:-s], y_channel(gt)[s:-s, s:-s]
+    return [psnr(y, y_gt), structural_similarity(y, y_gt, data_range=255), psnr(back, lr), detail(out) / detail(gt)]
+
+
 TRAIN_STRIDE = 21   # --split train: every 21st training photo in the manifest's order (grouped by package)
 
 
@@ -222,14 +231,7 @@ def main():
             costs["upscale"].append(timed_run(cmd + model_args(args.sr_model, [])))
             ours = np.asarray(Image.open(f"{tmp}/up.png").convert("RGB"))
             bicubic = np.asarray(Image.fromarray(lr).resize((args.crop, args.crop), Image.BICUBIC))
-            s = 4
-            row = [name]
-            for out in (bicubic, ours):
-                back = np.asarray(Image.fromarray(out).resize((args.crop // 4, args.crop // 4), Image.BICUBIC))
-                row += [psnr(y_channel(out)[s:-s, s:-s], y_channel(gt)[s:-s, s:-s]),
-                        structural_similarity(y_channel(out)[s:-s, s:-s], y_channel(gt)[s:-s, s:-s], data_range=255),
-                        psnr(back, lr), detail(out) / detail(gt)]
-            up_rows.append(row)
+            up_rows.append([name] + upscale_figures(bicubic, gt, lr, args.crop) + upscale_figures(ours, gt, lr, args.crop))
             if show:
                 nearest = np.asarray(Image.fromarray(lr).resize((args.crop, args.crop), Image.NEAREST))
                 grid([nearest, bicubic, ours, gt], f"{args.grid}/{'sr' if args.grid_ext == 'jpg' else 'upscale'}_{stem}.{args.grid_ext}", ["low-res", "bicubic", "ldm-edit", "ground truth"])

@@ -28,11 +28,16 @@ DEFAULT = {"sr": "sr-48", "inpaint": "inpaint-192"}
 LINEAR_END = {"sr": 0.0155, "inpaint": 0.0205}
 
 
+def betas_for(task):
+    """β_t, t = 0..999, of the task's LDM linear schedule: (linspace of √β from √0.0015 to √end)², float64
+    (docs/ldm-spec.md §5) → [1000] float64."""
+    return torch.linspace(0.0015 ** 0.5, LINEAR_END[task] ** 0.5, 1000, dtype=torch.float64) ** 2
+
+
 def alphas_cumprod_for(task):
-    """ᾱ_t, t = 0..999, of the task's LDM linear schedule (β_t = (linspace of √β from √0.0015 to √end)², float64
-    products as the reference computes them; docs/ldm-spec.md §5) → [1000] float32."""
-    betas = torch.linspace(0.0015 ** 0.5, LINEAR_END[task] ** 0.5, 1000, dtype=torch.float64) ** 2
-    return torch.cumprod(1 - betas, 0).float()
+    """ᾱ_t, t = 0..999, of the task's schedule (float64 products of 1 − β as the reference computes them) →
+    [1000] float32."""
+    return torch.cumprod(1 - betas_for(task), 0).float()
 LATENT = 4
 
 

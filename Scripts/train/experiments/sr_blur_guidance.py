@@ -34,8 +34,8 @@ here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, ".."))
 sys.path.insert(0, os.path.join(here, "..", "..", "eval"))
 from export import load_shipped  # noqa: E402
-from quality import crops, detail, psnr, y_channel  # noqa: E402
-from unets import LINEAR_END  # noqa: E402
+from quality import crops, upscale_figures  # noqa: E402
+from unets import betas_for  # noqa: E402
 
 
 def gaussian_blur(z, sigma):
@@ -55,8 +55,7 @@ def sample(unet, lr, shape, steps, space, scale, blur, seed):
     """DPM-Solver++(2M) Karras with blur guidance → the final latent [N, 4, h, w]. lr: [N, 3, h, w] in [−1, 1].
     The scheduler is diffusers' own, as ldm-edit's sampler fixtures are (Scripts/fixtures/make_sampler_fixtures.py);
     only the model output it is handed changes."""
-    betas = torch.linspace(0.0015 ** 0.5, LINEAR_END["sr"] ** 0.5, 1000, dtype=torch.float64) ** 2
-    scheduler = DPMSolverMultistepScheduler(trained_betas=betas.numpy(), prediction_type="v_prediction",
+    scheduler = DPMSolverMultistepScheduler(trained_betas=betas_for("sr").numpy(), prediction_type="v_prediction",
                                             use_karras_sigmas=True)
     scheduler.set_timesteps(steps)
     z = torch.randn(shape, generator=torch.Generator().manual_seed(seed)) * scheduler.init_noise_sigma
@@ -86,11 +85,8 @@ def unsharp(image, amount):
 
 def measure(outs, gts, lrs, crop):
     """Means of quality.py's upscale figures: Y-PSNR (4-px shave), LR-consistency, detail ratio."""
-    rows = []
-    for out, gt, lr in zip(outs, gts, lrs):
-        back = np.asarray(Image.fromarray(out).resize((crop // 4, crop // 4), Image.BICUBIC))
-        rows.append([psnr(y_channel(out)[4:-4, 4:-4], y_channel(gt)[4:-4, 4:-4]), psnr(back, lr), detail(out) / detail(gt)])
-    return np.mean(rows, axis=0)
+    rows = [upscale_figures(out, gt, lr, crop) for out, gt, lr in zip(outs, gts, lrs)]
+    return np.mean(rows, axis=0)[[0, 2, 3]]
 
 
 def main():
