@@ -180,6 +180,8 @@ def record(args, summary, sampling):
              "date": time.strftime("%Y-%m-%d"), "model": os.path.basename(model)}
         if "weighting" in p:
             r["weighting"] = p["weighting"]
+        if p.get("device_bursts"):   # training on a lent accelerator beyond the CPU steps (Scripts/train/device_burst.py)
+            r["device_bursts"] = [{k: b[k] for k in ("device", "batch", "burst_steps", "samples", "seconds")} for b in p["device_bursts"]]
         for k in keys:
             r[k.replace("inpaint_", "")] = {m: round(summary[k][m], 3) for m in
                                             (("y_psnr", "lr_psnr", "detail") if task == "upscale" else ("psnr", "detail", "seam"))}

@@ -181,6 +181,12 @@ class TrainState:
             self.extra["switches"] = list(provenance["prediction_switches"])
         if provenance.get("weighting_switches"):
             self.extra["weighting_switches"] = list(provenance["weighting_switches"])
+        # The rest of the record travels too: a widening (whose step the EMA warm-up counts from) and the bursts on a
+        # lent accelerator (device_burst.py). Until 2026-12-04 the widening was dropped here, so the partials of
+        # 2026-12-03/04 exported without it.
+        for key in ("widenings", "device_bursts"):
+            if provenance.get(key):
+                self.extra[key] = list(provenance[key])
         self.extra.setdefault("fine_tuned_from", []).append({"step": self.step, "date": provenance.get("date")})
 
     def save(self, modules, optimizers, data_rng):

@@ -264,11 +264,15 @@ def main():
     if state.history:   # a shipped model only re-exported (no state) has none: keep the file its training wrote
         json.dump(state.history, open(os.path.join(args.state, "history.json"), "w"))
     if args.export:
-        provenance = {"training_command": f"bash Scripts/train/run.sh (train_diffusion.py --task {args.task})",
+        command = f"bash Scripts/train/run.sh (train_diffusion.py --task {args.task})"
+        if state.extra.get("device_bursts"):
+            command += " with bursts of Scripts/train/device_burst.py train (see device_bursts)"
+        provenance = {"training_command": command,
                       "task": args.task, "size": size, "prediction": args.prediction,
                       "prediction_switches": state.extra.get("switches", []), "weighting": state.extra.get("weighting", "min-snr"),
                       "weighting_switches": state.extra.get("weighting_switches", []),
-                      "widenings": state.extra.get("widenings", []), "steps": state.step, "batch": batch, "latent_crop": side,
+                      "widenings": state.extra.get("widenings", []), "device_bursts": state.extra.get("device_bursts", []),
+                      "steps": state.step, "batch": batch, "latent_crop": side,
                       "cpu_hours": round(state.spent_cpu_hours(), 2), "data_manifest_sha256": manifest_hash(args.pool),
                       "date": time.strftime("%Y-%m-%d", time.gmtime())}
         if ae.config.get("decoder_finetune"):   # the first stage's decoder was fine-tuned (train_decoder.py)
