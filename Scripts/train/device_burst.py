@@ -10,13 +10,15 @@ continuing the CPU run's state and handing back EMA snapshots that this machine 
     # here: turn a snapshot into a model ldm-edit reads (then Scripts/eval/quality.py as for any partial)
     python Scripts/train/device_burst.py adopt --snapshot DIR/ema-100 --bundle .devburst --export /tmp/burst/ldm-edit-inpaint \
         --ldm-edit .build/release/ldm-edit
+    # anywhere: check the device-side data against train_diffusion.py's (crops under the 8 flips/rotations, masks)
+    python Scripts/train/device_burst.py check
 
 The objective is train_diffusion.py's for the inpainting phase (v target, truncated min-SNR-γ weights, the LDM linear
 schedule to 0.0205, the same mask distribution and 128-pixel crops of the same photos under the 8 flips/rotations);
 only the plumbing differs so that a GPU is kept busy: photos and masks are made on the device in batches (not one
 crop at a time in NumPy), the batch is 256, bf16 autocast, gradients clipped at norm 1, and the learning rate follows
 the wall clock (warm-up, then constant for the first half, then a linear decay to 5 %) because the step rate is not
-known in advance. Photos travel as JPEG quality 95, 4:4:4 (29.5 MB for the 170 training photos at ≤ 1024 pixels):
+known in advance. Photos travel as JPEG quality 95, 4:4:4 (29.5 MB for the 169 training photos of ≥ 128 pixels, at ≤ 1024):
 lossless PNGs at that size would not fit the 64 MiB the tool carries.
 """
 import argparse
@@ -110,6 +112,11 @@ class DevicePhotos:
         for n, image in enumerate(images):
             self.pixels[n, :image.shape[0], :image.shape[1]] = torch.from_numpy(image.copy())
         self.sizes = torch.tensor([i.shape[:2] for i in images], device=dev)
+        self.grids = self._grids(dev)
+
+    @staticmethod
+    def _grids(dev):
+        """[8, 2, CROP, CROP]: for each flip/rotation k, the (y, x) inside an untransformed crop of each output pixel."""
         a = torch.arange(CROP, device=dev)
         dy, dx = a.view(-1, 1).expand(CROP, CROP), a.view(1, -1).expand(CROP, CROP)
         grids = []
@@ -118,7 +125,7 @@ class DevicePhotos:
             for _ in range(k & 3):   # np.rot90 of a square: out[i, j] = in[j, C−1−i], i.e. M.flip(1).t()
                 gy, gx = gy.flip(1).t(), gx.flip(1).t()
             grids.append(torch.stack([gy, gx]))
-        self.grids = torch.stack(grids)   # [8, 2, CROP, CROP]
+        return torch.stack(grids)
 
     def batch(self, n, gen):
         """[n, 3, CROP, CROP] in [−1, 1]: uniform photo, uniform crop position, uniform flip/rotation."""
@@ -263,6 +270,27 @@ def train(args):
                "ema_decay": args.ema_decay, "warmup": args.warmup, "seed": args.seed}, open(os.path.join(args.out, "burst.json"), "w"), indent=1)
 
 
+def check(args):
+    """DevicePhotos' crops equal common.dihedral of the same crop for each k, and device_masks' coverage matches
+    random_masks' (mean and quantiles within sampling error on 2,000 masks each)."""
+    from common import dihedral
+    from train_diffusion import random_masks
+    dev = torch.device("cpu")
+    image = np.random.default_rng(0).integers(0, 256, (CROP, CROP, 3), dtype=np.uint8)
+    grids = DevicePhotos._grids(dev)
+    for k in range(8):
+        got = torch.from_numpy(image)[grids[k, 0], grids[k, 1]].numpy()
+        assert np.array_equal(got, np.ascontiguousarray(dihedral(image, k))), f"flip/rotation {k} differs from common.dihedral"
+    ours = device_masks(2000, CROP, torch.Generator().manual_seed(0), dev).mean(dim=(1, 2, 3))
+    theirs = random_masks(2000, CROP, np.random.default_rng(0)).mean(dim=(1, 2, 3))
+    for name, f in (("mean", torch.mean), ("q10", lambda x: x.quantile(0.1)), ("q90", lambda x: x.quantile(0.9))):
+        a, b = f(ours).item(), f(theirs).item()
+        print(f"mask coverage {name}: device {a:.4f}, train_diffusion {b:.4f}")
+        # 4 standard errors of a mean of 2,000 coverages (sd ≈ 0.1): 0.009; quantiles get twice that.
+        assert abs(a - b) < (0.009 if name == "mean" else 0.018), f"mask coverage {name} differs"
+    print("device_burst check: crops and masks match train_diffusion.py's")
+
+
 def adopt(args):
     """A handed-back snapshot → an export folder and canonical .safetensors, its provenance the CPU run's plus the burst."""
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -306,6 +334,7 @@ def main():
     t.add_argument("--warmup", type=int, default=300)
     t.add_argument("--ema-decay", type=float, default=0.9995)
     t.add_argument("--seed", type=int, default=0)
+    sub.add_parser("check")
     a = sub.add_parser("adopt")
     a.add_argument("--snapshot", required=True)
     a.add_argument("--burst", required=True, help="burst.json of the run")
@@ -314,7 +343,7 @@ def main():
     a.add_argument("--export", required=True)
     a.add_argument("--ldm-edit", required=True)
     args = ap.parse_args()
-    {"prepare": prepare, "train": train, "adopt": adopt}[args.command](args)
+    {"prepare": prepare, "train": train, "check": check, "adopt": adopt}[args.command](args)
 
 
 if __name__ == "__main__":
