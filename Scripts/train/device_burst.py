@@ -14,12 +14,13 @@ continuing the CPU run's state and handing back EMA snapshots that this machine 
     python Scripts/train/device_burst.py check
 
 The objective is train_diffusion.py's for the inpainting phase (v target, truncated min-SNR-γ weights, the LDM linear
-schedule to 0.0205, the same mask distribution and 128-pixel crops of the same photos under the 8 flips/rotations);
-only the plumbing differs so that a GPU is kept busy: photos and masks are made on the device in batches (not one
-crop at a time in NumPy), the batch is 256, bf16 autocast, gradients clipped at norm 1, and the learning rate follows
-the wall clock (warm-up, then constant for the first half, then a linear decay to 5 %) because the step rate is not
-known in advance. Photos travel as JPEG quality 95, 4:4:4 (29.5 MB for the 169 training photos of ≥ 128 pixels, at ≤ 1024):
-lossless PNGs at that size would not fit the 64 MiB the tool carries.
+schedule to 0.0205, the same mask distribution, crops of the same photos under the 8 flips/rotations; --crop 256 by
+default, run.sh's since 2026-12-04, 128 for the first bursts); only the plumbing differs so that a GPU is kept busy:
+photos and masks are made on the device in batches (not one crop at a time in NumPy), the batch is 256, bf16 autocast,
+gradients clipped at norm 1, and the learning rate follows the wall clock (warm-up, then constant for the first half,
+then a linear decay to 5 %) because the step rate is not known in advance. Photos travel as JPEG quality 95, 4:4:4
+(29.5 MB for the 169 training photos of ≥ 128 pixels, at ≤ 1024): lossless PNGs at that size would not fit the 64 MiB
+the tool carries.
 """
 import argparse
 import glob
@@ -40,7 +41,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from conv_autoencoder import ConvAutoencoder  # noqa: E402
 from unets import CANDIDATES, LINEAR_END, alphas_cumprod_for, build  # noqa: E402
 
-CROP = 128             # pixels: train_diffusion.py's inpainting crop (latent 32, first-stage factor 4)
+CROP = 128             # pixels: the smallest crop trained at (train_diffusion.py's until 2026-12-04: latent 32, factor 4)
+EVAL_CROP = 256        # pixels: Scripts/eval/quality.py's crop, the held-out check's
 MAX_SIDE = 1024        # common.Photos keeps photos at ≤ 1024 pixels
 MIN_SNR_GAMMA = 5.0    # train_diffusion.py
 SNAPSHOTS = (0.5, 0.75, 1.0)   # fractions of the budget at which the EMA is handed back
@@ -60,9 +62,9 @@ def prepare(args):
     for path in sorted(glob.glob(os.path.join(args.pool, "eval", "*.png"))):
         image = np.asarray(Image.open(path).convert("RGB"))
         h, w = image.shape[:2]
-        if min(h, w) >= 2 * CROP:
-            y, x = (h - 2 * CROP) // 2, (w - 2 * CROP) // 2
-            evals.append(image[y:y + 2 * CROP, x:x + 2 * CROP])
+        if min(h, w) >= EVAL_CROP:
+            y, x = (h - EVAL_CROP) // 2, (w - EVAL_CROP) // 2
+            evals.append(image[y:y + EVAL_CROP, x:x + EVAL_CROP])
     np.save(os.path.join(args.bundle, "eval.npy"), np.stack(evals))
     shutil.copytree(args.autoencoder, os.path.join(args.bundle, "autoencoder"), dirs_exist_ok=True)
     state = torch.load(args.state, map_location="cpu", weights_only=False)
@@ -105,33 +107,34 @@ def load_split(folder):
 class DevicePhotos:
     """The bundle's photos padded into one uint8 tensor on the device; batch() is common.Photos.batch in one gather."""
 
-    def __init__(self, folder, dev):
+    def __init__(self, folder, dev, crop=CROP):
         images = [np.asarray(Image.open(p).convert("RGB")) for p in sorted(glob.glob(os.path.join(folder, "*.jpg")))]
+        images = [i for i in images if min(i.shape[:2]) >= crop]   # common.Photos keeps those that hold a crop
         h, w = max(i.shape[0] for i in images), max(i.shape[1] for i in images)
         self.pixels = torch.zeros(len(images), h, w, 3, dtype=torch.uint8, device=dev)
         for n, image in enumerate(images):
             self.pixels[n, :image.shape[0], :image.shape[1]] = torch.from_numpy(image.copy())
         self.sizes = torch.tensor([i.shape[:2] for i in images], device=dev)
-        self.grids = self._grids(dev)
+        self.crop, self.grids = crop, self._grids(dev, crop)
 
     @staticmethod
-    def _grids(dev):
-        """[8, 2, CROP, CROP]: for each flip/rotation k, the (y, x) inside an untransformed crop of each output pixel."""
-        a = torch.arange(CROP, device=dev)
-        dy, dx = a.view(-1, 1).expand(CROP, CROP), a.view(1, -1).expand(CROP, CROP)
+    def _grids(dev, crop):
+        """[8, 2, crop, crop]: for each flip/rotation k, the (y, x) inside an untransformed crop of each output pixel."""
+        a = torch.arange(crop, device=dev)
+        dy, dx = a.view(-1, 1).expand(crop, crop), a.view(1, -1).expand(crop, crop)
         grids = []
         for k in range(8):   # common.dihedral: k & 4 flips left-right, then k & 3 quarter turns (np.rot90: anticlockwise)
-            gy, gx = dy, (CROP - 1 - dx) if k & 4 else dx
+            gy, gx = dy, (crop - 1 - dx) if k & 4 else dx
             for _ in range(k & 3):   # np.rot90 of a square: out[i, j] = in[j, C−1−i], i.e. M.flip(1).t()
                 gy, gx = gy.flip(1).t(), gx.flip(1).t()
             grids.append(torch.stack([gy, gx]))
         return torch.stack(grids)
 
     def batch(self, n, gen):
-        """[n, 3, CROP, CROP] in [−1, 1]: uniform photo, uniform crop position, uniform flip/rotation."""
+        """[n, 3, crop, crop] in [−1, 1]: uniform photo, uniform crop position, uniform flip/rotation."""
         dev = self.pixels.device
         idx = torch.randint(len(self.sizes), (n,), device=dev, generator=gen)
-        room = self.sizes[idx] - CROP + 1
+        room = self.sizes[idx] - self.crop + 1
         y = (torch.rand(n, device=dev, generator=gen) * room[:, 0]).long()
         x = (torch.rand(n, device=dev, generator=gen) * room[:, 1]).long()
         g = self.grids[torch.randint(8, (n,), device=dev, generator=gen)]
@@ -191,19 +194,21 @@ def train(args):
     ema = [p.detach().clone() for p in unet.parameters()]
     ae = ConvAutoencoder.load(os.path.join(args.bundle, "autoencoder")).to(dev).eval().requires_grad_(False)
     scale = ae.config["scaling_factor"]
-    photos = DevicePhotos(os.path.join(args.bundle, "train"), dev)
+    photos = DevicePhotos(os.path.join(args.bundle, "train"), dev, args.crop)
     ac = alphas_cumprod_for("inpaint").to(dev)
     snr = ac / (1 - ac)
     weights = torch.clamp(snr, min=1.0, max=MIN_SNR_GAMMA) / (snr + 1)   # truncated min-SNR-γ, v target
     opt = torch.optim.AdamW(unet.parameters(), lr=args.lr, weight_decay=0.0, fused=dev.type == "cuda")
     gen = torch.Generator(device=dev).manual_seed(args.seed)
 
-    # Held-out check: the eval photos' 256² centres as 4 quadrants, fixed masks, noise and timesteps (0..999 spread).
+    # Held-out check: the eval photos' 256² centres (as 4 quadrants when training at 128), fixed masks, noise and
+    # timesteps (0..999 spread).
     evals = torch.from_numpy(np.load(os.path.join(args.bundle, "eval.npy"))).to(dev).permute(0, 3, 1, 2).float() / 127.5 - 1
-    evals = torch.cat([evals[..., i:i + CROP, j:j + CROP] for i in (0, CROP) for j in (0, CROP)])
+    if args.crop < EVAL_CROP:   # as quadrants at the crop trained at
+        evals = torch.cat([evals[..., i:i + args.crop, j:j + args.crop] for i in (0, args.crop) for j in (0, args.crop)])
     evals = evals.repeat(8 if dev.type == "cuda" else 1, 1, 1, 1)   # each crop at 8 timesteps and masks on a GPU
     vgen = torch.Generator(device=dev).manual_seed(1234)
-    vmask = device_masks(len(evals), CROP, vgen, dev)
+    vmask = device_masks(len(evals), evals.shape[-1], vgen, dev)
     with torch.no_grad():
         vz, vcond = conditioning(ae, scale, evals, vmask)
     vt = torch.linspace(0, 999, len(evals), device=dev).round().long()
@@ -246,7 +251,7 @@ def train(args):
             g["lr"] = lr
         with torch.no_grad():
             hr = photos.batch(args.batch, gen)
-            mask = device_masks(args.batch, CROP, gen, dev)
+            mask = device_masks(args.batch, args.crop, gen, dev)
             z, cond = conditioning(ae, scale, hr, mask)
         t = torch.randint(0, 1000, (args.batch,), device=dev, generator=gen)
         loss = loss_of(unet, z, cond, t, torch.randn(z.shape, device=dev, generator=gen))
@@ -267,7 +272,7 @@ def train(args):
             window = []
     json.dump({"start_step": meta["step"], "burst_steps": step, "batch": args.batch, "samples": step * args.batch,
                "seconds": round(time.monotonic() - t0), "lr": args.lr, "device": torch.cuda.get_device_name() if dev.type == "cuda" else "cpu",
-               "ema_decay": args.ema_decay, "warmup": args.warmup, "seed": args.seed}, open(os.path.join(args.out, "burst.json"), "w"), indent=1)
+               "ema_decay": args.ema_decay, "warmup": args.warmup, "seed": args.seed, "crop": args.crop}, open(os.path.join(args.out, "burst.json"), "w"), indent=1)
 
 
 def check(args):
@@ -277,7 +282,7 @@ def check(args):
     from train_diffusion import random_masks
     dev = torch.device("cpu")
     image = np.random.default_rng(0).integers(0, 256, (CROP, CROP, 3), dtype=np.uint8)
-    grids = DevicePhotos._grids(dev)
+    grids = DevicePhotos._grids(dev, CROP)
     for k in range(8):
         got = torch.from_numpy(image)[grids[k, 0], grids[k, 1]].numpy()
         assert np.array_equal(got, np.ascontiguousarray(dihedral(image, k))), f"flip/rotation {k} differs from common.dihedral"
@@ -307,7 +312,8 @@ def adopt(args):
                                       "Scripts/train/device_burst.py train", "task": "inpaint", "size": extra["size"],
                   "prediction": extra.get("prediction", "v"), "prediction_switches": extra.get("switches", []),
                   "weighting": extra.get("weighting", "truncated-min-snr"), "weighting_switches": extra.get("weighting_switches", []),
-                  "widenings": extra.get("widenings", []), "steps": meta["step"], "batch": 8, "latent_crop": CROP // 4,
+                  "widenings": extra.get("widenings", []), "latent_crop_switches": extra.get("latent_crop_switches", []),
+                  "steps": meta["step"], "batch": 8, "latent_crop": burst.get("crop", CROP) // 4,
                   "cpu_hours": round(meta["cpu_hours"], 2), "device_bursts": extra.get("device_bursts", []) + [burst],
                   "data_manifest_sha256": manifest_hash(args.pool), "date": burst["date"]}
     if ae.config.get("decoder_finetune"):
@@ -330,6 +336,7 @@ def main():
     t.add_argument("--out", required=True)
     t.add_argument("--seconds", type=float, required=True)
     t.add_argument("--batch", type=int, default=256)
+    t.add_argument("--crop", type=int, default=2 * CROP, help="pixels (default 256, the eval's scale; 128 before 2026-12-04)")
     t.add_argument("--lr", type=float, default=3e-4)
     t.add_argument("--warmup", type=int, default=300)
     t.add_argument("--ema-decay", type=float, default=0.9995)

@@ -150,7 +150,8 @@ def main():
     seed_everything(args.seed)
     os.makedirs(args.state, exist_ok=True)
     dev = device(args.device)
-    side = args.latent or (16 if args.task == "sr" else 32)
+    default_side = 16 if args.task == "sr" else 32
+    side = args.latent or default_side
     batch = args.batch or (16 if args.task == "sr" else 8)
     if dev.type == "cuda":
         batch *= 8
@@ -218,6 +219,12 @@ def main():
         if state.extra.get("weighting", "min-snr") != args.weighting:
             state.extra.setdefault("weighting_switches", []).append({"step": state.step, "to": args.weighting})
         state.extra["weighting"] = args.weighting
+        # The crop a state trained at (states from before 2026-12-04 hold none: they trained at the task's default).
+        held = state.extra.get("latent_crop", default_side)
+        if held != side:
+            print(f"switching the latent crop from {held}² to {side}² at step {state.step}", flush=True)
+            state.extra.setdefault("latent_crop_switches", []).append({"step": state.step, "from": held, "to": side})
+        state.extra["latent_crop"] = side
     rng = np.random.default_rng(args.seed + state.step)
     bank = LatentBank(photos, ae, os.path.join(args.state, "latents.pt"), dev) if args.task == "sr" and state.step < args.steps else None
     t0, s0 = time.monotonic(), state.step
@@ -272,7 +279,8 @@ def main():
                       "prediction_switches": state.extra.get("switches", []), "weighting": state.extra.get("weighting", "min-snr"),
                       "weighting_switches": state.extra.get("weighting_switches", []),
                       "widenings": state.extra.get("widenings", []), "device_bursts": state.extra.get("device_bursts", []),
-                      "steps": state.step, "batch": batch, "latent_crop": side,
+                      "steps": state.step, "batch": batch,
+                      "latent_crop": state.extra.get("latent_crop", side), "latent_crop_switches": state.extra.get("latent_crop_switches", []),
                       "cpu_hours": round(state.spent_cpu_hours(), 2), "data_manifest_sha256": manifest_hash(args.pool),
                       "date": time.strftime("%Y-%m-%d", time.gmtime())}
         if ae.config.get("decoder_finetune"):   # the first stage's decoder was fine-tuned (train_decoder.py)
