@@ -38,26 +38,22 @@ import torch.nn.functional as F
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import Photos  # noqa: E402
 from conv_autoencoder import ConvAutoencoder  # noqa: E402
+from train_diffusion import inpaint_inputs, loss_weights  # noqa: E402
 from unets import CANDIDATES, LINEAR_END, alphas_cumprod_for, build  # noqa: E402
 
 CROP = 128             # pixels: the smallest crop trained at (train_diffusion.py's until 2026-12-04: latent 32, factor 4)
 EVAL_CROP = 256        # pixels: Scripts/eval/quality.py's crop, the held-out check's
 MAX_SIDE = 1024        # common.Photos keeps photos at ≤ 1024 pixels
-MIN_SNR_GAMMA = 5.0    # train_diffusion.py
 SNAPSHOTS = (0.5, 0.75, 1.0)   # fractions of the budget at which the EMA is handed back
 SPLIT_BYTES = 15 << 20  # the tool hands back files of ≤ 16 MiB
 
 
 def prepare(args):
     os.makedirs(os.path.join(args.bundle, "train"), exist_ok=True)
-    for i, path in enumerate(sorted(glob.glob(os.path.join(args.pool, "train", "*.png")))):
-        image = Image.open(path).convert("RGB")
-        scale = min(1.0, MAX_SIDE / max(image.size))
-        if scale < 1:
-            image = image.resize((round(image.width * scale), round(image.height * scale)), Image.LANCZOS)
-        if min(image.size) >= CROP:
-            image.save(os.path.join(args.bundle, "train", f"{i:04d}.jpg"), quality=95, subsampling=0)
+    for i, image in enumerate(Photos(args.pool, CROP, max_side=MAX_SIDE).images):   # as the CPU run holds them
+        Image.fromarray(image).save(os.path.join(args.bundle, "train", f"{i:04d}.jpg"), quality=95, subsampling=0)
     evals = []
     for path in sorted(glob.glob(os.path.join(args.pool, "eval", "*.png"))):
         image = np.asarray(Image.open(path).convert("RGB"))
@@ -169,13 +165,6 @@ def device_masks(n, size, gen, dev):
     return torch.where(use_box.view(-1, 1, 1), box, strokes).unsqueeze(1).float()
 
 
-def conditioning(ae, scale, hr, mask):
-    """train_diffusion.py's inpainting inputs: z₀ of the photo and [encode(masked photo), mask in {−1, +1}]."""
-    z = ae.encode(hr) * scale
-    c = ae.encode((1 - mask) * (hr + 1) - 1) * scale
-    return z, torch.cat([c, F.interpolate(mask, size=c.shape[-2:]) * 2 - 1], dim=1)
-
-
 def train(args):
     dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
@@ -197,7 +186,7 @@ def train(args):
     photos = DevicePhotos(os.path.join(args.bundle, "train"), dev, args.crop)
     ac = alphas_cumprod_for("inpaint").to(dev)
     snr = ac / (1 - ac)
-    weights = torch.clamp(snr, min=1.0, max=MIN_SNR_GAMMA) / (snr + 1)   # truncated min-SNR-γ, v target
+    weights = loss_weights(snr, "truncated-min-snr", "v")
     opt = torch.optim.AdamW(unet.parameters(), lr=args.lr, weight_decay=0.0, fused=dev.type == "cuda")
     gen = torch.Generator(device=dev).manual_seed(args.seed)
 
@@ -210,7 +199,7 @@ def train(args):
     vgen = torch.Generator(device=dev).manual_seed(1234)
     vmask = device_masks(len(evals), evals.shape[-1], vgen, dev)
     with torch.no_grad():
-        vz, vcond = conditioning(ae, scale, evals, vmask)
+        vz, vcond = inpaint_inputs(ae, scale, evals, vmask)
     vt = torch.linspace(0, 999, len(evals), device=dev).round().long()
     vnoise = torch.randn(vz.shape, device=dev, generator=vgen)
 
@@ -252,7 +241,7 @@ def train(args):
         with torch.no_grad():
             hr = photos.batch(args.batch, gen)
             mask = device_masks(args.batch, args.crop, gen, dev)
-            z, cond = conditioning(ae, scale, hr, mask)
+            z, cond = inpaint_inputs(ae, scale, hr, mask)
         t = torch.randint(0, 1000, (args.batch,), device=dev, generator=gen)
         loss = loss_of(unet, z, cond, t, torch.randn(z.shape, device=dev, generator=gen))
         opt.zero_grad(set_to_none=True)

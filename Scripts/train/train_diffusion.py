@@ -82,6 +82,26 @@ def random_masks(n, size, rng):
     return torch.from_numpy(masks)
 
 
+def loss_weights(snr, weighting, prediction):
+    """Per-timestep loss weights [1000] for the target's MSE (see --weighting): snr [1000] → [1000]."""
+    if weighting == "uniform":
+        return torch.ones_like(snr)
+    # z₀ weight min(SNR, γ); truncated: clamp(SNR, 1, γ), min-SNR-γ's cap and below SNR 1 the floor of Salimans & Ho's
+    # "truncated SNR" weighting (2022, §4: max(SNR, 1)), so the high-noise steps, where min-SNR's weight falls to
+    # SNR ≈ 1e-4 at t = 999, still train the z₀ estimate that fixes a hole's coarse content.
+    z0_weight = torch.clamp(snr, min=1.0 if weighting == "truncated-min-snr" else None, max=MIN_SNR_GAMMA)
+    return z0_weight / (snr + 1 if prediction == "v" else snr)
+
+
+def inpaint_inputs(ae, scale, hr, mask):
+    """The inpainting U-Net's training inputs, as ldm-edit feeds it (docs/ldm-spec.md §3): hr [N, 3, H, W] in [−1, 1],
+    mask [N, 1, H, W] (1 = repaint) → z₀ [N, 4, H/f, W/f], conditioning [N, 5, H/f, W/f] = [encode(masked photo, the
+    hole black), the mask at latent size in {−1, +1}]."""
+    z = ae.encode(hr) * scale
+    c = ae.encode((1 - mask) * ((hr + 1) / 2) * 2 - 1) * scale
+    return z, torch.cat([c, F.interpolate(mask, size=c.shape[-2:]) * 2 - 1], dim=1)
+
+
 class LatentBank:
     """Scaled latents of every training photo under its 8 flips/rotations (float16), and matching crops."""
 
@@ -207,14 +227,7 @@ def main():
     restarts = [e["step"] for e in state.extra.get("switches", []) + state.extra.get("widenings", [])]
     ema_origin = max(restarts, default=0)
     widened_at = state.extra["widenings"][-1]["step"] if state.extra.get("widenings") else None
-    weights = torch.clamp(snr, max=MIN_SNR_GAMMA) / (snr + 1 if args.prediction == "v" else snr)
-    if args.weighting == "truncated-min-snr":
-        # z₀ weight clamp(SNR, 1, γ): min-SNR-γ's cap, and below SNR 1 the floor of Salimans & Ho's "truncated
-        # SNR" weighting (2022, §4: max(SNR, 1)), so the high-noise steps, where min-SNR's weight falls to
-        # SNR ≈ 1e-4 at t = 999, still train the z₀ estimate that fixes a hole's coarse content.
-        weights = torch.clamp(snr, min=1.0, max=MIN_SNR_GAMMA) / (snr + 1 if args.prediction == "v" else snr)
-    if args.weighting == "uniform":
-        weights = torch.ones_like(snr)
+    weights = loss_weights(snr, args.weighting, args.prediction)
     if state.step < args.steps:   # an export-only run (a finished phase, keep_partial.sh) keeps the record as trained
         if state.extra.get("weighting", "min-snr") != args.weighting:
             state.extra.setdefault("weighting_switches", []).append({"step": state.step, "to": args.weighting})
@@ -243,11 +256,7 @@ def main():
                 cond = degrade(hr, rng)
             else:
                 hr = photos.batch(batch).to(dev)
-                z = ae.encode(hr) * scale
-                mask = random_masks(batch, hr.shape[2], rng).to(dev)
-                masked = (1 - mask) * ((hr + 1) / 2) * 2 - 1
-                c = ae.encode(masked) * scale
-                cond = torch.cat([c, F.interpolate(mask, size=c.shape[-2:]) * 2 - 1], dim=1)
+                z, cond = inpaint_inputs(ae, scale, hr, random_masks(batch, hr.shape[2], rng).to(dev))
         t = torch.randint(0, 1000, (batch,), device=dev)
         noise = torch.randn_like(z)
         a = alphas_cumprod[t].view(-1, 1, 1, 1)
