@@ -40,7 +40,7 @@ from PIL import Image
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import Photos  # noqa: E402
 from conv_autoencoder import ConvAutoencoder  # noqa: E402
-from train_diffusion import inpaint_inputs, loss_weights  # noqa: E402
+from train_diffusion import inpaint_inputs, loss_weights, provenance_record  # noqa: E402
 from unets import CANDIDATES, LINEAR_END, alphas_cumprod_for, build  # noqa: E402
 
 CROP = 128             # pixels: the smallest crop trained at (train_diffusion.py's until 2026-12-04: latent 32, factor 4)
@@ -287,26 +287,17 @@ def check(args):
 
 def adopt(args):
     """A handed-back snapshot → an export folder and canonical .safetensors, its provenance the CPU run's plus the burst."""
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from common import manifest_hash
     from export import export_model
     meta = json.load(open(os.path.join(args.bundle, "meta.json")))
     burst = json.load(open(args.burst))
     unet = build(*CANDIDATES[meta["extra"]["size"]])
     unet.load_state_dict(load_split(args.snapshot))
     ae = ConvAutoencoder.load(os.path.join(args.bundle, "autoencoder"))
-    extra = meta["extra"]
     burst = {**burst, "snapshot": os.path.basename(args.snapshot.rstrip("/")), "date": time.strftime("%Y-%m-%d", time.gmtime())}
-    provenance = {"training_command": "bash Scripts/train/run.sh (train_diffusion.py --task inpaint), then "
-                                      "Scripts/train/device_burst.py train", "task": "inpaint", "size": extra["size"],
-                  "prediction": extra.get("prediction", "v"), "prediction_switches": extra.get("switches", []),
-                  "weighting": extra.get("weighting", "truncated-min-snr"), "weighting_switches": extra.get("weighting_switches", []),
-                  "widenings": extra.get("widenings", []), "latent_crop_switches": extra.get("latent_crop_switches", []),
-                  "steps": meta["step"], "batch": 8, "latent_crop": burst.get("crop", CROP) // 4,
-                  "cpu_hours": round(meta["cpu_hours"], 2), "device_bursts": extra.get("device_bursts", []) + [burst],
-                  "data_manifest_sha256": manifest_hash(args.pool), "date": burst["date"]}
-    if ae.config.get("decoder_finetune"):
-        provenance["decoder_finetune"] = ae.config["decoder_finetune"]
+    # The CPU state's record (its steps, batch and crop) plus this burst, whose own batch and crop its entry holds.
+    extra = {**meta["extra"], "device_bursts": meta["extra"].get("device_bursts", []) + [burst]}
+    provenance = provenance_record("inpaint", extra, meta["step"], 8, extra.get("latent_crop", CROP // 4), meta["cpu_hours"],
+                                   args.pool, ae)
     print("exported", export_model(args.export, unet, ae, "inpaint", LINEAR_END["inpaint"], provenance, ldm_edit=args.ldm_edit))
 
 

@@ -139,6 +139,23 @@ class LatentBank:
         return torch.from_numpy(np.stack(hr).astype(np.float32)).permute(0, 3, 1, 2), torch.stack(z)
 
 
+def provenance_record(task, extra, steps, batch, latent_crop, cpu_hours, pool, ae):
+    """The "ldm_edit_provenance" of an exported U-Net, from its state's `extra` (size, target, weighting, switches,
+    widenings, accelerator bursts, crop): what `TrainState.continue_from` reads back on a fresh machine."""
+    command = f"bash Scripts/train/run.sh (train_diffusion.py --task {task})"
+    if extra.get("device_bursts"):
+        command += " with bursts of Scripts/train/device_burst.py train (see device_bursts)"
+    provenance = {"training_command": command, "task": task, "size": extra["size"], "prediction": extra["prediction"],
+                  "prediction_switches": extra.get("switches", []), "weighting": extra.get("weighting", "min-snr"),
+                  "weighting_switches": extra.get("weighting_switches", []), "widenings": extra.get("widenings", []),
+                  "device_bursts": extra.get("device_bursts", []), "steps": steps, "batch": batch, "latent_crop": latent_crop,
+                  "latent_crop_switches": extra.get("latent_crop_switches", []), "cpu_hours": round(cpu_hours, 2),
+                  "data_manifest_sha256": manifest_hash(pool), "date": time.strftime("%Y-%m-%d", time.gmtime())}
+    if ae.config.get("decoder_finetune"):   # the first stage's decoder was fine-tuned (train_decoder.py)
+        provenance["decoder_finetune"] = ae.config["decoder_finetune"]
+    return provenance
+
+
 def latest_existing(paths):
     """Of the files that exist, the one whose provenance records the most steps (None when none exists)."""
     found = [(int(shipped_metadata(p)["provenance"].get("steps", 0)), p) for p in paths if os.path.exists(p)]
@@ -280,20 +297,8 @@ def main():
     if state.history:   # a shipped model only re-exported (no state) has none: keep the file its training wrote
         json.dump(state.history, open(os.path.join(args.state, "history.json"), "w"))
     if args.export:
-        command = f"bash Scripts/train/run.sh (train_diffusion.py --task {args.task})"
-        if state.extra.get("device_bursts"):
-            command += " with bursts of Scripts/train/device_burst.py train (see device_bursts)"
-        provenance = {"training_command": command,
-                      "task": args.task, "size": size, "prediction": args.prediction,
-                      "prediction_switches": state.extra.get("switches", []), "weighting": state.extra.get("weighting", "min-snr"),
-                      "weighting_switches": state.extra.get("weighting_switches", []),
-                      "widenings": state.extra.get("widenings", []), "device_bursts": state.extra.get("device_bursts", []),
-                      "steps": state.step, "batch": batch,
-                      "latent_crop": state.extra.get("latent_crop", side), "latent_crop_switches": state.extra.get("latent_crop_switches", []),
-                      "cpu_hours": round(state.spent_cpu_hours(), 2), "data_manifest_sha256": manifest_hash(args.pool),
-                      "date": time.strftime("%Y-%m-%d", time.gmtime())}
-        if ae.config.get("decoder_finetune"):   # the first stage's decoder was fine-tuned (train_decoder.py)
-            provenance["decoder_finetune"] = ae.config["decoder_finetune"]
+        provenance = provenance_record(args.task, state.extra, state.step, batch, state.extra.get("latent_crop", side),
+                                       state.spent_cpu_hours(), args.pool, ae)
         print("exported", export_model(args.export, ema.module, ae, args.task, LINEAR_END[args.task], provenance, prediction=args.prediction,
                                        ldm_edit=args.ldm_edit), flush=True)
     open(os.path.join(args.state, "done"), "w").write(f"{state.step}\n")
