@@ -24,7 +24,6 @@ the tool carries.
 """
 import argparse
 import glob
-import io
 import json
 import math
 import os
