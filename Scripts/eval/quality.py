@@ -204,6 +204,7 @@ def main():
     ap.add_argument("--steps", type=int, help="default: ldm-edit's default")
     ap.add_argument("--sampler", help="default: ldm-edit's default (passed as --sampler)")
     ap.add_argument("--eta", type=float, help="DDIM η (default: ldm-edit's default, 0)")
+    ap.add_argument("--inpaint-args", default="", help="more `ldm-edit inpaint` options, e.g. \"--hole-limit 96\" (split on spaces)")
     ap.add_argument("--only", choices=["upscale", "inpaint"])
     ap.add_argument("--grid", help="folder for the picture grids of the first --grid-count images")
     ap.add_argument("--grid-count", type=int, default=4)
@@ -223,6 +224,8 @@ def main():
     up_rows, in_rows, costs = [], [], {"upscale": [], "inpaint": []}
     if args.record and args.split != "eval":
         ap.error("--record keeps the eval split's figures only")
+    if args.record and args.inpaint_args:
+        ap.error("--record keeps the figures of the defaults only (not with --inpaint-args)")
     for index, (name, gt) in enumerate(crops(args.pool, args.crop, args.limit, args.split)):
         stem = os.path.splitext(name)[0]
         show = args.grid and index < args.grid_count
@@ -243,7 +246,7 @@ def main():
             Image.fromarray(gt).save(f"{tmp}/img.png")
             Image.fromarray(mask).save(f"{tmp}/mask.png")
             cmd = [args.ldm_edit, "inpaint", f"{tmp}/img.png", "--mask", f"{tmp}/mask.png", "--seed", "0", "-o", f"{tmp}/in.png",
-                   "--overwrite", "-q"] + steps + model_args(args.inpaint_model, [])
+                   "--overwrite", "-q"] + steps + args.inpaint_args.split() + model_args(args.inpaint_model, [])
             costs["inpaint"].append(timed_run(cmd))
             ours = np.asarray(Image.open(f"{tmp}/in.png").convert("RGB"))
             baseline = telea(gt, mask)

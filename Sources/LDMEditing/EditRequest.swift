@@ -86,6 +86,8 @@ public struct EditRequest: Sendable, Equatable {
             options["strategy"] = inpainting.strategy.rawValue
             if inpainting.strategy != .full { options["crop_margin"] = String(inpainting.cropMargin) }
             if inpainting.strategy == .resize { options["resize_limit"] = String(inpainting.resizeLimit) }
+            if let limit = inpainting.holeLimit { options["hole_limit"] = String(limit) }
+            if let strength = inpainting.coarseGuidance { options["coarse_guidance"] = String(strength) }
         }
         return options
     }
@@ -108,5 +110,6 @@ extension InpaintingRequest {
     private init(standard: Void) {
         (maskInvert, maskDilate, maskResize) = (false, 0, false)
         (strategy, cropMargin, resizeLimit) = (.auto, Self.defaultCropMargin, Self.defaultResizeLimit)
+        (holeLimit, coarseGuidance) = (nil, nil)
     }
 }

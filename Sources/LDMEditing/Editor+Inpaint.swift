@@ -18,7 +18,9 @@ extension Editor {
         var settings = sampling.settings(tiling: tiles.requested)
         settings.text = request.prompt?.textPrompt
         let (filled, strategyPlan) = try pipeline.run(PlanarImage(image), mask: prepared.values, settings: settings,
-                                                      options: options.largeImageOptions, callbacks: callbacks) { width, height in
+                                                      options: options.largeImageOptions,
+                                                      coarseToFine: options.coarseToFine,
+                                                      callbacks: callbacks) { width, height in
             let plan = try tiles.inpaint(width: width, height: height, sizeMultiple: multiple, factor: factor, wholePixels: image.width * image.height)
             peak = max(peak, plan.estimate.total)
             if plan.isReduced { reduced.append(plan.tiling) }

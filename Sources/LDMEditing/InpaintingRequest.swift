@@ -17,14 +17,25 @@ public struct InpaintingRequest: Sendable, Equatable {
     public let cropMargin: Int
     /// Long side the image is scaled to for `resize`, in pixels.
     public let resizeLimit: Int
+    /// Holes whose largest square is wider than this (pixels) are filled coarse-to-fine (`CoarseToFine`); nil: never.
+    public let holeLimit: Int?
+    /// The share of the full-resolution steps the coarse fill guides; nil: `CoarseToFine.defaultShare`. Only with
+    /// a hole limit.
+    public let coarseGuidance: Double?
 
     public static let defaultCropMargin = 128
     public static let defaultResizeLimit = 1024
     public static let minimumResizeLimit = 64
 
     public init(maskInvert: Bool = false, maskDilate: Int = 0, maskResize: Bool = false, strategy: InpaintingStrategy = .auto,
-                cropMargin: Int = defaultCropMargin, resizeLimit: Int = defaultResizeLimit) throws(RequestError) {
+                cropMargin: Int = defaultCropMargin, resizeLimit: Int = defaultResizeLimit, holeLimit: Int? = nil,
+                coarseGuidance: Double? = nil) throws(RequestError) {
         guard maskDilate >= 0 else { throw .maskDilate(maskDilate) }
+        if let holeLimit, holeLimit < CoarseToFine.minimumHoleLimit { throw .holeLimit(holeLimit) }
+        if let coarseGuidance, !(coarseGuidance > 0 && coarseGuidance <= 1) { throw .coarseGuidance(coarseGuidance) }
+        self.holeLimit = holeLimit
+        // Normalised as the other options: a share without a limit means nothing, the default share is the default.
+        self.coarseGuidance = holeLimit == nil || coarseGuidance == CoarseToFine.defaultShare ? nil : coarseGuidance
         guard cropMargin >= 0 else { throw .cropMargin(cropMargin) }
         guard resizeLimit >= Self.minimumResizeLimit else { throw .resizeLimit(resizeLimit) }
         self.maskInvert = maskInvert
@@ -33,6 +44,11 @@ public struct InpaintingRequest: Sendable, Equatable {
         self.strategy = strategy
         self.cropMargin = strategy == .full ? Self.defaultCropMargin : cropMargin
         self.resizeLimit = strategy == .resize ? resizeLimit : Self.defaultResizeLimit
+    }
+
+    /// The pipeline's coarse-to-fine setting; nil without a hole limit.
+    var coarseToFine: CoarseToFine? {
+        holeLimit.map { CoarseToFine(holeLimit: $0, share: coarseGuidance ?? CoarseToFine.defaultShare) }
     }
 
     /// The pipeline's large-image options.

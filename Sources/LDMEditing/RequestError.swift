@@ -1,3 +1,5 @@
+import LDMPipelines
+
 /// Why an edit request cannot be run: a value out of range, or parts that do not belong together.
 /// Payloads are the offending values; the command line names its own flags for them.
 public enum RequestError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -17,6 +19,10 @@ public enum RequestError: Error, Sendable, Equatable, CustomStringConvertible {
     case cropMargin(Int)
     /// A resize limit below `InpaintingRequest.minimumResizeLimit`.
     case resizeLimit(Int)
+    /// A hole limit below `CoarseToFine.minimumHoleLimit`.
+    case holeLimit(Int)
+    /// A coarse-to-fine guidance share outside (0, 1].
+    case coarseGuidance(Double)
     /// An output bit depth other than 8 or 16.
     case bitDepth(Int)
     /// A JPEG quality outside 1...100.
@@ -50,6 +56,8 @@ public enum RequestError: Error, Sendable, Equatable, CustomStringConvertible {
         case .maskDilate(let px): "the mask dilation must be 0 or more, got \(px)"
         case .cropMargin(let px): "the crop margin must be 0 or more, got \(px)"
         case .resizeLimit(let px): "the resize limit must be at least \(InpaintingRequest.minimumResizeLimit), got \(px)"
+        case .holeLimit(let px): "the hole limit must be at least \(CoarseToFine.minimumHoleLimit) pixels, got \(px)"
+        case .coarseGuidance(let s): "the coarse guidance share must be above 0 and at most 1, got \(s)"
         case .bitDepth(let depth): "the output bit depth must be 8 or 16, got \(depth)"
         case .jpegQuality(let quality): "the JPEG quality must be 1-100, got \(quality)"
         case .guidance(let scale): "the guidance scale must be 0 or more, got \(scale)"

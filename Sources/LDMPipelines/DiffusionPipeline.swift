@@ -112,6 +112,38 @@ struct DiffusionLoop {
         return try decode(latent, tiling: settings.tiling, workspace: ws)
     }
 
+    /// Low-frequency guidance (ILVR, Choi et al., ICCV 2021, in latent space): sampling from noise as `run` does, but
+    /// after each of the first ⌊S·share⌋ steps the guided region's low frequencies are those of `clean` noised to
+    /// the next step's level with the run's own initial noise (x ← x + region·G_σ(y − x), G_σ a Gaussian blur of
+    /// σ = `blur` latent pixels), so the sample keeps the reference's composition and makes its own detail.
+    /// - clean: [1, z, h, w] scaled latent; region: h·w values in [0, 1] → decoded image [1, 3, h·f, w·f] (not clamped)
+    mutating func guided(_ clean: Tensor, region: [Float], blur: Float, share: Double, denoiser: some Denoiser,
+                         settings: SamplingSettings, callbacks: PipelineCallbacks, workspace ws: Workspace) throws -> Tensor {
+        guard let forward = sampler as? any ForwardNoisingSampler else {
+            throw PipelineError.samplerUnsupported(sampler: settings.sampler.rawValue, reason: "guidance needs the sampler's forward noising")
+        }
+        var generator = TorchGenerator(seed: settings.seed)
+        let noise = try Tensor(shape: clean.shape, values: generator.normal(clean.count))
+        let latent = try noise.copy()
+        let sigma = sampler.initialNoiseSigma
+        if sigma != 1 { for i in 0..<latent.count { latent.data[i] *= sigma } }
+        let steps = sampler.stepCount
+        let stop = min(Int(Double(steps) * min(max(share, 0), 1)), steps)
+        let reference = try Tensor(shape: clean.shape)
+        let (c, h, w) = (clean.shape[1], clean.shape[2], clean.shape[3])
+        let kernel = LowPass.gaussian(sigma: blur)
+        try sampler.sample(latent, denoiser: denoiser, generator: &generator, workspace: ws, callbacks: callbacks) { index in
+            guard index + 1 < stop else { return }
+            forward.noised(clean, noise: noise, beforeStep: index + 1, into: reference)
+            for i in 0..<reference.count { reference.data[i] -= latent.data[i] }
+            LowPass.blur(reference.data, channels: c, height: h, width: w, kernel: kernel)
+            for ch in 0..<c {
+                for p in 0..<(h * w) { latent.data[ch * h * w + p] += region[p] * reference.data[ch * h * w + p] }
+            }
+        }
+        return try decode(latent, tiling: settings.tiling, workspace: ws)
+    }
+
     /// The initial latent: N(0, 1) from `generator`, the whole latent at once (so tiling does not change the random
     /// numbers), times the sampler's initial σ (diffusers `latents * init_noise_sigma`: the σ samplers start at σ_max·z).
     /// - shape: [1, z, h, w] → [1, z, h, w]

@@ -31,7 +31,11 @@ public struct InpaintingPipeline: Sendable {
 
     /// - image: planar [0, 1] RGB; mask: width·height values, ≥ 0.5 = repaint → the blended image
     ///   (1 − m)·image + m·prediction in [0, 1], as inpaint.py computes it before quantising.
+    /// - guide: a first guess of the whole image (its size) whose low frequencies the hole's latents follow over the
+    ///   first `share` of the steps (`DiffusionLoop.guided`); the conditioning is the same. The LDM models only (the
+    ///   second pass of `CoarseToFine`).
     public func run(_ image: PlanarImage, mask: [Float], settings: SamplingSettings, callbacks: PipelineCallbacks = .init(),
+                    guide: (image: PlanarImage, share: Double)? = nil,
                     workspace ws: Workspace = Workspace()) throws -> PlanarImage {
         let (w, h) = (image.width, image.height)
         guard mask.count == w * h else { throw PipelineError.maskSize(count: mask.count, width: w, height: h) }
@@ -39,6 +43,7 @@ public struct InpaintingPipeline: Sendable {
         let maskTensor = try ImageTensor.reflectPad(try Tensor(shape: [1, 1, h, w], values: mask.map { $0 >= 0.5 ? 1 : 0 }),
                                                     multiple: sizeMultiple)
         if let text = model.text {
+            guard guide == nil else { throw PipelineError.coarseToFineUnsupported }
             guard let prompt = settings.text else { throw PipelineError.promptRequired }
             let run = model.inpaintingMethod == .blended
                 ? try blendedStableDiffusion(image: padded, mask: maskTensor, text: text, prompt: prompt, settings: settings,
@@ -65,7 +70,23 @@ public struct InpaintingPipeline: Sendable {
         let denoiser = ModelDenoiser(model: model, conditioning: cond, tiling: settings.tiling)
         let latentShape = [1, model.firstStage.latentChannels, cond.shape[2], cond.shape[3]]
         var loop = DiffusionLoop(model: model, sampler: setup.sampler(settings))
-        let decoded = try loop.run(denoiser, latentShape: latentShape, settings: settings, callbacks: callbacks, workspace: ws)
+        let decoded: Tensor
+        if let guide {
+            guard guide.image.width == w, guide.image.height == h else {
+                throw PipelineError.shapeMismatch(argument: "guide image", expected: "\(w)x\(h)", actual: [guide.image.height, guide.image.width])
+            }
+            let padded = try ImageTensor.reflectPad(try ImageTensor.tensor(guide.image), multiple: sizeMultiple)
+            let grid = model.firstStage.encoderGrid(height: latentShape[2], width: latentShape[3], tiling: settings.tiling)
+            let clean = try model.firstStage.encode(padded, grid: grid, normalisation: settings.tiling.normalisation, workspace: ws).copy()
+            ws.releaseAll()
+            // The hole at latent size: the conditioning's mask channel (+1 = repaint), its last.
+            let (lh, lw, last) = (cond.shape[2], cond.shape[3], cond.shape[1] - 1)
+            let region = (0..<(lh * lw)).map { cond.data[last * lh * lw + $0] > 0 ? Float(1) : 0 }
+            decoded = try loop.guided(clean, region: region, blur: CoarseToFine.guidanceBlur, share: guide.share, denoiser: denoiser,
+                                      settings: settings, callbacks: callbacks, workspace: ws)
+        } else {
+            decoded = try loop.run(denoiser, latentShape: latentShape, settings: settings, callbacks: callbacks, workspace: ws)
+        }
         return Self.blend(image, mask: mask, decoded: decoded)
     }
 

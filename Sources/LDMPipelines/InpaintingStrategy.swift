@@ -53,15 +53,24 @@ extension InpaintingPipeline {
     /// the fill (others are the source) and a description of what ran ("full", "crop 2: …").
     /// `tiling(width, height)` gives the tile plan for each run of the model (the whole image, a
     /// crop window or the resized image); by default `settings.tiling`.
+    /// `coarseToFine`: large holes in two passes, in each run of the model (`CoarseToFine`).
     public func run(_ image: PlanarImage, mask: [Float], settings: SamplingSettings, options: LargeImageOptions,
-                    callbacks: PipelineCallbacks = .init(),
+                    coarseToFine: CoarseToFine? = nil, callbacks: PipelineCallbacks = .init(),
                     tiling: ((Int, Int) throws -> TilingSettings)? = nil) throws -> (image: PlanarImage, plan: String) {
-        let (w, h) = (image.width, image.height)
+        var notes: [String] = []
         func run(_ image: PlanarImage, mask: [Float], settings: SamplingSettings, callbacks: PipelineCallbacks) throws -> PlanarImage {
-            var s = settings
-            if let tiling { s.tiling = try tiling(image.width, image.height) }
-            return try self.run(image, mask: mask, settings: s, callbacks: callbacks)
+            let result = try self.run(image, mask: mask, settings: settings, coarseToFine: coarseToFine, callbacks: callbacks, tiling: tiling)
+            if let note = result.note { notes.append(note) }
+            return result.image
         }
+        let result = try runStrategy(image, mask: mask, settings: settings, options: options, callbacks: callbacks, unit: run)
+        return (result.image, result.plan + (notes.isEmpty ? "" : "; " + notes.joined(separator: ", ")))
+    }
+
+    private func runStrategy(_ image: PlanarImage, mask: [Float], settings: SamplingSettings, options: LargeImageOptions,
+                             callbacks: PipelineCallbacks,
+                             unit run: (PlanarImage, [Float], SamplingSettings, PipelineCallbacks) throws -> PlanarImage) throws -> (image: PlanarImage, plan: String) {
+        let (w, h) = (image.width, image.height)
         guard mask.count == w * h else { throw PipelineError.maskSize(count: mask.count, width: w, height: h) }
         var strategy = options.resolved(width: w, height: h)
         let scale = min(1, Double(options.resizeLimit) / Double(max(w, h)))
@@ -70,7 +79,7 @@ extension InpaintingPipeline {
         case .auto, .full:
             // Every strategy returns the source itself outside the mask (not its float round trip).
             var result = image
-            Self.paste(try run(image, mask: mask, settings: settings, callbacks: callbacks), into: &result,
+            Self.paste(try run(image, mask, settings, callbacks), into: &result,
                        at: PixelRect(x0: 0, y0: 0, x1: w, y1: h), mask: mask)
             return (result, "full")
         case .crop:
@@ -83,17 +92,13 @@ extension InpaintingPipeline {
                 let offset = index, count = rects.count
                 let regionCallbacks = PipelineCallbacks(progress: { s, total in steps.progress(offset * total + s, count * total) },
                                                         isCancelled: callbacks.isCancelled)
-                let filled = try run(crop, mask: cropMask, settings: settings, callbacks: regionCallbacks)
+                let filled = try run(crop, cropMask, settings, regionCallbacks)
                 Self.paste(filled, into: &result, at: rect, mask: mask)
             }
             return (result, "crop \(rects.count): " + rects.map(\.description).joined(separator: ", "))
         case .resize:
             let (sw, sh) = (max(1, Int((Double(w) * scale).rounded())), max(1, Int((Double(h) * scale).rounded())))
-            let small = Resampler.resize(PlanarImage(width: w, height: h, rgb: image.rgb), width: sw, height: sh, filter: .lanczos)
-            let smallMask = Self.shrinkMask(mask, width: w, height: h, to: sw, sh)
-            let filled = try run(small, mask: smallMask, settings: settings, callbacks: callbacks)
-            var fill = Resampler.resize(PlanarImage(width: sw, height: sh, rgb: filled.rgb), width: w, height: h, filter: .lanczos)
-            fill.rgb = fill.rgb.map { min(max($0, 0), 1) }
+            let fill = try Self.fillAtScale(image, mask: mask, width: sw, height: sh) { try run($0, $1, settings, callbacks) }
             var result = image
             Self.paste(fill, into: &result, at: PixelRect(x0: 0, y0: 0, x1: w, y1: h), mask: mask)
             return (result, "resize \(sw)x\(sh)")
@@ -186,6 +191,18 @@ extension InpaintingPipeline {
                 }
             }
         }
+    }
+
+    /// The fill of `mask` made by `run` on the image and mask scaled to sw × sh (Lanczos-3; `shrinkMask`), scaled back to
+    /// the image's size and clamped to [0, 1] (the `resize` strategy, and the first pass of `CoarseToFine`).
+    static func fillAtScale(_ image: PlanarImage, mask: [Float], width sw: Int, height sh: Int,
+                            run: (PlanarImage, [Float]) throws -> PlanarImage) throws -> PlanarImage {
+        let (w, h) = (image.width, image.height)
+        let small = Resampler.resize(PlanarImage(width: w, height: h, rgb: image.rgb), width: sw, height: sh, filter: .lanczos)
+        let filled = try run(small, shrinkMask(mask, width: w, height: h, to: sw, sh))
+        var fill = Resampler.resize(PlanarImage(width: sw, height: sh, rgb: filled.rgb), width: w, height: h, filter: .lanczos)
+        fill.rgb = fill.rgb.map { min(max($0, 0), 1) }
+        return fill
     }
 
     /// A w×h mask at sw×sh: a small pixel is masked when any full-size pixel it covers is, so thin

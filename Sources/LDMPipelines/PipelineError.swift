@@ -28,6 +28,8 @@ public enum PipelineError: Error, Sendable, Equatable, CustomStringConvertible {
     case noiseLevel(Int, maximum: Int)
     /// A noise level for a model without noise augmentation (every model but the x4 upscaler).
     case noiseLevelNotAccepted
+    /// Coarse-to-fine inpainting was asked of a model it is not implemented for (the text-conditioned ones).
+    case coarseToFineUnsupported
 
     public var description: String {
         switch self {
@@ -47,6 +49,7 @@ public enum PipelineError: Error, Sendable, Equatable, CustomStringConvertible {
         case .samplerUnsupported(let sampler, let reason): "the \(sampler) sampler cannot be used here: \(reason)"
         case .noiseLevel(let level, let maximum): "the low-res noise level must be 0-\(maximum), got \(level)"
         case .noiseLevelNotAccepted: "this model does not noise its low-res input; a noise level does not apply"
+        case .coarseToFineUnsupported: "coarse-to-fine filling of large holes is implemented for the LDM inpainting models only, not text-conditioned ones"
         case .memory(let needed, let budget, let estimate):
             "needs about \(needed >> 20) MiB even with the smallest tiles, above the \(budget >> 20) MiB allowed: \(estimate)"
         }

@@ -57,6 +57,16 @@ extension LDMEdit {
         @Option(name: .customLong("resize-limit"), help: ArgumentHelp("Long side the image is scaled to for --strategy resize (default 1024).", valueName: "px"))
         var resizeLimit: Int = InpaintingRequest.defaultResizeLimit
 
+        @Option(name: .customLong("hole-limit"), help: ArgumentHelp(
+            "Fill holes wider than this (the side of their largest square, in pixels) coarse-to-fine: first at the scale that makes them this wide, then at full resolution following that fill's low frequencies. For models trained on small crops (the bundled one: 96). Default: off.",
+            valueName: "px"))
+        var holeLimit: Int?
+
+        @Option(name: .customLong("coarse-guidance"), help: ArgumentHelp(
+            "With --hole-limit: the share of the full-resolution steps that follow the coarse fill (above 0, at most 1; default 1).",
+            valueName: "share"))
+        var coarseGuidance: Double?
+
         @Option(help: ArgumentHelp("Text prompt for a Stable Diffusion inpainting model (\"\" for none; at most 77 tokens with start and end). Models that read no text refuse it.", valueName: "text"))
         var prompt: String?
 
@@ -81,6 +91,7 @@ extension LDMEdit {
                 _ = try inpaintingRequest()
                 _ = try promptRequest()
             } catch { throw ValidationError(UserMessage.describe(error)) }
+            if coarseGuidance != nil, holeLimit == nil { throw ValidationError("--coarse-guidance needs --hole-limit.") }
             if prompt == nil, let flag = negativePrompt != nil ? "--negative-prompt" : guidance != nil ? "--guidance" : nil {
                 throw ValidationError("\(flag) needs --prompt.")
             }
@@ -94,7 +105,7 @@ extension LDMEdit {
 
         func inpaintingRequest() throws(RequestError) -> InpaintingRequest {
             try InpaintingRequest(maskInvert: maskInvert, maskDilate: maskDilate, maskResize: maskResize, strategy: strategy,
-                                  cropMargin: cropMargin, resizeLimit: resizeLimit)
+                                  cropMargin: cropMargin, resizeLimit: resizeLimit, holeLimit: holeLimit, coarseGuidance: coarseGuidance)
         }
 
         var maskSource: MaskSource { mask.map { .file($0) } ?? maskDir.map { .folder($0) } ?? .besideImage }

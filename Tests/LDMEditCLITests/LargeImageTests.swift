@@ -64,4 +64,36 @@ import Testing
         }
         #expect(try CLI.run(["inpaint", input, "--mask", maskPath, "--model", Self.parity("inp"), "--strategy", "magic"]).status == 64)
     }
+
+    /// --hole-limit: a hole wider than the limit runs coarse-to-fine, says so in the provenance's plan and options, and
+    /// changes only masked pixels; bad values and a share without a limit are refused before any work.
+    @Test func largeHolesCoarseToFine() throws {
+        let (w, h) = (120, 96)
+        let input = try image("hole.png", width: w, height: h)
+        var mask = [UInt8](repeating: 0, count: w * h)
+        for y in 24..<72 { for x in 36..<84 { mask[y * w + x] = 255 } }  // a 48-pixel square
+        let maskPath = scratch.file("hole_mask.png")
+        try ImageFile.write(try RasterImage(width: w, height: h, channels: 1, samples: .uint8(mask)), to: maskPath)
+        let base = ["inpaint", input, "--mask", maskPath, "--model", Self.parity("inp"), "--steps", "2", "--seed", "1", "-q"]
+        let out = scratch.file("hole-out.png")
+        let r = try CLI.run(base + ["-o", out, "--hole-limit", "24", "--coarse-guidance", "0.5"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let provenance = try info(out)
+        #expect(provenance["plan"] as? String == "full; coarse 60x48 for a 48 px hole, guided 0.5", "\(provenance)")
+        let options = provenance["options"] as? [String: Any]
+        #expect(options?["hole_limit"] as? String == "24" && options?["coarse_guidance"] as? String == "0.5", "\(provenance)")
+        let (source, result) = (try ImageFile.read(input), try ImageFile.read(out))
+        var outside = 0
+        for p in 0..<(w * h) where mask[p] == 0 {
+            for c in 0..<3 where result.sample(x: p % w, y: p / w, channel: c) != source.sample(x: p % w, y: p / w, channel: c) { outside += 1 }
+        }
+        #expect(outside == 0)
+        for (bad, message) in [(["--hole-limit", "8"], "--hole-limit must be at least 16"),
+                               (["--hole-limit", "32", "--coarse-guidance", "1.5"], "--coarse-guidance must be above 0"),
+                               (["--coarse-guidance", "0.5"], "--coarse-guidance needs --hole-limit")] {
+            let refused = try CLI.run(base + ["-o", scratch.file("no.png")] + bad)
+            #expect(refused.status == 64 && refused.stderr.contains(message), "\(bad): \(refused.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: scratch.file("no.png")))
+    }
 }

@@ -46,6 +46,8 @@ import Testing
             .upscale(model: model, sampling: try SamplingRequest(eta: 1, seed: 3), tiling: try TilingRequest(unetTile: 24, unetOverlap: 8)),
             try Self.inpaint(),
             .inpaint(model: model, sampling: try SamplingRequest(seed: 1), inpainting: try InpaintingRequest(maskResize: true, strategy: .full)),
+            .inpaint(model: model, sampling: try SamplingRequest(seed: 1), inpainting: try InpaintingRequest(holeLimit: 96)),
+            .inpaint(model: model, sampling: try SamplingRequest(seed: 1), inpainting: try InpaintingRequest(holeLimit: 64, coarseGuidance: 0.8)),
         ]
         for request in requests {
             let decoded = try JSONDecoder().decode(EditRequest.self, from: try request.canonicalEncoding())
@@ -69,6 +71,10 @@ import Testing
         #expect(try InpaintingRequest(strategy: .full, cropMargin: 5) == InpaintingRequest(strategy: .full))
         #expect(try InpaintingRequest(strategy: .crop, resizeLimit: 512) == InpaintingRequest(strategy: .crop))
         #expect(try TilingRequest(unetTile: 60).tiles.unetOverlap == 20, "a third of a small tile")
+        // A guidance share means nothing without a hole limit; the default share is no option.
+        #expect(try InpaintingRequest(coarseGuidance: 0.5) == InpaintingRequest())
+        #expect(try InpaintingRequest(holeLimit: 96, coarseGuidance: 1) == InpaintingRequest(holeLimit: 96))
+        #expect(try InpaintingRequest(holeLimit: 96, coarseGuidance: 0.5) != InpaintingRequest(holeLimit: 96))
     }
 
     @Test func refusesWhatItCannotRun() throws {
@@ -85,6 +91,9 @@ import Testing
             (#"{"task":"upscale","steps":20}"#, .inconsistent(task: .upscale, reason: "steps needs a model")),
             (#"{"task":"inpaint"}"#, .inconsistent(task: .inpaint, reason: "needs a model")),
             (#"{"task":"inpaint",\#(model),"options":{"mask_dilate":"-1"}}"#, .maskDilate(-1)),
+            (#"{"task":"inpaint",\#(model),"options":{"hole_limit":"8"}}"#, .holeLimit(8)),
+            (#"{"task":"inpaint",\#(model),"options":{"hole_limit":"96","coarse_guidance":"1.5"}}"#, .coarseGuidance(1.5)),
+            (#"{"task":"inpaint",\#(model),"options":{"hole_limit":"96","coarse_guidance":"0"}}"#, .coarseGuidance(0)),
             (#"{"task":"sharpen"}"#, .unreadable(field: "task", value: "sharpen")),
         ]
         for (json, expected) in cases {

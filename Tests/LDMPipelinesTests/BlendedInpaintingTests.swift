@@ -58,14 +58,20 @@ import Testing
         try SDInpaintFixture.checkImage(reference, name, decoded: run.decoded, pipeline: pipeline, image: image, mask: mask, settings: settings, log: log)
     }
 
-    @Test func aSamplerWithoutForwardNoisingIsRefused() throws {
-        let (weights, model) = try Self.model.get()
-        let pipeline = try InpaintingPipeline(weights: weights, model: model)
-        let image = PlanarImage(width: 32, height: 32, rgb: [Float](repeating: 0.5, count: 3 * 32 * 32))
-        let mask = [Float](repeating: 1, count: 32 * 32)
-        let settings = SamplingSettings(sampler: .ddpm, steps: 2, seed: 1, text: TextPrompt("a cat", guidance: 7.5))
-        #expect(throws: PipelineError.samplerUnsupported(sampler: "ddpm", reason: "blended inpainting needs the sampler's forward noising (add_noise)")) {
-            try pipeline.run(image, mask: mask, settings: settings)
+    /// Blended inpainting (and coarse-to-fine guidance) noise the known latents forward with the sampler: every
+    /// sampler here can, DDPM at √ᾱ_t and √(1 − ᾱ_t) of its own float64 products (scheduling_ddpm.py `add_noise`).
+    @Test func everySamplerNoisesForward() throws {
+        let (weights, _) = try Self.model.get()
+        let setup = SamplingSetup(weights, defaultSetAlphaToOne: false)
+        for kind in SamplerKind.allCases {
+            #expect(setup.sampler(SamplingSettings(sampler: kind, steps: 4, seed: 0)) is any ForwardNoisingSampler, "\(kind)")
+        }
+        let ddpm = DDPMSampler(weights.schedule)
+        let alphas = NoiseSchedule(weights.schedule, precision: .compVis).alphasCumprod
+        for index in [0, 500, 999] {
+            let t = ddpm.timesteps[index]
+            let (a, b) = ddpm.forwardCoefficients(beforeStep: index)
+            #expect(abs(a - alphas[t].squareRoot()) < 1e-6 && abs(b - (1 - alphas[t]).squareRoot()) < 1e-6, "t \(t)")
         }
     }
 }

@@ -42,6 +42,14 @@ extension PNDMSampler: ForwardNoisingSampler {
     }
 }
 
+/// DDPM (scheduling_ddpm.py `add_noise`): √ᾱ_t and √(1 − ᾱ_t), the float64 products' roots in float32 as its step uses them.
+extension DDPMSampler: ForwardNoisingSampler {
+    public func forwardCoefficients(beforeStep index: Int) -> (signal: Float, noise: Float) {
+        let t = timesteps[index]
+        return (sqrtAlphas[t], sqrtOneMinusAlphas[t])
+    }
+}
+
 /// Euler and Euler ancestral (scheduling_euler_discrete.py `add_noise`): x₀ + ε·σ at the step's σ (the
 /// pipeline sets `begin_index`, so the scheduler takes σ at its `step_index`, the next step's).
 extension EulerSampler: ForwardNoisingSampler {
