@@ -87,9 +87,13 @@ extension EditServer {
         do {
             _ = try SamplingRequest(sampler: sampler ?? .ddim, steps: steps, eta: 0, seed: seed, seedGiven: submission.seed != nil)
         } catch { throw APIError.badRequest("\(error)") }
+        if let limit = submission.holeLimit {
+            guard task == .inpaint else { throw APIError.badRequest("hole_limit belongs to inpainting only") }
+            do { _ = try InpaintingRequest(holeLimit: limit) } catch { throw APIError.badRequest("\(error)") }
+        }
         return Job.Order(task: task, model: model, image: image, mask: mask, sampler: sampler, steps: steps, seed: seed,
                          seedGiven: submission.seed != nil, prompt: try promptRequest(submission, model: model),
-                         noiseLevel: try noiseLevel(submission, model: model))
+                         noiseLevel: try noiseLevel(submission, model: model), holeLimit: submission.holeLimit)
     }
 
     /// The submission's noise level, checked against the model's range (only noise-augmented upscalers take one).

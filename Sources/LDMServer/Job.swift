@@ -25,6 +25,8 @@ struct Job: Sendable {
         let prompt: PromptRequest?
         /// The x4 upscaler's low-res noise level; nil: the model's default (or a model without one).
         let noiseLevel: Int?
+        /// Inpainting: the coarse-to-fine hole limit (`InpaintingRequest.holeLimit`); nil: off.
+        var holeLimit: Int? = nil
     }
 
     let id: String
@@ -69,6 +71,7 @@ struct Job: Sendable {
         ]
         object["sampler"] = order.sampler?.rawValue ?? order.model.defaultSampler?.rawValue
         if let level = order.noiseLevel ?? order.model.description?.defaultNoiseLevel { object["noise_level"] = level }
+        if let limit = order.holeLimit { object["hole_limit"] = limit }
         if let ahead { object["ahead"] = ahead }
         if let runIndex { object["run_index"] = runIndex }
         if let secondsLeft { object["seconds_left"] = (secondsLeft * 10).rounded() / 10 }

@@ -5,11 +5,12 @@ import NIOCore
 ///
 ///     {"task": "inpaint", "model": "m1", "image": "<upload id>", "mask": "<upload id>", "sampler": "ddim",
 ///      "steps": 20, "seed": 42, "prompt": "…", "negative_prompt": "…", "guidance": 7.5, "noise_level": 20,
-///      "session": "<id>"}
+///      "hole_limit": 96, "session": "<id>"}
 ///
 /// `sampler` (the model's own), `steps` (the model's own for that sampler, `SamplingDefault.steps(for:)`), `seed`
 /// (random, drawn and shown at once), the prompt fields, `noise_level` (noise-augmented upscalers only: the x4
-/// upscaler's low-res noise, 20) and `session` may be left out or null. Unknown fields are refused, so a misspelt one is not silently ignored.
+/// upscaler's low-res noise, 20), `hole_limit` (inpainting: holes wider than it filled coarse-to-fine, `CoarseToFine`;
+/// off) and `session` may be left out or null. Unknown fields are refused, so a misspelt one is not silently ignored.
 struct JobSubmission: Decodable, Sendable {
     let task: String
     let model: String
@@ -23,11 +24,12 @@ struct JobSubmission: Decodable, Sendable {
     let negativePrompt: String?
     let guidance: Float?
     let noiseLevel: Int?
+    let holeLimit: Int?
     let session: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case task, model, image, mask, sampler, steps, seed, prompt, guidance, session
-        case negativePrompt = "negative_prompt", noiseLevel = "noise_level"
+        case negativePrompt = "negative_prompt", noiseLevel = "noise_level", holeLimit = "hole_limit"
     }
 
     /// Errors: `APIError` 400 naming the problem (not JSON, not an object, an unknown field, a wrong type).

@@ -279,6 +279,25 @@ import Testing
         #expect(refused.status == 400 && (refused.json["error"] as? String)?.contains("does not noise its low-res input") == true, "\(refused.text)")
     }
 
+    /// hole_limit: an inpainting job fills a hole wider than it coarse-to-fine, and says so in its plan; refused below
+    /// the minimum and for upscaling.
+    @Test func holeLimitReachesTheInpainting() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let ids = try await images(server)  // the mask's hole: 24 × 20 pixels
+        let model = try server.model(Self.model)
+        let reply = try await server.json("POST", "/api/jobs", ["task": "inpaint", "model": model, "image": ids.image, "mask": ids.mask,
+                                                                "steps": 2, "seed": 1, "hole_limit": 16])
+        #expect(reply.status == 202, "\(reply.text)")
+        let done = try await server.wait(for: try #require(reply.json["id"] as? String))
+        #expect(done["state"] as? String == "done" && done["hole_limit"] as? Int == 16, "\(done)")
+        #expect((done["plan"] as? String)?.contains("coarse") == true && (done["plan"] as? String)?.contains("for a 20 px hole") == true, "\(done)")
+        let bad = try await server.json("POST", "/api/jobs", ["task": "inpaint", "model": model, "image": ids.image, "mask": ids.mask, "hole_limit": 8])
+        #expect(bad.status == 400 && (bad.json["error"] as? String)?.contains("hole limit must be at least 16") == true, "\(bad.text)")
+        let upscale = try await server.json("POST", "/api/jobs", ["task": "upscale", "model": "lanczos", "image": ids.image, "hole_limit": 96])
+        #expect(upscale.status == 400 && (upscale.json["error"] as? String)?.contains("inpainting only") == true, "\(upscale.text)")
+    }
+
     @Test func classicalUpscalingNeedsNoModel() async throws {
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }
