@@ -63,6 +63,8 @@ def check_noise_level_control(driver):
     """The x4 upscaler's noise level on the page: shown with the model's range and default (and its own guidance) when
     it is chosen, hidden for an upscaler without one. Returns what was seen, or '' when the models folder has no x4."""
     Select(driver.find_element(By.ID, "task")).select_by_value("upscale")
+    if driver.find_element(By.ID, "hole-limit").is_displayed():
+        fail("the hole limit stays shown for upscaling")
     names = [o.text for o in Select(driver.find_element(By.ID, "model")).options]
     if "sd_upscale_folder" not in names:
         return ""
@@ -114,6 +116,10 @@ def main():
         steps.clear()
         steps.send_keys(str(args.steps))
         driver.find_element(By.ID, "seed-random").click()  # fixed seed
+        # Coarse-to-fine for holes wider than 16 pixels: the 32-pixel stroke below takes two passes.
+        if not driver.find_element(By.ID, "hole-limit").is_displayed():
+            fail(f"the hole limit is hidden for {model}, an LDM inpainting model")
+        driver.find_element(By.ID, "hole-limit").send_keys("16")
         seed = driver.find_element(By.ID, "seed")
         seed.clear()
         seed.send_keys("7")
@@ -209,6 +215,8 @@ def main():
         record = provenance(result_bytes)
         if not record or record.get("seed") != 7 or record.get("steps") != args.steps or record.get("task") != "inpaint":
             fail(f"the result's provenance is missing or wrong: {record}")
+        if record.get("options", {}).get("hole_limit") != "16" or "coarse" not in record.get("plan", ""):
+            fail(f"the hole limit did not reach the job: options {record.get('options')}, plan {record.get('plan')!r}")
         if server.request("GET", "/api/queue").get("running") is not None:
             fail("a job is still running")
         noise = check_noise_level_control(driver)

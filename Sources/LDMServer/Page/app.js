@@ -97,6 +97,8 @@ function chooseModel() {
   $('prompt-fields').hidden = !(model && model.takes_prompt);
   // Each text-guided model has its own guidance default (the x4 upscaler 9, SD inpainting 7.5).
   if (model && model.default_guidance !== undefined) $('guidance').value = model.default_guidance;
+  // Coarse-to-fine filling of large holes: the LDM inpainting models (not the text-guided ones).
+  $('hole-fields').hidden = !(diffusion && model.task === 'inpaint' && !model.takes_prompt);
   const noise = model && model.noise_levels;
   $('noise-fields').hidden = !noise;
   if (noise) {
@@ -161,6 +163,7 @@ async function run() {
     job.guidance = Number($('guidance').value);
   }
   if (model.noise_levels) job.noise_level = Number($('noise-level').value);
+  if (!$('hole-fields').hidden && $('hole-limit').value !== '') job.hole_limit = Number($('hole-limit').value);
   $('run').disabled = true;
   try {
     if (job.task === 'inpaint') {
