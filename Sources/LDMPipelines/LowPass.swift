@@ -11,28 +11,29 @@ enum LowPass {
         return taps.map { $0 / sum }
     }
 
-    /// In place, each of `channels` planes of height × width.
+    /// In place, each of `channels` planes of height × width: rows, then columns.
     /// - data: channels·height·width values; kernel: an odd number of taps
     static func blur(_ data: UnsafeMutablePointer<Float>, channels: Int, height h: Int, width w: Int, kernel: [Float]) {
-        let r = kernel.count / 2
         var line = [Float](repeating: 0, count: max(h, w))
         for c in 0..<channels {
             let plane = data + c * h * w
-            for y in 0..<h {
-                for x in 0..<w { line[x] = plane[y * w + x] }
-                for x in 0..<w {
-                    var sum: Float = 0
-                    for k in -r...r { sum += kernel[k + r] * line[min(max(x + k, 0), w - 1)] }
-                    plane[y * w + x] = sum
-                }
-            }
-            for x in 0..<w {
-                for y in 0..<h { line[y] = plane[y * w + x] }
-                for y in 0..<h {
-                    var sum: Float = 0
-                    for k in -r...r { sum += kernel[k + r] * line[min(max(y + k, 0), h - 1)] }
-                    plane[y * w + x] = sum
-                }
+            convolve(plane, lines: h, length: w, across: w, along: 1, kernel: kernel, line: &line)
+            convolve(plane, lines: w, length: h, across: 1, along: w, kernel: kernel, line: &line)
+        }
+    }
+
+    /// Each of `lines` lines of `length` values (line i starts at i·across, its values `along` apart) convolved with
+    /// `kernel`, edges clamped; `line` is scratch of at least `length`.
+    private static func convolve(_ plane: UnsafeMutablePointer<Float>, lines: Int, length: Int, across: Int, along: Int,
+                                 kernel: [Float], line: inout [Float]) {
+        let r = kernel.count / 2
+        for i in 0..<lines {
+            let start = plane + i * across
+            for j in 0..<length { line[j] = start[j * along] }
+            for j in 0..<length {
+                var sum: Float = 0
+                for k in -r...r { sum += kernel[k + r] * line[min(max(j + k, 0), length - 1)] }
+                start[j * along] = sum
             }
         }
     }
