@@ -87,7 +87,7 @@ public struct EditRequest: Sendable, Equatable {
             if inpainting.strategy != .full { options["crop_margin"] = String(inpainting.cropMargin) }
             if inpainting.strategy == .resize { options["resize_limit"] = String(inpainting.resizeLimit) }
             if let limit = inpainting.holeLimit { options["hole_limit"] = String(limit) }
-            if let strength = inpainting.coarseGuidance { options["coarse_guidance"] = String(strength) }
+            if let share = inpainting.coarseGuidance { options["coarse_guidance"] = String(share) }
         }
         return options
     }

@@ -124,9 +124,7 @@ struct DiffusionLoop {
         }
         var generator = TorchGenerator(seed: settings.seed)
         let noise = try Tensor(shape: clean.shape, values: generator.normal(clean.count))
-        let latent = try noise.copy()
-        let sigma = sampler.initialNoiseSigma
-        if sigma != 1 { for i in 0..<latent.count { latent.data[i] *= sigma } }
+        let latent = try scaledToInitialSigma(noise.copy())
         let steps = sampler.stepCount
         let stop = min(Int(Double(steps) * min(max(share, 0), 1)), steps)
         let reference = try Tensor(shape: clean.shape)
@@ -148,10 +146,15 @@ struct DiffusionLoop {
     /// numbers), times the sampler's initial σ (diffusers `latents * init_noise_sigma`: the σ samplers start at σ_max·z).
     /// - shape: [1, z, h, w] → [1, z, h, w]
     func initialLatent(_ shape: [Int], generator: inout TorchGenerator) throws -> Tensor {
-        let latent = try Tensor(shape: shape, values: generator.normal(shape.reduce(1, *)))
+        scaledToInitialSigma(try Tensor(shape: shape, values: generator.normal(shape.reduce(1, *))))
+    }
+
+    /// `noise` times the sampler's initial σ, in place.
+    /// - noise: [1, z, h, w] → the same tensor
+    func scaledToInitialSigma(_ noise: Tensor) -> Tensor {
         let sigma = sampler.initialNoiseSigma
-        if sigma != 1 { for i in 0..<latent.count { latent.data[i] *= sigma } }
-        return latent
+        if sigma != 1 { for i in 0..<noise.count { noise.data[i] *= sigma } }
+        return noise
     }
 
     /// Decodes a sampled latent on the first stage's tiles of `tiling`. The U-Net's buffers are not needed any more:

@@ -28,7 +28,7 @@ public enum PipelineError: Error, Sendable, Equatable, CustomStringConvertible {
     case noiseLevel(Int, maximum: Int)
     /// A noise level for a model without noise augmentation (every model but the x4 upscaler).
     case noiseLevelNotAccepted
-    /// Coarse-to-fine inpainting was asked of a model it is not implemented for (the text-conditioned ones).
+    /// Coarse-to-fine inpainting was asked of a text-conditioned model (it runs with the LDM inpainting models only).
     case coarseToFineUnsupported
 
     public var description: String {

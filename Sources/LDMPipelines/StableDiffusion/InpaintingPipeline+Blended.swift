@@ -33,9 +33,8 @@ extension InpaintingPipeline {
         ws.releaseAll()
         let noise = try Tensor(shape: known.shape, values: generator.normal(known.count))
         _ = generator.normal(known.count)  // the masked image's posterior ε (see above)
-        let latent = try noise.copy()
-        let sigma = sampler.initialNoiseSigma
-        if sigma != 1 { for i in 0..<latent.count { latent.data[i] *= sigma } }
+        var loop = DiffusionLoop(model: model, sampler: sampler)
+        let latent = loop.scaledToInitialSigma(try noise.copy())
         let initial = try latent.copy()
         let latentMask = try conditioning.latentMask()
         let noised = try Tensor(shape: known.shape)
@@ -57,7 +56,6 @@ extension InpaintingPipeline {
         }
         let denoiser = TextConditionedDenoiser(unet: model.unet, conditioning: nil, context: context,
                                                latentHeight: latent.shape[2], latentWidth: latent.shape[3], tiling: settings.tiling)
-        var loop = DiffusionLoop(model: model, sampler: sampler)
         let decoded = try loop.run(latent, denoiser: denoiser, prompt: prompt, generator: &generator, tiling: settings.tiling,
                                    callbacks: callbacks, afterStep: replaceKnown, workspace: ws)
         return StableDiffusionRun(context: context, encodedLatents: known, initialLatents: initial, decoded: decoded)
