@@ -141,8 +141,8 @@ public struct Editor: Sendable {
     public var defaultSampler: SamplerKind { defaultSampling.sampler }
 
     /// Throws unless `request` fits this editor: its own consistency, the task and model, a prompt exactly when the
-    /// model reads text (`promptRequired`, `promptNotAccepted`), and prompts within the text encoder's 77 tokens
-    /// (`RequestError.promptTooLong`).
+    /// model reads text (`promptRequired`, `promptNotAccepted`), prompts within the text encoder's 77 tokens
+    /// (`RequestError.promptTooLong`), and a hole limit only for a model that reads none (`coarseToFineNotAccepted`).
     public func check(_ request: EditRequest) throws {
         try request.validate()
         if let levels = noiseLevels {
@@ -151,6 +151,7 @@ public struct Editor: Sendable {
             throw RequestError.noiseLevelNotAccepted
         }
         if let text = diffusionModel?.text {
+            if request.inpainting?.holeLimit != nil { throw RequestError.coarseToFineNotAccepted }
             guard let prompt = request.prompt else {
                 throw RequestError.promptRequired
             }

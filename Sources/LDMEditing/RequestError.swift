@@ -23,6 +23,8 @@ public enum RequestError: Error, Sendable, Equatable, CustomStringConvertible {
     case holeLimit(Int)
     /// A coarse-to-fine guidance share outside (0, 1].
     case coarseGuidance(Double)
+    /// A hole limit for a text-conditioned model (coarse-to-fine runs with the LDM inpainting models only).
+    case coarseToFineNotAccepted
     /// An output bit depth other than 8 or 16.
     case bitDepth(Int)
     /// A JPEG quality outside 1...100.
@@ -58,6 +60,7 @@ public enum RequestError: Error, Sendable, Equatable, CustomStringConvertible {
         case .resizeLimit(let px): "the resize limit must be at least \(InpaintingRequest.minimumResizeLimit), got \(px)"
         case .holeLimit(let px): "the hole limit must be at least \(CoarseToFine.minimumHoleLimit) pixels, got \(px)"
         case .coarseGuidance(let s): "the coarse guidance share must be above 0 and at most 1, got \(s)"
+        case .coarseToFineNotAccepted: "coarse-to-fine filling of large holes runs with the LDM inpainting models only, not text-conditioned ones"
         case .bitDepth(let depth): "the output bit depth must be 8 or 16, got \(depth)"
         case .jpegQuality(let quality): "the JPEG quality must be 1-100, got \(quality)"
         case .guidance(let scale): "the guidance scale must be 0 or more, got \(scale)"

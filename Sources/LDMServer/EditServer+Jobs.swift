@@ -89,6 +89,7 @@ extension EditServer {
         } catch { throw APIError.badRequest("\(error)") }
         if let limit = submission.holeLimit {
             guard task == .inpaint else { throw APIError.badRequest("hole_limit belongs to inpainting only") }
+            guard !model.takesPrompt else { throw APIError.badRequest("model \(model.name) reads text: hole_limit applies to the LDM inpainting models only") }
             do { _ = try InpaintingRequest(holeLimit: limit) } catch { throw APIError.badRequest("\(error)") }
         }
         return Job.Order(task: task, model: model, image: image, mask: mask, sampler: sampler, steps: steps, seed: seed,

@@ -58,7 +58,9 @@ import Testing
         #expect(ldm.status == 64 && ldm.stderr.contains("Stable Diffusion models only"), "\(ldm.stderr)")
         let orphan = try CLI.run(["inpaint", image, "--mask", mask, "--model", sd, "--guidance", "3", "-o", scratch.file("d.png")])
         #expect(orphan.status == 64 && orphan.stderr.contains("--guidance needs --prompt"), "\(orphan.stderr)")
-        for path in ["a.png", "b.png", "c.png", "d.png"] { #expect(!FileManager.default.fileExists(atPath: scratch.file(path))) }
+        let coarse = try CLI.run(["inpaint", image, "--mask", mask, "--model", sd, "--prompt", "x", "--hole-limit", "32", "-o", scratch.file("e.png")])
+        #expect(coarse.status == 64 && coarse.stderr.contains("--hole-limit applies to the LDM inpainting models only"), "\(coarse.stderr)")
+        for path in ["a.png", "b.png", "c.png", "d.png", "e.png"] { #expect(!FileManager.default.fileExists(atPath: scratch.file(path))) }
     }
 
     @Test func inspectNamesTheFamilyAndTheTextEncoder() throws {

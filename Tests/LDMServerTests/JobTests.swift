@@ -296,6 +296,9 @@ import Testing
         #expect(bad.status == 400 && (bad.json["error"] as? String)?.contains("hole limit must be at least 16") == true, "\(bad.text)")
         let upscale = try await server.json("POST", "/api/jobs", ["task": "upscale", "model": "lanczos", "image": ids.image, "hole_limit": 96])
         #expect(upscale.status == 400 && (upscale.json["error"] as? String)?.contains("inpainting only") == true, "\(upscale.text)")
+        let sd = try await server.json("POST", "/api/jobs", ["task": "inpaint", "model": try server.model("sd_inpaint_folder"), "image": ids.image,
+                                                             "mask": ids.mask, "prompt": "", "hole_limit": 96])
+        #expect(sd.status == 400 && (sd.json["error"] as? String)?.contains("LDM inpainting models only") == true, "\(sd.text)")
     }
 
     @Test func classicalUpscalingNeedsNoModel() async throws {

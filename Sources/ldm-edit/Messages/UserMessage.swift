@@ -71,6 +71,7 @@ enum UserMessage {
         case .resizeLimit(let px): "--resize-limit must be at least \(InpaintingRequest.minimumResizeLimit), got \(px)."
         case .holeLimit(let px): "--hole-limit must be at least \(CoarseToFine.minimumHoleLimit), got \(px)."
         case .coarseGuidance(let s): "--coarse-guidance must be above 0 and at most 1, got \(s)."
+        case .coarseToFineNotAccepted: "--hole-limit applies to the LDM inpainting models only; this model reads text."
         case .bitDepth(let depth): "--bit-depth must be 8 or 16, got \(depth)."
         case .jpegQuality(let quality): "--quality must be 1-100, got \(quality)."
         case .guidance(let scale): "--guidance must be 0 or more, got \(scale)."
