@@ -61,8 +61,8 @@ public struct InpaintingPipeline: Sendable {
         guard settings.text == nil else { throw PipelineError.promptNotAccepted }
         var conditioning = try InpaintingConditioning(image: padded, mask: maskTensor, firstStage: model.firstStage.config)
         let f = model.firstStage.downsamplingFactor
-        conditioning.encoderGrid = model.firstStage.encoderGrid(height: padded.shape[2] / f, width: padded.shape[3] / f,
-                                                                tiling: settings.tiling)
+        let encoderGrid = model.firstStage.encoderGrid(height: padded.shape[2] / f, width: padded.shape[3] / f, tiling: settings.tiling)
+        conditioning.encoderGrid = encoderGrid
         conditioning.encoderNormalisation = settings.tiling.normalisation
         try model.check(conditioning)
         let cond = try conditioning.conditioning(firstStage: model.firstStage, workspace: ws)
@@ -76,8 +76,8 @@ public struct InpaintingPipeline: Sendable {
                 throw PipelineError.shapeMismatch(argument: "guide image", expected: "\(w)x\(h)", actual: [guide.image.height, guide.image.width])
             }
             let padded = try ImageTensor.reflectPad(try ImageTensor.tensor(guide.image), multiple: sizeMultiple)
-            let grid = model.firstStage.encoderGrid(height: latentShape[2], width: latentShape[3], tiling: settings.tiling)
-            let clean = try model.firstStage.encode(padded, grid: grid, normalisation: settings.tiling.normalisation, workspace: ws).copy()
+            // The guide encoded on the masked image's tiles.
+            let clean = try model.firstStage.encode(padded, grid: encoderGrid, normalisation: settings.tiling.normalisation, workspace: ws).copy()
             ws.releaseAll()
             // The hole at latent size: the conditioning's mask channel (+1 = repaint), its last.
             let (lh, lw, last) = (cond.shape[2], cond.shape[3], cond.shape[1] - 1)
