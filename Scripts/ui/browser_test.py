@@ -65,6 +65,8 @@ def check_noise_level_control(driver):
     Select(driver.find_element(By.ID, "task")).select_by_value("upscale")
     if driver.find_element(By.ID, "hole-limit").is_displayed():
         fail("the hole limit stays shown for upscaling")
+    if driver.find_element(By.ID, "candidates").is_displayed():
+        fail("the candidates stay shown for upscaling")
     names = [o.text for o in Select(driver.find_element(By.ID, "model")).options]
     if "sd_upscale_folder" not in names:
         return ""
@@ -120,6 +122,10 @@ def main():
         if not driver.find_element(By.ID, "hole-limit").is_displayed():
             fail(f"the hole limit is hidden for {model}, an LDM inpainting model")
         driver.find_element(By.ID, "hole-limit").send_keys("16")
+        # Two candidates, each previewed, the consensus one finished.
+        candidates = driver.find_element(By.ID, "candidates")
+        candidates.clear()
+        candidates.send_keys("2")
         seed = driver.find_element(By.ID, "seed")
         seed.clear()
         seed.send_keys("7")
@@ -217,6 +223,8 @@ def main():
             fail(f"the result's provenance is missing or wrong: {record}")
         if record.get("options", {}).get("hole_limit") != "16" or "coarse" not in record.get("plan", ""):
             fail(f"the hole limit did not reach the job: options {record.get('options')}, plan {record.get('plan')!r}")
+        if record.get("options", {}).get("candidates") != "2" or "of 2 candidates" not in record.get("plan", ""):
+            fail(f"the candidates did not reach the job: options {record.get('options')}, plan {record.get('plan')!r}")
         if server.request("GET", "/api/queue").get("running") is not None:
             fail("a job is still running")
         noise = check_noise_level_control(driver)

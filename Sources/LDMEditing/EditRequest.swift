@@ -88,6 +88,8 @@ public struct EditRequest: Sendable, Equatable {
             if inpainting.strategy == .resize { options["resize_limit"] = String(inpainting.resizeLimit) }
             if let limit = inpainting.holeLimit { options["hole_limit"] = String(limit) }
             if let share = inpainting.coarseGuidance { options["coarse_guidance"] = String(share) }
+            if inpainting.candidates > 1 { options["candidates"] = String(inpainting.candidates) }
+            if let steps = inpainting.previewSteps { options["preview_steps"] = String(steps) }
         }
         return options
     }
@@ -110,6 +112,6 @@ extension InpaintingRequest {
     private init(standard: Void) {
         (maskInvert, maskDilate, maskResize) = (false, 0, false)
         (strategy, cropMargin, resizeLimit) = (.auto, Self.defaultCropMargin, Self.defaultResizeLimit)
-        (holeLimit, coarseGuidance) = (nil, nil)
+        (holeLimit, coarseGuidance, candidates, previewSteps) = (nil, nil, 1, nil)
     }
 }

@@ -19,7 +19,7 @@ extension Editor {
         settings.text = request.prompt?.textPrompt
         let (filled, strategyPlan) = try pipeline.run(PlanarImage(image), mask: prepared.values, settings: settings,
                                                       options: options.largeImageOptions,
-                                                      coarseToFine: options.coarseToFine,
+                                                      coarseToFine: options.coarseToFine, candidates: options.candidateSetting,
                                                       callbacks: callbacks) { width, height in
             let plan = try tiles.inpaint(width: width, height: height, sizeMultiple: multiple, factor: factor, wholePixels: image.width * image.height)
             peak = max(peak, plan.estimate.total)

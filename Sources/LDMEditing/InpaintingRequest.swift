@@ -22,6 +22,10 @@ public struct InpaintingRequest: Sendable, Equatable {
     /// The share of the full-resolution steps the coarse fill guides; nil: `CoarseToFine.defaultShare`. Only with
     /// a hole limit.
     public let coarseGuidance: Double?
+    /// Seeds previewed per run of the model, the consensus one kept (`Candidates`); 1: the seed alone.
+    public let candidates: Int
+    /// Steps of each candidate's preview; nil: `Candidates.previewShare` of the steps. Only with candidates.
+    public let previewSteps: Int?
 
     public static let defaultCropMargin = 128
     public static let defaultResizeLimit = 1024
@@ -29,8 +33,13 @@ public struct InpaintingRequest: Sendable, Equatable {
 
     public init(maskInvert: Bool = false, maskDilate: Int = 0, maskResize: Bool = false, strategy: InpaintingStrategy = .auto,
                 cropMargin: Int = defaultCropMargin, resizeLimit: Int = defaultResizeLimit, holeLimit: Int? = nil,
-                coarseGuidance: Double? = nil) throws(RequestError) {
+                coarseGuidance: Double? = nil, candidates: Int = 1, previewSteps: Int? = nil) throws(RequestError) {
         guard maskDilate >= 0 else { throw .maskDilate(maskDilate) }
+        guard candidates >= 1 && candidates <= Candidates.maximum else { throw .candidates(candidates) }
+        if let previewSteps, !(previewSteps >= 1 && previewSteps <= SamplingRequest.maximumSteps) { throw .previewSteps(previewSteps) }
+        self.candidates = candidates
+        // Normalised as the hole limit's share: preview steps without candidates mean nothing.
+        self.previewSteps = candidates == 1 ? nil : previewSteps
         if let holeLimit, holeLimit < CoarseToFine.minimumHoleLimit { throw .holeLimit(holeLimit) }
         if let coarseGuidance, !(coarseGuidance > 0 && coarseGuidance <= 1) { throw .coarseGuidance(coarseGuidance) }
         self.holeLimit = holeLimit
@@ -49,6 +58,11 @@ public struct InpaintingRequest: Sendable, Equatable {
     /// The pipeline's coarse-to-fine setting; nil without a hole limit.
     var coarseToFine: CoarseToFine? {
         holeLimit.map { CoarseToFine(holeLimit: $0, share: coarseGuidance ?? CoarseToFine.defaultShare) }
+    }
+
+    /// The pipeline's candidate setting; nil for one seed.
+    var candidateSetting: Candidates? {
+        candidates > 1 ? Candidates(count: candidates, previewSteps: previewSteps) : nil
     }
 
     /// The pipeline's large-image options.

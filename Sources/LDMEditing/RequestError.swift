@@ -23,6 +23,10 @@ public enum RequestError: Error, Sendable, Equatable, CustomStringConvertible {
     case holeLimit(Int)
     /// A coarse-to-fine guidance share outside (0, 1].
     case coarseGuidance(Double)
+    /// A candidate count outside 1 … `Candidates.maximum`.
+    case candidates(Int)
+    /// Preview steps outside 1 … `SamplingRequest.maximumSteps`.
+    case previewSteps(Int)
     /// A hole limit for a text-conditioned model (coarse-to-fine runs with the LDM inpainting models only).
     case coarseToFineNotAccepted
     /// An output bit depth other than 8 or 16.
@@ -60,6 +64,8 @@ public enum RequestError: Error, Sendable, Equatable, CustomStringConvertible {
         case .resizeLimit(let px): "the resize limit must be at least \(InpaintingRequest.minimumResizeLimit), got \(px)"
         case .holeLimit(let px): "the hole limit must be at least \(CoarseToFine.minimumHoleLimit) pixels, got \(px)"
         case .coarseGuidance(let s): "the coarse guidance share must be above 0 and at most 1, got \(s)"
+        case .candidates(let n): "the number of candidates must be 1-\(Candidates.maximum), got \(n)"
+        case .previewSteps(let n): "the preview steps must be 1-\(SamplingRequest.maximumSteps), got \(n)"
         case .coarseToFineNotAccepted: "coarse-to-fine filling of large holes runs with the LDM inpainting models only, not text-conditioned ones"
         case .bitDepth(let depth): "the output bit depth must be 8 or 16, got \(depth)"
         case .jpegQuality(let quality): "the JPEG quality must be 1-100, got \(quality)"

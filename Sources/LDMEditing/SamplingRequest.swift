@@ -19,6 +19,8 @@ public struct SamplingRequest: Sendable, Equatable {
     public static let defaultSteps = SamplingDefault.commonSteps
     /// DDPM visits every timestep of the schedule.
     public static let ddpmSteps = 1000
+    /// The most steps a request may ask for (the schedules' 1000 timesteps).
+    public static let maximumSteps = 1000
 
     /// - seed: nil draws a random one (`randomSeed()`).
     public init(sampler: SamplerKind = .ddim, steps: Int = defaultSteps, eta: Float = 0, seed: UInt64?) throws(RequestError) {
@@ -31,7 +33,7 @@ public struct SamplingRequest: Sendable, Equatable {
     /// A seed drawn elsewhere (a server draws a random one at submission, to show it at once): `seedGiven` false keeps it
     /// out of the resume key as a random seed.
     public init(sampler: SamplerKind, steps: Int, eta: Float, seed: UInt64, seedGiven: Bool) throws(RequestError) {
-        guard (1...1000).contains(steps) else { throw .steps(steps) }
+        guard (1...Self.maximumSteps).contains(steps) else { throw .steps(steps) }
         guard eta >= 0, eta <= 1 else { throw .eta(eta) }
         self.sampler = sampler
         self.steps = sampler == .ddpm ? Self.ddpmSteps : steps

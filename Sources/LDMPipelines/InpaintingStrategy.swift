@@ -54,14 +54,29 @@ extension InpaintingPipeline {
     /// `tiling(width, height)` gives the tile plan for each run of the model (the whole image, a
     /// crop window or the resized image); by default `settings.tiling`.
     /// `coarseToFine`: large holes in two passes, in each run of the model (`CoarseToFine`).
+    /// `candidates`: each run of the model (each crop window on its own) previews several seeds and samples the
+    /// consensus one (`Candidates`).
     public func run(_ image: PlanarImage, mask: [Float], settings: SamplingSettings, options: LargeImageOptions,
-                    coarseToFine: CoarseToFine? = nil, callbacks: PipelineCallbacks = .init(),
+                    coarseToFine: CoarseToFine? = nil, candidates: Candidates? = nil, callbacks: PipelineCallbacks = .init(),
                     tiling: ((Int, Int) throws -> TilingSettings)? = nil) throws -> (image: PlanarImage, plan: String) {
         var notes: [String] = []
-        func run(_ image: PlanarImage, mask: [Float], settings: SamplingSettings, callbacks: PipelineCallbacks) throws -> PlanarImage {
+        func unit(_ image: PlanarImage, mask: [Float], settings: SamplingSettings, callbacks: PipelineCallbacks) throws -> PlanarImage {
             let result = try self.run(image, mask: mask, settings: settings, coarseToFine: coarseToFine, callbacks: callbacks, tiling: tiling)
             if let note = result.note { notes.append(note) }
             return result.image
+        }
+        func run(_ image: PlanarImage, mask: [Float], settings: SamplingSettings, callbacks: PipelineCallbacks) throws -> PlanarImage {
+            guard let candidates else { return try unit(image, mask: mask, settings: settings, callbacks: callbacks) }
+            let kept = notes.count
+            let (seed, final) = try chooseSeed(image, mask: mask, settings: settings, candidates: candidates, callbacks: callbacks) {
+                try unit($0, mask: $1, settings: $2, callbacks: $3)
+            }
+            notes.removeSubrange(kept...)   // the previews' coarse-to-fine notes: the final run repeats its own
+            var chosen = settings
+            chosen.seed = seed
+            let result = try unit(image, mask: mask, settings: chosen, callbacks: final)
+            notes.append("seed \(seed) of \(candidates.count) candidates (\(candidates.previewSteps(for: settings.steps))-step previews)")
+            return result
         }
         let result = try runStrategy(image, mask: mask, settings: settings, options: options, callbacks: callbacks, unit: run)
         return (result.image, result.plan + (notes.isEmpty ? "" : "; " + notes.joined(separator: ", ")))

@@ -92,9 +92,14 @@ extension EditServer {
             guard !model.takesPrompt else { throw APIError.badRequest("model \(model.name) reads text: hole_limit applies to the LDM inpainting models only") }
             do { _ = try InpaintingRequest(holeLimit: limit) } catch { throw APIError.badRequest("\(error)") }
         }
+        if let count = submission.candidates {
+            guard task == .inpaint else { throw APIError.badRequest("candidates belongs to inpainting only") }
+            do { _ = try InpaintingRequest(candidates: count) } catch { throw APIError.badRequest("\(error)") }
+        }
         return Job.Order(task: task, model: model, image: image, mask: mask, sampler: sampler, steps: steps, seed: seed,
                          seedGiven: submission.seed != nil, prompt: try promptRequest(submission, model: model),
-                         noiseLevel: try noiseLevel(submission, model: model), holeLimit: submission.holeLimit)
+                         noiseLevel: try noiseLevel(submission, model: model), holeLimit: submission.holeLimit,
+                         candidates: submission.candidates ?? 1)
     }
 
     /// The submission's noise level, checked against the model's range (only noise-augmented upscalers take one).

@@ -27,6 +27,8 @@ struct Job: Sendable {
         let noiseLevel: Int?
         /// Inpainting: the coarse-to-fine hole limit (`InpaintingRequest.holeLimit`); nil: off.
         var holeLimit: Int? = nil
+        /// Inpainting: the seeds previewed (`InpaintingRequest.candidates`); 1: the seed alone.
+        var candidates = 1
     }
 
     let id: String
@@ -72,6 +74,7 @@ struct Job: Sendable {
         object["sampler"] = order.sampler?.rawValue ?? order.model.defaultSampler?.rawValue
         if let level = order.noiseLevel ?? order.model.description?.defaultNoiseLevel { object["noise_level"] = level }
         if let limit = order.holeLimit { object["hole_limit"] = limit }
+        if order.candidates > 1 { object["candidates"] = order.candidates }
         if let ahead { object["ahead"] = ahead }
         if let runIndex { object["run_index"] = runIndex }
         if let secondsLeft { object["seconds_left"] = (secondsLeft * 10).rounded() / 10 }

@@ -96,4 +96,37 @@ import Testing
         }
         #expect(!FileManager.default.fileExists(atPath: scratch.file("no.png")))
     }
+
+    /// --candidates: the output is the chosen seed's own fill (the same command with --seed set to it), the plan and
+    /// options say what ran; bad values and preview steps without candidates are refused before any work.
+    @Test func candidatesKeepTheConsensusSeed() throws {
+        let (w, h) = (64, 48)
+        let input = try image("candidates.png", width: w, height: h)
+        var mask = [UInt8](repeating: 0, count: w * h)
+        for y in 12..<36 { for x in 16..<44 { mask[y * w + x] = 255 } }
+        let maskPath = scratch.file("candidates_mask.png")
+        try ImageFile.write(try RasterImage(width: w, height: h, channels: 1, samples: .uint8(mask)), to: maskPath)
+        let base = ["inpaint", input, "--mask", maskPath, "--model", Self.parity("inp"), "--steps", "4", "-q"]
+        let out = scratch.file("candidates-out.png")
+        let r = try CLI.run(base + ["--seed", "20", "-o", out, "--candidates", "3", "--preview-steps", "2"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let provenance = try info(out)
+        let plan = try #require(provenance["plan"] as? String)
+        let options = provenance["options"] as? [String: Any]
+        #expect(options?["candidates"] as? String == "3" && options?["preview_steps"] as? String == "2", "\(provenance)")
+        #expect(provenance["seed"] as? Int == 20, "the request's seed is recorded; the plan names the chosen one")
+        let chosen = try #require(plan.firstMatch(of: /seed (\d+) of 3 candidates \(2-step previews\)/).map { String($0.1) }, "\(plan)")
+        #expect(["20", "21", "22"].contains(chosen))
+        let alone = scratch.file("candidates-alone.png")
+        #expect(try CLI.run(base + ["--seed", chosen, "-o", alone]).status == 0)
+        #expect(try ImageFile.read(out).samples == ImageFile.read(alone).samples)
+        for (bad, message) in [(["--candidates", "0"], "--candidates must be 1-16"),
+                               (["--candidates", "17"], "--candidates must be 1-16"),
+                               (["--candidates", "2", "--preview-steps", "0"], "--preview-steps must be 1-1000"),
+                               (["--preview-steps", "3"], "--preview-steps needs --candidates")] {
+            let refused = try CLI.run(base + ["-o", scratch.file("no-candidates.png")] + bad)
+            #expect(refused.status == 64 && refused.stderr.contains(message), "\(bad): \(refused.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: scratch.file("no-candidates.png")))
+    }
 }

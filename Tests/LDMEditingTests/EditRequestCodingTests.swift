@@ -48,6 +48,8 @@ import Testing
             .inpaint(model: model, sampling: try SamplingRequest(seed: 1), inpainting: try InpaintingRequest(maskResize: true, strategy: .full)),
             .inpaint(model: model, sampling: try SamplingRequest(seed: 1), inpainting: try InpaintingRequest(holeLimit: 96)),
             .inpaint(model: model, sampling: try SamplingRequest(seed: 1), inpainting: try InpaintingRequest(holeLimit: 64, coarseGuidance: 0.8)),
+            .inpaint(model: model, sampling: try SamplingRequest(seed: 1), inpainting: try InpaintingRequest(candidates: 4)),
+            .inpaint(model: model, sampling: try SamplingRequest(seed: 1), inpainting: try InpaintingRequest(candidates: 16, previewSteps: 3)),
         ]
         for request in requests {
             let decoded = try JSONDecoder().decode(EditRequest.self, from: try request.canonicalEncoding())
@@ -75,6 +77,12 @@ import Testing
         #expect(try InpaintingRequest(coarseGuidance: 0.5) == InpaintingRequest())
         #expect(try InpaintingRequest(holeLimit: 96, coarseGuidance: 1) == InpaintingRequest(holeLimit: 96))
         #expect(try InpaintingRequest(holeLimit: 96, coarseGuidance: 0.5) != InpaintingRequest(holeLimit: 96))
+        // Preview steps mean nothing for one seed; candidates and their preview steps are part of what decides the pixels.
+        #expect(try InpaintingRequest(candidates: 1, previewSteps: 3) == InpaintingRequest())
+        #expect(try InpaintingRequest(candidates: 1) == InpaintingRequest.standard)
+        #expect(try InpaintingRequest(candidates: 4) != InpaintingRequest(candidates: 4, previewSteps: 3))
+        #expect(try EditRequest.inpaint(model: ModelReference(path: "m", sha256: Self.sha), sampling: SamplingRequest(seed: 1),
+                                        inpainting: InpaintingRequest(candidates: 4)).options["candidates"] == "4")
     }
 
     @Test func refusesWhatItCannotRun() throws {
@@ -94,6 +102,10 @@ import Testing
             (#"{"task":"inpaint",\#(model),"options":{"hole_limit":"8"}}"#, .holeLimit(8)),
             (#"{"task":"inpaint",\#(model),"options":{"hole_limit":"96","coarse_guidance":"1.5"}}"#, .coarseGuidance(1.5)),
             (#"{"task":"inpaint",\#(model),"options":{"hole_limit":"96","coarse_guidance":"0"}}"#, .coarseGuidance(0)),
+            (#"{"task":"inpaint",\#(model),"options":{"candidates":"0"}}"#, .candidates(0)),
+            (#"{"task":"inpaint",\#(model),"options":{"candidates":"17"}}"#, .candidates(17)),
+            (#"{"task":"inpaint",\#(model),"options":{"candidates":"4","preview_steps":"0"}}"#, .previewSteps(0)),
+            (#"{"task":"inpaint",\#(model),"options":{"candidates":"four"}}"#, .unreadable(field: "options.candidates", value: "four")),
             (#"{"task":"sharpen"}"#, .unreadable(field: "task", value: "sharpen")),
         ]
         for (json, expected) in cases {

@@ -301,6 +301,25 @@ import Testing
         #expect(sd.status == 400 && (sd.json["error"] as? String)?.contains("LDM inpainting models only") == true, "\(sd.text)")
     }
 
+    /// candidates: an inpainting job previews that many seeds and names the one it kept; refused out of range and for
+    /// upscaling.
+    @Test func candidatesReachTheInpainting() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let ids = try await images(server)
+        let model = try server.model(Self.model)
+        let reply = try await server.json("POST", "/api/jobs", ["task": "inpaint", "model": model, "image": ids.image, "mask": ids.mask,
+                                                                "steps": 2, "seed": 1, "candidates": 2])
+        #expect(reply.status == 202, "\(reply.text)")
+        let done = try await server.wait(for: try #require(reply.json["id"] as? String))
+        #expect(done["state"] as? String == "done" && done["candidates"] as? Int == 2, "\(done)")
+        #expect((done["plan"] as? String)?.contains("of 2 candidates (1-step previews)") == true, "\(done)")
+        let bad = try await server.json("POST", "/api/jobs", ["task": "inpaint", "model": model, "image": ids.image, "mask": ids.mask, "candidates": 20])
+        #expect(bad.status == 400 && (bad.json["error"] as? String)?.contains("candidates must be 1-16") == true, "\(bad.text)")
+        let upscale = try await server.json("POST", "/api/jobs", ["task": "upscale", "model": "lanczos", "image": ids.image, "candidates": 2])
+        #expect(upscale.status == 400 && (upscale.json["error"] as? String)?.contains("inpainting only") == true, "\(upscale.text)")
+    }
+
     @Test func classicalUpscalingNeedsNoModel() async throws {
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }

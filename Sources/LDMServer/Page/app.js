@@ -99,6 +99,8 @@ function chooseModel() {
   if (model && model.default_guidance !== undefined) $('guidance').value = model.default_guidance;
   // Coarse-to-fine filling of large holes: the LDM inpainting models (not the text-guided ones).
   $('hole-fields').hidden = !(diffusion && model.task === 'inpaint' && !model.takes_prompt);
+  // Consensus of several seeds: every diffusion inpainting model.
+  $('candidate-fields').hidden = !(diffusion && model.task === 'inpaint');
   const noise = model && model.noise_levels;
   $('noise-fields').hidden = !noise;
   if (noise) {
@@ -164,6 +166,7 @@ async function run() {
   }
   if (model.noise_levels) job.noise_level = Number($('noise-level').value);
   if (!$('hole-fields').hidden && $('hole-limit').value !== '') job.hole_limit = Number($('hole-limit').value);
+  if (!$('candidate-fields').hidden && Number($('candidates').value) > 1) job.candidates = Number($('candidates').value);
   $('run').disabled = true;
   try {
     if (job.task === 'inpaint') {

@@ -71,6 +71,8 @@ enum UserMessage {
         case .resizeLimit(let px): "--resize-limit must be at least \(InpaintingRequest.minimumResizeLimit), got \(px)."
         case .holeLimit(let px): "--hole-limit must be at least \(CoarseToFine.minimumHoleLimit), got \(px)."
         case .coarseGuidance(let s): "--coarse-guidance must be above 0 and at most 1, got \(s)."
+        case .candidates(let n): "--candidates must be 1-\(Candidates.maximum), got \(n)."
+        case .previewSteps(let n): "--preview-steps must be 1-\(SamplingRequest.maximumSteps), got \(n)."
         case .coarseToFineNotAccepted: "--hole-limit applies to the LDM inpainting models only; this model reads text."
         case .bitDepth(let depth): "--bit-depth must be 8 or 16, got \(depth)."
         case .jpegQuality(let quality): "--quality must be 1-100, got \(quality)."
