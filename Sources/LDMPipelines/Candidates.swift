@@ -21,7 +21,8 @@ public struct Candidates: Sendable, Equatable {
     public let previewSteps: Int?
 
     public static let maximum = 16
-    /// The low-pass of the consensus distance, in image pixels (chosen on the eval crops: 4 and 8 chose alike).
+    /// The low-pass of the consensus distance, in image pixels (σ 0 favours the smoothest sample; 4 and 8 measured alike,
+    /// docs/quality.md).
     public static let sigma: Float = 4
     /// The signature keeps every `spacing`-th pixel of the low-passed hole in both directions: σ-smooth values
     /// change little between them, and the signatures of a large hole stay a sixteenth of its pixels.
