@@ -9,6 +9,8 @@ bash Scripts/setup/install-deps.sh
 swift build -c release --build-tests -Xswiftc -enable-testing
 swift test -c release -Xswiftc -enable-testing --skip-build --disable-xctest "$@"
 if [ "$#" -eq 0 ]; then
+  # The eval scripts' statistics (stdlib only: compare.py, targets.py).
+  python3 -m unittest discover -s Scripts/eval -p 'test_*.py'
   bash Scripts/ui/setup.sh
   "${UI_VENV:-/tmp/ui-venv}/bin/python" Scripts/ui/browser_test.py --binary .build/release/ldm-edit
 fi

@@ -84,13 +84,14 @@ def crops(pool, size, limit, split="eval"):
         yield name, image[y:y + size, x:x + size]
 
 
-def stroke_mask(size, seed):
+def stroke_mask(size, seed, width=None):
+    """Six connected lines from the centre, `width` pixels wide (default size/16, at least 6), 255 = repaint."""
     rng = np.random.default_rng(seed)
     mask = np.zeros((size, size), np.uint8)
     y, x = size // 2, size // 2
     for _ in range(6):
         ny, nx = np.clip(y + rng.integers(-size // 3, size // 3), 8, size - 8), np.clip(x + rng.integers(-size // 3, size // 3), 8, size - 8)
-        cv2.line(mask, (int(x), int(y)), (int(nx), int(ny)), 255, thickness=max(6, size // 16))
+        cv2.line(mask, (int(x), int(y)), (int(nx), int(ny)), 255, thickness=width or max(6, size // 16))
         y, x = ny, nx
     return mask
 
@@ -205,12 +206,13 @@ def main():
     ap.add_argument("--sampler", help="default: ldm-edit's default (passed as --sampler)")
     ap.add_argument("--eta", type=float, help="DDIM η (default: ldm-edit's default, 0)")
     ap.add_argument("--inpaint-args", default="", help="more `ldm-edit inpaint` options, e.g. \"--hole-limit 96\" (split on spaces)")
+    ap.add_argument("--stroke-width", type=int, help="width of the stroke masks in pixels (default: the crop / 16)")
     ap.add_argument("--only", choices=["upscale", "inpaint"])
     ap.add_argument("--grid", help="folder for the picture grids of the first --grid-count images")
     ap.add_argument("--grid-count", type=int, default=4)
     ap.add_argument("--grid-ext", choices=["png", "jpg"], default="png",
                     help="jpg (quality 90) for the grids docs/ shows: sr_NAME.jpg, inpaint_MASK_NAME.jpg")
-    ap.add_argument("--json", help="also write the mean figures here (Scripts/train/ship.py reads them)")
+    ap.add_argument("--json", help="also write the mean figures here (Scripts/train/ship.py reads them), and the per-image ones (compare.py)")
     ap.add_argument("--record", metavar="FILE",
                     help="append the figures with the model's provenance (step, CPU-hours, ...) to this eval history, "
                          "e.g. docs/images/unet_evals.json (plotted by learning_curves.py)")
@@ -224,8 +226,8 @@ def main():
     up_rows, in_rows, costs = [], [], {"upscale": [], "inpaint": []}
     if args.record and args.split != "eval":
         ap.error("--record keeps the eval split's figures only")
-    if args.record and args.inpaint_args:
-        ap.error("--record keeps the figures of the defaults only (not with --inpaint-args)")
+    if args.record and (args.inpaint_args or args.stroke_width):
+        ap.error("--record keeps the figures of the defaults only (not with --inpaint-args or --stroke-width)")
     for index, (name, gt) in enumerate(crops(args.pool, args.crop, args.limit, args.split)):
         stem = os.path.splitext(name)[0]
         show = args.grid and index < args.grid_count
@@ -242,7 +244,7 @@ def main():
                 grid([nearest, bicubic, ours, gt], f"{args.grid}/{'sr' if args.grid_ext == 'jpg' else 'upscale'}_{stem}.{args.grid_ext}", ["low-res", "bicubic", "ldm-edit", "ground truth"])
         if args.only == "upscale":
             continue
-        for kind, mask in (("centre", centre_mask(args.crop)), ("strokes", stroke_mask(args.crop, index))):
+        for kind, mask in (("centre", centre_mask(args.crop)), ("strokes", stroke_mask(args.crop, index, args.stroke_width))):
             Image.fromarray(gt).save(f"{tmp}/img.png")
             Image.fromarray(mask).save(f"{tmp}/mask.png")
             cmd = [args.ldm_edit, "inpaint", f"{tmp}/img.png", "--mask", f"{tmp}/mask.png", "--seed", "0", "-o", f"{tmp}/in.png",
@@ -287,6 +289,12 @@ def main():
         if rows:
             summary[f"inpaint_{kind}"] = dict(zip(["telea_psnr", "telea_ssim", "telea_detail", "telea_seam",
                                                    "psnr", "ssim", "detail", "seam"], map(float, np.mean(rows, axis=0))))
+    # Per-image figures too, so two runs on the same crops can be compared pairwise (Scripts/eval/compare.py).
+    summary["images"] = [dict(zip(["image", "bicubic_y_psnr", "bicubic_ssim", "bicubic_lr_psnr", "bicubic_detail",
+                                   "y_psnr", "ssim", "lr_psnr", "detail"], [r[0]] + list(map(float, r[1:]))), task="upscale")
+                         for r in up_rows] + \
+        [dict(zip(["image", "mask", "telea_psnr", "telea_ssim", "telea_detail", "telea_seam", "psnr", "ssim", "detail", "seam"],
+                  r[:2] + list(map(float, r[2:]))), task="inpaint") for r in in_rows]
     for task, c in costs.items():
         if c:
             summary[f"{task}_seconds_median"] = float(np.median([s for s, _ in c]))

@@ -39,7 +39,7 @@ from PIL import Image
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import Photos  # noqa: E402
 from conv_autoencoder import ConvAutoencoder  # noqa: E402
-from train_diffusion import inpaint_inputs, loss_weights, provenance_record  # noqa: E402
+from train_diffusion import inpaint_inputs, loss_weights, mask_ranges, provenance_record  # noqa: E402
 from unets import CANDIDATES, LINEAR_END, alphas_cumprod_for, build  # noqa: E402
 
 CROP = 128             # pixels: the smallest crop trained at (train_diffusion.py's until 2026-12-04: latent 32, factor 4)
@@ -139,12 +139,14 @@ class DevicePhotos:
 
 def device_masks(n, size, gen, dev):
     """train_diffusion.random_masks on the device: [n, 1, size, size] (1 = repaint), half boxes with sides in
-    [size/6, 3·size/4), half 3–7 thick strokes of 12 discs each (length size/8–size/3, radius size/32–size/10)."""
+    train_diffusion.mask_ranges' range, half 3–7 thick strokes of 12 discs each (length size/8–size/3, radius in its
+    range)."""
+    (box_low, box_high), (radius_low, radius_high) = mask_ranges(size)
     def u(lo, hi, *shape):
         return lo + (hi - lo) * torch.rand(n, *shape, device=dev, generator=gen)
     yy = torch.arange(size, device=dev, dtype=torch.float32).view(1, 1, -1, 1)
     xx = torch.arange(size, device=dev, dtype=torch.float32).view(1, 1, 1, -1)
-    hw = torch.randint(size // 6, size * 3 // 4, (n, 2), device=dev, generator=gen).float()
+    hw = torch.randint(box_low, box_high, (n, 2), device=dev, generator=gen).float()
     by = (torch.rand(n, device=dev, generator=gen) * (size - hw[:, 0])).floor()
     bx = (torch.rand(n, device=dev, generator=gen) * (size - hw[:, 1])).floor()
     box = ((yy[0, 0] >= by.view(-1, 1, 1)) & (yy[0, 0] < (by + hw[:, 0]).view(-1, 1, 1))
@@ -154,7 +156,7 @@ def device_masks(n, size, gen, dev):
     y, x = u(0, size), u(0, size)
     t = torch.linspace(0, 1, 12, device=dev).view(1, -1)
     for s in range(7):
-        angle, length, radius = u(0, 2 * math.pi), u(size / 8, size / 3), u(size / 32, size / 10)
+        angle, length, radius = u(0, 2 * math.pi), u(size / 8, size / 3), u(radius_low, radius_high)
         cy = (y.view(-1, 1) + t * (length * torch.sin(angle)).view(-1, 1)).view(n, 12, 1, 1)
         cx = (x.view(-1, 1) + t * (length * torch.cos(angle)).view(-1, 1)).view(n, 12, 1, 1)
         disc = ((yy - cy) ** 2 + (xx - cx) ** 2 <= radius.view(-1, 1, 1, 1) ** 2).any(1)
@@ -274,13 +276,14 @@ def check(args):
     for k in range(8):
         got = torch.from_numpy(image)[grids[k, 0], grids[k, 1]].numpy()
         assert np.array_equal(got, np.ascontiguousarray(dihedral(image, k))), f"flip/rotation {k} differs from common.dihedral"
-    ours = device_masks(2000, CROP, torch.Generator().manual_seed(0), dev).mean(dim=(1, 2, 3))
-    theirs = random_masks(2000, CROP, np.random.default_rng(0)).mean(dim=(1, 2, 3))
-    for name, f in (("mean", torch.mean), ("q10", lambda x: x.quantile(0.1)), ("q90", lambda x: x.quantile(0.9))):
-        a, b = f(ours).item(), f(theirs).item()
-        print(f"mask coverage {name}: device {a:.4f}, train_diffusion {b:.4f}")
-        # 4 standard errors of a mean of 2,000 coverages (sd ≈ 0.1): 0.009; quantiles get twice that.
-        assert abs(a - b) < (0.009 if name == "mean" else 0.018), f"mask coverage {name} differs"
+    for size in (CROP, 256):   # 256: where mask_ranges' pixel floors apply
+        ours = device_masks(2000, size, torch.Generator().manual_seed(0), dev).mean(dim=(1, 2, 3))
+        theirs = random_masks(2000, size, np.random.default_rng(0)).mean(dim=(1, 2, 3))
+        for name, f in (("mean", torch.mean), ("q10", lambda x: x.quantile(0.1)), ("q90", lambda x: x.quantile(0.9))):
+            a, b = f(ours).item(), f(theirs).item()
+            print(f"{size}² mask coverage {name}: device {a:.4f}, train_diffusion {b:.4f}")
+            # 4 standard errors of a mean of 2,000 coverages (sd ≈ 0.1): 0.009; quantiles get twice that.
+            assert abs(a - b) < (0.009 if name == "mean" else 0.018), f"{size}² mask coverage {name} differs"
     print("device_burst check: crops and masks match train_diffusion.py's")
 
 

@@ -24,11 +24,14 @@ import subprocess
 import sys
 import tempfile
 
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "Scripts", "eval"))
+
 from common import eval_crops
 from conv_autoencoder import ConvAutoencoder
+from targets import at_least, shortfalls
 from train_autoencoder import TARGET_PSNR as FIRST_STAGE_PSNR, adopt_shipped, evaluate as first_stage_evaluate
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUDGET_BYTES = 40_000_000   # issue 16: all shipped models together, float16 with their metadata
 
 
@@ -58,24 +61,10 @@ def evaluate(model, task, args):
     return (sum(x == 0 for x in shortfalls), -sum(shortfalls), score(task, s)), s
 
 
-def at_least(x, threshold):
-    return max(0.0, threshold - x) / threshold
-
-
-def within(detail, low=0.6, high=1.3):
-    return max(0.0, low - detail) / low + max(0.0, detail - high) / high
-
-
 def targets(task, s):
-    """Issue 16's acceptance targets on the figures of quality.py and the first stage's PSNR: each one's relative
-    shortfall (0 when met)."""
-    first_stage = [at_least(s["first_stage_psnr"], FIRST_STAGE_PSNR)]
-    if task == "sr":
-        u = s["upscale"]
-        return first_stage + [at_least(u["y_psnr"], u["bicubic_y_psnr"] - 1.5), at_least(u["lr_psnr"], 32),
-                              within(u["detail"])]
-    return first_stage + [f for m in (s["inpaint_centre"], s["inpaint_strokes"])
-                          for f in (at_least(m["psnr"], m["telea_psnr"] - 1), within(m["detail"]))]
+    """Issue 16's acceptance targets on the figures of quality.py (Scripts/eval/targets.py) and the first stage's
+    PSNR: each one's relative shortfall (0 when met)."""
+    return [at_least(s["first_stage_psnr"], FIRST_STAGE_PSNR)] + shortfalls(task, s)
 
 
 def score(task, s):
@@ -99,10 +88,10 @@ def main():
             print(f"{task}: no candidate at {candidate}")
             continue
         mark, figures = evaluate(candidate, task, args)
-        print(f"{task}: candidate meets {mark[0]} targets, shortfall {-mark[1]:.3f}, score {mark[2]:.2f}: {json.dumps(figures)}")
+        print(f"{task}: candidate meets {mark[0]} targets, shortfall {-mark[1]:.3f}, score {mark[2]:.2f}: {json.dumps({k: v for k, v in figures.items() if k != 'images'})}")
         if os.path.exists(shipped):
             old, old_figures = evaluate(shipped, task, args)
-            print(f"{task}: shipped model meets {old[0]} targets, shortfall {-old[1]:.3f}, score {old[2]:.2f}: {json.dumps(old_figures)}")
+            print(f"{task}: shipped model meets {old[0]} targets, shortfall {-old[1]:.3f}, score {old[2]:.2f}: {json.dumps({k: v for k, v in old_figures.items() if k != 'images'})}")
             if mark <= old:
                 print(f"{task}: the candidate does not beat the shipped model; nothing copied")
                 continue

@@ -62,19 +62,33 @@ def degrade(hr, rng):
     return ((lr.clamp(-1, 1) + 1) * 127.5).round() / 127.5 - 1
 
 
+# The smallest holes in pixels, whatever the crop: the 128-pixel crops' lower ends (box side 128 / 6, stroke radius
+# 128 / 32). Scaled with a 256 crop they doubled, and the model trained there lost the thin strokes (eval strokes at
+# 8 / 16 pixels wide −0.46 / −0.34 dB against the model it started from, at 32 pixels +0.06: docs/quality.md, "Thin
+# strokes at 256-pixel crops"); users' masks come at every width.
+MIN_BOX_SIDE, MIN_STROKE_RADIUS = 21, 4.0
+
+
+def mask_ranges(size):
+    """(box side low, high), (stroke radius low, high) of random_masks for a crop of `size` pixels: up to 3/4 of the
+    side and size/10, down to size/6 and size/32 or the pixel floors above, whichever is smaller."""
+    return (min(size // 6, MIN_BOX_SIDE), size * 3 // 4), (min(size / 32, MIN_STROKE_RADIUS), size / 10)
+
+
 def random_masks(n, size, rng):
-    """Boxes and thick free-form strokes covering ~5–50 % (1 = repaint)."""
+    """Boxes and thick free-form strokes covering ~5–50 % (1 = repaint): [n, 1, size, size]."""
     masks = np.zeros((n, 1, size, size), np.float32)
     yy, xx = np.mgrid[0:size, 0:size]
+    (box_low, box_high), (radius_low, radius_high) = mask_ranges(size)
     for i in range(n):
         if rng.random() < 0.5:
-            h, w = rng.integers(size // 6, size * 3 // 4, 2)
+            h, w = rng.integers(box_low, box_high, 2)
             y, x = rng.integers(0, size - h), rng.integers(0, size - w)
             masks[i, 0, y:y + h, x:x + w] = 1
         else:
             y, x = rng.uniform(0, size, 2)
             for _ in range(rng.integers(3, 8)):
-                angle, length, radius = rng.uniform(0, 2 * math.pi), rng.uniform(size / 8, size / 3), rng.uniform(size / 32, size / 10)
+                angle, length, radius = rng.uniform(0, 2 * math.pi), rng.uniform(size / 8, size / 3), rng.uniform(radius_low, radius_high)
                 for t in np.linspace(0, 1, 12):
                     cy, cx = y + t * length * math.sin(angle), x + t * length * math.cos(angle)
                     masks[i, 0][(yy - cy) ** 2 + (xx - cx) ** 2 <= radius ** 2] = 1
