@@ -118,6 +118,31 @@ def adaptive_weight(rec_loss, adv_loss, last):
     return (g_rec.norm() / (g_adv.norm() + 1e-4)).clamp(0, 1e4).detach()
 
 
+def adversarial_step(ae, disc, opt_g, opt_d, ema, x, step, disc_warmup, adv_weight):
+    """One step of the objective on a batch x [N, 3, H, W]: the decoder (from `disc_warmup` on; before, the
+    discriminator alone learns, so the decoder never follows an untrained critic) on the reconstruction loss +
+    adaptive-weight hinge loss, its EMA, then the discriminator. → (rec_loss, adv_loss, λ, d_loss)."""
+    adversarial = step >= disc_warmup
+    with torch.no_grad():
+        z = ae.encode(x)
+    with torch.set_grad_enabled(adversarial):
+        rec = ae.decode(z)
+        rec_loss = loss_fn(rec, x)
+    adv_loss, weight = torch.zeros(()), torch.zeros(())
+    if adversarial:
+        adv_loss = -disc(rec).mean()
+        weight = adv_weight * adaptive_weight(rec_loss, adv_loss, ae.decoder.conv_out.weight)
+        opt_g.zero_grad(set_to_none=True)
+        (rec_loss + weight * adv_loss).backward()
+        opt_g.step()
+        ema.update(ae, step - disc_warmup)
+    d_loss = F.relu(1 - disc(x)).mean() + F.relu(1 + disc(rec.detach())).mean()
+    opt_d.zero_grad(set_to_none=True)
+    d_loss.backward()
+    opt_d.step()
+    return rec_loss, adv_loss, weight, d_loss
+
+
 def main():
     ap = argparse.ArgumentParser()
     add_run_arguments(ap)
@@ -170,30 +195,13 @@ def main():
         state.history.append({"step": 0, "cpu_hours": 0.0, "psnr_db": psnr, "detail": ratio})
         print(f"decoder eval step 0 (the first stage as trained): PSNR {psnr:.2f} dB, detail {ratio:.3f}", flush=True)
     ae.decoder.train()
-    last = ae.decoder.conv_out.weight
     t0, s0 = time.monotonic(), state.step
     last_eval = time.monotonic()
     state.trap_signals()
     while state.step < args.steps:
         x = photos.batch(batch).to(dev)
-        adversarial = state.step >= args.disc_warmup   # before: the discriminator alone learns
-        with torch.no_grad():
-            z = ae.encode(x)
-        with torch.set_grad_enabled(adversarial):
-            rec = ae.decode(z)
-            rec_loss = loss_fn(rec, x)
-        adv_loss, weight = torch.zeros(()), torch.zeros(())
-        if adversarial:
-            adv_loss = -disc(rec).mean()
-            weight = args.adv_weight * adaptive_weight(rec_loss, adv_loss, last)
-            opt_g.zero_grad(set_to_none=True)
-            (rec_loss + weight * adv_loss).backward()
-            opt_g.step()
-            ema.update(ae, state.step - args.disc_warmup)
-        d_loss = F.relu(1 - disc(x)).mean() + F.relu(1 + disc(rec.detach())).mean()
-        opt_d.zero_grad(set_to_none=True)
-        d_loss.backward()
-        opt_d.step()
+        rec_loss, adv_loss, weight, d_loss = adversarial_step(ae, disc, opt_g, opt_d, ema, x, state.step, args.disc_warmup,
+                                                              args.adv_weight)
         state.step += 1
         if state.step % 50 == 0:
             rate = (state.step - s0) * batch / (time.monotonic() - t0)

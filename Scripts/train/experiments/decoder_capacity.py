@@ -25,13 +25,12 @@ import sys
 import time
 
 import torch
-import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from common import EMA, Photos, eval_crops, seed_everything  # noqa: E402
 from conv_autoencoder import ConvAutoencoder  # noqa: E402
-from train_autoencoder import adopt_shipped, loss_fn  # noqa: E402
-from train_decoder import PatchDiscriminator, adaptive_weight, choose_mix, evaluate  # noqa: E402
+from train_autoencoder import adopt_shipped  # noqa: E402
+from train_decoder import PatchDiscriminator, adversarial_step, choose_mix, evaluate, mix_decoder  # noqa: E402
 
 
 def load(path):
@@ -91,27 +90,10 @@ def main():
     opt_d = torch.optim.Adam(disc.parameters(), lr=args.lr, betas=(0.5, 0.9))
     photos = Photos(args.pool, args.crop, seed=args.seed)
     ema = EMA(ae)
-    last = ae.decoder.conv_out.weight
     t0, step = time.monotonic(), 0
     while step < args.disc_warmup + args.steps and time.monotonic() - t0 < args.seconds:
         x = photos.batch(args.batch)
-        adversarial = step >= args.disc_warmup
-        with torch.no_grad():
-            z = ae.encode(x)
-        with torch.set_grad_enabled(adversarial):
-            rec = ae.decode(z)
-            rec_loss = loss_fn(rec, x)
-        if adversarial:
-            adv_loss = -disc(rec).mean()
-            weight = args.adv_weight * adaptive_weight(rec_loss, adv_loss, last)
-            opt_g.zero_grad(set_to_none=True)
-            (rec_loss + weight * adv_loss).backward()
-            opt_g.step()
-            ema.update(ae, step - args.disc_warmup)
-        d_loss = F.relu(1 - disc(x)).mean() + F.relu(1 + disc(rec.detach())).mean()
-        opt_d.zero_grad(set_to_none=True)
-        d_loss.backward()
-        opt_d.step()
+        rec_loss, _, _, d_loss = adversarial_step(ae, disc, opt_g, opt_d, ema, x, step, args.disc_warmup, args.adv_weight)
         step += 1
         if step % 100 == 0:
             print(f"step {step} rec {rec_loss.item():.4f} disc {d_loss.item():.3f} {time.monotonic() - t0:.0f} s", flush=True)
@@ -120,7 +102,6 @@ def main():
     print(f"{step} steps ({max(0, step - args.disc_warmup)} adversarial) in {time.monotonic() - t0:.0f} s; "
           f"EMA end: {evaluate(end, crops, dev)}", flush=True)
     alpha, psnr, detail = choose_mix(first, end, crops, dev, args.min_psnr)
-    from train_decoder import mix_decoder
     mixed = mix_decoder(first, end, alpha)
     mixed.save(os.path.join(args.out, "autoencoder"))
     print(f"widened line (+{args.extra_blocks} blocks): α {alpha:.4f} → {psnr:.2f} dB, detail {detail:.3f}", flush=True)
