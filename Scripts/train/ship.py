@@ -57,8 +57,8 @@ def evaluate(model, task, args):
                         "--limit", str(args.limit), "--json", out.name], check=True, stdout=subprocess.DEVNULL)
         s = json.load(open(out.name))
     s["first_stage_psnr"] = first_stage_psnr(model, args.pool)
-    shortfalls = targets(task, s)
-    return (sum(x == 0 for x in shortfalls), -sum(shortfalls), score(task, s)), s
+    short = targets(task, s)
+    return (sum(x == 0 for x in short), -sum(short), score(task, s)), s
 
 
 def targets(task, s):
