@@ -2,7 +2,8 @@
 """Train the bundled first stage (conv_autoencoder.ConvAutoencoder, shared by both tasks) on photo-pool crops.
 
     python Scripts/train/train_autoencoder.py --pool /tmp/ldm-pool --state ~/.cache/ldm-edit-train/ae \
-        [--steps 8000] [--batch 16] [--crop 64] [--init Models/ldm-edit-sr.safetensors] [--device auto]
+        [--steps 8000] [--batch 16] [--crop 64] [--init Models/ldm-edit-sr.safetensors] [--device auto] \
+        [--latent-channels 4]
 Resumable at any moment: STATE/state.pt is rewritten atomically every --save-every seconds; rerun the same
 command to continue. With no state and --init (a fresh machine), the shipped autoencoder is adopted as the
 finished first stage and written out unchanged: the shipped U-Nets were trained on exactly its latents, so
@@ -80,11 +81,13 @@ def main():
     ap.add_argument("--lr", type=float, default=4e-4)
     ap.add_argument("--init", help="shipped .safetensors to fine-tune from when there is no state")
     ap.add_argument("--eval-every", type=float, default=900, help="seconds between evaluations")
+    ap.add_argument("--latent-channels", type=int, default=4,
+                    help="z; the shipped first stage's 4 (a different z is for experiments: the U-Nets take 4)")
     args = ap.parse_args()
     seed_everything(args.seed)
     os.makedirs(args.state, exist_ok=True)
     dev = device(args.device)
-    ae = ConvAutoencoder().to(dev)
+    ae = ConvAutoencoder(z=args.latent_channels).to(dev)
     opt = torch.optim.Adam(ae.parameters(), lr=args.lr)
     photos = Photos(args.pool, args.crop, seed=args.seed)
     state = TrainState(os.path.join(args.state, "state.pt"), every_s=args.save_every)
