@@ -8,6 +8,9 @@
     python train_decoder.py --pool P --state /tmp/decz8 --autoencoder /tmp/aez8/autoencoder --steps 700
     python experiments/first_stage_latents.py --pool P --pair z4 /tmp/aez4 /tmp/decz4 --pair z8 /tmp/aez8 /tmp/decz8
 
+(docs/quality.md, "More latent channels, measured": one thread each, the pairs side by side; then both first stages
+copied and resumed with --steps 3000, and the decoders again from those.)
+
 Why: both detail targets still missed (SR's, the inpainting strokes') sit at the shipped first stage's own ceiling
 (experiments/first_stage_hole_ceiling.py), and a decoder with more blocks moved along the same PSNR–detail line
 (experiments/decoder_capacity.py). If the line is set by what the latents carry, more latent channels (z = 8 against
