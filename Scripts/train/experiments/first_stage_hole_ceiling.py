@@ -3,6 +3,7 @@
 
     cd Scripts/train && python experiments/first_stage_hole_ceiling.py --pool /tmp/ldm-pool \
         --model ../../Models/training/ldm-edit-inpaint.safetensors [--limit 8] [--stroke-width PX ...]
+    (or --autoencoder FOLDER instead of --model: a first stage's folder, e.g. experiments/grow_latents.py's)
 
 For quality.py's first --limit held-out 256² crops and its masks (the centre square, the strokes of each crop's
 seed), the ground truth is encoded and decoded by the file's autoencoder (what the U-Net would return if it placed
@@ -29,13 +30,17 @@ from train_autoencoder import adopt_shipped  # noqa: E402
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pool", required=True)
-    ap.add_argument("--model", required=True)
+    which = ap.add_mutually_exclusive_group(required=True)
+    which.add_argument("--model", help="a model file (its `ae.*` first stage)")
+    which.add_argument("--autoencoder", help="a first stage's folder (config.json + model.safetensors), e.g. an experiment's")
     ap.add_argument("--limit", type=int, default=8)
     ap.add_argument("--crop", type=int, default=256)
     ap.add_argument("--stroke-width", type=int, nargs="*", default=[None], help="stroke widths to measure (default: quality.py's)")
     args = ap.parse_args()
-    folder = os.path.join("/tmp", f"hole-ceiling-{os.getpid()}")
-    adopt_shipped(args.model, folder)
+    folder = args.autoencoder
+    if args.model:
+        folder = os.path.join("/tmp", f"hole-ceiling-{os.getpid()}")
+        adopt_shipped(args.model, folder)
     ae = ConvAutoencoder.load(folder).eval()
     rows = {}
     for index, (name, gt) in enumerate(crops(args.pool, args.crop, args.limit)):
