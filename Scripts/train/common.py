@@ -184,7 +184,7 @@ class TrainState:
         # The rest of the record travels too: a widening (whose step the EMA warm-up counts from) and the bursts on a
         # lent accelerator (device_burst.py). Until 2026-12-04 the widening was dropped here, so the partials of
         # 2026-12-03/04 exported without it.
-        for key in ("widenings", "device_bursts", "latent_crop_switches"):
+        for key in ("widenings", "device_bursts", "latent_crop_switches", "latent_growth"):
             if provenance.get(key):
                 self.extra[key] = list(provenance[key])
         if "latent_crop" in provenance:

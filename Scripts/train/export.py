@@ -64,11 +64,13 @@ def canonical_index(unet, ae, task, ldm_edit):
 
 def init_unet_from_shipped(unet, path, ldm_edit):
     """Loads the U-Net weights of a shipped canonical file into a diffusers UNet2DModel of the same config."""
+    from common import shipped_metadata
     from conv_autoencoder import ConvAutoencoder
     shipped = load_file(path)
-    ae = ConvAutoencoder()
+    cfg = shipped_metadata(path)["config"]["convAutoencoder"]
+    ae = ConvAutoencoder(cfg["widths"], cfg["encoder_blocks"], cfg["decoder_blocks"], cfg["latent_channels"])
     ae.load_state_dict({k[len("ae."):]: v.float() for k, v in shipped.items() if k.startswith("ae.")})
-    task = "sr" if unet.config.in_channels == 7 else "inpaint"
+    task = "sr" if unet.config.in_channels == cfg["latent_channels"] + 3 else "inpaint"
     index = canonical_index(unet, ae, task, ldm_edit)
     flat = torch.cat([p.detach().flatten().cpu() for p in unet.state_dict().values()])
     covered = torch.zeros(flat.numel(), dtype=torch.bool)
@@ -93,6 +95,7 @@ def load_shipped(path, size, ldm_edit):
     from unets import CANDIDATES, build
     folder = tempfile.mkdtemp()
     adopt_shipped(path, folder)
-    unet = build(*CANDIDATES[size])
+    ae = ConvAutoencoder.load(folder).eval()
+    unet = build(*CANDIDATES[size], latent=ae.config["latent_channels"])
     init_unet_from_shipped(unet, path, ldm_edit)
-    return ConvAutoencoder.load(folder).eval(), unet.eval()
+    return ae, unet.eval()

@@ -164,6 +164,7 @@ def provenance_record(task, extra, steps, batch, latent_crop, cpu_hours, pool, a
                   "weighting_switches": extra.get("weighting_switches", []), "widenings": extra.get("widenings", []),
                   "device_bursts": extra.get("device_bursts", []), "steps": steps, "batch": batch, "latent_crop": latent_crop,
                   "latent_crop_switches": extra.get("latent_crop_switches", []), "cpu_hours": round(cpu_hours, 2),
+                  **({"latent_growth": extra["latent_growth"]} if extra.get("latent_growth") else {}),
                   "data_manifest_sha256": manifest_hash(pool), "date": time.strftime("%Y-%m-%d", time.gmtime())}
     if ae.config.get("decoder_finetune"):   # the first stage's decoder was fine-tuned (train_decoder.py)
         provenance["decoder_finetune"] = ae.config["decoder_finetune"]
@@ -209,7 +210,7 @@ def main():
     ae = ConvAutoencoder.load(args.autoencoder).to(dev).eval().requires_grad_(False)
     scale = ae.config["scaling_factor"]
     size = args.size or DEFAULT[args.task]
-    unet = build(*CANDIDATES[size]).to(dev)
+    unet = build(*CANDIDATES[size], latent=ae.config["latent_channels"]).to(dev)
     alphas_cumprod = alphas_cumprod_for(args.task).to(dev)
     snr = alphas_cumprod / (1 - alphas_cumprod)
     opt = torch.optim.AdamW(unet.parameters(), lr=args.lr, weight_decay=0.0)
@@ -229,7 +230,7 @@ def main():
         provenance = shipped_metadata(init)["provenance"]
         grown_from = provenance.get("size", size)
         if grown_from != size:
-            small = build(*CANDIDATES[grown_from])
+            small = build(*CANDIDATES[grown_from], latent=ae.config["latent_channels"])
             init_unet_from_shipped(small, init, args.ldm_edit)
             widen(small, unet.cpu())
             unet.to(dev)
@@ -254,8 +255,11 @@ def main():
         # The average of weights trained for the old target predicts neither: restart the EMA (and its warm-up) here.
         ema.module.load_state_dict(unet.state_dict())
     state.extra["prediction"] = args.prediction
-    # The EMA's warm-up restarts at a target switch or a widening: an average across either predicts nothing.
-    restarts = [e["step"] for e in state.extra.get("switches", []) + state.extra.get("widenings", [])]
+    # The EMA's warm-up restarts at a target switch, a widening or a latent growth (experiments/grow_unet_latents.py):
+    # an average across the first two predicts nothing, and after a growth the new channels' outputs start at zero, so
+    # a long window would hold the average on the untrained start.
+    restarts = [e["step"] for e in state.extra.get("switches", []) + state.extra.get("widenings", [])
+                + state.extra.get("latent_growth", [])]
     ema_origin = max(restarts, default=0)
     widened_at = state.extra["widenings"][-1]["step"] if state.extra.get("widenings") else None
     weights = loss_weights(snr, args.weighting, args.prediction)

@@ -38,16 +38,16 @@ def alphas_cumprod_for(task):
     """ᾱ_t, t = 0..999, of the task's schedule (float64 products of 1 − β as the reference computes them) →
     [1000] float32."""
     return torch.cumprod(1 - betas_for(task), 0).float()
-LATENT = 4
+LATENT = 4   # the shipped first stage's z; a grown one (experiments/grow_latents.py) passes its own
 
 
-def build(task, widths):
+def build(task, widths, latent=LATENT):
     if task == "sr":
-        return UNet2DModel(in_channels=LATENT + 3, out_channels=LATENT, block_out_channels=widths, layers_per_block=2,
+        return UNet2DModel(in_channels=latent + 3, out_channels=latent, block_out_channels=widths, layers_per_block=2,
                            down_block_types=["DownBlock2D", "DownBlock2D", "AttnDownBlock2D"],
                            up_block_types=["AttnUpBlock2D", "UpBlock2D", "UpBlock2D"], attention_head_dim=32,
                            norm_num_groups=16, flip_sin_to_cos=True, freq_shift=0, downsample_padding=1)
-    unet = UNet2DModel(in_channels=2 * LATENT + 1, out_channels=LATENT, block_out_channels=widths, layers_per_block=2,
+    unet = UNet2DModel(in_channels=2 * latent + 1, out_channels=latent, block_out_channels=widths, layers_per_block=2,
                        down_block_types=["ResnetDownsampleBlock2D", "AttnDownBlock2D", "AttnDownBlock2D"],
                        up_block_types=["AttnUpBlock2D", "AttnUpBlock2D", "ResnetUpsampleBlock2D"], downsample_type="resnet",
                        upsample_type="resnet", attention_head_dim=8, norm_num_groups=16, flip_sin_to_cos=True, freq_shift=0)
