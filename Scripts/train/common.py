@@ -28,6 +28,12 @@ def add_run_arguments(ap):
     ap.add_argument("--save-every", type=float, default=300, help="seconds between state saves (≤ 600)")
 
 
+def decayed_lr(base, progress):
+    """The phases' learning rate at `progress` (step / steps) of a run: `base`, then down linearly to 10 % over the
+    last 20 %."""
+    return base * (1 if progress < 0.8 else 1 - 0.9 * (progress - 0.8) / 0.2)
+
+
 def seed_everything(seed):
     random.seed(seed)
     np.random.seed(seed)

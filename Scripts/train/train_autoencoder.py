@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file
 
-from common import add_run_arguments, EMA, Photos, TrainState, device, eval_crops, seed_everything, shipped_metadata
+from common import add_run_arguments, decayed_lr, EMA, Photos, TrainState, device, eval_crops, seed_everything, shipped_metadata
 from conv_autoencoder import ConvAutoencoder
 
 TARGET_PSNR = 28.0   # issue 16: "Autoencoder: reconstruction PSNR ≥ 28 dB on the 256² eval crops"
@@ -106,7 +106,7 @@ def main():
     while state.step < args.steps:
         progress = state.step / args.steps
         for g in opt.param_groups:
-            g["lr"] = args.lr * (1 if progress < 0.8 else 1 - 0.9 * (progress - 0.8) / 0.2)
+            g["lr"] = decayed_lr(args.lr, progress)
         x = photos.batch(args.batch).to(dev)
         loss = loss_fn(ae(x), x)
         opt.zero_grad(set_to_none=True)

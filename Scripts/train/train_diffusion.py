@@ -34,7 +34,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from common import add_run_arguments, EMA, Photos, StateMismatch, TrainState, device, dihedral, manifest_hash, seed_everything, shipped_metadata
+from common import add_run_arguments, decayed_lr, EMA, Photos, StateMismatch, TrainState, device, dihedral, manifest_hash, seed_everything, shipped_metadata
 from conv_autoencoder import ConvAutoencoder
 from export import export_model, init_unet_from_shipped
 from unets import CANDIDATES, DEFAULT, LINEAR_END, alphas_cumprod_for, build
@@ -281,7 +281,7 @@ def main():
     while state.step < args.steps:
         progress = state.step / args.steps
         for g in opt.param_groups:
-            g["lr"] = args.lr * (1 if progress < 0.8 else 1 - 0.9 * (progress - 0.8) / 0.2)
+            g["lr"] = decayed_lr(args.lr, progress)
             if widened_at is not None and state.step - widened_at < WIDEN_WARMUP:
                 g["lr"] *= (state.step - widened_at + 1) / WIDEN_WARMUP
         with torch.no_grad():

@@ -28,7 +28,7 @@ import time
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from common import EMA, Photos, eval_crops, seed_everything  # noqa: E402
+from common import EMA, Photos, decayed_lr, eval_crops, seed_everything  # noqa: E402
 from conv_autoencoder import ConvAutoencoder  # noqa: E402
 from train_autoencoder import evaluate, loss_fn  # noqa: E402
 
@@ -124,7 +124,7 @@ def main():
     for step in range(args.steps):
         progress = step / args.steps
         for g in opt.param_groups:
-            g["lr"] = args.lr * (1 if progress < 0.8 else 1 - 0.9 * (progress - 0.8) / 0.2)
+            g["lr"] = decayed_lr(args.lr, progress)
         x = photos.batch(args.batch)
         loss = loss_fn(ae(x), x)
         opt.zero_grad(set_to_none=True)

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from common import Photos, seed_everything, shipped_metadata  # noqa: E402
+from common import Photos, decayed_lr, seed_everything, shipped_metadata  # noqa: E402
 from conv_autoencoder import ConvAutoencoder  # noqa: E402
 from export import export_model  # noqa: E402
 from train_diffusion import inpaint_inputs, loss_weights, random_masks  # noqa: E402
@@ -67,8 +67,8 @@ def main():
     scale = ae.config["scaling_factor"]
     t0 = time.monotonic()
     for step in range(args.steps):
-        for g in opt.param_groups:   # constant, then down to 10 % over the last 20 %
-            g["lr"] = args.lr * min(1.0, (1 - step / args.steps) / 0.2 * 0.9 + 0.1)
+        for g in opt.param_groups:
+            g["lr"] = decayed_lr(args.lr, step / args.steps)
         with torch.no_grad():
             hr = photos.batch(args.batch)
             z0, cond = inpaint_inputs(ae, scale, hr, random_masks(args.batch, hr.shape[2], rng))
