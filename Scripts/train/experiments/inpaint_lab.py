@@ -1,9 +1,11 @@
-"""What the inpainting experiments share: their command line, the model, the held-out cases and DDIM.
+"""What the inpainting experiments share: their command line, the model, the held-out cases and the samplers.
 
-Each experiment (prefill_strength.py, terminal_leak.py, latent_precision.py, mean_colour.py) measures the inpainting
-U-Net in PyTorch on the first --limit held-out 256² crops of Scripts/eval/quality.py with its two masks, conditioned
-as the model was trained ([z_t, encode(masked image), mask], train_diffusion.py), and sampled with DDIM η 0 over the
-CompVis uniform spacing of 50 steps (981, 961, …, 1), as `ldm-edit` samples by default.
+Each experiment (prefill_strength.py, terminal_leak.py, latent_precision.py, mean_colour.py, context_decoder.py) measures
+the inpainting U-Net in PyTorch on the first --limit held-out 256² crops of Scripts/eval/quality.py with its two masks,
+conditioned as the model was trained ([z_t, encode(masked image), mask], train_diffusion.py), and sampled with DDIM η 0
+over the CompVis uniform spacing of 50 steps (981, 961, …, 1), `ldm-edit`'s default until 2026-12-03, or with
+DPM-Solver++(2M) Karras 15, its default since. --size names the U-Net's size (the earlier experiments ran on
+inpaint-48 models: pass `--size inpaint-48` to repeat them on those).
 """
 import argparse
 import os
@@ -19,7 +21,7 @@ sys.path.insert(0, os.path.join(here, ".."))
 sys.path.insert(0, os.path.join(here, "..", "..", "eval"))
 from export import load_shipped  # noqa: E402
 from quality import centre_mask, crops, stroke_mask  # noqa: E402
-from unets import alphas_cumprod_for  # noqa: E402
+from unets import DEFAULT, alphas_cumprod_for, betas_for  # noqa: E402
 
 STEPS = 50
 CROP = 256
@@ -32,6 +34,7 @@ def arguments(doc):
     ap.add_argument("--model", required=True, help="an inpainting model in ldm-edit's format")
     ap.add_argument("--ldm-edit", required=True, help="the ldm-edit binary (reads the model's config)")
     ap.add_argument("--limit", type=int, default=8, help="held-out crops to use")
+    ap.add_argument("--size", default=DEFAULT["inpaint"], help="the U-Net size of --model (unets.CANDIDATES)")
     return ap
 
 
@@ -47,7 +50,7 @@ class Lab:
     @staticmethod
     def load(args):
         torch.set_num_threads(2)
-        ae, unet = load_shipped(args.model, "inpaint-48", args.ldm_edit)
+        ae, unet = load_shipped(args.model, getattr(args, "size", DEFAULT["inpaint"]), args.ldm_edit)
         # CompVis DDIM "uniform" spacing: 1, 21, ..., 981, run from the top.
         timesteps = [t + 1 for t in range(0, 1000, 1000 // STEPS)][::-1]
         return Lab(ae, unet, ae.config["scaling_factor"], alphas_cumprod_for("inpaint"), timesteps)
@@ -82,6 +85,20 @@ class Lab:
                 on_z0(i, t, z0)
             eps = (1 - a).sqrt() * z + a.sqrt() * v
             z = a_prev.sqrt() * z0 + (1 - a_prev).sqrt() * eps
+        return z
+
+    def dpmpp_karras(self, noise, cond, steps=15):
+        """DPM-Solver++(2M) on the Karras σ ramp, ldm-edit's default for the inpainting models (`dpmpp-2m-karras`,
+        15 steps), as diffusers' DPMSolverMultistepScheduler computes it. noise: [1, 4, h, w] (unit variance);
+        cond: [1, 5, h, w] → z₀ [1, 4, h, w]."""
+        from diffusers import DPMSolverMultistepScheduler
+        scheduler = DPMSolverMultistepScheduler(trained_betas=betas_for("inpaint").numpy(), prediction_type="v_prediction",
+                                                use_karras_sigmas=True)
+        scheduler.set_timesteps(steps)
+        z = noise * scheduler.init_noise_sigma
+        for t in scheduler.timesteps:
+            v = self.unet(torch.cat([scheduler.scale_model_input(z, t), cond], 1), t[None]).sample
+            z = scheduler.step(v, t, z).prev_sample
         return z
 
 
