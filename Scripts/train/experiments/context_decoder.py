@@ -190,7 +190,8 @@ def load_decoder(ae, folder):
     record = json.load(open(os.path.join(folder, "record.json")))
     net = build(ConvAutoencoder.load(os.path.join(folder, "first_stage")), record["context_widths"])
     net.load_state_dict(torch.load(os.path.join(folder, "decoder.pt"), weights_only=True))
-    return f"{os.path.basename(folder)} ({'context' if record['context'] else 'control'}{', decoder frozen' if record.get('decoder_frozen') else ''}, {record['steps']} steps)", net.eval()
+    kind = ("context" if record["context"] else "control") + (", decoder frozen" if record.get("decoder_frozen") else "")
+    return f"{os.path.basename(folder)} ({kind}, {record['steps']} steps)", net.eval()
 
 
 @torch.no_grad()
