@@ -118,6 +118,26 @@ def adaptive_weight(rec_loss, adv_loss, last):
     return (g_rec.norm() / (g_adv.norm() + 1e-4)).clamp(0, 1e4).detach()
 
 
+def hinge_gan_update(rec_loss, fake, real, disc, opt_g, opt_d, last, adv_weight, adversarial, ema, model, ema_step):
+    """The generator's and the discriminator's updates of one step. When `adversarial`: the generator (opt_g's
+    parameters) on rec_loss + λ · hinge loss of disc on `fake`, λ = adaptive_weight at `last` × adv_weight, then
+    ema.update(model, ema_step); always: the discriminator on `real` against `fake` (detached). fake, real:
+    [N, 3, H, W]. → (adv_loss, λ, d_loss); zeros for the generator's when not adversarial."""
+    adv_loss, weight = torch.zeros(()), torch.zeros(())
+    if adversarial:
+        adv_loss = -disc(fake).mean()
+        weight = adv_weight * adaptive_weight(rec_loss, adv_loss, last)
+        opt_g.zero_grad(set_to_none=True)
+        (rec_loss + weight * adv_loss).backward()
+        opt_g.step()
+        ema.update(model, ema_step)
+    d_loss = F.relu(1 - disc(real)).mean() + F.relu(1 + disc(fake.detach())).mean()
+    opt_d.zero_grad(set_to_none=True)
+    d_loss.backward()
+    opt_d.step()
+    return adv_loss, weight, d_loss
+
+
 def adversarial_step(ae, disc, opt_g, opt_d, ema, x, step, disc_warmup, adv_weight):
     """One step of the objective on a batch x [N, 3, H, W]: the decoder (from `disc_warmup` on; before, the
     discriminator alone learns, so the decoder never follows an untrained critic) on the reconstruction loss +
@@ -128,18 +148,8 @@ def adversarial_step(ae, disc, opt_g, opt_d, ema, x, step, disc_warmup, adv_weig
     with torch.set_grad_enabled(adversarial):
         rec = ae.decode(z)
         rec_loss = loss_fn(rec, x)
-    adv_loss, weight = torch.zeros(()), torch.zeros(())
-    if adversarial:
-        adv_loss = -disc(rec).mean()
-        weight = adv_weight * adaptive_weight(rec_loss, adv_loss, ae.decoder.conv_out.weight)
-        opt_g.zero_grad(set_to_none=True)
-        (rec_loss + weight * adv_loss).backward()
-        opt_g.step()
-        ema.update(ae, step - disc_warmup)
-    d_loss = F.relu(1 - disc(x)).mean() + F.relu(1 + disc(rec.detach())).mean()
-    opt_d.zero_grad(set_to_none=True)
-    d_loss.backward()
-    opt_d.step()
+    adv_loss, weight, d_loss = hinge_gan_update(rec_loss, rec, x, disc, opt_g, opt_d, ae.decoder.conv_out.weight, adv_weight,
+                                                adversarial, ema, ae, step - disc_warmup)
     return rec_loss, adv_loss, weight, d_loss
 
 

@@ -52,7 +52,7 @@ sys.path.insert(0, HERE)
 from common import EMA, Photos, seed_everything  # noqa: E402
 from conv_autoencoder import ConvAutoencoder, ResBlock  # noqa: E402
 from train_autoencoder import adopt_shipped, loss_fn  # noqa: E402
-from train_decoder import PatchDiscriminator, adaptive_weight  # noqa: E402
+from train_decoder import PatchDiscriminator, hinge_gan_update  # noqa: E402
 from train_diffusion import random_masks  # noqa: E402
 
 
@@ -158,18 +158,8 @@ def train(args):
             comp = m * rec + (1 - m) * x
             area = m.mean().clamp(min=1e-3)
             rec_loss = loss_fn(rec, x) + loss_fn(comp, x) / area
-        adv_loss = weight = torch.zeros(())
-        if adversarial:
-            adv_loss = -disc(comp).mean()
-            weight = args.adv_weight * adaptive_weight(rec_loss, adv_loss, last)
-            opt_g.zero_grad(set_to_none=True)
-            (rec_loss + weight * adv_loss).backward()
-            opt_g.step()
-            ema.update(net, step - args.disc_warmup)
-        d_loss = F.relu(1 - disc(x)).mean() + F.relu(1 + disc(comp.detach())).mean()
-        opt_d.zero_grad(set_to_none=True)
-        d_loss.backward()
-        opt_d.step()
+        adv_loss, weight, d_loss = hinge_gan_update(rec_loss, comp, x, disc, opt_g, opt_d, last, args.adv_weight, adversarial,
+                                                    ema, net, step - args.disc_warmup)
         step += 1
         if step % 25 == 0:
             entry = {"step": step, "s": round(time.monotonic() - t0), "rec": rec_loss.item(), "adv": adv_loss.item(),

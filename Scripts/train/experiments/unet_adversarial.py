@@ -28,7 +28,7 @@ from common import EMA, Photos, seed_everything  # noqa: E402
 from conv_autoencoder import ConvAutoencoder  # noqa: E402
 from export import export_model, init_unet_from_shipped  # noqa: E402
 from train_autoencoder import adopt_shipped  # noqa: E402
-from train_decoder import PatchDiscriminator, adaptive_weight  # noqa: E402
+from train_decoder import PatchDiscriminator, hinge_gan_update  # noqa: E402
 from train_diffusion import MIN_SNR_GAMMA, degrade  # noqa: E402
 from unets import CANDIDATES, LINEAR_END, alphas_cumprod_for, build  # noqa: E402
 
@@ -78,18 +78,8 @@ def main():
             target = a.sqrt() * noise - (1 - a).sqrt() * z
             rec_loss = (weights[t] * F.mse_loss(v, target, reduction="none").mean(dim=(1, 2, 3))).mean()
             fake = ae.decode((a.sqrt() * zt - (1 - a).sqrt() * v) / scale)
-        adv_loss, lam = torch.zeros(()), torch.zeros(())
-        if adversarial:
-            adv_loss = -disc(fake).mean()
-            lam = args.adv_weight * adaptive_weight(rec_loss, adv_loss, unet.conv_out.weight)
-            opt_g.zero_grad(set_to_none=True)
-            (rec_loss + lam * adv_loss).backward()
-            opt_g.step()
-            ema.update(unet, step - args.warmup)
-        d_loss = F.relu(1 - disc(hr)).mean() + F.relu(1 + disc(fake.detach())).mean()
-        opt_d.zero_grad(set_to_none=True)
-        d_loss.backward()
-        opt_d.step()
+        adv_loss, lam, d_loss = hinge_gan_update(rec_loss, fake, hr, disc, opt_g, opt_d, unet.conv_out.weight, args.adv_weight,
+                                                 adversarial, ema, unet, step - args.warmup)
         if (step + 1) % 25 == 0:
             print(f"step {step + 1} rec {rec_loss.item():.4f} adv {adv_loss.item():+.3f} λ {lam.item():.3f} "
                   f"disc {d_loss.item():.3f} {(step + 1) / (time.monotonic() - t0):.2f} steps/s", flush=True)
