@@ -178,11 +178,12 @@ def train(args):
         log.write(text + "\n")
         log.flush()
 
-    unet = build(*CANDIDATES[meta["extra"]["size"]])
+    ae = ConvAutoencoder.load(os.path.join(args.bundle, "autoencoder")).to(dev).eval().requires_grad_(False)
+    # The U-Net's latent width follows the first stage's (8 for a grown one: experiments/grow_unet_latents.py).
+    unet = build(*CANDIDATES[meta["extra"]["size"]], latent=ae.config["latent_channels"])
     unet.load_state_dict(load_split(os.path.join(args.bundle, "ema-start")))
     unet.to(dev).train()
     ema = [p.detach().clone() for p in unet.parameters()]
-    ae = ConvAutoencoder.load(os.path.join(args.bundle, "autoencoder")).to(dev).eval().requires_grad_(False)
     scale = ae.config["scaling_factor"]
     photos = DevicePhotos(os.path.join(args.bundle, "train"), dev, args.crop)
     ac = alphas_cumprod_for("inpaint").to(dev)
@@ -230,12 +231,14 @@ def train(args):
     last_report = t0
     while True:
         progress = (time.monotonic() - t0) / args.seconds
-        if pending and progress >= pending[0]:
+        # Every snapshot that is due (a slow step or held-out check can pass two marks at once), then no step past the
+        # budget: the decay below would turn the learning rate negative after it.
+        while pending and progress >= pending[0]:
             name = f"ema-{round(pending.pop(0) * 100):03d}"
             save_split({k: q.half() for (k, _), q in zip(unet.named_parameters(), ema)}, os.path.join(args.out, name))
             say(f"snapshot {name} at burst step {step}, held-out loss {held_out(ema):.5f} (raw {held_out(list(unet.parameters())):.5f})")
-            if not pending:
-                break
+        if not pending:
+            break
         lr = args.lr * min(1.0, (step + 1) / args.warmup) * (1.0 if progress < 0.5 else 1 - 0.95 * (progress - 0.5) / 0.5)
         for g in opt.param_groups:
             g["lr"] = lr
@@ -292,9 +295,9 @@ def adopt(args):
     from export import export_model
     meta = json.load(open(os.path.join(args.bundle, "meta.json")))
     burst = json.load(open(args.burst))
-    unet = build(*CANDIDATES[meta["extra"]["size"]])
-    unet.load_state_dict(load_split(args.snapshot))
     ae = ConvAutoencoder.load(os.path.join(args.bundle, "autoencoder"))
+    unet = build(*CANDIDATES[meta["extra"]["size"]], latent=ae.config["latent_channels"])
+    unet.load_state_dict(load_split(args.snapshot))
     burst = {**burst, "snapshot": os.path.basename(args.snapshot.rstrip("/")), "date": time.strftime("%Y-%m-%d", time.gmtime())}
     # The CPU state's record (its steps, batch and crop) plus this burst, whose own batch and crop its entry holds.
     extra = {**meta["extra"], "device_bursts": meta["extra"].get("device_bursts", []) + [burst]}

@@ -5,7 +5,9 @@
     python experiments/grow_unet_latents.py --model ../../Models/training/ldm-edit-inpaint.safetensors --size inpaint-192 \
         --autoencoder /tmp/decgrow8f/autoencoder --ldm-edit ../../.build/release/ldm-edit --out /tmp/grown-inpaint
     python train_diffusion.py --task inpaint --pool P --state /tmp/inp-grown --autoencoder /tmp/decgrow8f/autoencoder \
-        --init /tmp/grown-inpaint.safetensors --ldm-edit ../../.build/release/ldm-edit ...
+        --init /tmp/grown-inpaint.safetensors --ldm-edit ../../.build/release/ldm-edit --weighting truncated-min-snr ...
+    (the inpainting lineage's weighting, as run.sh passes it; the 2026-12-05 runs in docs/quality.md used the
+    script's default, min-SNR-γ)
 
 The grown first stage's channels 0…z−1 must be the model's own latents (grow_latents.py --freeze-old: checked here on
 the eval crops). The U-Net's input layout (unets.build) keeps its order with more channels per part — inpainting
