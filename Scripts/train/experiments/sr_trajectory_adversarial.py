@@ -21,7 +21,7 @@ what the sampler returns; unlike it there is no teacher, so the fidelity terms a
          + λ · hinge generator loss of train_decoder.py's PatchDiscriminator on the decoded output,
 
 λ = --adv-weight × taming's adaptive weight at the U-Net's conv_out (train_decoder.hinge_gan_update); the
-discriminator alone for --warmup steps. Adam (β 0.5, 0.9) --lr for the U-Net, 1e-4 for the discriminator. Exports
+discriminator alone for --warmup steps. Adam (β 0.5, 0.9) --lr for the U-Net, --disc-lr for the discriminator. Exports
 the EMA weights (and OUT-raw.safetensors, the last weights). No ground-truth pixel loss on the output: that is the
 regression that returns the posterior mean, the smoothness being fought; the low-res image fixes what a 4x
 upscale's content must be.
@@ -29,7 +29,10 @@ upscale's content must be.
 Results (2026-12-05, docs/quality.md, four 45-minute arms at one thread, EMA through ldm-edit, 8 eval crops, Y-PSNR /
 LR-consistency / detail; shipped 25.32 / 35.85 / 0.400): --adv-weight 0 (the control) 26.02 / 39.25 / 0.291, 0.5
 25.32 / 38.27 / 0.414, 2 25.02 / 36.22 / 0.465, 5 24.99 / 35.59 / 0.471. The discriminator stayed at chance; the
-detail gained is what sharpening the control gives. Not shipped.
+detail gained is what sharpening the control gives. Not shipped. Why at chance: the discriminator alone against
+the fixed shipped model (experiments/sr_disc_probe.py) reaches a hinge loss of 1.79 after 225 steps at --disc-lr
+1e-4 and 1.51 at 4e-4, still falling; the arms started the generator after 100 steps at 1e-4 (1.94). The next arm:
+--disc-lr 4e-4 --warmup 400.
 """
 import argparse
 import copy
@@ -89,6 +92,7 @@ def main():
     ap.add_argument("--sampler-steps", type=int, default=8, help="the default's 8 (ldm-edit upscale)")
     ap.add_argument("--grad-steps", type=int, default=8, help="U-Net calls at the end of the trajectory with a graph")
     ap.add_argument("--lr", type=float, default=2e-5)
+    ap.add_argument("--disc-lr", type=float, default=1e-4)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--crop", type=int, default=64)
     ap.add_argument("--seed", type=int, default=7)
@@ -106,7 +110,7 @@ def main():
     weights = torch.clamp(snr, max=MIN_SNR_GAMMA) / (snr + 1)
     disc = PatchDiscriminator(32)
     opt_g = torch.optim.Adam(unet.parameters(), lr=args.lr, betas=(0.5, 0.9))
-    opt_d = torch.optim.Adam(disc.parameters(), lr=1e-4, betas=(0.5, 0.9))
+    opt_d = torch.optim.Adam(disc.parameters(), lr=args.disc_lr, betas=(0.5, 0.9))
     photos = Photos(args.pool, args.crop, seed=args.seed)
     rng = np.random.default_rng(args.seed)
     generator = torch.Generator().manual_seed(args.seed)
