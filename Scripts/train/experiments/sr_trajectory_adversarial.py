@@ -31,8 +31,9 @@ LR-consistency / detail; shipped 25.32 / 35.85 / 0.400): --adv-weight 0 (the con
 25.32 / 38.27 / 0.414, 2 25.02 / 36.22 / 0.465, 5 24.99 / 35.59 / 0.471. The discriminator stayed at chance; the
 detail gained is what sharpening the control gives. Not shipped. Why at chance: the discriminator alone against
 the fixed shipped model (experiments/sr_disc_probe.py) reaches a hinge loss of 1.79 after 225 steps at --disc-lr
-1e-4 and 1.51 at 4e-4, still falling; the arms started the generator after 100 steps at 1e-4 (1.94). The next arm:
---disc-lr 4e-4 --warmup 400.
+1e-4 and 1.51 at 4e-4, still falling; the arms started the generator after 100 steps at 1e-4 (1.94). With
+--disc-lr 4e-4 --warmup 400 --adv-weight 2 (hinge 1.38 at the start) it was back at chance within ~100 generator
+steps: 25.08 / 36.61 / 0.457.
 """
 import argparse
 import copy
