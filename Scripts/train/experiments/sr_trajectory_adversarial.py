@@ -51,7 +51,7 @@ sys.path.insert(0, os.path.join(here, ".."))
 from common import EMA, Photos, seed_everything  # noqa: E402
 from export import export_model, load_shipped  # noqa: E402
 from train_decoder import PatchDiscriminator, detail, hinge_gan_update  # noqa: E402
-from train_diffusion import MIN_SNR_GAMMA, degrade  # noqa: E402
+from train_diffusion import degrade, loss_weights  # noqa: E402
 from unets import LINEAR_END, alphas_cumprod_for, betas_for  # noqa: E402
 
 
@@ -108,7 +108,7 @@ def main():
     scale = ae.config["scaling_factor"]
     alphas_cumprod = alphas_cumprod_for("sr")
     snr = alphas_cumprod / (1 - alphas_cumprod)
-    weights = torch.clamp(snr, max=MIN_SNR_GAMMA) / (snr + 1)
+    weights = loss_weights(snr, "min-snr", "v")
     disc = PatchDiscriminator(32)
     opt_g = torch.optim.Adam(unet.parameters(), lr=args.lr, betas=(0.5, 0.9))
     opt_d = torch.optim.Adam(disc.parameters(), lr=args.disc_lr, betas=(0.5, 0.9))
