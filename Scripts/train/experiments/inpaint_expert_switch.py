@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Experiment: sample the inpainting default (DPM-Solver++(2M) Karras 15) with model A for the first K steps and model
+B for the rest, on the eval's 8 crops and masks, to see whether the high-noise steps (the hole's composition) and the
+low-noise ones (its texture) can come from different U-Nets — A trained through the sampler toward the photo
+(inpaint_trajectory.py: hole PSNR up, detail gone), B the kept model (detail).
+
+    cd Scripts/train && python experiments/inpaint_expert_switch.py --pool /tmp/ldm-pool --a /tmp/inptraj-a.safetensors \
+        --b ../../Models/training/ldm-edit-inpaint.safetensors --ldm-edit ../../.build/release/ldm-edit --switch 0,3,5,8,15
+
+Sampled in PyTorch (diffusers' scheduler, the reference of ldm-edit's sampler; the initial noise is torch's, not
+ldm-edit's, so K = 0 and K = 15 are the baselines to compare with, not ldm-edit's own figures). Figures as
+Scripts/eval/quality.py computes them: hole PSNR and the hole's detail ratio, per mask, means over the crops.
+"""
+import argparse
+import os
+import sys
+
+import numpy as np
+import torch
+from diffusers import DPMSolverMultistepScheduler
+
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(here, ".."))
+sys.path.insert(0, os.path.join(here, "..", "..", "eval"))
+from export import load_shipped  # noqa: E402
+from quality import centre_mask, crops, detail, psnr, stroke_mask  # noqa: E402
+from train_diffusion import inpaint_inputs  # noqa: E402
+from unets import betas_for  # noqa: E402
+
+
+@torch.no_grad()
+def fill(unet_a, unet_b, ae, photo, mask, switch, steps, seed):
+    """photo [H, W, 3] uint8, mask [H, W] uint8 (255 = repaint) → the composited fill [H, W, 3] uint8."""
+    scale = ae.config["scaling_factor"]
+    hr = torch.from_numpy(photo).permute(2, 0, 1)[None].float() / 127.5 - 1
+    m = torch.from_numpy(mask > 0)[None, None].float()
+    _, cond = inpaint_inputs(ae, scale, hr, m)
+    scheduler = DPMSolverMultistepScheduler(trained_betas=betas_for("inpaint").numpy(), prediction_type="v_prediction",
+                                            use_karras_sigmas=True)
+    scheduler.set_timesteps(steps)
+    z = torch.randn((1, 4) + tuple(cond.shape[2:]), generator=torch.Generator().manual_seed(seed))
+    for i, t in enumerate(scheduler.timesteps):
+        unet = unet_a if i < switch else unet_b
+        z = scheduler.step(unet(torch.cat([z, cond], 1), t[None]).sample, t, z).prev_sample
+    out = ((ae.decode(z / scale)[0].clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()
+    return np.where((mask > 0)[..., None], out, photo)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pool", required=True)
+    ap.add_argument("--a", required=True, help="the model of the first K steps")
+    ap.add_argument("--b", required=True, help="the model of the rest")
+    ap.add_argument("--ldm-edit", required=True)
+    ap.add_argument("--switch", default="0,3,5,8,15", help="values of K")
+    ap.add_argument("--steps", type=int, default=15)
+    ap.add_argument("--limit", type=int, default=8)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    ae, unet_a = load_shipped(args.a, "inpaint-192", args.ldm_edit)
+    _, unet_b = load_shipped(args.b, "inpaint-192", args.ldm_edit)
+    images = list(crops(args.pool, 256, args.limit))
+    print("| K (steps of A) | centre hole PSNR / detail | strokes hole PSNR / detail |\n|---:|---|---|")
+    for switch in [int(k) for k in args.switch.split(",")]:
+        figures = {"centre": [], "strokes": []}
+        for index, (_, gt) in enumerate(images):
+            for kind, mask in (("centre", centre_mask(256)), ("strokes", stroke_mask(256, index))):
+                out = fill(unet_a, unet_b, ae, gt, mask, switch, args.steps, args.seed)
+                hole = mask > 0
+                figures[kind].append((psnr(out[hole], gt[hole]), detail(out, hole) / detail(gt, hole)))
+        cells = [f"{np.mean([f[0] for f in figures[k]]):.2f} / {np.mean([f[1] for f in figures[k]]):.3f}"
+                 for k in ("centre", "strokes")]
+        print(f"| {switch} | {cells[0]} | {cells[1]} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
