@@ -21,6 +21,12 @@ every U-Net call (the early, high-noise ones decide the composition) and the fro
 With k > 1 only the hole's coarse content (k-pixel block means) is pulled toward the photo: the composition, where
 PSNR is lost, and not the texture, which a pixel regression would average away (k = 1 is that regression, the
 control). Adam --lr; exports the EMA weights (and OUT-raw.safetensors, the last weights).
+
+Results (2026-12-05, docs/quality.md, "Trained through the sampler toward the photo"; from the kept bursts' model,
+--lr 4e-5, 50 minutes each at one thread, ~146 steps; EMA through ldm-edit, 8 eval crops, Karras 15, hole PSNR /
+detail, centre and strokes; kept 13.05 / 0.640, 17.27 / 0.542): --pool-px 8 15.20 / 0.171, 18.31 / 0.346; --pool-px 1
+15.30 / 0.103, 18.69 / 0.225. The centre passes Telea (14.97) and its fills turn smooth; every mix with the kept model
+(unet_soup.py, inpaint_expert_switch.py) stays on one PSNR-for-detail line. Not kept.
 """
 import argparse
 import copy
