@@ -34,6 +34,17 @@ def betas_for(task):
     return torch.linspace(0.0015 ** 0.5, LINEAR_END[task] ** 0.5, 1000, dtype=torch.float64) ** 2
 
 
+def karras_dpm_scheduler(task, steps):
+    """ldm-edit's default sampler for the task's models, DPM-Solver++(2M) on the Karras σ ramp, as diffusers builds it
+    for the task's schedule (v-prediction), its timesteps set for `steps` — the reference of
+    Sources/LDMPipelines/Sampling/DPMSolverSampler.swift (Scripts/fixtures/make_sampler_fixtures.py)."""
+    from diffusers import DPMSolverMultistepScheduler
+    scheduler = DPMSolverMultistepScheduler(trained_betas=betas_for(task).numpy(), prediction_type="v_prediction",
+                                            use_karras_sigmas=True)
+    scheduler.set_timesteps(steps)
+    return scheduler
+
+
 def alphas_cumprod_for(task):
     """ᾱ_t, t = 0..999, of the task's schedule (float64 products of 1 − β as the reference computes them) →
     [1000] float32."""

@@ -21,7 +21,6 @@ import sys
 
 import numpy as np
 import torch
-from diffusers import DPMSolverMultistepScheduler
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, ".."))
@@ -29,7 +28,7 @@ sys.path.insert(0, os.path.join(here, "..", "..", "eval"))
 from export import load_shipped  # noqa: E402
 from quality import centre_mask, crops, detail, psnr, stroke_mask  # noqa: E402
 from train_diffusion import inpaint_inputs  # noqa: E402
-from unets import betas_for  # noqa: E402
+from unets import karras_dpm_scheduler  # noqa: E402
 
 
 @torch.no_grad()
@@ -39,9 +38,7 @@ def fill(unet_a, unet_b, ae, photo, mask, switch, steps, seed, renoise=False):
     hr = torch.from_numpy(photo).permute(2, 0, 1)[None].float() / 127.5 - 1
     m = torch.from_numpy(mask > 0)[None, None].float()
     _, cond = inpaint_inputs(ae, scale, hr, m)
-    scheduler = DPMSolverMultistepScheduler(trained_betas=betas_for("inpaint").numpy(), prediction_type="v_prediction",
-                                            use_karras_sigmas=True)
-    scheduler.set_timesteps(steps)
+    scheduler = karras_dpm_scheduler("inpaint", steps)
     z = torch.randn((1, 4) + tuple(cond.shape[2:]), generator=torch.Generator().manual_seed(seed))
     if renoise:
         # A's whole run, its result noised afresh to step `switch`'s level, B from there (SDEdit at that strength).
@@ -50,8 +47,7 @@ def fill(unet_a, unet_b, ae, photo, mask, switch, steps, seed, renoise=False):
         if switch == steps:
             return decoded(ae, z, scale, photo, mask)
         fresh = torch.randn(z.shape, generator=torch.Generator().manual_seed(seed + 1))
-        scheduler = DPMSolverMultistepScheduler.from_config(scheduler.config)
-        scheduler.set_timesteps(steps)
+        scheduler = karras_dpm_scheduler("inpaint", steps)
         z = scheduler.add_noise(z, fresh, scheduler.timesteps[switch:switch + 1])
     for i, t in enumerate(scheduler.timesteps):
         if renoise and i < switch:

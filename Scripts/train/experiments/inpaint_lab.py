@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.join(here, ".."))
 sys.path.insert(0, os.path.join(here, "..", "..", "eval"))
 from export import load_shipped  # noqa: E402
 from quality import centre_mask, crops, stroke_mask  # noqa: E402
-from unets import DEFAULT, alphas_cumprod_for, betas_for  # noqa: E402
+from unets import DEFAULT, alphas_cumprod_for, karras_dpm_scheduler  # noqa: E402
 
 STEPS = 50
 CROP = 256
@@ -91,10 +91,7 @@ class Lab:
         """DPM-Solver++(2M) on the Karras σ ramp, ldm-edit's default for the inpainting models (`dpmpp-2m-karras`,
         15 steps), as diffusers' DPMSolverMultistepScheduler computes it. noise: [1, 4, h, w] (unit variance);
         cond: [1, 5, h, w] → z₀ [1, 4, h, w]."""
-        from diffusers import DPMSolverMultistepScheduler
-        scheduler = DPMSolverMultistepScheduler(trained_betas=betas_for("inpaint").numpy(), prediction_type="v_prediction",
-                                                use_karras_sigmas=True)
-        scheduler.set_timesteps(steps)
+        scheduler = karras_dpm_scheduler("inpaint", steps)
         z = noise * scheduler.init_noise_sigma
         for t in scheduler.timesteps:
             v = self.unet(torch.cat([scheduler.scale_model_input(z, t), cond], 1), t[None]).sample

@@ -37,7 +37,6 @@ import time
 import numpy as np
 import torch
 import torch.nn.functional as F
-from diffusers import DPMSolverMultistepScheduler
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, ".."))
@@ -45,16 +44,14 @@ from common import EMA, Photos, seed_everything  # noqa: E402
 from export import export_model, load_shipped  # noqa: E402
 from train_decoder import detail  # noqa: E402
 from train_diffusion import inpaint_inputs, loss_weights, random_masks  # noqa: E402
-from unets import LINEAR_END, alphas_cumprod_for, betas_for  # noqa: E402
+from unets import LINEAR_END, alphas_cumprod_for, karras_dpm_scheduler  # noqa: E402
 
 
 def sample(unet, cond, steps, generator):
     """cond: [N, 5, h, w] (inpaint_inputs' conditioning) → the sampler's final latent [N, 4, h, w] (scaled, as the
     U-Net sees it), ldm-edit's inpainting default as diffusers builds it for this model's schedule, with a graph
     through every U-Net call."""
-    scheduler = DPMSolverMultistepScheduler(trained_betas=betas_for("inpaint").numpy(), prediction_type="v_prediction",
-                                            use_karras_sigmas=True)
-    scheduler.set_timesteps(steps)
+    scheduler = karras_dpm_scheduler("inpaint", steps)
     z = torch.randn((len(cond), 4) + tuple(cond.shape[2:]), generator=generator) * scheduler.init_noise_sigma
     for t in scheduler.timesteps:
         v = unet(torch.cat([z, cond], 1), t.expand(len(z))).sample

@@ -27,7 +27,6 @@ import sys
 import numpy as np
 import torch
 import torch.nn.functional as F
-from diffusers import DPMSolverMultistepScheduler
 from PIL import Image, ImageFilter
 
 here = os.path.dirname(os.path.abspath(__file__))
@@ -35,7 +34,7 @@ sys.path.insert(0, os.path.join(here, ".."))
 sys.path.insert(0, os.path.join(here, "..", "..", "eval"))
 from export import load_shipped  # noqa: E402
 from quality import crops, upscale_figures  # noqa: E402
-from unets import betas_for  # noqa: E402
+from unets import karras_dpm_scheduler  # noqa: E402
 
 
 def gaussian_blur(z, sigma):
@@ -55,9 +54,7 @@ def sample(unet, lr, shape, steps, space, scale, blur, seed):
     """DPM-Solver++(2M) Karras with blur guidance → the final latent [N, 4, h, w]. lr: [N, 3, h, w] in [−1, 1].
     The scheduler is diffusers' own, as ldm-edit's sampler fixtures are (Scripts/fixtures/make_sampler_fixtures.py);
     only the model output it is handed changes."""
-    scheduler = DPMSolverMultistepScheduler(trained_betas=betas_for("sr").numpy(), prediction_type="v_prediction",
-                                            use_karras_sigmas=True)
-    scheduler.set_timesteps(steps)
+    scheduler = karras_dpm_scheduler("sr", steps)
     z = torch.randn(shape, generator=torch.Generator().manual_seed(seed)) * scheduler.init_noise_sigma
     for i, t in enumerate(scheduler.timesteps):
         sigma = scheduler.sigmas[i]

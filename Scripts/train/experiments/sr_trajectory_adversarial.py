@@ -44,7 +44,6 @@ import time
 import numpy as np
 import torch
 import torch.nn.functional as F
-from diffusers import DPMSolverMultistepScheduler
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, ".."))
@@ -52,21 +51,13 @@ from common import EMA, Photos, seed_everything  # noqa: E402
 from export import export_model, load_shipped  # noqa: E402
 from train_decoder import PatchDiscriminator, detail, hinge_gan_update  # noqa: E402
 from train_diffusion import degrade, loss_weights  # noqa: E402
-from unets import LINEAR_END, alphas_cumprod_for, betas_for  # noqa: E402
-
-
-def karras_scheduler(steps):
-    """ldm-edit's SR default sampler, DPM-Solver++(2M) Karras, as diffusers builds it for this model's schedule."""
-    scheduler = DPMSolverMultistepScheduler(trained_betas=betas_for("sr").numpy(), prediction_type="v_prediction",
-                                            use_karras_sigmas=True)
-    scheduler.set_timesteps(steps)
-    return scheduler
+from unets import LINEAR_END, alphas_cumprod_for, karras_dpm_scheduler  # noqa: E402
 
 
 def sample(unet, lr, steps, grad_steps, generator):
     """lr: [N, 3, h, w] in [−1, 1] → the sampler's final latent [N, 4, h, w] (scaled, as the U-Net sees it), with a
     graph through the last `grad_steps` U-Net calls."""
-    scheduler = karras_scheduler(steps)
+    scheduler = karras_dpm_scheduler("sr", steps)
     z = torch.randn((len(lr), 4) + tuple(lr.shape[2:]), generator=generator) * scheduler.init_noise_sigma
     for i, t in enumerate(scheduler.timesteps):
         with torch.set_grad_enabled(i >= steps - grad_steps):
