@@ -25,7 +25,8 @@ control). Adam --lr; exports the EMA weights (and OUT-raw.safetensors, the last 
 Results (2026-12-05, docs/quality.md, "Trained through the sampler toward the photo"; from the kept bursts' model,
 --lr 4e-5, 50 minutes each at one thread, ~146 steps; EMA through ldm-edit, 8 eval crops, Karras 15, hole PSNR /
 detail, centre and strokes; kept 13.05 / 0.640, 17.27 / 0.542): --pool-px 8 15.20 / 0.171, 18.31 / 0.346; --pool-px 1
-15.30 / 0.103, 18.69 / 0.225. The centre passes Telea (14.97) and its fills turn smooth; every mix with the kept model
+15.30 / 0.103, 18.69 / 0.225; --pool-px 8 --texture-weight 2 (28 min at two threads, 106 steps) 14.57 / 0.421,
+17.73 / 0.515 (a better trade, the centre's detail still under 0.6). The centre passes Telea (14.97) and its fills turn smooth; every mix with the kept model
 (unet_soup.py, inpaint_expert_switch.py) stays on one PSNR-for-detail line. Not kept.
 """
 import argparse
@@ -47,16 +48,21 @@ from train_diffusion import inpaint_inputs, loss_weights, random_masks  # noqa: 
 from unets import LINEAR_END, alphas_cumprod_for, karras_dpm_scheduler  # noqa: E402
 
 
-def sample(unet, cond, steps, generator):
-    """cond: [N, 5, h, w] (inpaint_inputs' conditioning) → the sampler's final latent [N, 4, h, w] (scaled, as the
-    U-Net sees it), ldm-edit's inpainting default as diffusers builds it for this model's schedule, with a graph
-    through every U-Net call."""
+def sample(unet, cond, noise, steps):
+    """cond: [N, 5, h, w] (inpaint_inputs' conditioning), noise [N, 4, h, w] → the sampler's final latent
+    [N, 4, h, w] (scaled, as the U-Net sees it), ldm-edit's inpainting default as diffusers builds it for this model's
+    schedule, with a graph through every U-Net call (where grad is enabled)."""
     scheduler = karras_dpm_scheduler("inpaint", steps)
-    z = torch.randn((len(cond), 4) + tuple(cond.shape[2:]), generator=generator) * scheduler.init_noise_sigma
+    z = noise * scheduler.init_noise_sigma
     for t in scheduler.timesteps:
         v = unet(torch.cat([z, cond], 1), t.expand(len(z))).sample
         z = scheduler.step(v, t, z).prev_sample
     return z
+
+
+def high_pass(x, k):
+    """x minus its k-pixel block means (nearest-upsampled): the part hole_error's low-pass leaves out. [N, C, H, W]."""
+    return x - F.interpolate(F.avg_pool2d(x, k), scale_factor=k, mode="nearest")
 
 
 def hole_error(out, photo, mask, k):
@@ -79,6 +85,9 @@ def main():
     ap.add_argument("--minutes", type=float, default=0, help="stop after this wall time (0: run every step)")
     ap.add_argument("--fid-weight", type=float, default=1.0)
     ap.add_argument("--pool-px", type=int, default=8, help="block side of the hole error's low-pass (1: none)")
+    ap.add_argument("--texture-weight", type=float, default=0.0,
+                    help="weight of the hole's high-pass (high_pass, --pool-px) against the starting model's fill "
+                         "from the same noise: keeps its texture while the low-pass moves (0: off)")
     ap.add_argument("--sampler-steps", type=int, default=15, help="the default's 15 (ldm-edit inpaint)")
     ap.add_argument("--lr", type=float, default=2e-5)
     ap.add_argument("--batch", type=int, default=2)
@@ -100,6 +109,7 @@ def main():
     rng = np.random.default_rng(args.seed)
     generator = torch.Generator().manual_seed(args.seed)
     ema = EMA(unet)
+    reference = copy.deepcopy(unet).eval().requires_grad_(False) if args.texture_weight else None
     t0 = time.monotonic()
     step = 0
     for step in range(args.steps):
@@ -116,21 +126,27 @@ def main():
         v = unet(torch.cat([a.sqrt() * z + (1 - a).sqrt() * noise, cond], 1), t).sample
         target = a.sqrt() * noise - (1 - a).sqrt() * z
         v_loss = (weights[t] * F.mse_loss(v, target, reduction="none").mean(dim=(1, 2, 3))).mean()
-        out = ae.decode(sample(unet, cond, args.sampler_steps, generator) / scale)
+        start = torch.randn(z.shape, generator=generator)
+        out = ae.decode(sample(unet, cond, start, args.sampler_steps) / scale)
         fid_loss = hole_error(out, hr, mask, args.pool_px)
+        texture_loss = torch.zeros(())
+        if reference is not None:
+            with torch.no_grad():
+                kept = ae.decode(sample(reference, cond, start, args.sampler_steps) / scale)
+            texture_loss = hole_error(high_pass(out, args.pool_px), high_pass(kept, args.pool_px), mask, 1)
         opt.zero_grad(set_to_none=True)
-        (v_loss + args.fid_weight * fid_loss).backward()
+        (v_loss + args.fid_weight * fid_loss + args.texture_weight * texture_loss).backward()
         opt.step()
         ema.update(unet, step)
         if (step + 1) % 5 == 0:
             with torch.no_grad():
                 full = hole_error(out, hr, mask, 1).item()
                 ratio = detail(mask * out + (1 - mask) * hr).mean() / detail(hr).mean()
-            print(f"step {step + 1} v {v_loss.item():.4f} hole-lp {fid_loss.item():.4f} hole-mse {full:.4f} "
+            print(f"step {step + 1} v {v_loss.item():.4f} hole-lp {fid_loss.item():.4f} texture {texture_loss.item():.4f} hole-mse {full:.4f} "
                   f"detail {ratio:.3f} {(step + 1) / (time.monotonic() - t0):.4f} steps/s", flush=True)
     provenance = {"training_command": "Scripts/train/experiments/inpaint_trajectory.py", "task": "inpaint",
                   "size": args.size, "prediction": "v", "trajectory_steps": step, "fid_weight": args.fid_weight,
-                  "pool_px": args.pool_px, "sampler_steps": args.sampler_steps}
+                  "pool_px": args.pool_px, "texture_weight": args.texture_weight, "sampler_steps": args.sampler_steps}
     print(export_model(args.out, ema.module, ae, "inpaint", LINEAR_END["inpaint"], provenance, ldm_edit=args.ldm_edit),
           flush=True)
     raw = copy.deepcopy(unet).eval()
