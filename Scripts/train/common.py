@@ -188,9 +188,9 @@ class TrainState:
         if provenance.get("weighting_switches"):
             self.extra["weighting_switches"] = list(provenance["weighting_switches"])
         # The rest of the record travels too: a widening (whose step the EMA warm-up counts from) and the bursts on a
-        # lent accelerator (device_burst.py). Until 2026-12-04 the widening was dropped here, so the partials of
-        # 2026-12-03/04 exported without it.
-        for key in ("widenings", "device_bursts", "latent_crop_switches", "latent_growth"):
+        # lent accelerator (device_burst.py), and fine-tunes through the sampler (experiments/inpaint_trajectory.py).
+        # Until 2026-12-04 the widening was dropped here, so the partials of 2026-12-03/04 exported without it.
+        for key in ("widenings", "device_bursts", "trajectory_finetunes", "latent_crop_switches", "latent_growth"):
             if provenance.get(key):
                 self.extra[key] = list(provenance[key])
         if "latent_crop" in provenance:

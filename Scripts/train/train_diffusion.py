@@ -159,12 +159,15 @@ def provenance_record(task, extra, steps, batch, latent_crop, cpu_hours, pool, a
     command = f"bash Scripts/train/run.sh (train_diffusion.py --task {task})"
     if extra.get("device_bursts"):
         command += " with bursts of Scripts/train/device_burst.py train (see device_bursts)"
+    if extra.get("trajectory_finetunes"):
+        command += ", fine-tuned through its sampler by Scripts/train/experiments/inpaint_trajectory.py (see trajectory_finetunes)"
     provenance = {"training_command": command, "task": task, "size": extra["size"], "prediction": extra["prediction"],
                   "prediction_switches": extra.get("switches", []), "weighting": extra.get("weighting", "min-snr"),
                   "weighting_switches": extra.get("weighting_switches", []), "widenings": extra.get("widenings", []),
                   "device_bursts": extra.get("device_bursts", []), "steps": steps, "batch": batch, "latent_crop": latent_crop,
                   "latent_crop_switches": extra.get("latent_crop_switches", []), "cpu_hours": round(cpu_hours, 2),
                   **({"latent_growth": extra["latent_growth"]} if extra.get("latent_growth") else {}),
+                  **({"trajectory_finetunes": extra["trajectory_finetunes"]} if extra.get("trajectory_finetunes") else {}),
                   "data_manifest_sha256": manifest_hash(pool), "date": time.strftime("%Y-%m-%d", time.gmtime())}
     if ae.config.get("decoder_finetune"):   # the first stage's decoder was fine-tuned (train_decoder.py)
         provenance["decoder_finetune"] = ae.config["decoder_finetune"]

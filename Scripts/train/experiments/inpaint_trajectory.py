@@ -6,7 +6,8 @@ trajectory the way sr_trajectory_adversarial.py's control trained the SR U-Net's
 
     cd Scripts/train && python experiments/inpaint_trajectory.py --pool /tmp/ldm-pool \
         --model ../../Models/training/ldm-edit-inpaint.safetensors --ldm-edit ../../.build/release/ldm-edit \
-        --out /tmp/inp-traj [--pool-px 8] [--fid-weight 1] [--minutes 45] [--threads 1]
+        --out /tmp/inp-traj [--pool-px 8] [--fid-weight 1] [--texture-weight 20] [--energy-weight 20] \
+        [--lr 4e-5] [--minutes 45] [--threads 1]
     python Scripts/eval/quality.py ... --inpaint-model /tmp/inp-traj.safetensors --only inpaint --limit 8
 
 Why: the one-step z₀ at high noise is trained toward the conditional mean (truncated min-SNR-γ), but what ldm-edit
@@ -17,10 +18,16 @@ every U-Net call (the early, high-noise ones decide the composition) and the fro
 
     loss = v loss (train_diffusion.py's truncated min-SNR-γ, a fresh random t: keeps it a denoiser at every level)
          + --fid-weight · mean over the batch of ‖avgpool_k(mask · (decoded − photo))‖² / mean(mask),  k = --pool-px
+         + --texture-weight · the same of high_pass_k(decoded) − high_pass_k(the starting model's fill, same noise)
+         + --energy-weight · texture.texture_energy_error(decoded, photo): the hole's texture amplitude per
+           --energy-block pixels against the photo's
 
 With k > 1 only the hole's coarse content (k-pixel block means) is pulled toward the photo: the composition, where
 PSNR is lost, and not the texture, which a pixel regression would average away (k = 1 is that regression, the
-control). Adam --lr; exports the EMA weights (and OUT-raw.safetensors, the last weights).
+control). The texture term holds the rest where the starting model had it; the energy term asks for as much texture
+as the photo has, not for the photo's own (no sampler can place that). Adam --lr; exports the EMA weights (and
+OUT-raw.safetensors, the last weights), with the starting model's provenance and this run appended to its
+"trajectory_finetunes" (what run.sh continues from, should the result be kept).
 
 Results (2026-12-05, docs/quality.md, "Trained through the sampler toward the photo"; from the kept bursts' model,
 --lr 4e-5, 50 minutes each at one thread, ~146 steps; EMA through ldm-edit, 8 eval crops, Karras 15, hole PSNR /
@@ -41,9 +48,10 @@ import torch.nn.functional as F
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, ".."))
-from common import EMA, Photos, seed_everything  # noqa: E402
+from common import EMA, Photos, seed_everything, shipped_metadata  # noqa: E402
 from export import export_model, load_shipped  # noqa: E402
-from train_decoder import detail  # noqa: E402
+from train_decoder import image_detail  # noqa: E402  (quality.py's detail)
+from texture import high_pass, texture_energy_error  # noqa: E402
 from train_diffusion import inpaint_inputs, loss_weights, random_masks  # noqa: E402
 from unets import LINEAR_END, alphas_cumprod_for, karras_dpm_scheduler  # noqa: E402
 
@@ -60,9 +68,12 @@ def sample(unet, cond, noise, steps):
     return z
 
 
-def high_pass(x, k):
-    """x minus its k-pixel block means (nearest-upsampled): the part hole_error's low-pass leaves out. [N, C, H, W]."""
-    return x - F.interpolate(F.avg_pool2d(x, k), scale_factor=k, mode="nearest")
+def hole_detail(images, mask):
+    """quality.py's detail measure (mean |Laplacian| of the 8-bit grey image) over the hole pixels, averaged over the
+    batch. images: [N, 3, H, W] in [−1, 1]; mask [N, 1, H, W] (1 = repaint) → float."""
+    u8 = ((images.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+    holes = mask[:, 0].cpu().numpy() > 0.5
+    return float(np.mean([image_detail(np.ascontiguousarray(im), hole) for im, hole in zip(u8, holes)]))
 
 
 def hole_error(out, photo, mask, k):
@@ -88,6 +99,12 @@ def main():
     ap.add_argument("--texture-weight", type=float, default=0.0,
                     help="weight of the hole's high-pass (high_pass, --pool-px) against the starting model's fill "
                          "from the same noise: keeps its texture while the low-pass moves (0: off)")
+    ap.add_argument("--energy-weight", type=float, default=0.0,
+                    help="weight of texture_energy_error: the hole's texture amplitude per --energy-block pixels "
+                         "against the photo's (0: off)")
+    ap.add_argument("--energy-block", type=int, default=16)
+    ap.add_argument("--energy-ycbcr", action="store_true",
+                    help="the energy term per Y, Cb, Cr channel (texture.texture_energy_error's per_channel)")
     ap.add_argument("--sampler-steps", type=int, default=15, help="the default's 15 (ldm-edit inpaint)")
     ap.add_argument("--lr", type=float, default=2e-5)
     ap.add_argument("--batch", type=int, default=2)
@@ -111,7 +128,7 @@ def main():
     ema = EMA(unet)
     reference = copy.deepcopy(unet).eval().requires_grad_(False) if args.texture_weight else None
     t0 = time.monotonic()
-    step = 0
+    done = 0   # optimiser steps taken
     for step in range(args.steps):
         if args.minutes and time.monotonic() - t0 > 60 * args.minutes:
             print(f"stopped at step {step} (--minutes {args.minutes:g})", flush=True)
@@ -134,19 +151,37 @@ def main():
             with torch.no_grad():
                 kept = ae.decode(sample(reference, cond, start, args.sampler_steps) / scale)
             texture_loss = hole_error(high_pass(out, args.pool_px), high_pass(kept, args.pool_px), mask, 1)
+        energy_loss = (texture_energy_error(out, hr, mask, args.pool_px, args.energy_block, args.energy_ycbcr) if args.energy_weight
+                       else torch.zeros(()))
         opt.zero_grad(set_to_none=True)
-        (v_loss + args.fid_weight * fid_loss + args.texture_weight * texture_loss).backward()
+        (v_loss + args.fid_weight * fid_loss + args.texture_weight * texture_loss
+         + args.energy_weight * energy_loss).backward()
         opt.step()
         ema.update(unet, step)
+        done = step + 1
         if (step + 1) % 5 == 0:
             with torch.no_grad():
                 full = hole_error(out, hr, mask, 1).item()
-                ratio = detail(mask * out + (1 - mask) * hr).mean() / detail(hr).mean()
-            print(f"step {step + 1} v {v_loss.item():.4f} hole-lp {fid_loss.item():.4f} texture {texture_loss.item():.4f} hole-mse {full:.4f} "
+                ratio = hole_detail(out, mask) / hole_detail(hr, mask)
+            print(f"step {step + 1} v {v_loss.item():.4f} hole-lp {fid_loss.item():.4f} texture {texture_loss.item():.4f} "
+                  f"energy {energy_loss.item():.4f} hole-mse {full:.4f} "
                   f"detail {ratio:.3f} {(step + 1) / (time.monotonic() - t0):.4f} steps/s", flush=True)
-    provenance = {"training_command": "Scripts/train/experiments/inpaint_trajectory.py", "task": "inpaint",
-                  "size": args.size, "prediction": "v", "trajectory_steps": step, "fid_weight": args.fid_weight,
-                  "pool_px": args.pool_px, "texture_weight": args.texture_weight, "sampler_steps": args.sampler_steps}
+    # The starting model's record goes on (steps, CPU-hours, switches, bursts: what TrainState.continue_from reads when
+    # run.sh continues from a kept fine-tune on a fresh machine), with this run appended.
+    base = shipped_metadata(args.model)["provenance"]
+    finetune = {"date": time.strftime("%Y-%m-%d", time.gmtime()), "trajectory_steps": done, "lr": args.lr,
+                "batch": args.batch, "crop": args.crop, "seed": args.seed, "fid_weight": args.fid_weight,
+                "pool_px": args.pool_px, "texture_weight": args.texture_weight, "energy_weight": args.energy_weight,
+                "energy_block": args.energy_block, "energy_ycbcr": args.energy_ycbcr, "sampler_steps": args.sampler_steps,
+                "cpu_hours": round(time.process_time() / 3600, 2)}
+    provenance = {**base, "task": "inpaint", "size": args.size, "prediction": "v",
+                  "cpu_hours": round(float(base.get("cpu_hours", 0)) + finetune["cpu_hours"], 2),
+                  "trajectory_finetunes": base.get("trajectory_finetunes", []) + [finetune]}
+    command = base.get("training_command", "")
+    if "inpaint_trajectory.py" not in command:
+        command += (", then " if command else "") + ("Scripts/train/experiments/inpaint_trajectory.py "
+                                                     "(see trajectory_finetunes)")
+    provenance["training_command"] = command
     print(export_model(args.out, ema.module, ae, "inpaint", LINEAR_END["inpaint"], provenance, ldm_edit=args.ldm_edit),
           flush=True)
     raw = copy.deepcopy(unet).eval()

@@ -50,6 +50,7 @@ sys.path.insert(0, os.path.join(here, ".."))
 from common import EMA, Photos, seed_everything  # noqa: E402
 from export import export_model, load_shipped  # noqa: E402
 from train_decoder import PatchDiscriminator, detail, hinge_gan_update  # noqa: E402
+from texture import texture_energy_error  # noqa: E402
 from train_diffusion import degrade, loss_weights  # noqa: E402
 from unets import LINEAR_END, alphas_cumprod_for, karras_dpm_scheduler  # noqa: E402
 
@@ -81,6 +82,11 @@ def main():
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--adv-weight", type=float, default=0.5)
     ap.add_argument("--lr-weight", type=float, default=1.0)
+    ap.add_argument("--energy-weight", type=float, default=0.0,
+                    help="weight of texture.texture_energy_error over the whole output: its texture amplitude per "
+                         "--energy-block pixels against the photo's (0: off)")
+    ap.add_argument("--energy-px", type=int, default=4, help="block side of the energy term's high-pass")
+    ap.add_argument("--energy-block", type=int, default=16)
     ap.add_argument("--sampler-steps", type=int, default=8, help="the default's 8 (ldm-edit upscale)")
     ap.add_argument("--grad-steps", type=int, default=8, help="U-Net calls at the end of the trajectory with a graph")
     ap.add_argument("--lr", type=float, default=2e-5)
@@ -127,17 +133,21 @@ def main():
             grad_steps = args.grad_steps if adversarial else 0
             fake = ae.decode(sample(unet, lr, args.sampler_steps, grad_steps, generator) / scale)
             lr_loss = F.l1_loss(downscale(fake), lr)
-            rec_loss = v_loss + args.lr_weight * lr_loss
+            energy_loss = (texture_energy_error(fake, hr, torch.ones_like(fake[:, :1]), args.energy_px, args.energy_block)
+                           if args.energy_weight else torch.zeros(()))
+            rec_loss = v_loss + args.lr_weight * lr_loss + args.energy_weight * energy_loss
         adv_loss, lam, d_loss = hinge_gan_update(rec_loss, fake, hr, disc, opt_g, opt_d, unet.conv_out.weight,
                                                  args.adv_weight, adversarial, ema, unet, step - args.warmup)
         if (step + 1) % 10 == 0:
             ratio = detail(fake.detach()).mean() / detail(hr).mean()   # of the batch's means: flat crops make per-crop ratios blow up
-            print(f"step {step + 1} v {v_loss.item():.4f} lr-L1 {lr_loss.item():.4f} adv {adv_loss.item():+.3f} "
+            print(f"step {step + 1} v {v_loss.item():.4f} lr-L1 {lr_loss.item():.4f} energy {energy_loss.item():.4f} "
+                  f"adv {adv_loss.item():+.3f} "
                   f"λ {lam.item():.3f} disc {d_loss.item():.3f} detail {ratio:.3f} "
                   f"{(step + 1) / (time.monotonic() - t0):.3f} steps/s", flush=True)
     provenance = {"training_command": "Scripts/train/experiments/sr_trajectory_adversarial.py", "task": "sr",
                   "size": "sr-48", "prediction": "v", "adversarial_steps": step + 1 - args.warmup,
-                  "adv_weight": args.adv_weight, "lr_weight": args.lr_weight, "grad_steps": args.grad_steps}
+                  "adv_weight": args.adv_weight, "lr_weight": args.lr_weight, "grad_steps": args.grad_steps,
+                  "energy_weight": args.energy_weight, "energy_px": args.energy_px, "energy_block": args.energy_block}
     print(export_model(args.out, ema.module, ae, "sr", LINEAR_END["sr"], provenance, ldm_edit=args.ldm_edit), flush=True)
     raw = copy.deepcopy(unet).eval()
     print(export_model(args.out + "-raw", raw, ae, "sr", LINEAR_END["sr"], provenance, ldm_edit=args.ldm_edit),
