@@ -34,7 +34,11 @@ Results (2026-12-05, docs/quality.md, "Trained through the sampler toward the ph
 detail, centre and strokes; kept 13.05 / 0.640, 17.27 / 0.542): --pool-px 8 15.20 / 0.171, 18.31 / 0.346; --pool-px 1
 15.30 / 0.103, 18.69 / 0.225; --pool-px 8 --texture-weight 2 (28 min at two threads, 106 steps) 14.57 / 0.421,
 17.73 / 0.515 (a better trade, the centre's detail still under 0.6). The centre passes Telea (14.97) and its fills turn smooth; every mix with the kept model
-(unet_soup.py, inpaint_expert_switch.py) stays on one PSNR-for-detail line. Not kept.
+(unet_soup.py, inpaint_expert_switch.py) stays on one PSNR-for-detail line. Not kept. --texture-weight 20 (48 min at
+one thread, 114 steps): 14.06 / 0.550, 17.69 / 0.486; with --energy-weight 20 (e): 13.80 / 0.628, 17.65 / 0.540, the
+kept model's detail at +0.76 / +0.39 dB; e + 95 steps at --energy-weight 20 / 60 (--seed 8): 14.25 / 0.683, 17.66 /
+0.585; 14.02 / 0.828, 17.58 / 0.673 — all four numeric targets, also on all 16 crops — with fills of colour confetti
+(docs/quality.md, "The texture's amount asked for"): not kept.
 """
 import argparse
 import copy
