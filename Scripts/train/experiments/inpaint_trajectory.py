@@ -38,7 +38,8 @@ detail, centre and strokes; kept 13.05 / 0.640, 17.27 / 0.542): --pool-px 8 15.2
 one thread, 114 steps): 14.06 / 0.550, 17.69 / 0.486; with --energy-weight 20 (e): 13.80 / 0.628, 17.65 / 0.540, the
 kept model's detail at +0.76 / +0.39 dB; e + 95 steps at --energy-weight 20 / 60 (--seed 8): 14.25 / 0.683, 17.66 /
 0.585; 14.02 / 0.828, 17.58 / 0.673 — all four numeric targets, also on all 16 crops — with fills of colour confetti
-(docs/quality.md, "The texture's amount asked for"): not kept.
+(docs/quality.md, "The texture's amount asked for"): not kept. --energy-ycbcr, from e, weight 60, 73 steps: 14.21 /
+0.769, 17.49 / 0.635, the same confetti (its texture term holds e's speckled fills); to be run from the kept model.
 """
 import argparse
 import copy
