@@ -68,10 +68,12 @@ class PatchDiscriminator(nn.Module):
         return self.net(x)
 
 
-def detail(images):
-    """quality.py's detail measure of each 8-bit image. images: [N, 3, H, W] in [−1, 1] → [N]."""
+def detail(images, masks=None):
+    """quality.py's detail measure of each 8-bit image, over the pixels where `masks` > 0.5 when given.
+    images: [N, 3, H, W] in [−1, 1]; masks [N, 1, H, W] or None → [N]."""
     u8 = ((images.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()
-    return np.array([image_detail(np.ascontiguousarray(im)) for im in u8])
+    holes = [None] * len(u8) if masks is None else list(masks[:, 0].cpu().numpy() > 0.5)
+    return np.array([image_detail(np.ascontiguousarray(im), hole) for im, hole in zip(u8, holes)])
 
 
 @torch.no_grad()

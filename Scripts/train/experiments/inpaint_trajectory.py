@@ -55,7 +55,7 @@ here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, ".."))
 from common import EMA, Photos, seed_everything, shipped_metadata  # noqa: E402
 from export import export_model, load_shipped  # noqa: E402
-from train_decoder import image_detail  # noqa: E402  (quality.py's detail)
+from train_decoder import detail  # noqa: E402
 from texture import high_pass, texture_energy_error  # noqa: E402
 from train_diffusion import inpaint_inputs, loss_weights, random_masks  # noqa: E402
 from unets import LINEAR_END, alphas_cumprod_for, karras_dpm_scheduler  # noqa: E402
@@ -71,14 +71,6 @@ def sample(unet, cond, noise, steps):
         v = unet(torch.cat([z, cond], 1), t.expand(len(z))).sample
         z = scheduler.step(v, t, z).prev_sample
     return z
-
-
-def hole_detail(images, mask):
-    """quality.py's detail measure (mean |Laplacian| of the 8-bit grey image) over the hole pixels, averaged over the
-    batch. images: [N, 3, H, W] in [−1, 1]; mask [N, 1, H, W] (1 = repaint) → float."""
-    u8 = ((images.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()
-    holes = mask[:, 0].cpu().numpy() > 0.5
-    return float(np.mean([image_detail(np.ascontiguousarray(im), hole) for im, hole in zip(u8, holes)]))
 
 
 def hole_error(out, photo, mask, k):
@@ -167,7 +159,7 @@ def main():
         if (step + 1) % 5 == 0:
             with torch.no_grad():
                 full = hole_error(out, hr, mask, 1).item()
-                ratio = hole_detail(out, mask) / hole_detail(hr, mask)
+                ratio = detail(out, mask).mean() / detail(hr, mask).mean()
             print(f"step {step + 1} v {v_loss.item():.4f} hole-lp {fid_loss.item():.4f} texture {texture_loss.item():.4f} "
                   f"energy {energy_loss.item():.4f} hole-mse {full:.4f} "
                   f"detail {ratio:.3f} {(step + 1) / (time.monotonic() - t0):.4f} steps/s", flush=True)
