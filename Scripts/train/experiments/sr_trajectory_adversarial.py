@@ -87,6 +87,8 @@ def main():
                          "--energy-block pixels against the photo's (0: off)")
     ap.add_argument("--energy-px", type=int, default=4, help="block side of the energy term's high-pass")
     ap.add_argument("--energy-block", type=int, default=16)
+    ap.add_argument("--energy-ycbcr", action="store_true",
+                    help="the energy term per Y, Cb, Cr channel (texture.texture_energy_error's per_channel)")
     ap.add_argument("--sampler-steps", type=int, default=8, help="the default's 8 (ldm-edit upscale)")
     ap.add_argument("--grad-steps", type=int, default=8, help="U-Net calls at the end of the trajectory with a graph")
     ap.add_argument("--lr", type=float, default=2e-5)
@@ -133,7 +135,8 @@ def main():
             grad_steps = args.grad_steps if adversarial else 0
             fake = ae.decode(sample(unet, lr, args.sampler_steps, grad_steps, generator) / scale)
             lr_loss = F.l1_loss(downscale(fake), lr)
-            energy_loss = (texture_energy_error(fake, hr, torch.ones_like(fake[:, :1]), args.energy_px, args.energy_block)
+            energy_loss = (texture_energy_error(fake, hr, torch.ones_like(fake[:, :1]), args.energy_px, args.energy_block,
+                                                 args.energy_ycbcr)
                            if args.energy_weight else torch.zeros(()))
             rec_loss = v_loss + args.lr_weight * lr_loss + args.energy_weight * energy_loss
         adv_loss, lam, d_loss = hinge_gan_update(rec_loss, fake, hr, disc, opt_g, opt_d, unet.conv_out.weight,
@@ -147,7 +150,8 @@ def main():
     provenance = {"training_command": "Scripts/train/experiments/sr_trajectory_adversarial.py", "task": "sr",
                   "size": "sr-48", "prediction": "v", "adversarial_steps": step + 1 - args.warmup,
                   "adv_weight": args.adv_weight, "lr_weight": args.lr_weight, "grad_steps": args.grad_steps,
-                  "energy_weight": args.energy_weight, "energy_px": args.energy_px, "energy_block": args.energy_block}
+                  "energy_weight": args.energy_weight, "energy_px": args.energy_px, "energy_block": args.energy_block,
+                  "energy_ycbcr": args.energy_ycbcr}
     print(export_model(args.out, ema.module, ae, "sr", LINEAR_END["sr"], provenance, ldm_edit=args.ldm_edit), flush=True)
     raw = copy.deepcopy(unet).eval()
     print(export_model(args.out + "-raw", raw, ae, "sr", LINEAR_END["sr"], provenance, ldm_edit=args.ldm_edit),
