@@ -57,6 +57,22 @@ def shipped_metadata(path):
     return {k: json.loads(meta.get(f"ldm_edit_{k}", "{}")) for k in ("config", "provenance")}
 
 
+def finetuned_provenance(model, script, task, size, finetune):
+    """The provenance of a model fine-tuned from the shipped or kept `model` by the experiment `script` (a path under
+    Scripts/train): the starting model's record goes on (steps, CPU-hours, switches, bursts: what
+    TrainState.continue_from reads when run.sh continues from a kept fine-tune on a fresh machine), with `finetune` (a
+    dict holding at least "cpu_hours") appended to its "trajectory_finetunes" and the CPU-hours added."""
+    base = shipped_metadata(model)["provenance"]
+    provenance = {**base, "task": task, "size": size, "prediction": "v",
+                  "cpu_hours": round(float(base.get("cpu_hours", 0)) + finetune["cpu_hours"], 2),
+                  "trajectory_finetunes": base.get("trajectory_finetunes", []) + [{"script": script, **finetune}]}
+    command = base.get("training_command", "")
+    if os.path.basename(script) not in command:
+        command += (", then " if command else "") + f"{script} (see trajectory_finetunes)"
+    provenance["training_command"] = command
+    return provenance
+
+
 def dihedral(a, k):
     """One of the 8 flips/rotations of an [H, W, C] array (k in 0..7); views, no copy."""
     if k & 4:

@@ -160,7 +160,9 @@ def provenance_record(task, extra, steps, batch, latent_crop, cpu_hours, pool, a
     if extra.get("device_bursts"):
         command += " with bursts of Scripts/train/device_burst.py train (see device_bursts)"
     if extra.get("trajectory_finetunes"):
-        command += ", fine-tuned through its sampler by Scripts/train/experiments/inpaint_trajectory.py (see trajectory_finetunes)"
+        # Entries before 2026-12-05 name no script: inpaint_trajectory.py wrote them all (common.finetuned_provenance).
+        scripts = sorted({f.get("script", "Scripts/train/experiments/inpaint_trajectory.py") for f in extra["trajectory_finetunes"]})
+        command += f", fine-tuned through its sampler by {' and '.join(scripts)} (see trajectory_finetunes)"
     provenance = {"training_command": command, "task": task, "size": extra["size"], "prediction": extra["prediction"],
                   "prediction_switches": extra.get("switches", []), "weighting": extra.get("weighting", "min-snr"),
                   "weighting_switches": extra.get("weighting_switches", []), "widenings": extra.get("widenings", []),

@@ -39,7 +39,10 @@ one thread, 114 steps): 14.06 / 0.550, 17.69 / 0.486; with --energy-weight 20 (e
 kept model's detail at +0.76 / +0.39 dB; e + 95 steps at --energy-weight 20 / 60 (--seed 8): 14.25 / 0.683, 17.66 /
 0.585; 14.02 / 0.828, 17.58 / 0.673 — all four numeric targets, also on all 16 crops — with fills of colour confetti
 (docs/quality.md, "The texture's amount asked for"): not kept. --energy-ycbcr, from e, weight 60, 73 steps: 14.21 /
-0.769, 17.49 / 0.635, the same confetti (its texture term holds e's speckled fills); to be run from the kept model.
+0.769, 17.49 / 0.635, the same confetti (its texture term holds e's speckled fills). From the kept model,
+--energy-ycbcr at weight 20 / 60: 13.86 / 0.510, 17.63 / 0.506 and (B) 13.82 / 0.609, 17.68 / 0.532 (e's figures);
+B + 100 steps at 60, seed 8: 14.26 / 0.663, 17.79 / 0.563 (three targets) with the confetti back: the colour held to
+the photo's amount, but of the wrong hue. Not kept.
 """
 import argparse
 import copy
@@ -53,7 +56,7 @@ import torch.nn.functional as F
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, ".."))
-from common import EMA, Photos, seed_everything, shipped_metadata  # noqa: E402
+from common import EMA, Photos, finetuned_provenance, seed_everything  # noqa: E402
 from export import export_model, load_shipped  # noqa: E402
 from train_decoder import detail  # noqa: E402
 from texture import high_pass, texture_energy_error  # noqa: E402
@@ -163,22 +166,13 @@ def main():
             print(f"step {step + 1} v {v_loss.item():.4f} hole-lp {fid_loss.item():.4f} texture {texture_loss.item():.4f} "
                   f"energy {energy_loss.item():.4f} hole-mse {full:.4f} "
                   f"detail {ratio:.3f} {(step + 1) / (time.monotonic() - t0):.4f} steps/s", flush=True)
-    # The starting model's record goes on (steps, CPU-hours, switches, bursts: what TrainState.continue_from reads when
-    # run.sh continues from a kept fine-tune on a fresh machine), with this run appended.
-    base = shipped_metadata(args.model)["provenance"]
     finetune = {"date": time.strftime("%Y-%m-%d", time.gmtime()), "trajectory_steps": done, "lr": args.lr,
                 "batch": args.batch, "crop": args.crop, "seed": args.seed, "fid_weight": args.fid_weight,
                 "pool_px": args.pool_px, "texture_weight": args.texture_weight, "energy_weight": args.energy_weight,
                 "energy_block": args.energy_block, "energy_ycbcr": args.energy_ycbcr, "sampler_steps": args.sampler_steps,
                 "cpu_hours": round(time.process_time() / 3600, 2)}
-    provenance = {**base, "task": "inpaint", "size": args.size, "prediction": "v",
-                  "cpu_hours": round(float(base.get("cpu_hours", 0)) + finetune["cpu_hours"], 2),
-                  "trajectory_finetunes": base.get("trajectory_finetunes", []) + [finetune]}
-    command = base.get("training_command", "")
-    if "inpaint_trajectory.py" not in command:
-        command += (", then " if command else "") + ("Scripts/train/experiments/inpaint_trajectory.py "
-                                                     "(see trajectory_finetunes)")
-    provenance["training_command"] = command
+    provenance = finetuned_provenance(args.model, "Scripts/train/experiments/inpaint_trajectory.py", "inpaint", args.size,
+                                      finetune)
     print(export_model(args.out, ema.module, ae, "inpaint", LINEAR_END["inpaint"], provenance, ldm_edit=args.ldm_edit),
           flush=True)
     raw = copy.deepcopy(unet).eval()
