@@ -39,3 +39,13 @@ def texture_energy_error(out, photo, mask, k, block, per_channel=False):
         return (energy / share.clamp(min=1e-3) + 1e-6).sqrt()
 
     return (share * (amplitude(out) - amplitude(photo)) ** 2).mean() / mask.mean().clamp(min=1e-3)
+
+
+def chroma_error(out, photo, mask, k):
+    """Squared error of the masked region's colour texture (high_pass(·, k) of Cb and Cr) against the photo's, per
+    masked pixel and channel. Photos hold little colour texture, so this mostly pulls the fill's toward none: where
+    texture_energy_error asks for an amount, this holds its hue (the per-channel amount alone let the fills speckle in
+    colours the place does not have: docs/quality.md, "The per-channel term from the kept model"). out, photo:
+    [N, 3, H, W]; mask [N, 1, H, W] → scalar."""
+    e = mask * (high_pass(to_ycbcr(out)[:, 1:], k) - high_pass(to_ycbcr(photo)[:, 1:], k))
+    return (e ** 2).mean() / mask.mean().clamp(min=1e-3)

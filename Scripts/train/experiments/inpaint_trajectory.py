@@ -59,7 +59,7 @@ sys.path.insert(0, os.path.join(here, ".."))
 from common import EMA, Photos, finetuned_provenance, seed_everything  # noqa: E402
 from export import export_model, load_shipped  # noqa: E402
 from train_decoder import detail  # noqa: E402
-from texture import high_pass, texture_energy_error  # noqa: E402
+from texture import chroma_error, high_pass, texture_energy_error  # noqa: E402
 from train_diffusion import inpaint_inputs, loss_weights, random_masks  # noqa: E402
 from unets import LINEAR_END, alphas_cumprod_for, karras_dpm_scheduler  # noqa: E402
 
@@ -103,6 +103,8 @@ def main():
                     help="weight of texture_energy_error: the hole's texture amplitude per --energy-block pixels "
                          "against the photo's (0: off)")
     ap.add_argument("--energy-block", type=int, default=16)
+    ap.add_argument("--chroma-weight", type=float, default=0.0,
+                    help="weight of texture.chroma_error: the hole's Cb, Cr high-pass against the photo's (0: off)")
     ap.add_argument("--energy-ycbcr", action="store_true",
                     help="the energy term per Y, Cb, Cr channel (texture.texture_energy_error's per_channel)")
     ap.add_argument("--sampler-steps", type=int, default=15, help="the default's 15 (ldm-edit inpaint)")
@@ -151,11 +153,12 @@ def main():
             with torch.no_grad():
                 kept = ae.decode(sample(reference, cond, start, args.sampler_steps) / scale)
             texture_loss = hole_error(high_pass(out, args.pool_px), high_pass(kept, args.pool_px), mask, 1)
+        chroma_loss = chroma_error(out, hr, mask, args.pool_px) if args.chroma_weight else torch.zeros(())
         energy_loss = (texture_energy_error(out, hr, mask, args.pool_px, args.energy_block, args.energy_ycbcr) if args.energy_weight
                        else torch.zeros(()))
         opt.zero_grad(set_to_none=True)
         (v_loss + args.fid_weight * fid_loss + args.texture_weight * texture_loss
-         + args.energy_weight * energy_loss).backward()
+         + args.energy_weight * energy_loss + args.chroma_weight * chroma_loss).backward()
         opt.step()
         ema.update(unet, step)
         done = step + 1
@@ -164,12 +167,12 @@ def main():
                 full = hole_error(out, hr, mask, 1).item()
                 ratio = detail(out, mask).mean() / detail(hr, mask).mean()
             print(f"step {step + 1} v {v_loss.item():.4f} hole-lp {fid_loss.item():.4f} texture {texture_loss.item():.4f} "
-                  f"energy {energy_loss.item():.4f} hole-mse {full:.4f} "
+                  f"energy {energy_loss.item():.4f} chroma {chroma_loss.item():.5f} hole-mse {full:.4f} "
                   f"detail {ratio:.3f} {(step + 1) / (time.monotonic() - t0):.4f} steps/s", flush=True)
     finetune = {"date": time.strftime("%Y-%m-%d", time.gmtime()), "trajectory_steps": done, "lr": args.lr,
                 "batch": args.batch, "crop": args.crop, "seed": args.seed, "fid_weight": args.fid_weight,
                 "pool_px": args.pool_px, "texture_weight": args.texture_weight, "energy_weight": args.energy_weight,
-                "energy_block": args.energy_block, "energy_ycbcr": args.energy_ycbcr, "sampler_steps": args.sampler_steps,
+                "energy_block": args.energy_block, "energy_ycbcr": args.energy_ycbcr, "chroma_weight": args.chroma_weight, "sampler_steps": args.sampler_steps,
                 "cpu_hours": round(time.process_time() / 3600, 2)}
     provenance = finetuned_provenance(args.model, "Scripts/train/experiments/inpaint_trajectory.py", "inpaint", args.size,
                                       finetune)
