@@ -43,6 +43,8 @@ kept model's detail at +0.76 / +0.39 dB; e + 95 steps at --energy-weight 20 / 60
 --energy-ycbcr at weight 20 / 60: 13.86 / 0.510, 17.63 / 0.506 and (B) 13.82 / 0.609, 17.68 / 0.532 (e's figures);
 B + 100 steps at 60, seed 8: 14.26 / 0.663, 17.79 / 0.563 (three targets) with the confetti back: the colour held to
 the photo's amount, but of the wrong hue. Not kept.
+B2 + --chroma-weight 100 / 400 (27 min, ~60 steps): 14.27 / 0.694, 17.62 / 0.558; 14.47 / 0.494, 17.76 / 0.449 — the
+colour goes at 400 and the detail with it (the speckle was the detail). Not kept.
 """
 import argparse
 import copy
