@@ -15,6 +15,8 @@ from diffusers.models.attention_processor import Attention
 CANDIDATES = {
     "sr-48": ("sr", [48, 96, 192]),
     "sr-64": ("sr", [64, 128, 192]),
+    # Not a default: the small, briefly trained guide of experiments/autoguidance.py (the "bad version" of sr-48).
+    "sr-16": ("sr", [16, 32, 64]),
     "inpaint-48": ("inpaint", [48, 96, 144]),
     "inpaint-64": ("inpaint", [64, 128, 192]),
     # Widened from inpaint-48 at its plateau (widen.py): the first level, whose width also sets the timestep

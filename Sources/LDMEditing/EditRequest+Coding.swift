@@ -25,6 +25,7 @@ extension EditRequest: Codable {
         case task, method, model, sampler, steps, eta, seed, tiling, options, prompt, guidance
         case negativePrompt = "negative_prompt", noiseLevel = "noise_level"
         case modelSHA256 = "model_sha256", seedGiven = "seed_given"
+        case guideModel = "guide_model", guideModelSHA256 = "guide_model_sha256", guideWeight = "guide_weight"
     }
 
     /// The names `options` writes, by what they belong to: every output, a model, inpainting.
@@ -63,6 +64,15 @@ extension EditRequest: Codable {
             try c.encode(prompt.guidance, forKey: .guidance)
         }
         try c.encodeIfPresent(noiseLevel, forKey: .noiseLevel)
+        if let guide {
+            switch view {
+            case .request: try c.encode(guide.model.path, forKey: .guideModel)
+            case .provenance: try c.encode(guide.model.name, forKey: .guideModel)
+            case .resumeKey: break
+            }
+            try c.encode(guide.model.sha256, forKey: .guideModelSHA256)
+            try c.encode(guide.weight, forKey: .guideWeight)
+        }
     }
 
     public init(from decoder: any Decoder) throws {
@@ -91,7 +101,8 @@ extension EditRequest: Codable {
         }
         let output = try OutputRequest(bitDepth: try option("bit_depth") { Int($0) }, jpegQuality: try option("jpeg_quality") { Int($0) })
         guard diffusion else {
-            if let key = [CodingKeys.sampler, .steps, .eta, .seed, .tiling, .prompt, .negativePrompt, .guidance, .noiseLevel].first(where: c.contains) {
+            if let key = [CodingKeys.sampler, .steps, .eta, .seed, .tiling, .prompt, .negativePrompt, .guidance, .noiseLevel, .guideModel,
+                          .guideModelSHA256, .guideWeight].first(where: c.contains) {
                 throw RequestError.inconsistent(task: task, reason: "\(key.stringValue) needs a model")
             }
             self.init(task: task, model: nil, method: try parse(.method, ResamplingFilter.init(rawValue:)) ?? .lanczos, sampling: nil, tiling: nil,
@@ -134,6 +145,14 @@ extension EditRequest: Codable {
         } else {
             self = .upscale(model: model, sampling: sampling, tiling: tiling, output: output, prompt: prompt,
                             noiseLevel: try c.decodeIfPresent(Int.self, forKey: .noiseLevel))
+        }
+        if c.contains(.guideModel) || c.contains(.guideModelSHA256) {
+            let reference = ModelReference(path: try c.decodeIfPresent(String.self, forKey: .guideModel) ?? "",
+                                           sha256: try c.decodeIfPresent(String.self, forKey: .guideModelSHA256) ?? "",
+                                           useEMA: model.useEMA, halfWeights: model.halfWeights)
+            guide = try GuideRequest(model: reference, weight: try c.decodeIfPresent(Float.self, forKey: .guideWeight) ?? GuideRequest.defaultWeight)
+        } else if c.contains(.guideWeight) {
+            throw RequestError.inconsistent(task: task, reason: "guide_weight needs a guide_model")
         }
         try validate()
     }

@@ -28,6 +28,8 @@ public struct EditRequest: Sendable, Equatable {
     /// The low-res noise level of a noise-augmented upscaler (stable-diffusion-x4-upscaler); nil: its default (20), or a
     /// model without one.
     public var noiseLevel: Int? = nil
+    /// The weaker model that guides `model` (autoguidance, LDM models only); nil: the model alone.
+    public var guide: GuideRequest? = nil
 
     /// Classical 4x upscaling.
     public static func upscale(method: ResamplingFilter = .lanczos, output: OutputRequest = .keep) -> EditRequest {
@@ -62,6 +64,9 @@ public struct EditRequest: Sendable, Equatable {
         guard sampling != nil, tiling != nil else { throw fail("a model needs sampling and tiling settings") }
         guard (inpainting != nil) == (task == .inpaint) else { throw fail("inpainting options belong to inpainting only") }
         guard noiseLevel == nil || task == .upscale else { throw fail("a noise level belongs to noise-augmented upscaling only") }
+        if let guide, let model, guide.model.useEMA != model.useEMA || guide.model.halfWeights != model.halfWeights {
+            throw fail("the guide model loads with the model's weight choices (EMA, precision)")
+        }
     }
 
     /// This request for one output file (JPEG quality only where it applies).

@@ -20,6 +20,10 @@ public struct Editor: Sendable {
     public let task: EditTask
     /// The loaded model, hashed; nil for classical upscaling.
     public let model: ModelReference?
+    /// The loaded guide model (autoguidance), hashed; nil: none loaded.
+    public let guide: ModelReference?
+    /// The guide, checked against the model at load; requests give its weight.
+    let modelGuide: ModelGuide?
     /// Largest result accepted, in pixels (the same bomb guard as for reading inputs).
     public var maxPixels = ImageReadOptions.defaultMaxPixels
     /// Threads one edit asks for (nil: the process default). Each edit runs as its own computation
@@ -46,24 +50,45 @@ public struct Editor: Sendable {
     /// loading, so a wrong model fails fast). `halfWeights` holds the weights as float16
     /// (`WeightPrecision.float16`). Errors: `CheckpointError` for an unusable model,
     /// `EditError.cannotHash`, `RequestError.inconsistent` for inpainting without a model.
-    public init(task: EditTask, modelPath: String?, useEMA: Bool = true, halfWeights: Bool = false) throws {
+    /// `guidePath`: a weaker model of the same task to guide this one with (`Autoguidance`), loaded with the same EMA
+    /// and precision choices and checked against it (`PipelineError.guideMismatch`); requests that name it use it.
+    public init(task: EditTask, modelPath: String?, useEMA: Bool = true, halfWeights: Bool = false, guidePath: String? = nil) throws {
         self.task = task
         guard let modelPath else {
             guard task == .upscale else { throw RequestError.inconsistent(task: task, reason: "needs a model") }
-            (model, engine, availableMemory) = (nil, .classical, nil)
+            guard guidePath == nil else { throw RequestError.inconsistent(task: task, reason: "a guide model needs a model") }
+            (model, engine, availableMemory, guide, modelGuide) = (nil, .classical, nil, nil, nil)
             return
         }
         var weights = try ModelWeights.open(modelPath, useEMA: useEMA)
         if halfWeights { weights.precision = .float16 }
         try weights.require(task: task.modelTask)
         let loaded = try LatentDiffusionModel(weights: weights)
-        let planner = try MemoryPlanner(model: loaded, weightBytes: weights.memoryBytes)
+        var guideBytes = 0
+        if let guidePath {
+            var guideWeights = try ModelWeights.open(guidePath, useEMA: useEMA)
+            if halfWeights { guideWeights.precision = .float16 }
+            // Its task, like the rest, is checked against the model's when it is attached (`PipelineError.guideMismatch`).
+            guideBytes = guideWeights.memoryBytes
+            modelGuide = try ModelGuide(weights: guideWeights, model: try LatentDiffusionModel(weights: guideWeights), weight: GuideRequest.defaultWeight)
+        } else {
+            modelGuide = nil
+        }
+        // The guide's weights stay resident beside the model's; its activations are the model's size or less.
+        let planner = try MemoryPlanner(model: loaded, weightBytes: weights.memoryBytes + guideBytes)
         switch task {
-        case .upscale: engine = .superResolution(try SuperResolutionPipeline(weights: weights, model: loaded), planner)
-        case .inpaint: engine = .inpainting(try InpaintingPipeline(weights: weights, model: loaded), planner)
+        case .upscale:
+            let pipeline = try SuperResolutionPipeline(weights: weights, model: loaded)
+            if let modelGuide { _ = try pipeline.guided(by: modelGuide) }
+            engine = .superResolution(pipeline, planner)
+        case .inpaint:
+            let pipeline = try InpaintingPipeline(weights: weights, model: loaded)
+            if let modelGuide { _ = try pipeline.guided(by: modelGuide) }
+            engine = .inpainting(pipeline, planner)
         }
         availableMemory = System.availableMemoryBytes
         model = try ModelReference(hashing: modelPath, useEMA: useEMA, halfWeights: halfWeights)
+        guide = try guidePath.map { try ModelReference(hashing: $0, useEMA: useEMA, halfWeights: halfWeights) }
     }
 
     /// Edits `image` as `request` says (`mask`: the inpainting mask raster, any size the request
@@ -91,10 +116,12 @@ public struct Editor: Sendable {
             case .classical:
                 result = try upscaleClassically(image, method: request.method ?? .lanczos)
             case .superResolution(let pipeline, let planner):
-                result = try upscale(image, request: request, pipeline: pipeline, planner: planner, callbacks: pipelineCallbacks, warn: warn)
+                let guided = try guideWeight(of: request).map { try pipeline.guided(by: $0) } ?? pipeline
+                result = try upscale(image, request: request, pipeline: guided, planner: planner, callbacks: pipelineCallbacks, warn: warn)
             case .inpainting(let pipeline, let planner):
                 guard let mask else { throw EditError.maskRequired }
-                result = try inpaint(image, mask: mask, request: request, pipeline: pipeline, planner: planner, callbacks: pipelineCallbacks,
+                let guided = try guideWeight(of: request).map { try pipeline.guided(by: $0) } ?? pipeline
+                result = try inpaint(image, mask: mask, request: request, pipeline: guided, planner: planner, callbacks: pipelineCallbacks,
                                      warn: warn)
             }
             result.warnings = warnings
@@ -104,7 +131,12 @@ public struct Editor: Sendable {
         }
     }
 
-    /// Throws unless `request` is well formed and for this editor's task and model.
+    /// The loaded guide at the request's weight; nil when the request names no guide (`check` has matched them).
+    private func guideWeight(of request: EditRequest) -> ModelGuide? {
+        guard let asked = request.guide, let modelGuide else { return nil }
+        return modelGuide.weighted(asked.weight)
+    }
+
     /// The loaded diffusion model (nil: classical upscaling).
     var diffusionModel: LatentDiffusionModel? {
         switch engine {
@@ -169,6 +201,10 @@ public struct Editor: Sendable {
                     + ($0.halfWeights ? " (float16 weights)" : "") } ?? "no model")
             }
             throw EditError.requestMismatch(editor: describe(task, model), request: describe(request.task, request.model))
+        }
+        if let asked = request.guide, asked.model.sha256 != guide?.sha256 {
+            throw EditError.requestMismatch(editor: guide.map { "guide model \($0.sha256.prefix(12))" } ?? "no guide model",
+                                            request: "guide model \(asked.model.sha256.prefix(12))")
         }
     }
 

@@ -38,6 +38,8 @@ public enum RequestError: Error, Sendable, Equatable, CustomStringConvertible {
     case inconsistent(task: EditTask, reason: String)
     /// A guidance scale that is negative or not finite.
     case guidance(Float)
+    /// An autoguidance weight outside 0 … `GuideRequest.maximumWeight`.
+    case guideWeight(Float)
     /// A prompt (or the negative prompt) longer than the text encoder reads; both counts include the start and
     /// end tokens.
     case promptTooLong(negative: Bool, tokenCount: Int, limit: Int)
@@ -70,6 +72,7 @@ public enum RequestError: Error, Sendable, Equatable, CustomStringConvertible {
         case .bitDepth(let depth): "the output bit depth must be 8 or 16, got \(depth)"
         case .jpegQuality(let quality): "the JPEG quality must be 1-100, got \(quality)"
         case .guidance(let scale): "the guidance scale must be 0 or more, got \(scale)"
+        case .guideWeight(let w): "the guide weight must be 0-\(Int(GuideRequest.maximumWeight)), got \(w)"
         case .promptTooLong(let negative, let count, let limit):
             "the \(negative ? "negative prompt" : "prompt") is \(count) tokens long with its start and end tokens; the text encoder reads at most \(limit), so it is \(count - limit) too many"
         case .promptRequired: "this model is conditioned on text and needs a prompt (it may be empty)"

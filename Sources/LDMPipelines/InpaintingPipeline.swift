@@ -12,6 +12,8 @@ import LDMTensor
 public struct InpaintingPipeline: Sendable {
     public let model: LatentDiffusionModel
     let setup: SamplingSetup
+    /// The weaker model that guides this one at sampling time (`Autoguidance`); nil: the model alone.
+    public private(set) var guide: ModelGuide?
     var convention: DDIMSampler.Convention { setup.convention }
 
     public init(weights: ModelWeights, model: LatentDiffusionModel) throws {
@@ -22,6 +24,14 @@ public struct InpaintingPipeline: Sendable {
         }
         self.model = model
         setup = SamplingSetup(weights, defaultSetAlphaToOne: false)
+    }
+
+    /// This pipeline with `guide` guiding its model. Throws `PipelineError.guideMismatch` when the guide cannot.
+    public func guided(by guide: ModelGuide) throws -> Self {
+        try guide.check(against: model, schedule: setup.config)
+        var copy = self
+        copy.guide = guide
+        return copy
     }
 
     /// The multiple image sides are padded to: the first stage's factor times the U-Net's downsamplings.
@@ -67,7 +77,8 @@ public struct InpaintingPipeline: Sendable {
         try model.check(conditioning)
         let cond = try conditioning.conditioning(firstStage: model.firstStage, workspace: ws)
         ws.releaseAll()  // the encoder phase is over (cond keeps its own storage)
-        let denoiser = ModelDenoiser(model: model, conditioning: cond, tiling: settings.tiling)
+        let denoiser = ModelGuide.denoiser(ModelDenoiser(model: model, conditioning: cond, tiling: settings.tiling), guide: self.guide,
+                                            tiling: settings.tiling)
         let latentShape = [1, model.firstStage.latentChannels, cond.shape[2], cond.shape[3]]
         var loop = DiffusionLoop(model: model, sampler: setup.sampler(settings))
         let decoded: Tensor

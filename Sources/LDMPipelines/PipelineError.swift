@@ -30,6 +30,8 @@ public enum PipelineError: Error, Sendable, Equatable, CustomStringConvertible {
     case noiseLevelNotAccepted
     /// Coarse-to-fine inpainting was asked of a text-conditioned model (it runs with the LDM inpainting models only).
     case coarseToFineUnsupported
+    /// The model at `path` cannot guide the pipeline's model (`ModelGuide`): `reason` says what differs.
+    case guideMismatch(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -50,6 +52,7 @@ public enum PipelineError: Error, Sendable, Equatable, CustomStringConvertible {
         case .noiseLevel(let level, let maximum): "the low-res noise level must be 0-\(maximum), got \(level)"
         case .noiseLevelNotAccepted: "this model does not noise its low-res input; a noise level does not apply"
         case .coarseToFineUnsupported: "coarse-to-fine filling of large holes is implemented for the LDM inpainting models only, not text-conditioned ones"
+        case .guideMismatch(let path, let reason): "\(path) cannot guide this model: \(reason)"
         case .memory(let needed, let budget, let estimate):
             "needs about \(needed >> 20) MiB even with the smallest tiles, above the \(budget >> 20) MiB allowed: \(estimate)"
         }

@@ -12,6 +12,8 @@ import LDMTensor
 public struct SuperResolutionPipeline: Sendable {
     public let model: LatentDiffusionModel
     let setup: SamplingSetup
+    /// The weaker model that guides this one at sampling time (`Autoguidance`); nil: the model alone.
+    public private(set) var guide: ModelGuide?
     var convention: DDIMSampler.Convention { setup.convention }
 
     /// - convention: diffusers' (`set_alpha_to_one`, from scheduler_config.json) for diffusers
@@ -24,6 +26,14 @@ public struct SuperResolutionPipeline: Sendable {
         }
         self.model = model
         setup = SamplingSetup(weights, defaultSetAlphaToOne: true)
+    }
+
+    /// This pipeline with `guide` guiding its model. Throws `PipelineError.guideMismatch` when the guide cannot.
+    public func guided(by guide: ModelGuide) throws -> Self {
+        try guide.check(against: model, schedule: setup.config)
+        var copy = self
+        copy.guide = guide
+        return copy
     }
 
     /// The multiple the input's sides are padded to (the U-Net's downsampling factor).
@@ -45,7 +55,8 @@ public struct SuperResolutionPipeline: Sendable {
             guard settings.noiseLevel == nil else { throw PipelineError.noiseLevelNotAccepted }
             let conditioning = try SuperResolutionConditioning(lowResolution: lowRes)
             try model.check(conditioning)
-            let denoiser = ModelDenoiser(model: model, conditioning: lowRes, tiling: settings.tiling)
+            let denoiser = ModelGuide.denoiser(ModelDenoiser(model: model, conditioning: lowRes, tiling: settings.tiling), guide: guide,
+                                                tiling: settings.tiling)
             let latentShape = [1, model.firstStage.latentChannels, lowRes.shape[2], lowRes.shape[3]]
             var loop = DiffusionLoop(model: model, sampler: setup.sampler(settings))
             decoded = try loop.run(denoiser, latentShape: latentShape, settings: settings, callbacks: callbacks, workspace: workspace)

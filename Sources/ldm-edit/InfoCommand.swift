@@ -59,6 +59,10 @@ extension LDMEdit {
                 lines.append("  model: \(model.name)")
                 lines.append("  model sha256: \(model.sha256)")
             }
+            if let guide = settings.guide {
+                lines.append("  guide model: \(guide.model.name), weight \(guide.weight)")
+                lines.append("  guide model sha256: \(guide.model.sha256)")
+            }
             if let sampling = settings.sampling {
                 lines.append("  sampler: \(sampling.sampler.rawValue), \(sampling.steps) steps" + (sampling.sampler == .ddim ? ", eta \(sampling.eta)" : ""))
                 lines.append("  seed: \(sampling.seed)\(sampling.seedGiven ? "" : " (random)")")

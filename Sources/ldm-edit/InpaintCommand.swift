@@ -126,13 +126,16 @@ extension LDMEdit {
             let reporter = Reporter()
             let editor = try reporter.orExit {
                 try Editor(task: .inpaint, modelPath: try ModelLocator.require(modelOptions.model, for: .inpainting), useEMA: !modelOptions.noEMA,
-                           halfWeights: modelOptions.halfWeights)
+                           halfWeights: modelOptions.halfWeights, guidePath: modelOptions.guideModel)
             }
             let request = try reporter.orExit { () throws -> EditRequest in
                 guard let model = editor.model else { throw RequestError.inconsistent(task: .inpaint, reason: "needs a model") }
-                return EditRequest.inpaint(model: model, sampling: try modelOptions.sampling(reporter, defaults: editor.defaultSampling, quiet: globalOptions.quiet),
-                                           tiling: try tilingOptions.request(), inpainting: try inpaintingRequest(),
-                                           output: try outputOptions.request(), prompt: try promptRequest())
+                var request = EditRequest.inpaint(
+                    model: model, sampling: try modelOptions.sampling(reporter, defaults: editor.defaultSampling, quiet: globalOptions.quiet),
+                    tiling: try tilingOptions.request(), inpainting: try inpaintingRequest(), output: try outputOptions.request(),
+                    prompt: try promptRequest())
+                request.guide = try modelOptions.guide(editor)
+                return request
             }
             do {
                 try editor.check(request)  // a prompt exactly when the model reads text, within 77 tokens

@@ -77,14 +77,21 @@ extension LDMEdit {
             let reporter = Reporter()
             // Diffusion with --model or a default model (ModelLocator); classical with --method or when none is found.
             let modelPath = method == nil ? ModelLocator.find(modelOptions.model, for: .superResolution) : nil
+            if modelOptions.guideModel != nil && modelPath == nil {
+                reporter.error("--guide-model needs a diffusion model (--model, or a bundled default); it cannot be combined with --method.")
+                throw ExitCode(64)
+            }
             let editor = try reporter.orExit { try Editor(task: .upscale, modelPath: modelPath, useEMA: !modelOptions.noEMA,
-                                                                      halfWeights: modelOptions.halfWeights) }
+                                                                      halfWeights: modelOptions.halfWeights, guidePath: modelOptions.guideModel) }
             let request = try reporter.orExit { () throws -> EditRequest in
                 let output = try outputOptions.request()
                 guard let model = editor.model else { return .upscale(method: method ?? .lanczos, output: output) }
-                return .upscale(model: model, sampling: try modelOptions.sampling(reporter, defaults: editor.defaultSampling, quiet: globalOptions.quiet),
-                                tiling: try tilingOptions.request(), output: output, prompt: try promptRequest(for: editor),
-                                noiseLevel: noiseLevel ?? editor.defaultNoiseLevel)
+                var request = EditRequest.upscale(
+                    model: model, sampling: try modelOptions.sampling(reporter, defaults: editor.defaultSampling, quiet: globalOptions.quiet),
+                    tiling: try tilingOptions.request(), output: output, prompt: try promptRequest(for: editor),
+                    noiseLevel: noiseLevel ?? editor.defaultNoiseLevel)
+                request.guide = try modelOptions.guide(editor)
+                return request
             }
             do {
                 if editor.model == nil {  // classical resampling (no model found) reads neither text nor a noise level

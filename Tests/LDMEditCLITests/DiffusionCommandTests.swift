@@ -93,6 +93,39 @@ import Testing
         }
     }
 
+    /// `--guide-model`: a model guided by itself fills as it does alone (p_guide + w·0), the run records the guide
+    /// (info, and the resume key: the guide's weight changes it); a guide of another task, a weight without a guide
+    /// or out of bounds, and a guide without a diffusion model are refused before anything is written.
+    @Test func inpaintWithAGuideModel() throws {
+        let input = try writeImage("g.png", width: 16, height: 16, channels: 3, depth: 8)
+        var mask = [UInt8](repeating: 0, count: 16 * 16)
+        for y in 4..<12 { for x in 4..<12 { mask[y * 16 + x] = 255 } }
+        try ImageFile.write(try RasterImage(width: 16, height: 16, channels: 1, samples: .uint8(mask)), to: scratch.file("gm.png"))
+        let base = ["inpaint", input, "--mask", scratch.file("gm.png"), "--model", Self.parity("inp"), "--seed", "1", "--steps", "3", "-q"]
+        var keys: [String] = []
+        for (name, extra) in [("alone", [String]()), ("self2", ["--guide-model", Self.parity("inp"), "--guide-weight", "2"]),
+                              ("self3", ["--guide-model", Self.parity("inp"), "--guide-weight", "3"])] {
+            let r = try CLI.run(base + ["-o", scratch.file("\(name).png")] + extra)
+            #expect(r.status == 0, "\(r.stderr)")
+            let info = try CLI.run(["info", scratch.file("\(name).png"), "--json"])
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(info.stdout.utf8)) as? [String: Any])
+            keys.append(try #require((json["provenance"] as? [String: Any])?["key"] as? String))
+        }
+        #expect(try ImageFile.read(scratch.file("alone.png")).samples == ImageFile.read(scratch.file("self2.png")).samples)
+        #expect(Set(keys).count == 3, "the guide and its weight enter the resume key")
+        let info = try CLI.run(["info", scratch.file("self2.png")]).stdout
+        #expect(info.contains("guide model: inp, weight 2.0"), "\(info)")
+        let wrongTask = try CLI.run(base + ["-o", scratch.file("x.png"), "--guide-model", Self.parity("sr")])
+        #expect(wrongTask.status == 1 && wrongTask.stderr.contains("cannot guide this model"), "\(wrongTask.stderr)")
+        let noGuide = try CLI.run(base + ["-o", scratch.file("x.png"), "--guide-weight", "2"])
+        #expect(noGuide.status == 64 && noGuide.stderr.contains("--guide-weight needs --guide-model"))
+        let tooHard = try CLI.run(base + ["-o", scratch.file("x.png"), "--guide-model", Self.parity("inp"), "--guide-weight", "12"])
+        #expect(tooHard.status == 64 && tooHard.stderr.contains("--guide-weight must be 0-10"))
+        let classical = try CLI.run(["upscale", input, "--method", "bicubic", "--guide-model", Self.parity("sr"), "-o", scratch.file("x.png")])
+        #expect(classical.status == 64 && classical.stderr.contains("--guide-model needs a diffusion model"))
+        #expect(!FileManager.default.fileExists(atPath: scratch.file("x.png")))
+    }
+
     @Test func inpaintErrors() throws {
         let input = try writeImage("p.png", width: 16, height: 16, channels: 3, depth: 8)
         let small = try writeImage("m.png", width: 8, height: 8, channels: 1, depth: 8)

@@ -50,12 +50,44 @@ import Testing
             .inpaint(model: model, sampling: try SamplingRequest(seed: 1), inpainting: try InpaintingRequest(holeLimit: 64, coarseGuidance: 0.8)),
             .inpaint(model: model, sampling: try SamplingRequest(seed: 1), inpainting: try InpaintingRequest(candidates: 4)),
             .inpaint(model: model, sampling: try SamplingRequest(seed: 1), inpainting: try InpaintingRequest(candidates: 16, previewSteps: 3)),
+            try Self.guided(.inpaint(model: model, sampling: try SamplingRequest(seed: 1)), weight: 2),
+            try Self.guided(.upscale(model: model, sampling: try SamplingRequest(seed: 1)), weight: 1.5),
         ]
         for request in requests {
             let decoded = try JSONDecoder().decode(EditRequest.self, from: try request.canonicalEncoding())
             let text = try Self.text(request)
             #expect(decoded == request, "\(text)")
             #expect(try decoded.canonicalEncoding() == request.canonicalEncoding())
+        }
+    }
+
+    /// `request` guided by a model at /models/guide.safetensors (SHA-256 "cd…").
+    static func guided(_ request: EditRequest, weight: Float) throws -> EditRequest {
+        var copy = request
+        copy.guide = try GuideRequest(model: ModelReference(path: "/models/guide.safetensors", sha256: String(repeating: "cd", count: 32)),
+                                      weight: weight)
+        return copy
+    }
+
+    /// The guide is part of what decides the pixels: its bytes and weight enter the resume key, its path does not;
+    /// provenance keeps its file name; a weight without a guide, or out of bounds, is refused.
+    @Test func theGuideIsEncodedInEachView() throws {
+        let request = try Self.guided(Self.inpaint(), weight: 2)
+        let text = try Self.text(request)
+        #expect(text.contains(#""guide_model":"/models/guide.safetensors","guide_model_sha256":"\#(String(repeating: "cd", count: 32))","guide_weight":2"#), "\(text)")
+        #expect(try request.resumeKey(inputSHA256: "i", maskSHA256: "m") != Self.inpaint().resumeKey(inputSHA256: "i", maskSHA256: "m"))
+        #expect(try request.resumeKey(inputSHA256: "i", maskSHA256: "m") != Self.guided(Self.inpaint(), weight: 2.5).resumeKey(inputSHA256: "i", maskSHA256: "m"))
+        var moved = request
+        moved.guide = try GuideRequest(model: ModelReference(path: "elsewhere/g.safetensors", sha256: String(repeating: "cd", count: 32)), weight: 2)
+        #expect(try request.resumeKey(inputSHA256: "i", maskSHA256: "m") == moved.resumeKey(inputSHA256: "i", maskSHA256: "m"))
+        let model = #""model":"m","model_sha256":"\#(Self.sha)""#
+        #expect(try Self.decode(#"{"task":"inpaint",\#(model),"guide_model":"g","guide_model_sha256":"cd"}"#).guide?.weight == GuideRequest.defaultWeight)
+        #expect(throws: RequestError.inconsistent(task: .inpaint, reason: "guide_weight needs a guide_model")) {
+            try Self.decode(#"{"task":"inpaint",\#(model),"guide_weight":2}"#)
+        }
+        #expect(throws: RequestError.guideWeight(11)) { try Self.decode(#"{"task":"inpaint",\#(model),"guide_model":"g","guide_weight":11}"#) }
+        #expect(throws: RequestError.inconsistent(task: .upscale, reason: "guide_model needs a model")) {
+            try Self.decode(#"{"task":"upscale","guide_model":"g"}"#)
         }
     }
 

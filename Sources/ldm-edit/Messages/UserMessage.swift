@@ -77,6 +77,7 @@ enum UserMessage {
         case .bitDepth(let depth): "--bit-depth must be 8 or 16, got \(depth)."
         case .jpegQuality(let quality): "--quality must be 1-100, got \(quality)."
         case .guidance(let scale): "--guidance must be 0 or more, got \(scale)."
+        case .guideWeight(let w): "--guide-weight must be 0-\(Int(GuideRequest.maximumWeight)), got \(w)."
         case .promptTooLong(let negative, let count, let limit):
             "\(negative ? "--negative-prompt" : "--prompt") is \(count) tokens long with its start and end tokens; the text encoder reads at most \(limit), so it is \(count - limit) too many. Shorten it."
         case .promptRequired: "this is a Stable Diffusion model, conditioned on text: pass --prompt (--prompt \"\" for none)."

@@ -30,11 +30,33 @@ struct ModelOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Seed; the same seed gives the same result as torch.manual_seed(seed) in the Python reference. Random (and printed) when omitted."))
     var seed: UInt64?
 
+    @Option(name: .customLong("guide-model"), help: ArgumentHelp(
+        "Autoguidance: a weaker model of the same task (an earlier or smaller training of --model, on the same first stage) that guides it; each step then goes from the guide's prediction past the model's by --guide-weight. Two model calls per step. The LDM models only.",
+        valueName: "path"))
+    var guideModel: String?
+
+    @Option(name: .customLong("guide-weight"), help: ArgumentHelp(
+        "With --guide-model: w in guide + w·(model − guide); 1 is the model alone. (default: 1.5)", valueName: "w"))
+    var guideWeight: Float?
+
     func validate() throws {
+        if let guideWeight {
+            guard guideModel != nil else { throw ValidationError("--guide-weight needs --guide-model.") }
+            do { _ = try GuideRequest(model: ModelReference(path: "", sha256: ""), weight: guideWeight) } catch { throw ValidationError(UserMessage.describe(error)) }
+        }
+        if let guideModel, !FileManager.default.fileExists(atPath: guideModel) {
+            throw ValidationError("--guide-model \(guideModel): no such file or folder.")
+        }
         do { _ = try SamplingRequest(sampler: sampler ?? .ddim, steps: steps ?? SamplingRequest.defaultSteps, eta: eta, seed: 0) } catch { throw ValidationError(UserMessage.describe(error)) }
         if let model, !FileManager.default.fileExists(atPath: model) {
             throw ValidationError("--model \(model): no such file or folder.")
         }
+    }
+
+    /// The guide part of the request: the editor's loaded guide at --guide-weight; nil without --guide-model.
+    func guide(_ editor: Editor) throws(RequestError) -> GuideRequest? {
+        guard let loaded = editor.guide else { return nil }
+        return try GuideRequest(model: loaded, weight: guideWeight ?? GuideRequest.defaultWeight)
     }
 
     /// The sampling part of the request (without --sampler or --steps, the model's own `SamplingDefault`); a random
