@@ -13,6 +13,9 @@
     python experiments/autoguidance.py --task sr --pool /tmp/ldm-pool --ldm-edit ../../.build/release/ldm-edit \
         --model ../../Models/ldm-edit-sr.safetensors --bad /tmp/sr16/state.pt --bad-size sr-16 --weights 1 1.5 2 3 \
         --unsharp 0.5 1
+    # the grid in docs/quality.md, from the runs' outputs (tags: the task, the guide file's name or state folder, and w):
+    python experiments/autoguidance.py --compose ../../docs/images/autoguidance_inpaint.jpg --columns inpaint_inp-5c2a8e6_w1 \
+        inpaint_inp-be72423_w1.5 inpaint_inp-be72423_w2 inpaint_inp-f7cb48f_w2 --rows kodak_I06.png:centre kodak_I19.png:centre kodak_I04.png:strokes
 
 Why: every lever tried on the sampler so far moved the fills along one perception–distortion line (docs/quality.md:
 fewer steps, coarse-to-fine and consensus towards PSNR and smoothness, stochastic samplers and the energy terms towards
@@ -37,6 +40,7 @@ costs two U-Net calls per step. The honest baseline for detail gained is sharpen
 sr_blur_guidance.py): --unsharp A... also reports the w = 1 output through an unsharp mask (inside the hole for
 inpainting). Outputs go to --out for the grids.
 """
+import argparse
 import json
 import os
 import sys
@@ -147,8 +151,28 @@ def upscale(args, tag):
     return rows
 
 
+def compose(args):
+    """The grid of docs/quality.md: --rows (image:mask) × --columns (output tags of earlier runs in --out), each the
+    hole's surroundings (the 256 crop's centre 160²) at 1.5× → a JPEG at --compose."""
+    rows = []
+    for row in args.rows:
+        name, kind = row.split(":")
+        tiles = [np.asarray(Image.open(os.path.join(args.out, f"{c}_{name}_{kind}.png")).convert("RGB"))[48:208, 48:208]
+                 for c in args.columns]
+        rows.append(np.concatenate(tiles, 1))
+    grid = Image.fromarray(np.concatenate(rows, 0))
+    grid.resize((grid.width * 3 // 2, grid.height * 3 // 2), Image.NEAREST).save(args.compose, quality=90)
+
+
 @torch.no_grad()
 def main():
+    if "--compose" in sys.argv:
+        ap = argparse.ArgumentParser()
+        ap.add_argument("--compose", required=True, help="write the grid of earlier runs' outputs here")
+        ap.add_argument("--out", default="/tmp/autoguidance")
+        ap.add_argument("--columns", nargs="+", required=True, help="output tags, e.g. inpaint_inp-be72423_w1.5")
+        ap.add_argument("--rows", nargs="+", required=True, help="image:mask, e.g. kodak_I06.png:centre")
+        return compose(ap.parse_args())
     ap = arguments(__doc__)
     ap.add_argument("--task", choices=["inpaint", "sr"], default="inpaint")
     ap.add_argument("--bad", required=True, help="the weaker model: a file in ldm-edit's format or a train_diffusion.py state.pt")
