@@ -20,10 +20,9 @@ public struct Editor: Sendable {
     public let task: EditTask
     /// The loaded model, hashed; nil for classical upscaling.
     public let model: ModelReference?
-    /// The loaded guide model (autoguidance), hashed; nil: none loaded.
+    /// The loaded guide model (autoguidance), hashed; nil: none loaded. The pipeline holds it, checked against the
+    /// model at load; requests that name it give its weight.
     public let guide: ModelReference?
-    /// The guide, checked against the model at load; requests give its weight.
-    let modelGuide: ModelGuide?
     /// Largest result accepted, in pixels (the same bomb guard as for reading inputs).
     public var maxPixels = ImageReadOptions.defaultMaxPixels
     /// Threads one edit asks for (nil: the process default). Each edit runs as its own computation
@@ -57,33 +56,31 @@ public struct Editor: Sendable {
         guard let modelPath else {
             guard task == .upscale else { throw RequestError.inconsistent(task: task, reason: "needs a model") }
             guard guidePath == nil else { throw RequestError.inconsistent(task: task, reason: "a guide model needs a model") }
-            (model, engine, availableMemory, guide, modelGuide) = (nil, .classical, nil, nil, nil)
+            (model, engine, availableMemory, guide) = (nil, .classical, nil, nil)
             return
         }
         var weights = try ModelWeights.open(modelPath, useEMA: useEMA)
         if halfWeights { weights.precision = .float16 }
         try weights.require(task: task.modelTask)
         let loaded = try LatentDiffusionModel(weights: weights)
-        var guideBytes = 0
+        var modelGuide: ModelGuide?, guideBytes = 0
         if let guidePath {
             var guideWeights = try ModelWeights.open(guidePath, useEMA: useEMA)
             if halfWeights { guideWeights.precision = .float16 }
             // Its task, like the rest, is checked against the model's when it is attached (`PipelineError.guideMismatch`).
             guideBytes = guideWeights.memoryBytes
             modelGuide = try ModelGuide(weights: guideWeights, model: try LatentDiffusionModel(weights: guideWeights), weight: GuideRequest.defaultWeight)
-        } else {
-            modelGuide = nil
         }
         // The guide's weights stay resident beside the model's; its activations are the model's size or less.
         let planner = try MemoryPlanner(model: loaded, weightBytes: weights.memoryBytes + guideBytes)
         switch task {
         case .upscale:
-            let pipeline = try SuperResolutionPipeline(weights: weights, model: loaded)
-            if let modelGuide { _ = try pipeline.guided(by: modelGuide) }
+            var pipeline = try SuperResolutionPipeline(weights: weights, model: loaded)
+            if let modelGuide { pipeline = try pipeline.guided(by: modelGuide) }
             engine = .superResolution(pipeline, planner)
         case .inpaint:
-            let pipeline = try InpaintingPipeline(weights: weights, model: loaded)
-            if let modelGuide { _ = try pipeline.guided(by: modelGuide) }
+            var pipeline = try InpaintingPipeline(weights: weights, model: loaded)
+            if let modelGuide { pipeline = try pipeline.guided(by: modelGuide) }
             engine = .inpainting(pipeline, planner)
         }
         availableMemory = System.availableMemoryBytes
@@ -116,12 +113,10 @@ public struct Editor: Sendable {
             case .classical:
                 result = try upscaleClassically(image, method: request.method ?? .lanczos)
             case .superResolution(let pipeline, let planner):
-                let guided = try guideWeight(of: request).map { try pipeline.guided(by: $0) } ?? pipeline
-                result = try upscale(image, request: request, pipeline: guided, planner: planner, callbacks: pipelineCallbacks, warn: warn)
+                result = try upscale(image, request: request, pipeline: pipeline.withGuideWeight(request.guide?.weight), planner: planner, callbacks: pipelineCallbacks, warn: warn)
             case .inpainting(let pipeline, let planner):
                 guard let mask else { throw EditError.maskRequired }
-                let guided = try guideWeight(of: request).map { try pipeline.guided(by: $0) } ?? pipeline
-                result = try inpaint(image, mask: mask, request: request, pipeline: guided, planner: planner, callbacks: pipelineCallbacks,
+                result = try inpaint(image, mask: mask, request: request, pipeline: pipeline.withGuideWeight(request.guide?.weight), planner: planner, callbacks: pipelineCallbacks,
                                      warn: warn)
             }
             result.warnings = warnings
@@ -129,12 +124,6 @@ public struct Editor: Sendable {
         } catch PipelineError.cancelled {
             throw EditError.cancelled
         }
-    }
-
-    /// The loaded guide at the request's weight; nil when the request names no guide (`check` has matched them).
-    private func guideWeight(of request: EditRequest) -> ModelGuide? {
-        guard let asked = request.guide, let modelGuide else { return nil }
-        return modelGuide.weighted(asked.weight)
     }
 
     /// The loaded diffusion model (nil: classical upscaling).

@@ -34,6 +34,13 @@ public struct InpaintingPipeline: Sendable {
         return copy
     }
 
+    /// This pipeline with its attached guide (checked when attached) at `weight`, or without it for nil.
+    public func withGuideWeight(_ weight: Float?) -> Self {
+        var copy = self
+        copy.guide = weight.flatMap { guide?.weighted($0) }
+        return copy
+    }
+
     /// The multiple image sides are padded to: the first stage's factor times the U-Net's downsamplings.
     public var sizeMultiple: Int {
         model.firstStage.downsamplingFactor * model.unet.config.downsamplingFactor

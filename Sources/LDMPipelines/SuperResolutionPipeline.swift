@@ -36,6 +36,13 @@ public struct SuperResolutionPipeline: Sendable {
         return copy
     }
 
+    /// This pipeline with its attached guide (checked when attached) at `weight`, or without it for nil.
+    public func withGuideWeight(_ weight: Float?) -> Self {
+        var copy = self
+        copy.guide = weight.flatMap { guide?.weighted($0) }
+        return copy
+    }
+
     /// The multiple the input's sides are padded to (the U-Net's downsampling factor).
     public var sizeMultiple: Int { model.unet.config.downsamplingFactor }
 

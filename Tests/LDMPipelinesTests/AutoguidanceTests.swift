@@ -65,6 +65,11 @@ struct AffineDenoiser: Denoiser {
         let guided = try plain.guided(by: guide).run(image, mask: mask, settings: settings)
         let one = try plain.guided(by: guide.weighted(1)).run(image, mask: mask, settings: settings)
         #expect(one.rgb == alone.rgb)
+        // The attached guide reweighted per run (as the editor does for each request), or dropped.
+        let attached = try plain.guided(by: guide.weighted(1.5))
+        #expect(try attached.withGuideWeight(2).run(image, mask: mask, settings: settings).rgb == guided.rgb)
+        #expect(try attached.withGuideWeight(nil).run(image, mask: mask, settings: settings).rgb == alone.rgb)
+        #expect(plain.withGuideWeight(2).guide == nil, "no guide attached, none to weigh")
         var changed = 0
         for c in 0..<3 {
             for p in 0..<(32 * 32) {
