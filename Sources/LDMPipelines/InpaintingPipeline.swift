@@ -9,11 +9,11 @@ import LDMTensor
 /// caller copies them bit for bit; `run` returns the blended float image for the rest), results are
 /// rounded rather than truncated, and any size works (reflect-padded to the model's multiple,
 /// cropped back).
-public struct InpaintingPipeline: Sendable {
+public struct InpaintingPipeline: Sendable, ModelGuided {
     public let model: LatentDiffusionModel
     let setup: SamplingSetup
     /// The weaker model that guides this one at sampling time (`Autoguidance`); nil: the model alone.
-    public private(set) var guide: ModelGuide?
+    public internal(set) var guide: ModelGuide?
     var convention: DDIMSampler.Convention { setup.convention }
 
     public init(weights: ModelWeights, model: LatentDiffusionModel) throws {
@@ -27,19 +27,10 @@ public struct InpaintingPipeline: Sendable {
     }
 
     /// This pipeline with `guide` guiding its model. Throws `PipelineError.guideMismatch` when the guide cannot.
-    public func guided(by guide: ModelGuide) throws -> Self {
-        try guide.check(against: model, schedule: setup.config)
-        var copy = self
-        copy.guide = guide
-        return copy
-    }
+    public func guided(by guide: ModelGuide) throws -> Self { try attaching(guide) }
 
     /// This pipeline with its attached guide (checked when attached) at `weight`, or without it for nil.
-    public func withGuideWeight(_ weight: Float?) -> Self {
-        var copy = self
-        copy.guide = weight.flatMap { guide?.weighted($0) }
-        return copy
-    }
+    public func withGuideWeight(_ weight: Float?) -> Self { reweighing(weight) }
 
     /// The multiple image sides are padded to: the first stage's factor times the U-Net's downsamplings.
     public var sizeMultiple: Int {

@@ -95,3 +95,26 @@ extension ModelGuide {
                             weight: guide.weight)
     }
 }
+
+/// A pipeline that samples its model through an attached `ModelGuide` (both editing pipelines): attaching checks the
+/// guide against the pipeline's model and schedule once; reweighing changes only the weight of the one attached.
+protocol ModelGuided {
+    var model: LatentDiffusionModel { get }
+    var setup: SamplingSetup { get }
+    var guide: ModelGuide? { get set }
+}
+
+extension ModelGuided {
+    func attaching(_ guide: ModelGuide) throws -> Self {
+        try guide.check(against: model, schedule: setup.config)
+        var copy = self
+        copy.guide = guide
+        return copy
+    }
+
+    func reweighing(_ weight: Float?) -> Self {
+        var copy = self
+        copy.guide = weight.flatMap { guide?.weighted($0) }
+        return copy
+    }
+}

@@ -9,11 +9,11 @@ import LDMTensor
 /// Unlike diffusers, any size works: the input is reflect-padded to the U-Net's multiple and the
 /// output cropped back to exactly 4x the input (diffusers squeezes to a multiple of 32 instead).
 /// Alpha is upscaled separately with Lanczos-3; the returned image has the input's alpha layout.
-public struct SuperResolutionPipeline: Sendable {
+public struct SuperResolutionPipeline: Sendable, ModelGuided {
     public let model: LatentDiffusionModel
     let setup: SamplingSetup
     /// The weaker model that guides this one at sampling time (`Autoguidance`); nil: the model alone.
-    public private(set) var guide: ModelGuide?
+    public internal(set) var guide: ModelGuide?
     var convention: DDIMSampler.Convention { setup.convention }
 
     /// - convention: diffusers' (`set_alpha_to_one`, from scheduler_config.json) for diffusers
@@ -29,19 +29,10 @@ public struct SuperResolutionPipeline: Sendable {
     }
 
     /// This pipeline with `guide` guiding its model. Throws `PipelineError.guideMismatch` when the guide cannot.
-    public func guided(by guide: ModelGuide) throws -> Self {
-        try guide.check(against: model, schedule: setup.config)
-        var copy = self
-        copy.guide = guide
-        return copy
-    }
+    public func guided(by guide: ModelGuide) throws -> Self { try attaching(guide) }
 
     /// This pipeline with its attached guide (checked when attached) at `weight`, or without it for nil.
-    public func withGuideWeight(_ weight: Float?) -> Self {
-        var copy = self
-        copy.guide = weight.flatMap { guide?.weighted($0) }
-        return copy
-    }
+    public func withGuideWeight(_ weight: Float?) -> Self { reweighing(weight) }
 
     /// The multiple the input's sides are padded to (the U-Net's downsampling factor).
     public var sizeMultiple: Int { model.unet.config.downsamplingFactor }
