@@ -15,16 +15,8 @@ import torch
 import torch.nn.functional as F
 
 from conv_autoencoder import ConvAutoencoder
+from precision import autocast, cpu_isa, keep_fp32
 from unets import CANDIDATES, LATENT, build
-
-
-def cpu_isa():
-    """The vector extensions of this CPU that decide fp32 vs bf16 speed (avx2, avx512f, avx512_bf16, amx_bf16)."""
-    try:
-        flags = next(line for line in open("/proc/cpuinfo") if line.startswith("flags")).split()
-    except (OSError, StopIteration):
-        return "unknown"
-    return " ".join(f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if f in flags) or "baseline"
 
 
 def timed(fn, steps):
@@ -45,7 +37,7 @@ def main():
     ap.add_argument("--channels-last", action="store_true")
     ap.add_argument("--compile", action="store_true")
     ap.add_argument("--bf16", action="store_true", help="bfloat16 autocast for the forward pass (fp32 weights and "
-                    "optimiser), mixed-precision training's cost; train_diffusion.py itself stays fp32")
+                    "optimiser) as train_diffusion.py --precision bf16 runs it (precision.py)")
     ap.add_argument("--only", nargs="*")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -56,7 +48,7 @@ def main():
     for name, (task, widths) in CANDIDATES.items():
         if args.only and name not in args.only:
             continue
-        unet = build(task, widths)
+        unet = keep_fp32(build(task, widths))
         params = sum(p.numel() for p in unet.parameters())
         opt = torch.optim.AdamW(unet.parameters(), lr=1e-4)
         model = torch.compile(unet) if args.compile else unet
@@ -69,7 +61,7 @@ def main():
             target = torch.randn(batch, LATENT, side, side)
 
             def step():
-                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+                with autocast(torch.device("cpu"), "bf16" if args.bf16 else "fp32"):
                     out = model(x, t).sample
                 loss = F.mse_loss(out.float(), target)
                 opt.zero_grad(set_to_none=True)
