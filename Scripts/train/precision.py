@@ -9,9 +9,10 @@ CPUs, fp32 elsewhere.
 
 CUDA's autocast runs normalisations in fp32 by itself; the CPU's does not (group_norm is on neither of its lists, so it
 runs in the dtype it is given, and its bf16 backward measured 5× slower than fp32's). `keep_fp32` holds the layers
-whose precision or speed needs it in fp32 under any autocast: GroupNorm, attention (softmax over 1,024 tokens) and the
-output convolution (the prediction itself, whose error the loss measures: bf16's 8-bit mantissa would quantise it at
-0.4 %, while the trained model's error is ~10 %)."""
+whose precision or speed needs it in fp32 under any autocast: GroupNorm, attention (softmax over 1,024 tokens), the
+input convolution (z_t rounded to bf16 errs by ~0.2 % of its size, 6 % of the noise at t = 0, which the low-noise
+steps must resolve) and the output convolution (the prediction itself, whose error the loss measures: bf16's 8-bit
+mantissa would quantise it at 0.4 %, while the trained model's error is ~10 %)."""
 import contextlib
 
 import torch
@@ -67,10 +68,10 @@ def _fp32_class(cls):
 
 
 def keep_fp32(unet):
-    """Make `unet`'s GroupNorms, attention layers and output convolution run in fp32 under autocast (in place; the
+    """Make `unet`'s GroupNorms, attention layers and input and output convolutions run in fp32 under autocast (in place; the
     weights, keys and fp32 outputs are unchanged) → unet."""
     from diffusers.models.attention_processor import Attention
     for name, m in unet.named_modules():
-        if isinstance(m, (torch.nn.GroupNorm, Attention)) or name == "conv_out":
+        if isinstance(m, (torch.nn.GroupNorm, Attention)) or name in ("conv_in", "conv_out"):
             m.__class__ = _fp32_class(type(m))
     return unet

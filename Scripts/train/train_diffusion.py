@@ -307,7 +307,11 @@ def main():
                 cond = degrade(hr, rng)
             else:
                 hr = photos.batch(batch).to(dev)
-                z, cond = inpaint_inputs(ae, scale, hr, random_masks(batch, hr.shape[2], rng).to(dev))
+                # In the forward's arithmetic: bf16 encodes err by 0.27 % of the latents' spread, a tenth of the first
+                # stage's own error and 1/30 of the U-Net's, and cost a third of fp32's (precision.py).
+                with autocast(dev, precision):
+                    z, cond = inpaint_inputs(ae, scale, hr, random_masks(batch, hr.shape[2], rng).to(dev))
+                z, cond = z.float(), cond.float()
         t = torch.randint(0, 1000, (batch,), device=dev)
         noise = torch.randn_like(z)
         a = alphas_cumprod[t].view(-1, 1, 1, 1)
