@@ -48,7 +48,7 @@ def main():
     for name, (task, widths) in CANDIDATES.items():
         if args.only and name not in args.only:
             continue
-        unet = keep_fp32(build(task, widths))
+        unet = keep_fp32(build(task, widths), torch.device("cpu"))
         params = sum(p.numel() for p in unet.parameters())
         opt = torch.optim.AdamW(unet.parameters(), lr=1e-4)
         model = torch.compile(unet) if args.compile else unet

@@ -9,8 +9,8 @@ CPUs, fp32 elsewhere.
 
 CUDA's autocast runs normalisations in fp32 by itself; the CPU's does not (group_norm is on neither of its lists, so it
 runs in the dtype it is given, and its bf16 backward measured 5× slower than fp32's). `keep_fp32` holds the layers
-whose precision or speed needs it in fp32 under any autocast: GroupNorm, attention (softmax over 1,024 tokens), the
-input convolution (z_t rounded to bf16 errs by ~0.2 % of its size, 6 % of the noise at t = 0, which the low-noise
+whose precision or speed needs it in fp32: on a CPU GroupNorm and attention (softmax over 1,024 tokens; its CPU flash
+kernel measured alike in both precisions), on any device the input convolution (z_t rounded to bf16 errs by ~0.2 % of its size, 6 % of the noise at t = 0, which the low-noise
 steps must resolve) and the output convolution (the prediction itself, whose error the loss measures: bf16's 8-bit
 mantissa would quantise it at 0.4 %, while the trained model's error is ~10 %)."""
 import contextlib
@@ -67,11 +67,12 @@ def _fp32_class(cls):
     return _FP32_CLASSES[cls]
 
 
-def keep_fp32(unet):
-    """Make `unet`'s GroupNorms, attention layers and input and output convolutions run in fp32 under autocast (in place; the
-    weights, keys and fp32 outputs are unchanged) → unet."""
+def keep_fp32(unet, dev):
+    """Make `unet`'s input and output convolutions run in fp32 under autocast, and on a CPU its GroupNorms and attention
+    layers too (CUDA's autocast runs normalisations in fp32 itself, and its bf16 flash attention is the fast one); in
+    place, the weights, keys and fp32 outputs unchanged → unet."""
     from diffusers.models.attention_processor import Attention
     for name, m in unet.named_modules():
-        if isinstance(m, (torch.nn.GroupNorm, Attention)) or name in ("conv_in", "conv_out"):
+        if name in ("conv_in", "conv_out") or (dev.type == "cpu" and isinstance(m, (torch.nn.GroupNorm, Attention))):
             m.__class__ = _fp32_class(type(m))
     return unet

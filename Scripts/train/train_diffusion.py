@@ -220,7 +220,7 @@ def main():
     ae = ConvAutoencoder.load(args.autoencoder).to(dev).eval().requires_grad_(False)
     scale = ae.config["scaling_factor"]
     size = args.size or DEFAULT[args.task]
-    unet = keep_fp32(build(*CANDIDATES[size], latent=ae.config["latent_channels"])).to(dev)
+    unet = keep_fp32(build(*CANDIDATES[size], latent=ae.config["latent_channels"]), dev).to(dev)
     precision = resolve_precision(args.precision, dev)
     alphas_cumprod = alphas_cumprod_for(args.task).to(dev)
     snr = alphas_cumprod / (1 - alphas_cumprod)
