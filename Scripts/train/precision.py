@@ -2,17 +2,17 @@
 
 On a CPU with AMX (Intel Sapphire/Emerald Rapids: `amx_bf16` in /proc/cpuinfo), oneDNN runs bf16 convolutions on the
 tile unit: measured on the 2-core Xeon of 2026-12-05 (Scripts/train/README.md "Mixed precision"), the inpainting
-U-Net's training step at its 64² latent crop, batch 8, took 1.11 s in bf16 against 1.67 s in fp32 (the first stage's
-encodes, 0.5 s, stay fp32), with the gradient's cosine to fp32's 0.9992. Without AMX it did not pay: 1.1–1.2× on an
-AVX-512-BF16 EPYC, slower than fp32 on AVX2 (PyTorch issues 118499, 146508). So `auto` is bf16 on CUDA and on AMX
-CPUs, fp32 elsewhere.
+phase's training step at its 64² latent crop, batch 8, took 1.185 s in bf16 against 1.898 s in fp32, with the
+gradient's cosine to fp32's 0.9994–0.99995. Without AMX it did not pay: 1.1–1.2× on an AVX-512-BF16 EPYC, slower than
+fp32 on AVX2 (PyTorch issues 118499, 146508). So `auto` is bf16 on CUDA and on AMX CPUs, fp32 elsewhere.
 
 CUDA's autocast runs normalisations in fp32 by itself; the CPU's does not (group_norm is on neither of its lists, so it
 runs in the dtype it is given, and its bf16 backward measured 5× slower than fp32's). `keep_fp32` holds the layers
 whose precision or speed needs it in fp32: on a CPU GroupNorm and attention (softmax over 1,024 tokens; its CPU flash
-kernel measured alike in both precisions), on any device the input convolution (z_t rounded to bf16 errs by ~0.2 % of its size, 6 % of the noise at t = 0, which the low-noise
-steps must resolve) and the output convolution (the prediction itself, whose error the loss measures: bf16's 8-bit
-mantissa would quantise it at 0.4 %, while the trained model's error is ~10 %)."""
+kernel measured alike in both precisions), on any device the input convolution (z_t rounded to bf16 errs by ~0.2 %
+of its size, 6 % of the noise at t = 0, which the low-noise steps must resolve) and the output convolution (the
+prediction itself, whose error the loss measures: bf16's 8-bit mantissa would quantise it at 0.4 %, while the trained
+model's error is ~10 %)."""
 import contextlib
 
 import torch
@@ -36,9 +36,7 @@ def cpu_isa():
 
 
 def resolve(name, dev):
-    """"fp32" or "bf16" for `--precision name` on device `dev` (auto: see the module's docstring)."""
-    if name not in CHOICES:
-        raise SystemExit(f"--precision {name}: expected one of {', '.join(CHOICES)}")
+    """"fp32" or "bf16" for `--precision name` (one of CHOICES) on device `dev` (auto: see the module's docstring)."""
     if name != "auto":
         return name
     return "bf16" if dev.type == "cuda" or (dev.type == "cpu" and "amx_bf16" in cpu_flags()) else "fp32"
@@ -61,7 +59,7 @@ def _fp32_class(cls):
         def forward(self, *args, **kwargs):
             def up(a):
                 return a.float() if torch.is_tensor(a) and a.is_floating_point() else a
-            with torch.autocast(next(self.parameters()).device.type, enabled=False):
+            with torch.autocast(args[0].device.type, enabled=False):   # args[0]: the layer's input tensor
                 return cls.forward(self, *map(up, args), **{k: up(v) for k, v in kwargs.items()})
         _FP32_CLASSES[cls] = type(f"FP32{cls.__name__}", (cls,), {"forward": forward})
     return _FP32_CLASSES[cls]
