@@ -196,7 +196,7 @@ class TrainState:
         its training stood rather than from step 0 (the optimiser moments start afresh)."""
         self.step = int(provenance.get("steps", 0))
         self.cpu_seconds = float(provenance.get("cpu_hours", 0)) * 3600
-        for key in ("size", "prediction", "weighting", "precision"):
+        for key in ("size", "prediction", "weighting", "precision", "lr"):
             if key in provenance:
                 self.extra[key] = provenance[key]
         if provenance.get("prediction_switches"):
@@ -207,7 +207,7 @@ class TrainState:
         # lent accelerator (device_burst.py), and fine-tunes through the sampler (experiments/inpaint_trajectory.py).
         # Until 2026-12-04 the widening was dropped here, so the partials of 2026-12-03/04 exported without it.
         for key in ("widenings", "device_bursts", "trajectory_finetunes", "latent_crop_switches", "latent_growth",
-                    "precision_switches"):
+                    "precision_switches", "lr_switches"):
             if provenance.get(key):
                 self.extra[key] = list(provenance[key])
         if "latent_crop" in provenance:

@@ -11,7 +11,8 @@
 # Runs at nice 19 (benchmarks and builds beside it keep the CPU); pause with kill -STOP/-CONT on its
 # process group. State (weights, EMA, optimiser, step, data order, RNGs, eval history) is saved atomically
 # every 5 minutes. Phase sizes: LDM_TRAIN_AE_STEPS, LDM_TRAIN_DECODER_STEPS, LDM_TRAIN_SR_STEPS,
-# LDM_TRAIN_INPAINT_STEPS; the inpainting crop: LDM_TRAIN_INPAINT_LATENT (latent side).
+# LDM_TRAIN_INPAINT_STEPS; the inpainting crop: LDM_TRAIN_INPAINT_LATENT (latent side), its peak learning rate:
+# LDM_TRAIN_INPAINT_LR.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -37,9 +38,14 @@ sr_steps=${LDM_TRAIN_SR_STEPS:-40000}
 # reach its target (the learning rate is back at its peak until 24 000); at 30 000 (12.59 / 16.21 dB: the strokes +0.45 dB
 # over 16 500, the centre flat) extended to 40 000 (peak learning rate until 32 000). There inpaint-48 had plateaued
 # (the centre within ±0.3 dB of 12.8 for 30 000 steps), so on 2026-12-03 the U-Net became inpaint-192 (unets.py),
-# widened from the kept step-39,185 partial (widen.py), with the phase extended to 60 000 (peak until 48 000).
+# widened from the kept step-39,185 partial (widen.py), with the phase extended to 60 000 (peak until 48 000). At 60 000
+# (2026-12-06: 13.37 / 17.05 dB, no target) extended to 90 000 at a quarter of the peak learning rate (below).
 # Raising it extends the phase from its state.
-inpaint_steps=${LDM_TRAIN_INPAINT_STEPS:-60000}
+inpaint_steps=${LDM_TRAIN_INPAINT_STEPS:-90000}
+# The inpainting phase's peak learning rate: 2e-4 until step 60 000, then 5e-5, the bursts' 3e-4 at batch 256 scaled
+# to batch 8 by the square-root rule for Adam; at the lineage's step 60 000 the gradient noise scale is some hundreds of
+# samples, so a batch-8 step is mostly noise (README.md, "Batch 8 and its learning rate").
+inpaint_lr=${LDM_TRAIN_INPAINT_LR:-5e-5}
 # Inpainting crops: 32² latents (128 pixels) until 2026-12-04, then 64² (256 pixels, 4× the compute per sample). The
 # eval's centre hole is 128 pixels square in a 256 crop, larger than any hole a 128 crop can hold (boxes ≤ 96): at
 # 128-pixel eval crops, the scale it trained at, the kept model meets all four targets (centre / strokes 0.66 / 0.95 dB
@@ -82,11 +88,12 @@ for task in sr inpaint; do
   # PSNR over plain min-SNR-γ in 800 steps); the SR phase finished on min-SNR-γ and keeps it.
   weighting=min-snr; [ "$task" = inpaint ] && weighting=truncated-min-snr
   latent=16; [ "$task" = inpaint ] && latent=$inpaint_latent
+  lr=2e-4; [ "$task" = inpaint ] && lr=$inpaint_lr
   # A phase is over when its done file records at least the steps asked for: raising a phase's steps
   # (LDM_TRAIN_*_STEPS or the defaults above) extends it from its state.
   if [ ! -f "$state/$task/done" ] || [ "$(cat "$state/$task/done")" -lt "$steps" ]; then
     "$py" train_diffusion.py --task "$task" --autoencoder "$state/decoder/autoencoder" --pool "$pool" --state "$state/$task" \
-      --steps "$steps" --weighting "$weighting" --latent "$latent" --device "$dev" --init "$root/Models/ldm-edit-$task.safetensors" \
+      --steps "$steps" --weighting "$weighting" --latent "$latent" --lr "$lr" --device "$dev" --init "$root/Models/ldm-edit-$task.safetensors" \
       --init "$root/Models/training/ldm-edit-$task.safetensors" \
       --export "$state/export/ldm-edit-$task" --ldm-edit "$ldm_edit"
   fi

@@ -46,6 +46,10 @@ WIDEN_WARMUP = 500
 
 MIN_SNR_GAMMA = 5.0
 
+# The peak learning rate every phase trained at until 2026-12-06 (run.sh sets the inpainting phase's since: README.md,
+# "Batch 8 and its learning rate").
+DEFAULT_LR = 2e-4
+
 
 def degrade(hr, rng):
     """4x bicubic downscale with mild blur, noise and 8-bit quantisation (SR training pairs)."""
@@ -170,6 +174,7 @@ def provenance_record(task, extra, steps, batch, latent_crop, cpu_hours, pool, a
                   "device_bursts": extra.get("device_bursts", []), "steps": steps, "batch": batch, "latent_crop": latent_crop,
                   "latent_crop_switches": extra.get("latent_crop_switches", []), "cpu_hours": round(cpu_hours, 2),
                   "precision": extra.get("precision", "fp32"), "precision_switches": extra.get("precision_switches", []),
+                  "lr": extra.get("lr", DEFAULT_LR), "lr_switches": extra.get("lr_switches", []),
                   **({"latent_growth": extra["latent_growth"]} if extra.get("latent_growth") else {}),
                   **({"trajectory_finetunes": extra["trajectory_finetunes"]} if extra.get("trajectory_finetunes") else {}),
                   "data_manifest_sha256": manifest_hash(pool), "date": time.strftime("%Y-%m-%d", time.gmtime())}
@@ -193,7 +198,8 @@ def main():
     ap.add_argument("--steps", type=int, default=50000)
     ap.add_argument("--batch", type=int)
     ap.add_argument("--latent", type=int, help="latent crop side (default: 16 for sr, 32 for inpaint)")
-    ap.add_argument("--lr", type=float, default=2e-4)
+    ap.add_argument("--lr", type=float, default=DEFAULT_LR,
+                    help="peak learning rate (default 2e-4; decayed over the phase's last 20 %%, common.decayed_lr)")
     ap.add_argument("--init", action="append", default=[],
                     help="shipped .safetensors to continue from when there is no state (repeatable: of the files that "
                          "exist, the one whose provenance records the most steps)")
@@ -289,6 +295,11 @@ def main():
             print(f"switching the arithmetic from {state.extra.get('precision', 'fp32')} to {precision} at step {state.step}", flush=True)
             state.extra.setdefault("precision_switches", []).append({"step": state.step, "to": precision})
         state.extra["precision"] = precision
+        # States from before 2026-12-06 hold none: they trained at the default's peak.
+        if state.extra.get("lr", DEFAULT_LR) != args.lr:
+            print(f"switching the peak learning rate from {state.extra.get('lr', DEFAULT_LR):g} to {args.lr:g} at step {state.step}", flush=True)
+            state.extra.setdefault("lr_switches", []).append({"step": state.step, "from": state.extra.get("lr", DEFAULT_LR), "to": args.lr})
+        state.extra["lr"] = args.lr
     rng = np.random.default_rng(args.seed + state.step)
     bank = LatentBank(photos, ae, os.path.join(args.state, "latents.pt"), dev) if args.task == "sr" and state.step < args.steps else None
     t0, s0 = time.monotonic(), state.step
