@@ -59,12 +59,13 @@ def main():
     ac = alphas_cumprod_for("inpaint")
     weights = loss_weights(ac / (1 - ac), "truncated-min-snr", "v")
     k, b = args.batches, args.batch
+    photos = Photos(args.pool, 4 * args.latent)
     for path in args.model:
         unet, label = load(os.path.expanduser(path), ae, args.ldm_edit)
         unet.train().requires_grad_(True)
         params = [p for p in unet.parameters() if p.requires_grad]
         # Every model sees the same K batches: photos, masks, timesteps and noise from the one seed.
-        photos = Photos(args.pool, 4 * args.latent, seed=args.seed)
+        photos.rng = np.random.default_rng(args.seed)
         rng = np.random.default_rng(args.seed)
         gen = torch.Generator().manual_seed(args.seed)
         grads = torch.empty(k, sum(p.numel() for p in params))
