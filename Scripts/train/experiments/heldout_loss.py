@@ -5,7 +5,10 @@
         --autoencoder ~/.cache/ldm-edit-train/decoder/autoencoder \
         --model Models/training/ldm-edit-inpaint.safetensors --model ~/.cache/ldm-edit-train/inpaint/state.pt
 
-Each --model is a shipped .safetensors (its U-Net) or a training state.pt (its EMA weights). Every model sees the same
+Each --model is a shipped .safetensors (its U-Net) or a training state.pt (its EMA weights; `state.pt:raw` for the
+trained weights themselves), or several of these joined by commas: the uniform average of their weights, a post-hoc
+stand-in for a longer EMA (snapshots of one lineage, as in Karras et al. 2024, "Analyzing and improving the training
+dynamics of diffusion models", §3: post-hoc EMA from stored snapshots). Every model sees the same
 inputs: the 16 held-out 256² centre crops (common.eval_crops, as Scripts/eval/quality.py), each under 16 timesteps
 spread over 0..999 with a fixed mask (train_diffusion.random_masks, seed 1234) and fixed noise, in fp32. Printed: the
 truncated-min-SNR-weighted v loss train_diffusion.py minimises, its mean over three noise bands (t < 250, 250–749,
@@ -31,13 +34,27 @@ TIMESTEPS = 16
 BANDS = ((0, 250), (250, 750), (750, 1000))
 
 
-def load(path, ae, ldm_edit):
-    """The U-Net of a shipped file or a state's EMA → (module, label)."""
-    if path.endswith(".pt"):
+def load(spec, ae, ldm_edit):
+    """The U-Net of a --model spec → (module, label); a comma-separated spec averages its parts' weights."""
+    parts = [os.path.expanduser(p) for p in spec.split(",")]
+    if len(parts) > 1:
+        loaded = [load_one(p, ae, ldm_edit) for p in parts]
+        unet = loaded[0][0]
+        mean = {k: sum(m.state_dict()[k].float() for m, _ in loaded) / len(loaded) for k in unet.state_dict()}
+        unet.load_state_dict(mean)
+        return unet, "mean of [" + "; ".join(label for _, label in loaded) + "]"
+    return load_one(parts[0], ae, ldm_edit)
+
+
+def load_one(path, ae, ldm_edit):
+    """The U-Net of a shipped file, a state's EMA or (`state.pt:raw`) a state's trained weights → (module, label)."""
+    raw = path.endswith(".pt:raw")
+    if raw or path.endswith(".pt"):
+        path = path.removesuffix(":raw")
         state = torch.load(path, weights_only=False, map_location="cpu")
         unet = build(*CANDIDATES[state["extra"]["size"]], latent=ae.config["latent_channels"])
-        unet.load_state_dict(state["modules"]["ema"])
-        return unet, f"{path} (EMA, step {state['step']})"
+        unet.load_state_dict(state["modules"]["unet" if raw else "ema"])
+        return unet, f"{path} ({'raw' if raw else 'EMA'}, step {state['step']})"
     provenance = shipped_metadata(path)["provenance"]
     unet = build(*CANDIDATES[provenance["size"]], latent=ae.config["latent_channels"])
     init_unet_from_shipped(unet, path, ldm_edit)
@@ -66,7 +83,7 @@ def main():
     noise = torch.randn((TIMESTEPS,) + tuple(z.shape), generator=gen)
     first = None
     for path in args.model:
-        unet, label = load(os.path.expanduser(path), ae, args.ldm_edit)
+        unet, label = load(path, ae, args.ldm_edit)
         unet.eval()
         per = torch.empty(n, TIMESTEPS)   # per crop and timestep, weighted
         with torch.no_grad():
