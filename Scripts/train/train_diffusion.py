@@ -177,6 +177,8 @@ def provenance_record(task, extra, steps, batch, latent_crop, cpu_hours, pool, a
                   "lr": extra.get("lr", DEFAULT_LR), "lr_switches": extra.get("lr_switches", []),
                   **({"latent_growth": extra["latent_growth"]} if extra.get("latent_growth") else {}),
                   **({"trajectory_finetunes": extra["trajectory_finetunes"]} if extra.get("trajectory_finetunes") else {}),
+                  # experiments/posthoc_ema.py: the exported EMA is an average of several snapshots' EMAs.
+                  **({"posthoc_ema": extra["posthoc_ema"]} if extra.get("posthoc_ema") else {}),
                   "data_manifest_sha256": manifest_hash(pool), "date": time.strftime("%Y-%m-%d", time.gmtime())}
     if ae.config.get("decoder_finetune"):   # the first stage's decoder was fine-tuned (train_decoder.py)
         provenance["decoder_finetune"] = ae.config["decoder_finetune"]
