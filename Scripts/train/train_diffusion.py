@@ -298,9 +298,10 @@ def main():
             state.extra.setdefault("precision_switches", []).append({"step": state.step, "to": precision})
         state.extra["precision"] = precision
         # States from before 2026-12-06 hold none: they trained at the default's peak.
-        if state.extra.get("lr", DEFAULT_LR) != args.lr:
-            print(f"switching the peak learning rate from {state.extra.get('lr', DEFAULT_LR):g} to {args.lr:g} at step {state.step}", flush=True)
-            state.extra.setdefault("lr_switches", []).append({"step": state.step, "from": state.extra.get("lr", DEFAULT_LR), "to": args.lr})
+        trained_lr = state.extra.get("lr", DEFAULT_LR)
+        if trained_lr != args.lr:
+            print(f"switching the peak learning rate from {trained_lr:g} to {args.lr:g} at step {state.step}", flush=True)
+            state.extra.setdefault("lr_switches", []).append({"step": state.step, "from": trained_lr, "to": args.lr})
         state.extra["lr"] = args.lr
     rng = np.random.default_rng(args.seed + state.step)
     bank = LatentBank(photos, ae, os.path.join(args.state, "latents.pt"), dev) if args.task == "sr" and state.step < args.steps else None
