@@ -88,12 +88,13 @@ for task in sr inpaint; do
   # PSNR over plain min-SNR-γ in 800 steps); the SR phase finished on min-SNR-γ and keeps it.
   weighting=min-snr; [ "$task" = inpaint ] && weighting=truncated-min-snr
   latent=16; [ "$task" = inpaint ] && latent=$inpaint_latent
-  lr=2e-4; [ "$task" = inpaint ] && lr=$inpaint_lr
+  # The SR phase trains at train_diffusion.py's default learning rate; only inpainting's is set here.
+  lr_args=(); [ "$task" = inpaint ] && lr_args=(--lr "$inpaint_lr")
   # A phase is over when its done file records at least the steps asked for: raising a phase's steps
   # (LDM_TRAIN_*_STEPS or the defaults above) extends it from its state.
   if [ ! -f "$state/$task/done" ] || [ "$(cat "$state/$task/done")" -lt "$steps" ]; then
     "$py" train_diffusion.py --task "$task" --autoencoder "$state/decoder/autoencoder" --pool "$pool" --state "$state/$task" \
-      --steps "$steps" --weighting "$weighting" --latent "$latent" --lr "$lr" --device "$dev" --init "$root/Models/ldm-edit-$task.safetensors" \
+      --steps "$steps" --weighting "$weighting" --latent "$latent" "${lr_args[@]}" --device "$dev" --init "$root/Models/ldm-edit-$task.safetensors" \
       --init "$root/Models/training/ldm-edit-$task.safetensors" \
       --export "$state/export/ldm-edit-$task" --ldm-edit "$ldm_edit"
   fi
