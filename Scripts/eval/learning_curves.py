@@ -8,14 +8,15 @@ record it) and plots: the autoencoder's reconstruction PSNR on the held-out crop
 min-SNR-weighted training loss (a running median over 20 records). Also prints them as a table.
 Written only when the state holds all three histories (see plot_state). A second figure (--evals-out) plots the
 U-Nets' eval figures through ldm-edit from --evals, the history `quality.py --record` appends to: SR Y-PSNR and
-detail, inpainting hole PSNR (centre square, strokes) and detail, each run its own line, with the issue's targets
-on these 8 crops.
+detail, inpainting hole PSNR (centre square, strokes) and detail, each run its own line, one panel per task and
+sampling (PANELS), with the issue's targets on these 8 crops.
 CPU-hours are the training process's CPU time (all threads) / 3600: on 2 cores one wall-clock hour of
 undisturbed training is ~2 CPU-hours.
 """
 import argparse
 import json
 import os
+import textwrap
 
 import matplotlib
 import numpy as np
@@ -35,29 +36,32 @@ def history(state, phase):
 # The issue's targets on the 8 eval crops the records use (docs/quality.md): Y-PSNR ≥ bicubic − 1.5 dB, hole PSNR
 # ≥ Telea − 1 dB per mask, detail ≥ 0.6.
 TARGETS = {"y_psnr": 23.81, "centre": 13.97, "strokes": 17.17, "detail": 0.6}
-# The curves compare checkpoints at one sampling, the default when they were made (DDIM 50); records at another
-# (the inpainting default since 2026-12-03, DPM-Solver++(2M) Karras 15) are listed, not drawn.
-CURVE_SAMPLING = "ddim 50"
+# Each panel compares checkpoints at one sampling: the default when they were made. The curves began at DDIM 50; the
+# inpainting default since 2026-12-03, DPM-Solver++(2M) Karras 15, has a panel of its own; records at any other
+# sampling are listed, not drawn.
+PANELS = [("upscale", "ddim 50"), ("inpaint", "ddim 50"), ("inpaint", "dpmpp-2m-karras 15")]
+MARKERS = "osD^vx<>"
 
 
 def plot_evals(records, axes):
-    """SR (left) and inpainting (right) eval figures against CPU-hours, one line per training run; detail on a
-    second axis (dotted)."""
+    """One panel per (task, sampling) of PANELS: the eval figures against CPU-hours, one line per training run;
+    detail on a second axis (dotted). Device bursts add no CPU-hours, so a burst's record stands above its start."""
     series = {"upscale": [("upscale", "y_psnr", "Y-PSNR")], "inpaint": [("centre", "psnr", "centre"), ("strokes", "psnr", "strokes")]}
-    others = [r for r in records if r.get("sampler", CURVE_SAMPLING) != CURVE_SAMPLING]
-    records = [r for r in records if r.get("sampler", CURVE_SAMPLING) == CURVE_SAMPLING]
-    for ax, task in zip(axes, ("upscale", "inpaint")):
+    for ax, (task, sampling) in zip(axes, PANELS):
         twin = ax.twinx()
-        runs = list(dict.fromkeys(r["run"] for r in records if r["task"] == task))
-        print(f"| {task} run | step | CPU-hours | decoder | " + " | ".join(f"{n} (dB) | {n} detail" for _, _, n in series[task]) + " |")
+        panel = [r for r in records if r["task"] == task and r.get("sampler", "ddim 50") == sampling]
+        runs = list(dict.fromkeys(r["run"] for r in panel))
+        print(f"| {task} run ({sampling}) | step | CPU-hours | decoder | " + " | ".join(f"{n} (dB) | {n} detail" for _, _, n in series[task]) + " |")
         for run_index, run in enumerate(runs):
-            rs = sorted((r for r in records if r["task"] == task and r["run"] == run), key=lambda r: r["cpu_hours"])
+            rs = sorted((r for r in panel if r["run"] == run), key=lambda r: r["cpu_hours"])
             x = [r["cpu_hours"] for r in rs]
-            marker = "o-" if run_index == len(runs) - 1 else "x:"
+            # The latest run solid, earlier ones dotted; each run its own marker, so the runs of a panel stay apart.
+            marker = MARKERS[(len(runs) - 1 - run_index) % len(MARKERS)]
+            line = "-" if run_index == len(runs) - 1 else ":"
             for color, (key, figure, name) in zip(("C0", "C1"), series[task]):
-                label = name if len(runs) == 1 else f"{name}, {run}"
-                ax.plot(x, [r[key][figure] for r in rs], marker, color=color, label=label)
-                twin.plot(x, [r[key]["detail"] for r in rs], marker[0] + ":", color=color, alpha=0.6)
+                label = name if len(runs) == 1 else textwrap.fill(f"{name}, {run}", 60)
+                ax.plot(x, [r[key][figure] for r in rs], marker + line, color=color, label=label)
+                twin.plot(x, [r[key]["detail"] for r in rs], marker + ":", color=color, alpha=0.5, markerfacecolor="none")
             for r in rs:
                 print(f"| {run} | {r['step']} | {r['cpu_hours']:.2f} | {r['decoder']} | "
                       + " | ".join(f"{r[k][f]:.2f} | {r[k]['detail']:.2f}" for k, f, _ in series[task]) + " |")
@@ -69,9 +73,10 @@ def plot_evals(records, axes):
         ax.set_ylim(min(low, *targets) - 0.5, max(high, *targets) + 0.5)
         twin.set(ylabel="detail (dotted; target ≥ 0.6)")
         ax.set(xlabel="CPU-hours", ylabel=("Y-PSNR" if task == "upscale" else "hole PSNR") + " (dB; dashed: target)",
-               title=("SR U-Net" if task == "upscale" else "inpainting U-Net") + ": eval through ldm-edit, 8 crops")
+               title=("SR U-Net" if task == "upscale" else "inpainting U-Net") + f", {sampling}: through ldm-edit, 8 crops")
+    others = [r for r in records if (r["task"], r.get("sampler", "ddim 50")) not in PANELS]
     if others:
-        print(f"| task | run | step | sampling (not drawn) | figures |\n|---|---|---|---|---|")
+        print("| task | run | step | sampling (not drawn) | figures |\n|---|---|---|---|---|")
         for r in others:
             figures = "; ".join(f"{k} {r[k]['psnr']:.2f} dB, detail {r[k]['detail']:.3f}" for k in ("centre", "strokes") if k in r)
             print(f"| {r['task']} | {r['run']} | {r['step']} | {r['sampler']} | {figures or r.get('upscale')} |")
@@ -111,7 +116,7 @@ def save(fig, axes, out, legend_below=False):
         a.grid(alpha=0.3)
         if a.get_legend_handles_labels()[0]:
             # Below the panel when there are many runs: inside it the legend hides the points.
-            a.legend(fontsize="small", **({"loc": "upper center", "bbox_to_anchor": (0.5, -0.15)} if legend_below else {}))
+            a.legend(fontsize="x-small" if legend_below else "small", **({"loc": "upper center", "bbox_to_anchor": (0.5, -0.15)} if legend_below else {}))
     fig.tight_layout()
     os.makedirs(os.path.dirname(out) or ".", exist_ok=True)
     fig.savefig(out, dpi=110)
@@ -126,7 +131,7 @@ def main():
     ap.add_argument("--evals-out", default="docs/images/unet_eval_curves.png")
     args = ap.parse_args()
     plot_state(args.state, args.out)
-    fig, axes = plt.subplots(1, 2, figsize=(11, 7))
+    fig, axes = plt.subplots(1, len(PANELS), figsize=(18, 10))
     plot_evals(json.load(open(args.evals))["records"], axes)
     save(fig, axes, args.evals_out, legend_below=True)
 
