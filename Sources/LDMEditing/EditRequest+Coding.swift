@@ -32,7 +32,8 @@ extension EditRequest: Codable {
     static let outputOptions: Set<String> = ["bit_depth", "jpeg_quality"]
     static let modelOptions: Set<String> = ["weights", "weights_precision"]
     static let inpaintingOptions: Set<String> = ["mask_invert", "mask_dilate", "mask_resize", "strategy", "crop_margin", "resize_limit",
-                                                   "hole_limit", "coarse_guidance", "candidates", "preview_steps"]
+                                                   "hole_limit", "coarse_guidance", "candidates", "preview_steps",
+                                                   "blend_candidates"]
 
     public func encode(to encoder: any Encoder) throws { try encode(to: encoder, view: .request) }
 
@@ -139,7 +140,8 @@ extension EditRequest: Codable {
                 cropMargin: try option("crop_margin") { Int($0) } ?? InpaintingRequest.defaultCropMargin,
                 resizeLimit: try option("resize_limit") { Int($0) } ?? InpaintingRequest.defaultResizeLimit,
                 holeLimit: try option("hole_limit") { Int($0) }, coarseGuidance: try option("coarse_guidance") { Double($0) },
-                candidates: try option("candidates") { Int($0) } ?? 1, previewSteps: try option("preview_steps") { Int($0) })
+                candidates: try option("candidates") { Int($0) } ?? 1, previewSteps: try option("preview_steps") { Int($0) },
+                blendCandidates: try option("blend_candidates") { ["true": true, "false": false][$0] } ?? false)
             if c.contains(.noiseLevel) { throw RequestError.inconsistent(task: task, reason: "noise_level belongs to upscaling only") }
             self = .inpaint(model: model, sampling: sampling, tiling: tiling, inpainting: inpainting, output: output, prompt: prompt)
         } else {

@@ -95,6 +95,7 @@ public struct EditRequest: Sendable, Equatable {
             if let share = inpainting.coarseGuidance { options["coarse_guidance"] = String(share) }
             if inpainting.candidates > 1 { options["candidates"] = String(inpainting.candidates) }
             if let steps = inpainting.previewSteps { options["preview_steps"] = String(steps) }
+            if inpainting.blendCandidates { options["blend_candidates"] = "true" }
         }
         return options
     }
@@ -117,6 +118,6 @@ extension InpaintingRequest {
     private init(standard: Void) {
         (maskInvert, maskDilate, maskResize) = (false, 0, false)
         (strategy, cropMargin, resizeLimit) = (.auto, Self.defaultCropMargin, Self.defaultResizeLimit)
-        (holeLimit, coarseGuidance, candidates, previewSteps) = (nil, nil, 1, nil)
+        (holeLimit, coarseGuidance, candidates, previewSteps, blendCandidates) = (nil, nil, 1, nil, false)
     }
 }

@@ -26,6 +26,8 @@ public struct InpaintingRequest: Sendable, Equatable {
     public let candidates: Int
     /// Steps of each candidate's preview; nil: `Candidates.previewShare` of the steps. Only with candidates.
     public let previewSteps: Int?
+    /// The kept fill's low frequencies replaced by the previews' mean's (`Candidates.blendsMean`). Only with candidates.
+    public let blendCandidates: Bool
 
     public static let defaultCropMargin = 128
     public static let defaultResizeLimit = 1024
@@ -33,13 +35,15 @@ public struct InpaintingRequest: Sendable, Equatable {
 
     public init(maskInvert: Bool = false, maskDilate: Int = 0, maskResize: Bool = false, strategy: InpaintingStrategy = .auto,
                 cropMargin: Int = defaultCropMargin, resizeLimit: Int = defaultResizeLimit, holeLimit: Int? = nil,
-                coarseGuidance: Double? = nil, candidates: Int = 1, previewSteps: Int? = nil) throws(RequestError) {
+                coarseGuidance: Double? = nil, candidates: Int = 1, previewSteps: Int? = nil,
+                blendCandidates: Bool = false) throws(RequestError) {
         guard maskDilate >= 0 else { throw .maskDilate(maskDilate) }
         guard candidates >= 1 && candidates <= Candidates.maximum else { throw .candidates(candidates) }
         if let previewSteps, !(previewSteps >= 1 && previewSteps <= SamplingRequest.maximumSteps) { throw .previewSteps(previewSteps) }
         self.candidates = candidates
         // Normalised as the hole limit's share: preview steps without candidates mean nothing.
         self.previewSteps = candidates == 1 ? nil : previewSteps
+        self.blendCandidates = candidates > 1 && blendCandidates
         if let holeLimit, holeLimit < CoarseToFine.minimumHoleLimit { throw .holeLimit(holeLimit) }
         if let coarseGuidance, !(coarseGuidance > 0 && coarseGuidance <= 1) { throw .coarseGuidance(coarseGuidance) }
         self.holeLimit = holeLimit
@@ -62,7 +66,7 @@ public struct InpaintingRequest: Sendable, Equatable {
 
     /// The pipeline's candidate setting; nil for one seed.
     var candidateSetting: Candidates? {
-        candidates > 1 ? Candidates(count: candidates, previewSteps: previewSteps) : nil
+        candidates > 1 ? Candidates(count: candidates, previewSteps: previewSteps, blendsMean: blendCandidates) : nil
     }
 
     /// The pipeline's large-image options.

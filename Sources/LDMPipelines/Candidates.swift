@@ -14,11 +14,18 @@ import LDMImageIO
 /// composition the full one ends in. Only the chosen seed is then sampled at the request's steps, so the result is
 /// exactly what that seed gives alone. Measured on the default inpainting model in docs/quality.md ("Choosing among
 /// candidates").
+///
+/// With `blendsMean` the finished fill's low frequencies (the same Gaussian of `sigma` as the choice's) are replaced by
+/// the previews' mean's: where the samples disagree — composition and colour, the spread that costs a sample its
+/// distance to the truth — the fill takes their average, the minimum-squared-error estimate, and keeps its own texture,
+/// which the average would wash out (docs/quality.md, "Both options on the lineage").
 public struct Candidates: Sendable, Equatable {
     /// Seeds tried: seed, seed + 1, …, seed + count − 1.
     public let count: Int
     /// Steps of each preview; nil: `previewShare` of the request's steps.
     public let previewSteps: Int?
+    /// Finish with the previews' mean's low frequencies in place of the chosen fill's (`blend`).
+    public let blendsMean: Bool
 
     public static let maximum = 16
     /// The low-pass of the consensus distance, in image pixels (σ 0 favours the smoothest sample; 4 and 8 measured alike,
@@ -31,10 +38,11 @@ public struct Candidates: Sendable, Equatable {
     public static let previewShare = 0.4
 
     /// - count: 2 … `maximum`; previewSteps: 1 or more. The caller validates (`InpaintingRequest`).
-    public init(count: Int, previewSteps: Int? = nil) {
+    public init(count: Int, previewSteps: Int? = nil, blendsMean: Bool = false) {
         precondition(count >= 2 && count <= Self.maximum && (previewSteps ?? 1) >= 1)
         self.count = count
         self.previewSteps = previewSteps
+        self.blendsMean = blendsMean
     }
 
     /// The preview steps for a request of `steps` steps.
@@ -46,33 +54,61 @@ public struct Candidates: Sendable, Equatable {
     /// image [3, H, W] planes, mask H·W → 3·(sampled hole pixels) values. Only the hole's bounding box, grown by the
     /// blur's radius, is blurred (edges clamped there): the same window for every candidate of one mask.
     static func signature(_ image: PlanarImage, mask: [Float]) -> [Float] {
-        let (w, h) = (image.width, image.height)
-        precondition(mask.count == w * h)
+        precondition(mask.count == image.width * image.height)
+        guard let (hole, box, window) = lowPassed(image.rgb, width: image.width, height: image.height, mask: mask) else { return [] }
+        var values: [Float] = []
+        for y in stride(from: hole.y0, to: hole.y1, by: spacing) {
+            for x in stride(from: hole.x0, to: hole.x1, by: spacing) where mask[y * image.width + x] > 0 {
+                for c in 0..<3 { values.append(window[(c * box.height + y - box.y0) * box.width + x - box.x0]) }
+            }
+        }
+        return values
+    }
+
+    /// `fill` with its low frequencies in the hole replaced by `mean`'s: fill + mask·(blur(mean) − blur(fill)), the blur
+    /// taken as `signature`'s (of the difference: the blur is linear). Pixels outside the hole are fill's.
+    /// fill [3, H, W] planes, mean 3·H·W values, mask H·W in [0, 1] → [3, H, W].
+    static func blend(_ fill: PlanarImage, mean: [Float], mask: [Float]) -> PlanarImage {
+        let (w, h) = (fill.width, fill.height)
+        precondition(mean.count == fill.rgb.count && mask.count == w * h)
+        let difference = zip(mean, fill.rgb).map { $0 - $1 }
+        guard let (hole, box, window) = lowPassed(difference, width: w, height: h, mask: mask) else { return fill }
+        var out = fill
+        for c in 0..<3 {
+            for y in hole.y0..<hole.y1 {
+                for x in hole.x0..<hole.x1 where mask[y * w + x] > 0 {
+                    out.rgb[(c * h + y) * w + x] += mask[y * w + x] * window[(c * box.height + y - box.y0) * box.width + x - box.x0]
+                }
+            }
+        }
+        return out
+    }
+
+    /// The hole's bounding box (mask > 0), that box grown by the blur's radius (clipped to the image), and the planes
+    /// inside the grown box low-passed (Gaussian of `sigma`, edges clamped there): the same window for every candidate
+    /// of one mask. nil for an empty hole. planes: 3·height·width values.
+    private static func lowPassed(_ planes: [Float], width w: Int, height h: Int, mask: [Float])
+        -> (hole: PixelRect, box: PixelRect, window: [Float])? {
         var (x0, y0, x1, y1) = (w, h, 0, 0)
         for y in 0..<h {
             for x in 0..<w where mask[y * w + x] > 0 {
                 (x0, y0, x1, y1) = (min(x0, x), min(y0, y), max(x1, x + 1), max(y1, y + 1))
             }
         }
-        guard x0 < x1 else { return [] }
+        guard x0 < x1 else { return nil }
         let kernel = LowPass.gaussian(sigma: sigma)
         let r = kernel.count / 2
-        let (bx0, by0, bx1, by1) = (max(x0 - r, 0), max(y0 - r, 0), min(x1 + r, w), min(y1 + r, h))
-        let (bw, bh) = (bx1 - bx0, by1 - by0)
-        var window = [Float](repeating: 0, count: 3 * bw * bh)
+        let box = PixelRect(x0: max(x0 - r, 0), y0: max(y0 - r, 0), x1: min(x1 + r, w), y1: min(y1 + r, h))
+        var window = [Float](repeating: 0, count: 3 * box.width * box.height)
         for c in 0..<3 {
-            for y in 0..<bh {
-                for x in 0..<bw { window[(c * bh + y) * bw + x] = image.rgb[(c * h + by0 + y) * w + bx0 + x] }
+            for y in 0..<box.height {
+                for x in 0..<box.width { window[(c * box.height + y) * box.width + x] = planes[(c * h + box.y0 + y) * w + box.x0 + x] }
             }
         }
-        window.withUnsafeMutableBufferPointer { LowPass.blur($0.baseAddress!, channels: 3, height: bh, width: bw, kernel: kernel) }
-        var values: [Float] = []
-        for y in stride(from: y0, to: y1, by: spacing) {
-            for x in stride(from: x0, to: x1, by: spacing) where mask[y * w + x] > 0 {
-                for c in 0..<3 { values.append(window[(c * bh + y - by0) * bw + x - bx0]) }
-            }
+        window.withUnsafeMutableBufferPointer {
+            LowPass.blur($0.baseAddress!, channels: 3, height: box.height, width: box.width, kernel: kernel)
         }
-        return values
+        return (PixelRect(x0: x0, y0: y0, x1: x1, y1: y1), box, window)
     }
 
     /// The index of the signature nearest the signatures' mean (the first on a tie; 0 when they are empty):
@@ -94,15 +130,17 @@ public struct Candidates: Sendable, Equatable {
 
 extension InpaintingPipeline {
     /// The seed of `settings` the fill of `image` keeps: each of `candidates.count` consecutive seeds previewed
-    /// (`unit` runs one model run at the given settings and callbacks), the consensus one returned. Progress counts
-    /// the previews' steps and then `finalSteps`, so the final run reports through `finalProgress`.
+    /// (`unit` runs one model run at the given settings and callbacks), the consensus one returned, with the previews'
+    /// mean when `candidates.blendsMean`. Progress counts the previews' steps and then `finalSteps`, so the final run
+    /// reports through `finalProgress`.
     func chooseSeed(_ image: PlanarImage, mask: [Float], settings: SamplingSettings, candidates: Candidates,
                     callbacks: PipelineCallbacks,
                     unit: (PlanarImage, [Float], SamplingSettings, PipelineCallbacks) throws -> PlanarImage) throws
-        -> (seed: UInt64, finalProgress: PipelineCallbacks) {
+        -> (seed: UInt64, finalProgress: PipelineCallbacks, mean: [Float]?) {
         let preview = candidates.previewSteps(for: settings.steps)
         let total = candidates.count * preview + settings.steps
         var signatures: [[Float]] = []
+        var sum: [Float]? = candidates.blendsMean ? [Float](repeating: 0, count: image.rgb.count) : nil
         for i in 0..<candidates.count {
             var trial = settings
             trial.steps = preview
@@ -110,11 +148,14 @@ extension InpaintingPipeline {
             let offset = i * preview
             let progress = PipelineCallbacks(progress: { done, steps in callbacks.progress(offset + done * preview / max(steps, 1), total) },
                                              isCancelled: callbacks.isCancelled)
-            signatures.append(Candidates.signature(try unit(image, mask, trial, progress), mask: mask))
+            let fill = try unit(image, mask, trial, progress)
+            signatures.append(Candidates.signature(fill, mask: mask))
+            if sum != nil { for j in fill.rgb.indices { sum![j] += fill.rgb[j] } }
         }
         let offset = candidates.count * preview, finalSteps = settings.steps
         let final = PipelineCallbacks(progress: { done, steps in callbacks.progress(offset + done * finalSteps / max(steps, 1), total) },
                                       isCancelled: callbacks.isCancelled)
-        return (settings.seed &+ UInt64(Candidates.choose(signatures)), final)
+        let scale = 1 / Float(candidates.count)
+        return (settings.seed &+ UInt64(Candidates.choose(signatures)), final, sum.map { $0.map { $0 * scale } })
     }
 }

@@ -68,15 +68,16 @@ extension InpaintingPipeline {
         func run(_ image: PlanarImage, mask: [Float], settings: SamplingSettings, callbacks: PipelineCallbacks) throws -> PlanarImage {
             guard let candidates else { return try unit(image, mask: mask, settings: settings, callbacks: callbacks) }
             let kept = notes.count
-            let (seed, final) = try chooseSeed(image, mask: mask, settings: settings, candidates: candidates, callbacks: callbacks) {
+            let (seed, final, mean) = try chooseSeed(image, mask: mask, settings: settings, candidates: candidates, callbacks: callbacks) {
                 try unit($0, mask: $1, settings: $2, callbacks: $3)
             }
             notes.removeSubrange(kept...)   // the previews' coarse-to-fine notes: the final run repeats its own
             var chosen = settings
             chosen.seed = seed
             let result = try unit(image, mask: mask, settings: chosen, callbacks: final)
-            notes.append("seed \(seed) of \(candidates.count) candidates (\(candidates.previewSteps(for: settings.steps))-step previews)")
-            return result
+            notes.append("seed \(seed) of \(candidates.count) candidates (\(candidates.previewSteps(for: settings.steps))-step previews"
+                         + (mean == nil ? ")" : ", blended with their mean)"))
+            return mean.map { Candidates.blend(result, mean: $0, mask: mask) } ?? result
         }
         let result = try runStrategy(image, mask: mask, settings: settings, options: options, callbacks: callbacks, unit: run)
         return (result.image, result.plan + (notes.isEmpty ? "" : "; " + notes.joined(separator: ", ")))

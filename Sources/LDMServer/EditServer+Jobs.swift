@@ -96,10 +96,13 @@ extension EditServer {
             guard task == .inpaint else { throw APIError.badRequest("candidates belongs to inpainting only") }
             do { _ = try InpaintingRequest(candidates: count) } catch { throw APIError.badRequest("\(error)") }
         }
+        if submission.blendCandidates == true, (submission.candidates ?? 1) < 2 {
+            throw APIError.badRequest("blend_candidates needs candidates 2 or more")
+        }
         return Job.Order(task: task, model: model, image: image, mask: mask, sampler: sampler, steps: steps, seed: seed,
                          seedGiven: submission.seed != nil, prompt: try promptRequest(submission, model: model),
                          noiseLevel: try noiseLevel(submission, model: model), holeLimit: submission.holeLimit,
-                         candidates: submission.candidates ?? 1)
+                         candidates: submission.candidates ?? 1, blendCandidates: submission.blendCandidates ?? false)
     }
 
     /// The submission's noise level, checked against the model's range (only noise-augmented upscalers take one).

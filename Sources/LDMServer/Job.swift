@@ -29,6 +29,8 @@ struct Job: Sendable {
         var holeLimit: Int? = nil
         /// Inpainting: the seeds previewed (`InpaintingRequest.candidates`); 1: the seed alone.
         var candidates = 1
+        /// Inpainting, with candidates: the previews' mean's low frequencies (`InpaintingRequest.blendCandidates`).
+        var blendCandidates = false
     }
 
     let id: String
@@ -75,6 +77,7 @@ struct Job: Sendable {
         if let level = order.noiseLevel ?? order.model.description?.defaultNoiseLevel { object["noise_level"] = level }
         if let limit = order.holeLimit { object["hole_limit"] = limit }
         if order.candidates > 1 { object["candidates"] = order.candidates }
+        if order.blendCandidates { object["blend_candidates"] = true }
         if let ahead { object["ahead"] = ahead }
         if let runIndex { object["run_index"] = runIndex }
         if let secondsLeft { object["seconds_left"] = (secondsLeft * 10).rounded() / 10 }

@@ -5,13 +5,14 @@ import NIOCore
 ///
 ///     {"task": "inpaint", "model": "m1", "image": "<upload id>", "mask": "<upload id>", "sampler": "ddim",
 ///      "steps": 20, "seed": 42, "prompt": "…", "negative_prompt": "…", "guidance": 7.5, "noise_level": 20,
-///      "hole_limit": 96, "candidates": 4, "session": "<id>"}
+///      "hole_limit": 96, "candidates": 4, "blend_candidates": true, "session": "<id>"}
 ///
 /// `sampler` (the model's own), `steps` (the model's own for that sampler, `SamplingDefault.steps(for:)`), `seed`
 /// (random, drawn and shown at once), the prompt fields, `noise_level` (noise-augmented upscalers only: the x4
 /// upscaler's low-res noise, 20), `hole_limit` (inpainting: holes wider than it filled coarse-to-fine, `CoarseToFine`;
-/// off), `candidates` (inpainting: seeds previewed, the consensus one finished, `Candidates`; 1) and `session` may be
-/// left out or null. Unknown fields are refused, so a misspelt one is not silently ignored.
+/// off), `candidates` (inpainting: seeds previewed, the consensus one finished, `Candidates`; 1), `blend_candidates`
+/// (with candidates: the finished fill on the previews' mean's low frequencies; false) and `session` may be left out or
+/// null. Unknown fields are refused, so a misspelt one is not silently ignored.
 struct JobSubmission: Decodable, Sendable {
     let task: String
     let model: String
@@ -27,11 +28,13 @@ struct JobSubmission: Decodable, Sendable {
     let noiseLevel: Int?
     let holeLimit: Int?
     let candidates: Int?
+    let blendCandidates: Bool?
     let session: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case task, model, image, mask, sampler, steps, seed, prompt, guidance, candidates, session
         case negativePrompt = "negative_prompt", noiseLevel = "noise_level", holeLimit = "hole_limit"
+        case blendCandidates = "blend_candidates"
     }
 
     /// Errors: `APIError` 400 naming the problem (not JSON, not an object, an unknown field, a wrong type).

@@ -120,7 +120,8 @@ final class JobWorker: Service, Sendable {
         let tiling = try TilingRequest(maxMemory: maxMemory)
         switch order.task {
         case .inpaint: return .inpaint(model: model, sampling: sampling, tiling: tiling, inpainting: try InpaintingRequest(holeLimit: order.holeLimit,
-                                                                                                           candidates: order.candidates),
+                                                                                                           candidates: order.candidates,
+                                                                                                           blendCandidates: order.blendCandidates),
                                        prompt: order.prompt)
         // The x4 upscaler: its prompt and the noise level asked for, else its default.
         case .upscale: return .upscale(model: model, sampling: sampling, tiling: tiling, prompt: order.prompt,

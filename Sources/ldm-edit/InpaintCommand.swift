@@ -76,6 +76,10 @@ extension LDMEdit {
             "With --candidates: the steps of each preview (default: 40 % of --steps).", valueName: "n"))
         var previewSteps: Int?
 
+        @Flag(name: .customLong("blend-candidates"), help: ArgumentHelp(
+            "With --candidates: give the finished fill the previews' mean's low frequencies (its colour and layout where the candidates disagree), keeping its own texture. Costs nothing more."))
+        var blendCandidates = false
+
         @Option(help: ArgumentHelp("Text prompt for a Stable Diffusion inpainting model (\"\" for none; at most 77 tokens with start and end). Models that read no text refuse it.", valueName: "text"))
         var prompt: String?
 
@@ -102,6 +106,7 @@ extension LDMEdit {
             } catch { throw ValidationError(UserMessage.describe(error)) }
             if coarseGuidance != nil, holeLimit == nil { throw ValidationError("--coarse-guidance needs --hole-limit.") }
             if previewSteps != nil, candidates == 1 { throw ValidationError("--preview-steps needs --candidates 2 or more.") }
+            if blendCandidates, candidates == 1 { throw ValidationError("--blend-candidates needs --candidates 2 or more.") }
             if prompt == nil, let flag = negativePrompt != nil ? "--negative-prompt" : guidance != nil ? "--guidance" : nil {
                 throw ValidationError("\(flag) needs --prompt.")
             }
@@ -116,7 +121,7 @@ extension LDMEdit {
         func inpaintingRequest() throws(RequestError) -> InpaintingRequest {
             try InpaintingRequest(maskInvert: maskInvert, maskDilate: maskDilate, maskResize: maskResize, strategy: strategy,
                                   cropMargin: cropMargin, resizeLimit: resizeLimit, holeLimit: holeLimit, coarseGuidance: coarseGuidance,
-                                  candidates: candidates, previewSteps: previewSteps)
+                                  candidates: candidates, previewSteps: previewSteps, blendCandidates: blendCandidates)
         }
 
         var maskSource: MaskSource { mask.map { .file($0) } ?? maskDir.map { .folder($0) } ?? .besideImage }

@@ -120,7 +120,20 @@ import Testing
         let alone = scratch.file("candidates-alone.png")
         #expect(try CLI.run(base + ["--seed", chosen, "-o", alone]).status == 0)
         #expect(try ImageFile.read(out).samples == ImageFile.read(alone).samples)
+        // --blend-candidates: the same seed, named in the plan and recorded; the pixels outside the hole the input's.
+        let blended = scratch.file("candidates-blended.png")
+        #expect(try CLI.run(base + ["--seed", "20", "-o", blended, "--candidates", "3", "--preview-steps", "2", "--blend-candidates"]).status == 0)
+        let blendInfo = try info(blended)
+        #expect((blendInfo["plan"] as? String)?.contains("seed \(chosen) of 3 candidates (2-step previews, blended with their mean)") == true,
+                "\(blendInfo)")
+        #expect((blendInfo["options"] as? [String: Any])?["blend_candidates"] as? String == "true", "\(blendInfo)")
+        let (blendedSamples, inputSamples) = (try ImageFile.read(blended).samples, try ImageFile.read(input).samples)
+        #expect(blendedSamples != (try ImageFile.read(out).samples))
+        if case .uint8(let b) = blendedSamples, case .uint8(let i) = inputSamples {
+            #expect((0..<b.count).allSatisfy { mask[($0 / 3) % (w * h)] > 0 || b[$0] == i[$0] })
+        } else { Issue.record("8-bit images expected") }
         for (bad, message) in [(["--candidates", "0"], "--candidates must be 1-16"),
+                               (["--blend-candidates"], "--blend-candidates needs --candidates"),
                                (["--candidates", "17"], "--candidates must be 1-16"),
                                (["--candidates", "2", "--preview-steps", "0"], "--preview-steps must be 1-1000"),
                                (["--preview-steps", "3"], "--preview-steps needs --candidates")] {

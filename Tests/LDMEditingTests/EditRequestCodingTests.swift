@@ -50,6 +50,7 @@ import Testing
             .inpaint(model: model, sampling: try SamplingRequest(seed: 1), inpainting: try InpaintingRequest(holeLimit: 64, coarseGuidance: 0.8)),
             .inpaint(model: model, sampling: try SamplingRequest(seed: 1), inpainting: try InpaintingRequest(candidates: 4)),
             .inpaint(model: model, sampling: try SamplingRequest(seed: 1), inpainting: try InpaintingRequest(candidates: 16, previewSteps: 3)),
+            .inpaint(model: model, sampling: try SamplingRequest(seed: 1), inpainting: try InpaintingRequest(candidates: 8, blendCandidates: true)),
             try Self.guided(.inpaint(model: model, sampling: try SamplingRequest(seed: 1)), weight: 2),
             try Self.guided(.upscale(model: model, sampling: try SamplingRequest(seed: 1)), weight: 1.5),
         ]
@@ -113,6 +114,11 @@ import Testing
         #expect(try InpaintingRequest(candidates: 1, previewSteps: 3) == InpaintingRequest())
         #expect(try InpaintingRequest(candidates: 1) == InpaintingRequest.standard)
         #expect(try InpaintingRequest(candidates: 4) != InpaintingRequest(candidates: 4, previewSteps: 3))
+        // The blend likewise: nothing for one seed, part of the pixels with candidates.
+        #expect(try InpaintingRequest(candidates: 1, blendCandidates: true) == InpaintingRequest())
+        #expect(try InpaintingRequest(candidates: 4) != InpaintingRequest(candidates: 4, blendCandidates: true))
+        #expect(try EditRequest.inpaint(model: ModelReference(path: "m", sha256: Self.sha), sampling: SamplingRequest(seed: 1),
+                                        inpainting: InpaintingRequest(candidates: 4, blendCandidates: true)).options["blend_candidates"] == "true")
         #expect(try EditRequest.inpaint(model: ModelReference(path: "m", sha256: Self.sha), sampling: SamplingRequest(seed: 1),
                                         inpainting: InpaintingRequest(candidates: 4)).options["candidates"] == "4")
     }

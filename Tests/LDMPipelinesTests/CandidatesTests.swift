@@ -77,6 +77,55 @@ import Testing
         #expect(Candidates.choose([[3], [3], [3]]) == 0)
     }
 
+    /// The plain twin of `Candidates.blend`: the difference mean − fill blurred by a direct 2-D Gaussian sum over the
+    /// hole's bounding box grown by the blur's radius (edges clamped to it), added in the hole weighted by the mask.
+    static func plainBlend(_ fill: PlanarImage, mean: [Float], mask: [Float]) -> PlanarImage {
+        let (w, h) = (fill.width, fill.height)
+        let hole = (0..<(w * h)).filter { mask[$0] > 0 }
+        guard !hole.isEmpty else { return fill }
+        let (x0, x1) = (hole.map { $0 % w }.min()!, hole.map { $0 % w }.max()! + 1)
+        let (y0, y1) = (hole.map { $0 / w }.min()!, hole.map { $0 / w }.max()! + 1)
+        let taps = LowPass.gaussian(sigma: Candidates.sigma)
+        let r = taps.count / 2
+        let (bx0, by0, bx1, by1) = (max(x0 - r, 0), max(y0 - r, 0), min(x1 + r, w), min(y1 + r, h))
+        var out = fill
+        for i in hole {
+            let (x, y) = (i % w, i / w)
+            for c in 0..<3 {
+                var sum = 0.0
+                for dy in -r...r {
+                    for dx in -r...r {
+                        let j = (c * h + min(max(y + dy, by0), by1 - 1)) * w + min(max(x + dx, bx0), bx1 - 1)
+                        sum += Double(taps[dy + r] * taps[dx + r]) * Double(mean[j] - fill.rgb[j])
+                    }
+                }
+                out.rgb[(c * h + y) * w + x] += mask[i] * Float(sum)
+            }
+        }
+        return out
+    }
+
+    @Test(arguments: [(1, 1), (7, 5), (13, 17), (40, 9), (33, 41)])
+    func theBlendMatchesThePlainTwin(_ size: (Int, Int)) {
+        let (w, h) = size
+        let fill = Self.randomImage(w, h, seed: UInt64(w * 7 + h))
+        let mean = Self.randomImage(w, h, seed: UInt64(h * 7 + w + 1)).rgb
+        var generator = TorchGenerator(seed: UInt64(w + h))
+        for density in [0.05, 0.5, 1.0] {
+            let mask = (0..<(w * h)).map { _ -> Float in
+                let u = Float(generator.random()) / Float(UInt32.max)
+                return u < Float(density) ? max(u, 0.01) : 0
+            }
+            let fast = Candidates.blend(fill, mean: mean, mask: mask), plain = Self.plainBlend(fill, mean: mean, mask: mask)
+            #expect(zip(fast.rgb, plain.rgb).allSatisfy { abs($0 - $1) <= 2e-6 }, "\(w)x\(h) at \(density)")
+            // Outside the hole the fill is untouched, bit for bit.
+            #expect((0..<(3 * w * h)).allSatisfy { mask[$0 % (w * h)] > 0 || fast.rgb[$0] == fill.rgb[$0] }, "\(w)x\(h)")
+        }
+        // A mean equal to the fill changes nothing; an empty hole neither.
+        #expect(Candidates.blend(fill, mean: fill.rgb, mask: [Float](repeating: 1, count: w * h)) == fill)
+        #expect(Candidates.blend(fill, mean: mean, mask: [Float](repeating: 0, count: w * h)) == fill)
+    }
+
     @Test func previewStepsDefaultToAShareOfTheSteps() {
         #expect(Candidates(count: 4).previewSteps(for: 15) == 6)
         #expect(Candidates(count: 4).previewSteps(for: 50) == 20)
@@ -109,6 +158,16 @@ import Testing
         #expect(chosen.image.rgb == (try pipeline.run(source, mask: mask, settings: alone, options: options)).image.rgb)
         #expect(progress.reports.map(\.done) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11] && progress.reports.allSatisfy { $0.total == 11 },
                 "\(progress.reports)")
+
+        // Blended: the same seed's fill with the previews' mean's low frequencies, computed here from the previews.
+        let mean = (0..<previews[0].rgb.count).map { j in previews.reduce(Float(0)) { $0 + $1.rgb[j] } / 3 }
+        let blended = try pipeline.run(source, mask: mask, settings: settings, options: options,
+                                       candidates: Candidates(count: 3, previewSteps: 2, blendsMean: true))
+        #expect(blended.plan == "full; seed \(expected) of 3 candidates (2-step previews, blended with their mean)", "\(blended.plan)")
+        let reference = Candidates.blend(chosen.image, mean: mean, mask: mask)
+        #expect(zip(blended.image.rgb, reference.rgb).allSatisfy { abs($0 - $1) <= 1e-5 })
+        #expect(blended.image.rgb != chosen.image.rgb)
+        #expect((0..<blended.image.rgb.count).allSatisfy { mask[$0 % (w * h)] > 0 || blended.image.rgb[$0] == source.rgb[$0] })
 
         // Two crop windows: one note each.
         let (cw, ch) = (160, 48)

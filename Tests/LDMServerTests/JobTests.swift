@@ -314,6 +314,14 @@ import Testing
         let done = try await server.wait(for: try #require(reply.json["id"] as? String))
         #expect(done["state"] as? String == "done" && done["candidates"] as? Int == 2, "\(done)")
         #expect((done["plan"] as? String)?.contains("of 2 candidates (1-step previews)") == true, "\(done)")
+        let blended = try await server.json("POST", "/api/jobs", ["task": "inpaint", "model": model, "image": ids.image, "mask": ids.mask,
+                                                                  "steps": 2, "seed": 1, "candidates": 2, "blend_candidates": true])
+        let blendDone = try await server.wait(for: try #require(blended.json["id"] as? String))
+        #expect(blendDone["state"] as? String == "done" && blendDone["blend_candidates"] as? Bool == true, "\(blendDone)")
+        #expect((blendDone["plan"] as? String)?.contains("of 2 candidates (1-step previews, blended with their mean)") == true, "\(blendDone)")
+        let alone = try await server.json("POST", "/api/jobs", ["task": "inpaint", "model": model, "image": ids.image, "mask": ids.mask,
+                                                                "blend_candidates": true])
+        #expect(alone.status == 400 && (alone.json["error"] as? String)?.contains("needs candidates 2 or more") == true, "\(alone.text)")
         let bad = try await server.json("POST", "/api/jobs", ["task": "inpaint", "model": model, "image": ids.image, "mask": ids.mask, "candidates": 20])
         #expect(bad.status == 400 && (bad.json["error"] as? String)?.contains("candidates must be 1-16") == true, "\(bad.text)")
         let upscale = try await server.json("POST", "/api/jobs", ["task": "upscale", "model": "lanczos", "image": ids.image, "candidates": 2])

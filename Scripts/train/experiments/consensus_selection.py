@@ -14,6 +14,12 @@ choice is by composition and not by texture, which no two samples share. For eac
 prints the mean over crops of hole PSNR, detail and seam: of a single sample (the mean over the K seeds, what one run
 scores), of the consensus choice per σ, and of the oracle choice (the best against the ground truth: a bound, not a
 method). Samples are cached in --cache (ldm-edit at its defaults, the crops and masks of Scripts/eval/quality.py).
+
+--blend σ_b …: also the chosen sample (consensus at σ 4, what `ldm-edit inpaint --candidates` keeps) with its low
+frequencies replaced by the K-sample mean's, blur(mean, σ_b) + sample − blur(sample, σ_b): the posterior mean where
+the samples' spread lies (composition, colour) and one sample's texture, which the mean averages away. Outside the
+hole every sample is the photo, so the blend leaves it as it is. With --preview-steps, also the mean of the previews
+in place of the full samples' (what `--candidates` has at hand without sampling any seed twice).
 """
 import argparse
 import os
@@ -34,6 +40,14 @@ def consensus(samples, hole, sigma):
     return int(np.argmin(d.sum(1)))
 
 
+def blend(sample, samples, sigma):
+    """sample with its Gaussian(σ) low-pass replaced by the samples' mean's: [H, W, 3] uint8 → uint8."""
+    mean = samples.astype(np.float64).mean(0)
+    x = sample.astype(np.float64)
+    out = cv2.GaussianBlur(mean, (0, 0), sigma) + x - cv2.GaussianBlur(x, (0, 0), sigma)
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pool", required=True)
@@ -48,6 +62,8 @@ def main():
     ap.add_argument("--preview-steps", type=int, nargs="*", default=[],
                     help="also choose by previews of each seed sampled with this many steps (the same probability-flow ODE "
                          "solved coarsely), scoring the full-step sample of the chosen seed")
+    ap.add_argument("--blend", type=float, nargs="*", default=[],
+                    help="also the consensus choice (σ 4) with the K-sample mean's low-pass of this σ in place of its own")
     args = ap.parse_args()
     os.makedirs(args.cache, exist_ok=True)
     tag = os.path.basename(args.model).replace(".safetensors", "") + args.args.replace(" ", "")
@@ -79,6 +95,14 @@ def main():
                         rows.setdefault((kind, f"consensus σ {sigma:g} of {p}-step previews", k), []).append(
                             every[consensus(shown[:k], hole, sigma)])
                 rows.setdefault((kind, "oracle", k), []).append(max(every[:k], key=lambda f: f[0]))
+                chosen = samples[consensus(samples[:k], hole, 4)]
+                for sigma in args.blend:
+                    rows.setdefault((kind, f"consensus σ 4, low-pass σ {sigma:g} of the mean", k), []).append(
+                        figures(blend(chosen, samples[:k], sigma)))
+                    # What the previews alone give: the seed they choose, sampled at the full steps, on their mean.
+                    for p, shown in previews.items():
+                        rows.setdefault((kind, f"consensus σ 4 of {p}-step previews, low-pass σ {sigma:g} of their mean", k), []).append(
+                            figures(blend(samples[consensus(shown[:k], hole, 4)], shown[:k], sigma)))
             print(f"{name} {kind}: PSNR per seed " + " ".join(f"{f[0]:.2f}" for f in every), flush=True)
     print("\n| mask | K | method | hole PSNR | detail | seam |\n|---|---:|---|---:|---:|---:|")
     for (kind, method, k), values in rows.items():
