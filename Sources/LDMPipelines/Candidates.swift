@@ -18,7 +18,7 @@ import LDMImageIO
 /// With `blendsMean` the finished fill's low frequencies (the same Gaussian of `sigma` as the choice's) are replaced by
 /// the previews' mean's: where the samples disagree — composition and colour, the spread that costs a sample its
 /// distance to the truth — the fill takes their average, the minimum-squared-error estimate, and keeps its own texture,
-/// which the average would wash out (docs/quality.md, "Both options on the lineage").
+/// which the average would wash out (docs/quality.md, "Blending the candidates").
 public struct Candidates: Sendable, Equatable {
     /// Seeds tried: seed, seed + 1, …, seed + count − 1.
     public let count: Int
