@@ -155,11 +155,16 @@ def provenance(model):
 
 
 def sampling_of(ldm_edit, output):
-    """"SAMPLER STEPS" (e.g. "ddim 50") from the provenance of an ldm-edit output (`ldm-edit info`): the sampling a
-    run at ldm-edit's defaults actually used."""
+    """"SAMPLER STEPS" (e.g. "ddim 50"), with ", candidates N[ blended]" when the inpainting previewed seeds, from the
+    provenance of an ldm-edit output (`ldm-edit info`): the sampling a run at ldm-edit's defaults actually used."""
     info = subprocess.run([ldm_edit, "info", output], check=True, capture_output=True, text=True).stdout
     found = re.search(r"sampler: ([^,]+), (\d+) steps", info)
-    return f"{found.group(1)} {found.group(2)}" if found else "unknown"
+    if not found:
+        return "unknown"
+    candidates = re.search(r"^\s*candidates: (\d+)$", info, re.M)
+    blended = re.search(r"^\s*blend_candidates: true$", info, re.M)
+    return f"{found.group(1)} {found.group(2)}" + (f", candidates {candidates.group(1)}" + (" blended" if blended else "")
+                                                      if candidates else "")
 
 
 def record(args, summary, sampling):

@@ -2,10 +2,11 @@
 """Ship trained models only when they beat the committed ones on the held-out eval (measured through ldm-edit).
 
     python Scripts/train/ship.py [--state ~/.cache/ldm-edit-train] [--pool /tmp/ldm-pool] \
-        [--ldm-edit .build/release/ldm-edit] [--limit 8] [--dry-run]
+        [--ldm-edit .build/release/ldm-edit] [--limit N] [--dry-run]
 For each task with an exported candidate (STATE/export/ldm-edit-TASK.safetensors), runs
 Scripts/eval/quality.py on the candidate and on Models/ldm-edit-TASK.safetensors (if any) with the
-same images, seed and ldm-edit defaults, and copies the candidate into Models/ when it beats the shipped
+same images (the whole held-out split, 16 crops, unless --limit), seed and ldm-edit defaults (for inpainting
+the model's own candidates, `Candidates.modelDefault`: what a user gets), and copies the candidate into Models/ when it beats the shipped
 model: more of issue 16's acceptance targets met (SR: Y-PSNR ≥ bicubic − 1.5 dB, LR-consistency ≥ 32 dB,
 detail 0.6–1.3; inpainting: hole PSNR ≥ Telea − 1 dB and detail 0.6–1.3 for the centre and the stroke
 masks; both: the first stage bundled in the file reconstructs the 256² eval crops at ≥ 28 dB, measured in
@@ -54,7 +55,8 @@ def evaluate(model, task, args):
         flag = "--sr-model" if task == "sr" else "--inpaint-model"
         subprocess.run([sys.executable, os.path.join(ROOT, "Scripts/eval/quality.py"), "--pool", args.pool,
                         "--ldm-edit", args.ldm_edit, flag, model, "--only", "upscale" if task == "sr" else "inpaint",
-                        "--limit", str(args.limit), "--json", out.name], check=True, stdout=subprocess.DEVNULL)
+                        "--json", out.name] + (["--limit", str(args.limit)] if args.limit else []),
+                       check=True, stdout=subprocess.DEVNULL)
         s = json.load(open(out.name))
     s["first_stage_psnr"] = first_stage_psnr(model, args.pool)
     short = targets(task, s)
@@ -78,7 +80,7 @@ def main():
     ap.add_argument("--state", default=os.path.expanduser("~/.cache/ldm-edit-train"))
     ap.add_argument("--pool", default="/tmp/ldm-pool")
     ap.add_argument("--ldm-edit", default=os.path.join(ROOT, ".build/release/ldm-edit"))
-    ap.add_argument("--limit", type=int, default=8)
+    ap.add_argument("--limit", type=int, help="the first N eval crops only (default: all, the acceptance's split)")
     ap.add_argument("--dry-run", action="store_true")
     args = ap.parse_args()
     for task in ("sr", "inpaint"):

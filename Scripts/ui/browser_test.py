@@ -122,8 +122,16 @@ def main():
         if not driver.find_element(By.ID, "hole-limit").is_displayed():
             fail(f"the hole limit is hidden for {model}, an LDM inpainting model")
         driver.find_element(By.ID, "hole-limit").send_keys("16")
-        # Two candidates, each previewed, the consensus one finished.
+        # The candidates control shows the chosen model's own default (ldm-edit's own models: 8, blended).
+        chosen = driver.execute_script("return document.getElementById('model').value")
+        listed = next(m for m in server.request("GET", "/api/models")["models"] if m["id"] == chosen)
         candidates = driver.find_element(By.ID, "candidates")
+        blend = driver.find_element(By.ID, "blend-candidates")
+        shown = (candidates.get_attribute("value"), blend.is_selected())
+        if shown != (str(listed["default_candidates"]), listed["default_blend_candidates"]):
+            fail(f"the candidates control shows {shown}, not {model}'s default {listed['default_candidates']}, "
+                 f"{listed['default_blend_candidates']}")
+        # Two candidates, each previewed, the consensus one finished (blended when the model's default blends).
         candidates.clear()
         candidates.send_keys("2")
         seed = driver.find_element(By.ID, "seed")
@@ -225,6 +233,8 @@ def main():
             fail(f"the hole limit did not reach the job: options {record.get('options')}, plan {record.get('plan')!r}")
         if record.get("options", {}).get("candidates") != "2" or "of 2 candidates" not in record.get("plan", ""):
             fail(f"the candidates did not reach the job: options {record.get('options')}, plan {record.get('plan')!r}")
+        if ("blended with their mean" in record.get("plan", "")) != shown[1]:
+            fail(f"the blend box ({shown[1]}) did not reach the job: plan {record.get('plan')!r}")
         if server.request("GET", "/api/queue").get("running") is not None:
             fail("a job is still running")
         noise = check_noise_level_control(driver)

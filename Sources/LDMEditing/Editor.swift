@@ -161,6 +161,13 @@ public struct Editor: Sendable {
     /// `defaultSampling`'s sampler.
     public var defaultSampler: SamplerKind { defaultSampling.sampler }
 
+    /// The seeds an inpainting request previews when it names no count (`Candidates.modelDefault`: ldm-edit's own
+    /// inpainting models 8, blended with their mean); nil: one, and for the other tasks.
+    public var defaultCandidates: Candidates? {
+        if case .inpainting(let pipeline, _) = engine { return pipeline.model.defaultCandidates }
+        return nil
+    }
+
     /// Throws unless `request` fits this editor: its own consistency, the task and model, a prompt exactly when the
     /// model reads text (`promptRequired`, `promptNotAccepted`), prompts within the text encoder's 77 tokens
     /// (`RequestError.promptTooLong`), and a hole limit only for a model that reads none (`coarseToFineNotAccepted`).

@@ -14,6 +14,8 @@ public struct ModelDescription: Sendable, Equatable {
     /// The sampler and steps requests use when they choose none (`SamplingDefault`).
     public let defaultSampling: SamplingDefault
     public var defaultSampler: SamplerKind { defaultSampling.sampler }
+    /// The seeds an inpainting request previews when it names no count (`Candidates.modelDefault`); nil: one.
+    public let defaultCandidates: Candidates?
     /// The guidance scale of the model's own pipeline (the x4 upscaler: 9; Stable Diffusion inpainting: 7.5).
     public let defaultGuidance: Float
     /// The low-res noise levels a noise-augmented upscaler (stable-diffusion-x4-upscaler) accepts, 0 … its
@@ -31,6 +33,7 @@ public struct ModelDescription: Sendable, Equatable {
         task = weights.task == .superResolution ? .upscale : .inpaint
         takesPrompt = weights.textEncoder != nil
         defaultSampling = SamplingDefault(for: weights)
+        defaultCandidates = Candidates.modelDefault(for: weights)
         defaultGuidance = LatentDiffusionModel.defaultGuidance(for: weights)
         noiseLevels = weights.noiseAugmentation.map { 0...$0.maxNoiseLevel }
         summary = CheckpointSummary.describe(weights)

@@ -16,6 +16,8 @@ public struct LatentDiffusionModel: Sendable {
     public let defaultSampling: SamplingDefault
     /// `defaultSampling`'s sampler.
     public var defaultSampler: SamplerKind { defaultSampling.sampler }
+    /// The seeds an inpainting request previews when it names no count (`Candidates.modelDefault`); nil: one.
+    public let defaultCandidates: Candidates?
     /// For an inpainting model: whether its U-Net sees the mask (`concatenated`) or the known region is blended
     /// in after every step (`blended`: a Stable Diffusion text-to-image model); nil for super-resolution.
     public let inpaintingMethod: InpaintingMethod?
@@ -29,6 +31,7 @@ public struct LatentDiffusionModel: Sendable {
         inpaintingMethod = task == .inpainting ? InpaintingMethod(unet: weights.unet, latentChannels: weights.firstStage.latentChannels) : nil
         text = try weights.textEncoder.map { try TextConditioning(weights: $0, tokenizer: weights.tokenizer) }
         defaultSampling = SamplingDefault(for: weights)
+        defaultCandidates = Candidates.modelDefault(for: weights)
         noiseAugmentation = weights.noiseAugmentation.map(NoiseAugmentation.init)
     }
 

@@ -96,13 +96,16 @@ extension EditServer {
             guard task == .inpaint else { throw APIError.badRequest("candidates belongs to inpainting only") }
             do { _ = try InpaintingRequest(candidates: count) } catch { throw APIError.badRequest("\(error)") }
         }
-        if submission.blendCandidates == true, (submission.candidates ?? 1) < 2 {
-            throw APIError.badRequest("blend_candidates needs candidates 2 or more")
+        // Left out, both follow the model (`Candidates.modelDefault`: ldm-edit's own inpainting models 8, blended).
+        let defaults = task == .inpaint ? model.description?.defaultCandidates : nil
+        let candidates = submission.candidates ?? defaults?.count ?? 1
+        if submission.blendCandidates == true, candidates < 2 {
+            throw APIError.badRequest("blend_candidates needs candidates 2 or more" + (submission.candidates == nil ? " (this model previews one seed by default)" : ""))
         }
         return Job.Order(task: task, model: model, image: image, mask: mask, sampler: sampler, steps: steps, seed: seed,
                          seedGiven: submission.seed != nil, prompt: try promptRequest(submission, model: model),
                          noiseLevel: try noiseLevel(submission, model: model), holeLimit: submission.holeLimit,
-                         candidates: submission.candidates ?? 1, blendCandidates: submission.blendCandidates ?? false)
+                         candidates: candidates, blendCandidates: candidates > 1 && (submission.blendCandidates ?? defaults?.blendsMean ?? false))
     }
 
     /// The submission's noise level, checked against the model's range (only noise-augmented upscalers take one).

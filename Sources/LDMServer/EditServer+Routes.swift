@@ -65,6 +65,10 @@ extension EditServer {
                                      "takes_prompt": entry.takesPrompt, "description": lines]
         object["default_sampler"] = entry.defaultSampler?.rawValue
         if entry.description != nil { object["default_steps"] = entry.defaultSteps }
+        if let description = entry.description, description.task == .inpaint {
+            object["default_candidates"] = description.defaultCandidates?.count ?? 1
+            object["default_blend_candidates"] = description.defaultCandidates?.blendsMean ?? false
+        }
         if let description = entry.description, description.takesPrompt { object["default_guidance"] = Double(description.defaultGuidance) }
         if let description = entry.description, let levels = description.noiseLevels, let level = description.defaultNoiseLevel {
             object["noise_levels"] = ["min": levels.lowerBound, "max": levels.upperBound, "default": level]

@@ -10,9 +10,10 @@ import NIOCore
 /// `sampler` (the model's own), `steps` (the model's own for that sampler, `SamplingDefault.steps(for:)`), `seed`
 /// (random, drawn and shown at once), the prompt fields, `noise_level` (noise-augmented upscalers only: the x4
 /// upscaler's low-res noise, 20), `hole_limit` (inpainting: holes wider than it filled coarse-to-fine, `CoarseToFine`;
-/// off), `candidates` (inpainting: seeds previewed, the consensus one finished, `Candidates`; 1), `blend_candidates`
-/// (with candidates: the finished fill on the previews' mean's low frequencies; false) and `session` may be left out or
-/// null. Unknown fields are refused, so a misspelt one is not silently ignored.
+/// off), `candidates` (inpainting: seeds previewed, the consensus one finished, `Candidates`; the model's own,
+/// `Candidates.modelDefault`: 8 for ldm-edit's own models, 1 for the others), `blend_candidates` (with candidates: the
+/// finished fill on the previews' mean's low frequencies; the model's own, on for ldm-edit's) and `session` may be left
+/// out or null. Unknown fields are refused, so a misspelt one is not silently ignored.
 struct JobSubmission: Decodable, Sendable {
     let task: String
     let model: String

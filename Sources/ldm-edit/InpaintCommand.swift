@@ -68,17 +68,17 @@ extension LDMEdit {
         var coarseGuidance: Double?
 
         @Option(help: ArgumentHelp(
-            "Preview this many seeds (--seed, --seed + 1, …) with fewer steps and finish the one whose fill agrees most with the others (their consensus composition). Costs about 1 + 0.4·N runs. Default: 1 (off).",
+            "Preview this many seeds (--seed, --seed + 1, …) with fewer steps and finish the one whose fill agrees most with the others (their consensus composition). Costs about 1 + 0.4·N runs. Default: the model's (ldm-edit's own models: 8, blended; others: 1, off).",
             valueName: "n"))
-        var candidates: Int = 1
+        var candidates: Int?
 
         @Option(name: .customLong("preview-steps"), help: ArgumentHelp(
             "With --candidates: the steps of each preview (default: 40 % of --steps).", valueName: "n"))
         var previewSteps: Int?
 
-        @Flag(name: .customLong("blend-candidates"), help: ArgumentHelp(
-            "With --candidates: give the finished fill the previews' mean's low frequencies (its colour and layout where the candidates disagree), keeping its own texture. Costs nothing more."))
-        var blendCandidates = false
+        @Flag(name: .customLong("blend-candidates"), inversion: .prefixedNo, help: ArgumentHelp(
+            "With candidates: give the finished fill the previews' mean's low frequencies (its colour and layout where the candidates disagree), keeping its own texture. Costs nothing more. Default: the model's (on for ldm-edit's own models)."))
+        var blendCandidates: Bool?
 
         @Option(help: ArgumentHelp("Text prompt for a Stable Diffusion inpainting model (\"\" for none; at most 77 tokens with start and end). Models that read no text refuse it.", valueName: "text"))
         var prompt: String?
@@ -101,12 +101,12 @@ extension LDMEdit {
             if mask != nil, maskDir != nil { throw ValidationError("Give --mask or --mask-dir, not both.") }
             if let maskDir, !BatchPlan.isDirectory(maskDir) { throw ValidationError("--mask-dir \(maskDir): no such folder.") }
             do {
-                _ = try inpaintingRequest()
+                _ = try inpaintingRequest(defaults: nil)
                 _ = try promptRequest()
             } catch { throw ValidationError(UserMessage.describe(error)) }
             if coarseGuidance != nil, holeLimit == nil { throw ValidationError("--coarse-guidance needs --hole-limit.") }
-            if previewSteps != nil, candidates == 1 { throw ValidationError("--preview-steps needs --candidates 2 or more.") }
-            if blendCandidates, candidates == 1 { throw ValidationError("--blend-candidates needs --candidates 2 or more.") }
+            // Without --candidates the model's default decides, known once it is loaded (`run`).
+            if let candidates, let problem = candidateOptionsProblem(count: candidates) { throw ValidationError(problem) }
             if prompt == nil, let flag = negativePrompt != nil ? "--negative-prompt" : guidance != nil ? "--guidance" : nil {
                 throw ValidationError("\(flag) needs --prompt.")
             }
@@ -118,10 +118,20 @@ extension LDMEdit {
             return try PromptRequest(prompt: prompt, negativePrompt: negativePrompt, guidance: guidance ?? PromptRequest.defaultGuidance)
         }
 
-        func inpaintingRequest() throws(RequestError) -> InpaintingRequest {
+        /// The inpainting part of the request; without --candidates or --[no-]blend-candidates the model's `defaults`
+        /// (`Editor.defaultCandidates`; nil: one seed).
+        func inpaintingRequest(defaults: Candidates?) throws(RequestError) -> InpaintingRequest {
             try InpaintingRequest(maskInvert: maskInvert, maskDilate: maskDilate, maskResize: maskResize, strategy: strategy,
                                   cropMargin: cropMargin, resizeLimit: resizeLimit, holeLimit: holeLimit, coarseGuidance: coarseGuidance,
-                                  candidates: candidates, previewSteps: previewSteps, blendCandidates: blendCandidates)
+                                  candidates: candidates ?? defaults?.count ?? 1, previewSteps: previewSteps,
+                                  blendCandidates: blendCandidates ?? defaults?.blendsMean ?? false)
+        }
+
+        /// Why --preview-steps or --blend-candidates cannot apply to `count` candidates (given, or the model's
+        /// default): they need two or more. nil when they can, or are not given.
+        func candidateOptionsProblem(count: Int) -> String? {
+            guard count < 2, let flag = previewSteps != nil ? "--preview-steps" : blendCandidates == true ? "--blend-candidates" : nil else { return nil }
+            return "\(flag) needs --candidates 2 or more" + (candidates == nil ? " (this model previews one seed by default)." : ".")
         }
 
         var maskSource: MaskSource { mask.map { .file($0) } ?? maskDir.map { .folder($0) } ?? .besideImage }
@@ -133,11 +143,20 @@ extension LDMEdit {
                 try Editor(task: .inpaint, modelPath: try ModelLocator.require(modelOptions.model, for: .inpainting), useEMA: !modelOptions.noEMA,
                            halfWeights: modelOptions.halfWeights, guidePath: modelOptions.guideModel)
             }
+            let defaults = editor.defaultCandidates
+            if let problem = candidateOptionsProblem(count: candidates ?? defaults?.count ?? 1) {
+                reporter.error(problem)
+                throw ExitCode(64)
+            }
+            if candidates == nil, let defaults, !globalOptions.quiet {
+                reporter.status("previewing \(defaults.count) seeds\(defaults.blendsMean ? " and blending their mean" : ""), this model's default "
+                                + "(--candidates 1: one sample, several times faster)")
+            }
             let request = try reporter.orExit { () throws -> EditRequest in
                 guard let model = editor.model else { throw RequestError.inconsistent(task: .inpaint, reason: "needs a model") }
                 var request = EditRequest.inpaint(
                     model: model, sampling: try modelOptions.sampling(reporter, defaults: editor.defaultSampling, quiet: globalOptions.quiet),
-                    tiling: try tilingOptions.request(), inpainting: try inpaintingRequest(), output: try outputOptions.request(),
+                    tiling: try tilingOptions.request(), inpainting: try inpaintingRequest(defaults: defaults), output: try outputOptions.request(),
                     prompt: try promptRequest())
                 request.guide = try modelOptions.guide(editor)
                 return request

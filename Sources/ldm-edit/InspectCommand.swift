@@ -56,6 +56,11 @@ extension LDMEdit {
                     .joined(separator: "\n"))
                 let sampling = SamplingDefault(for: model)
                 print("default sampling: \(sampling.sampler.rawValue), \(sampling.steps) steps (--sampler, --steps)")
+                if model.task == .inpainting {
+                    let candidates = Candidates.modelDefault(for: model)
+                    print("default candidates: " + (candidates.map { "\($0.count)" + ($0.blendsMean ? ", blended with their mean" : "") } ?? "1")
+                          + " (--candidates, --[no-]blend-candidates)")
+                }
             } catch {
                 reporter.error(UserMessage.describe(error))
                 failed = true

@@ -142,4 +142,41 @@ import Testing
         }
         #expect(!FileManager.default.fileExists(atPath: scratch.file("no-candidates.png")))
     }
+
+    /// ldm-edit's own inpainting models (a conv-autoencoder first stage) preview 8 seeds and blend them unless told
+    /// otherwise (`Candidates.modelDefault`), and say so; --candidates 1 and --no-blend-candidates turn it off, and
+    /// `inspect` prints the default. Other models keep one seed (the refusals above).
+    @Test func ownModelsPreviewEightSeedsByDefault() throws {
+        let (w, h) = (32, 32)
+        let input = try image("own.png", width: w, height: h)
+        var mask = [UInt8](repeating: 0, count: w * h)
+        for y in 8..<24 { for x in 8..<24 { mask[y * w + x] = 255 } }
+        let maskPath = scratch.file("own_mask.png")
+        try ImageFile.write(try RasterImage(width: w, height: h, channels: 1, samples: .uint8(mask)), to: maskPath)
+        let model = CLI.sample("Tests/LDMModelsTests/Fixtures/models/conv_inp_folder")
+        let base = ["inpaint", input, "--mask", maskPath, "--model", model, "--steps", "2", "--seed", "3"]
+        func plan(_ extra: [String], _ name: String) throws -> (plan: String, options: [String: Any], log: String) {
+            let out = scratch.file(name)
+            let r = try CLI.run(base + ["-o", out] + extra)
+            #expect(r.status == 0, "\(extra): \(r.stderr)")
+            let provenance = try info(out)
+            return (provenance["plan"] as? String ?? "", provenance["options"] as? [String: Any] ?? [:], r.stdout + r.stderr)
+        }
+        let byDefault = try plan([], "own-default.png")
+        #expect(byDefault.log.contains("previewing 8 seeds and blending their mean, this model's default"), "\(byDefault.log)")
+        #expect(byDefault.plan.contains("of 8 candidates (1-step previews, blended with their mean)"), "\(byDefault.plan)")
+        #expect(byDefault.options["candidates"] as? String == "8" && byDefault.options["blend_candidates"] as? String == "true")
+        let single = try plan(["--candidates", "1"], "own-single.png")
+        #expect(!single.plan.contains("candidates") && single.options["candidates"] == nil && !single.log.contains("previewing"), "\(single)")
+        let unblended = try plan(["--no-blend-candidates"], "own-unblended.png")
+        #expect(unblended.plan.contains("of 8 candidates (1-step previews)") && unblended.options["blend_candidates"] == nil, "\(unblended.plan)")
+        let three = try plan(["--candidates", "3"], "own-three.png")
+        #expect(three.plan.contains("of 3 candidates (1-step previews, blended with their mean)"), "\(three.plan)")
+        let refused = try CLI.run(base + ["-o", scratch.file("own-no.png"), "--candidates", "1", "--blend-candidates"])
+        #expect(refused.status == 64 && refused.stderr.contains("--blend-candidates needs --candidates 2 or more."), "\(refused.stderr)")
+        let inspected = try CLI.run(["inspect", model, "--no-hash"])
+        #expect(inspected.stdout.contains("default candidates: 8, blended with their mean"), "\(inspected.stdout)")
+        let other = try CLI.run(["inspect", Self.parity("inp"), "--no-hash"])
+        #expect(other.stdout.contains("default candidates: 1 ("), "\(other.stdout)")
+    }
 }

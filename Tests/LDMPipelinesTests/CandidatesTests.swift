@@ -177,4 +177,18 @@ import Testing
                                        candidates: candidates)
         #expect(cropped.plan.components(separatedBy: "of 3 candidates").count == 3, "\(cropped.plan)")
     }
+
+    /// The model's own default: ldm-edit's family (a conv-autoencoder first stage) previews 8 seeds blended, for
+    /// inpainting only; the VQ (CompVis) inpainting model and every upscaler keep one seed.
+    @Test func onlyOwnInpaintingModelsPreviewByDefault() throws {
+        let models = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("LDMModelsTests/Fixtures/models")
+        func defaults(_ name: String) throws -> Candidates? {
+            Candidates.modelDefault(for: try ModelWeights.open(models.appendingPathComponent(name).path))
+        }
+        #expect(try defaults("conv_inp_folder") == Candidates(count: Candidates.ownModelsCount, blendsMean: true))
+        #expect(try defaults("conv_sr_folder") == nil)
+        #expect(try defaults("inp_diffusers") == nil)
+        #expect(try defaults("sr_diffusers") == nil)
+    }
 }

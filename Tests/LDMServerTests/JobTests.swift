@@ -18,8 +18,9 @@ import Testing
 
     func submit(_ server: TestServer, _ images: (image: String, mask: String), steps: Int, seed: Int? = 5,
                 session: String? = nil) async throws -> String {
+        // One seed: the fixture's own default previews 8 (`Candidates.modelDefault`), whose steps the events count too.
         var job: [String: Any] = ["task": "inpaint", "model": try server.model(Self.model), "image": images.image, "mask": images.mask,
-                                  "steps": steps]
+                                  "steps": steps, "candidates": 1]
         job["seed"] = seed
         job["session"] = session
         let reply = try await server.json("POST", "/api/jobs", job)
@@ -209,7 +210,8 @@ import Testing
         defer { Task { await server.stop() } }
         let ids = try await images(server)
         for (sampler, steps) in [(nil, 15), ("ddim", 50)] as [(String?, Int)] {
-            var job: [String: Any] = ["task": "inpaint", "model": try server.model(Self.model), "image": ids.image, "mask": ids.mask, "seed": 2]
+            var job: [String: Any] = ["task": "inpaint", "model": try server.model(Self.model), "image": ids.image, "mask": ids.mask, "seed": 2,
+                                      "candidates": 1]
             job["sampler"] = sampler
             let reply = try await server.json("POST", "/api/jobs", job)
             let id = try #require(reply.json["id"] as? String, "\(reply.status) \(reply.text)")
@@ -228,9 +230,13 @@ import Testing
         let inpainting = try #require(models.first { $0["name"] as? String == Self.model })
         #expect(inpainting["task"] as? String == "inpaint" && inpainting["takes_prompt"] as? Bool == false)
         #expect(inpainting["default_sampler"] as? String == "dpmpp-2m-karras" && inpainting["default_steps"] as? Int == 15)
+        // A conv-autoencoder model (ldm-edit's own family) previews 8 seeds and blends them; Stable Diffusion one.
+        #expect(inpainting["default_candidates"] as? Int == 8 && inpainting["default_blend_candidates"] as? Bool == true)
         #expect((inpainting["description"] as? [String])?.first?.hasPrefix("model: inpainting") == true)
         let sd = try #require(models.first { $0["name"] as? String == "sd_inpaint_folder" })
         #expect(sd["takes_prompt"] as? Bool == true && sd["default_sampler"] as? String == "pndm" && sd["default_steps"] as? Int == 50)
+        #expect(sd["default_candidates"] as? Int == 1 && sd["default_blend_candidates"] as? Bool == false)
+        #expect(models.first { $0["task"] as? String == "upscale" }?["default_candidates"] == nil)
         #expect(models.last?["id"] as? String == "lanczos")
         // Text encoders alone, an SD U-Net without its text encoder, a U-Net whose config cannot build: not offered.
         for name in ["clip_text_compvis.safetensors", "sd1_compvis.safetensors", "inp_compvis.ckpt"] {
@@ -301,15 +307,21 @@ import Testing
         #expect(sd.status == 400 && (sd.json["error"] as? String)?.contains("LDM inpainting models only") == true, "\(sd.text)")
     }
 
-    /// candidates: an inpainting job previews that many seeds and names the one it kept; refused out of range and for
-    /// upscaling.
+    /// candidates: an inpainting job previews that many seeds and names the one it kept; left out, the model's own
+    /// (the fixture, of ldm-edit's own family: 8, blended); refused out of range and for upscaling.
     @Test func candidatesReachTheInpainting() async throws {
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }
         let ids = try await images(server)
         let model = try server.model(Self.model)
+        let byDefault = try await server.json("POST", "/api/jobs", ["task": "inpaint", "model": model, "image": ids.image, "mask": ids.mask,
+                                                                    "steps": 2, "seed": 1])
+        let defaultDone = try await server.wait(for: try #require(byDefault.json["id"] as? String, "\(byDefault.text)"))
+        #expect(defaultDone["state"] as? String == "done" && defaultDone["candidates"] as? Int == 8
+                && defaultDone["blend_candidates"] as? Bool == true, "\(defaultDone)")
+        #expect((defaultDone["plan"] as? String)?.contains("of 8 candidates (1-step previews, blended with their mean)") == true, "\(defaultDone)")
         let reply = try await server.json("POST", "/api/jobs", ["task": "inpaint", "model": model, "image": ids.image, "mask": ids.mask,
-                                                                "steps": 2, "seed": 1, "candidates": 2])
+                                                                "steps": 2, "seed": 1, "candidates": 2, "blend_candidates": false])
         #expect(reply.status == 202, "\(reply.text)")
         let done = try await server.wait(for: try #require(reply.json["id"] as? String))
         #expect(done["state"] as? String == "done" && done["candidates"] as? Int == 2, "\(done)")
@@ -319,9 +331,16 @@ import Testing
         let blendDone = try await server.wait(for: try #require(blended.json["id"] as? String))
         #expect(blendDone["state"] as? String == "done" && blendDone["blend_candidates"] as? Bool == true, "\(blendDone)")
         #expect((blendDone["plan"] as? String)?.contains("of 2 candidates (1-step previews, blended with their mean)") == true, "\(blendDone)")
+        let single = try await server.json("POST", "/api/jobs", ["task": "inpaint", "model": model, "image": ids.image, "mask": ids.mask,
+                                                                 "steps": 2, "seed": 1, "candidates": 1])
+        let singleDone = try await server.wait(for: try #require(single.json["id"] as? String, "\(single.text)"))
+        #expect(singleDone["state"] as? String == "done" && singleDone["candidates"] == nil && singleDone["blend_candidates"] == nil, "\(singleDone)")
         let alone = try await server.json("POST", "/api/jobs", ["task": "inpaint", "model": model, "image": ids.image, "mask": ids.mask,
-                                                                "blend_candidates": true])
+                                                                "candidates": 1, "blend_candidates": true])
         #expect(alone.status == 400 && (alone.json["error"] as? String)?.contains("needs candidates 2 or more") == true, "\(alone.text)")
+        let sd = try await server.json("POST", "/api/jobs", ["task": "inpaint", "model": try server.model("sd_inpaint_folder"), "image": ids.image,
+                                                             "mask": ids.mask, "prompt": "", "blend_candidates": true])
+        #expect(sd.status == 400 && (sd.json["error"] as? String)?.contains("this model previews one seed by default") == true, "\(sd.text)")
         let bad = try await server.json("POST", "/api/jobs", ["task": "inpaint", "model": model, "image": ids.image, "mask": ids.mask, "candidates": 20])
         #expect(bad.status == 400 && (bad.json["error"] as? String)?.contains("candidates must be 1-16") == true, "\(bad.text)")
         let upscale = try await server.json("POST", "/api/jobs", ["task": "upscale", "model": "lanczos", "image": ids.image, "candidates": 2])

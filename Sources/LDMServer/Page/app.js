@@ -101,6 +101,11 @@ function chooseModel() {
   $('hole-fields').hidden = !(diffusion && model.task === 'inpaint' && !model.takes_prompt);
   // Consensus of several seeds: every diffusion inpainting model.
   $('candidate-fields').hidden = !(diffusion && model.task === 'inpaint');
+  // Each inpainting model has its own (ldm-edit's own models: 8 seeds, blended with their mean; the others 1).
+  if (model && model.default_candidates !== undefined) {
+    $('candidates').value = model.default_candidates;
+    $('blend-candidates').checked = model.default_blend_candidates;
+  }
   const noise = model && model.noise_levels;
   $('noise-fields').hidden = !noise;
   if (noise) {
@@ -166,7 +171,10 @@ async function run() {
   }
   if (model.noise_levels) job.noise_level = Number($('noise-level').value);
   if (!$('hole-fields').hidden && $('hole-limit').value !== '') job.hole_limit = Number($('hole-limit').value);
-  if (!$('candidate-fields').hidden && Number($('candidates').value) > 1) job.candidates = Number($('candidates').value);
+  if (!$('candidate-fields').hidden) {
+    job.candidates = Number($('candidates').value);
+    if (job.candidates > 1) job.blend_candidates = $('blend-candidates').checked;
+  }
   $('run').disabled = true;
   try {
     if (job.task === 'inpaint') {
