@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # README command 1: install what is missing, build in release, and run a real edit of each kind on a
-# sample with the bundled models (Models/; the inpainting one from Models/training/ while it is still in
-# training), printing the time each took.
+# sample with the bundled models (Models/), printing the time each took.
 #   bash Scripts/quickstart.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,15 +23,9 @@ else
 fi
 echo "Wrote out/chelsea_x4.png (4x upscale of Samples/lowres/chelsea.png)."
 if [ -f Models/ldm-edit-inpaint.safetensors ]; then
-  run "inpaint (bundled diffusion model, default sampler and steps)" \
+  run "inpaint (bundled diffusion model, default sampler and steps, 8 candidates blended)" \
     "$bin" inpaint Samples/chelsea.png --mask Masks/chelsea_mask.png -o out/chelsea_inpainted.png --seed 1 --overwrite
   echo "Wrote out/chelsea_inpainted.png (Samples/chelsea.png with the region of Masks/chelsea_mask.png repainted)."
-elif [ -f Models/training/ldm-edit-inpaint.safetensors ]; then
-  # Not a default (its fills miss their quality targets, docs/models.md), so it is named with --model and labelled.
-  run "inpaint (bundled model still in training, short of its targets: docs/models.md)" \
-    "$bin" inpaint Samples/chelsea.png --mask Masks/chelsea_mask.png -o out/chelsea_inpainted.png --seed 1 --overwrite \
-    --model Models/training/ldm-edit-inpaint.safetensors
-  echo "Wrote out/chelsea_inpainted.png (Samples/chelsea.png repainted under Masks/chelsea_mask.png by the unfinished model)."
 else
-  echo "Models/ldm-edit-inpaint.safetensors is not there yet (docs/models.md): inpainting needs --model."
+  echo "Models/ldm-edit-inpaint.safetensors is not there (docs/models.md): inpainting needs --model."
 fi

@@ -137,11 +137,17 @@ import Testing
         #expect(resized.status == 0, "\(resized.stderr)")
         let wrongTask = try CLI.run(["inpaint", input, "--mask", small, "--model", Self.parity("sr"), "-o", scratch.file("w.png")])
         #expect(wrongTask.status == 1 && wrongTask.stderr.contains("this is a super-resolution model") && wrongTask.stderr.contains("ldm-edit upscale"))
-        let noModel = try CLI.run(["inpaint", input, "--mask", small, "--mask-resize"], environment: ["LDM_EDIT_MODELS": scratch.path])
+        // A copy of the binary run outside the source tree, whose Models/ ships a default: nothing but $LDM_EDIT_MODELS.
+        try FileManager.default.createDirectory(atPath: scratch.file("bin"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: CLI.binary.path, toPath: scratch.file("bin/ldm-edit"))
+        let isolated = URL(fileURLWithPath: scratch.file("bin/ldm-edit"))
+        let noModel = try CLI.run(["inpaint", input, "--mask", small, "--mask-resize"], in: scratch.path,
+                                  environment: ["LDM_EDIT_MODELS": scratch.path], executable: isolated)
         #expect(noModel.status == 1 && noModel.stderr.contains("no inpainting model: pass --model, or put ldm-edit-inpaint.safetensors in one of: \(scratch.path)"))
         try FileManager.default.createDirectory(atPath: scratch.file("training"), withIntermediateDirectories: true)
         _ = FileManager.default.createFile(atPath: scratch.file("training/ldm-edit-inpaint.safetensors"), contents: Data())
-        let unfinished = try CLI.run(["inpaint", input, "--mask", small, "--mask-resize"], environment: ["LDM_EDIT_MODELS": scratch.path])
+        let unfinished = try CLI.run(["inpaint", input, "--mask", small, "--mask-resize"], in: scratch.path,
+                                     environment: ["LDM_EDIT_MODELS": scratch.path], executable: isolated)
         #expect(unfinished.status == 1 && unfinished.stderr.contains(
             "hint: one still in training, short of its quality targets (docs/models.md), is at \(scratch.file("training/ldm-edit-inpaint.safetensors"))"))
         let both = try CLI.run(["upscale", input, "--method", "bicubic", "--model", Self.parity("sr")])

@@ -2,7 +2,7 @@
 """Experiment: autoguidance, a U-Net guided by a weaker version of itself at sampling time.
 
     /tmp/torch-venv/bin/python Scripts/train/experiments/autoguidance.py --pool /tmp/ldm-pool \
-        --ldm-edit .build/release/ldm-edit --model Models/training/ldm-edit-inpaint.safetensors \
+        --ldm-edit .build/release/ldm-edit --model Models/ldm-edit-inpaint.safetensors \
         --bad /tmp/inp-f7cb48f.safetensors --bad-size inpaint-192 --weights 1 1.25 1.5 2 [--unsharp 0.25 0.5] [--limit 8]
     # the weaker inpainting models are earlier kept partials: git show f7cb48f:Models/training/ldm-edit-inpaint.safetensors
     # (step 42,283, inpaint-192), 2d99bc3 (49,489, inpaint-192), be72423 (30,000, inpaint-48), 5c2a8e6 (16,500, inpaint-48)

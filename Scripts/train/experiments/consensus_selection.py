@@ -2,7 +2,7 @@
 """Does choosing one of K samples by their consensus buy hole PSNR without giving up detail?
 
     /tmp/torch-venv/bin/python Scripts/train/experiments/consensus_selection.py --pool /tmp/ldm-pool \
-        --ldm-edit .build/release/ldm-edit --model Models/training/ldm-edit-inpaint.safetensors [--seeds 8] [--limit 8] \
+        --ldm-edit .build/release/ldm-edit --model Models/ldm-edit-inpaint.safetensors [--seeds 8] [--limit 8] \
         [--cache /tmp/consensus] [--sigma 0 4 8]
 
 sample_spread.py split a sample's hole error into the bias of the model's posterior mean and the spread of its

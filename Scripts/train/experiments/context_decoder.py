@@ -4,12 +4,12 @@
     cd Scripts/train
     # arms with the same seed and batches, one thread each (the control differs only in having no context branch;
     # add --freeze-decoder to the first for the branch alone):
-    python experiments/context_decoder.py train --pool /tmp/ldm-pool --model ../../Models/training/ldm-edit-inpaint.safetensors \
+    python experiments/context_decoder.py train --pool /tmp/ldm-pool --model ../../Models/ldm-edit-inpaint.safetensors \
         --disc /tmp/decgrow0/state.pt --out /tmp/ctxdec --context --seconds 2400 &
-    python experiments/context_decoder.py train --pool /tmp/ldm-pool --model ../../Models/training/ldm-edit-inpaint.safetensors \
+    python experiments/context_decoder.py train --pool /tmp/ldm-pool --model ../../Models/ldm-edit-inpaint.safetensors \
         --disc /tmp/decgrow0/state.pt --out /tmp/ctxdec0 --seconds 2400 &
     wait
-    python experiments/context_decoder.py eval --pool /tmp/ldm-pool --model ../../Models/training/ldm-edit-inpaint.safetensors \
+    python experiments/context_decoder.py eval --pool /tmp/ldm-pool --model ../../Models/ldm-edit-inpaint.safetensors \
         --ldm-edit ../../.build/release/ldm-edit --decoders /tmp/ctxdec0 /tmp/ctxdec [--limit 8]
 
 Why: both remaining inpainting detail figures stand at the first stage's ceiling (docs/quality.md, "The same ceiling in

@@ -2,7 +2,7 @@
 """Diagnostic: the inpainting detail a perfect U-Net would reach through a model file's first stage.
 
     cd Scripts/train && python experiments/first_stage_hole_ceiling.py --pool /tmp/ldm-pool \
-        --model ../../Models/training/ldm-edit-inpaint.safetensors [--limit 8] [--stroke-width PX ...]
+        --model ../../Models/ldm-edit-inpaint.safetensors [--limit 8] [--stroke-width PX ...]
     (or --autoencoder FOLDER instead of --model: a first stage's folder, e.g. experiments/grow_latents.py's)
 
 For quality.py's first --limit held-out 256² crops and its masks (the centre square, the strokes of each crop's

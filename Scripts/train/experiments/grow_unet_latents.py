@@ -2,7 +2,7 @@
 """Experiment: a trained U-Net grown onto a first stage with more latent channels (experiments/grow_latents.py).
 
     cd Scripts/train
-    python experiments/grow_unet_latents.py --model ../../Models/training/ldm-edit-inpaint.safetensors --size inpaint-192 \
+    python experiments/grow_unet_latents.py --model ../../Models/ldm-edit-inpaint.safetensors --size inpaint-192 \
         --autoencoder /tmp/decgrow8f/autoencoder --ldm-edit ../../.build/release/ldm-edit --out /tmp/grown-inpaint
     python train_diffusion.py --task inpaint --pool P --state /tmp/inp-grown --autoencoder /tmp/decgrow8f/autoencoder \
         --init /tmp/grown-inpaint.safetensors --ldm-edit ../../.build/release/ldm-edit --weighting truncated-min-snr ...

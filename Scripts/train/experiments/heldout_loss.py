@@ -3,7 +3,7 @@
 
     python Scripts/train/experiments/heldout_loss.py --pool /tmp/ldm-pool \
         --autoencoder ~/.cache/ldm-edit-train/decoder/autoencoder \
-        --model Models/training/ldm-edit-inpaint.safetensors --model ~/.cache/ldm-edit-train/inpaint/state.pt
+        --model Models/ldm-edit-inpaint.safetensors --model ~/.cache/ldm-edit-train/inpaint/state.pt
 
 Each --model is a shipped .safetensors (its U-Net) or a training state.pt (its EMA weights; `state.pt:raw` for the
 trained weights themselves), or several of these joined by commas: the uniform average of their weights, a post-hoc

@@ -5,7 +5,7 @@ low-noise ones (its texture) can come from different U-Nets — A trained throug
 (inpaint_trajectory.py: hole PSNR up, detail gone), B the kept model (detail).
 
     cd Scripts/train && python experiments/inpaint_expert_switch.py --pool /tmp/ldm-pool --a /tmp/inptraj-a.safetensors \
-        --b ../../Models/training/ldm-edit-inpaint.safetensors --ldm-edit ../../.build/release/ldm-edit --switch 0,3,5,8,15
+        --b ../../Models/ldm-edit-inpaint.safetensors --ldm-edit ../../.build/release/ldm-edit --switch 0,3,5,8,15
 
 Sampled in PyTorch (diffusers' scheduler, the reference of ldm-edit's sampler; the initial noise is torch's, not
 ldm-edit's, so K = 0 and K = 15 are the baselines to compare with, not ldm-edit's own figures). Figures as

@@ -5,7 +5,7 @@ the centre hole's PSNR (0.92 dB under the target on the kept model, docs/quality
 trajectory the way sr_trajectory_adversarial.py's control trained the SR U-Net's fidelity (+0.70 dB Y-PSNR).
 
     cd Scripts/train && python experiments/inpaint_trajectory.py --pool /tmp/ldm-pool \
-        --model ../../Models/training/ldm-edit-inpaint.safetensors --ldm-edit ../../.build/release/ldm-edit \
+        --model ../../Models/ldm-edit-inpaint.safetensors --ldm-edit ../../.build/release/ldm-edit \
         --out /tmp/inp-traj [--pool-px 8] [--fid-weight 1] [--texture-weight 20] [--energy-weight 20] \
         [--lr 4e-5] [--minutes 45] [--threads 1]
     python Scripts/eval/quality.py ... --inpaint-model /tmp/inp-traj.safetensors --only inpaint --limit 8

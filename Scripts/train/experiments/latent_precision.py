@@ -3,7 +3,7 @@
 decoder is to them.
 
     cd Scripts/train && python experiments/latent_precision.py --pool /tmp/ldm-pool \
-        --model ../../Models/training/ldm-edit-inpaint.safetensors --ldm-edit ../../.build/release/ldm-edit [--limit 8]
+        --model ../../Models/ldm-edit-inpaint.safetensors --ldm-edit ../../.build/release/ldm-edit [--limit 8]
 
 For the first --limit held-out 256² crops and quality.py's two masks: samples with DDIM 50 from pure noise (as
 prefill_strength.py at strength 1, seed 0), then decodes (a) the sampled latent, (b) the same with a k×k box filter

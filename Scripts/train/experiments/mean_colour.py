@@ -2,7 +2,7 @@
 """Experiment: a sample's coarse colours from the model's own conditional mean, its fine detail kept.
 
     cd Scripts/train && python experiments/mean_colour.py --pool /tmp/ldm-pool \
-        --model ../../Models/training/ldm-edit-inpaint.safetensors --ldm-edit ../../.build/release/ldm-edit [--limit 8]
+        --model ../../Models/ldm-edit-inpaint.safetensors --ldm-edit ../../.build/release/ldm-edit [--limit 8]
 
 The one-step ẑ₀ of DDIM's first step (t = 981) estimates the model's conditional mean, which scores ~2.5 dB above
 the finished sample in the hole (terminal_leak.py) and carries no detail; the sample's error is mostly its own

@@ -3,7 +3,7 @@
 
     python Scripts/train/experiments/noise_scale.py --pool /tmp/ldm-pool \
         --autoencoder ~/.cache/ldm-edit-train/decoder/autoencoder \
-        --model Models/training/ldm-edit-inpaint.safetensors [--batches 48] [--batch 8] [--latent 64]
+        --model Models/ldm-edit-inpaint.safetensors [--batches 48] [--batch 8] [--latent 64]
 
 McCandlish, Kaplan, Amodei et al., "An Empirical Model of Large-Batch Training" (2018), eq. 2.8 and appendix A.1: with
 G the true gradient and Σ the per-sample gradient covariance, a batch of b samples has E|G_b|² = |G|² + tr(Σ)/b, so the

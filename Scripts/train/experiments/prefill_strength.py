@@ -3,7 +3,7 @@
 inpainting pipelines, i.e. SDEdit), measured with quality.py's inpainting figures.
 
     cd Scripts/train && python experiments/prefill_strength.py --pool /tmp/ldm-pool \
-        --model ../../Models/training/ldm-edit-inpaint.safetensors --ldm-edit ../../.build/release/ldm-edit \
+        --model ../../Models/ldm-edit-inpaint.safetensors --ldm-edit ../../.build/release/ldm-edit \
         [--limit 8] [--strengths 1,0.8,0.6,0.4]
 
 For the first --limit held-out 256² crops and quality.py's two masks (centre square, strokes): OpenCV Telea fills

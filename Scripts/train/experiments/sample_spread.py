@@ -2,7 +2,7 @@
 """How much of the inpainting model's hole error is the spread of its samples, and how much its mean being wrong.
 
     /tmp/torch-venv/bin/python Scripts/train/experiments/sample_spread.py --pool /tmp/ldm-pool \
-        --ldm-edit .build/release/ldm-edit --model Models/training/ldm-edit-inpaint.safetensors [--seeds 4] [--limit 8]
+        --ldm-edit .build/release/ldm-edit --model Models/ldm-edit-inpaint.safetensors [--seeds 4] [--limit 8]
 
 Issue 16 asks for hole PSNR ≥ Telea − 1 dB *and* detail 0.6–1.3. A sample from a posterior has error
 E‖x − gt‖² = ‖μ − gt‖² (bias: the posterior mean μ is wrong) + E‖x − μ‖² (spread: what differs from sample to sample);

@@ -2,7 +2,7 @@
 """Diagnostic: does the inpainting U-Net lean on the signal its schedule leaves at the last step?
 
     cd Scripts/train && python experiments/terminal_leak.py --pool /tmp/ldm-pool \
-        --model ../../Models/training/ldm-edit-inpaint.safetensors --ldm-edit ../../.build/release/ldm-edit [--limit 8]
+        --model ../../Models/ldm-edit-inpaint.safetensors --ldm-edit ../../.build/release/ldm-edit [--limit 8]
 
 The LDM linear schedules end at ᾱ_999 ≈ 1e-4, not 0: every z_t seen in training, even at the top step, holds
 √ᾱ·z₀ (≈ 1 % of the truth), and a hole's mean colour can be read from it when averaged over the hole. Sampling
