@@ -10,7 +10,7 @@ extension Candidates {
     /// which only `Scripts/train` makes; U-Nets trained on 128-pixel crops) preview `ownModelsCount` seeds and blend
     /// the kept fill with their mean. On all 16 held-out crops that lifts the hole PSNR of the bundled model by
     /// 1.64 / 1.65 dB (centre / strokes, paired, higher on 16 of 16 crops each) over one sample and lowers its seams,
-    /// meeting the targets one sample misses, at 4.7× the time of one sample (docs/quality.md, "Blending the
+    /// meeting the targets one sample misses, at 4.4–4.7× the time of one sample (docs/quality.md, "Blending the
     /// candidates"). The other families (CompVis LDM, Stable Diffusion) keep one seed, as their reference scripts do:
     /// nothing here was measured on them.
     public static func modelDefault(for weights: ModelWeights) -> Candidates? {
