@@ -14,6 +14,15 @@ import Testing
         return path
     }
 
+    /// A mask file in the scratch folder, white (repaint) on `columns` × `rows`, and its samples.
+    func rectangleMask(_ name: String, width w: Int, height h: Int, columns: Range<Int>, rows: Range<Int>) throws -> (path: String, values: [UInt8]) {
+        var mask = [UInt8](repeating: 0, count: w * h)
+        for y in rows { for x in columns { mask[y * w + x] = 255 } }
+        let path = scratch.file(name)
+        try ImageFile.write(try RasterImage(width: w, height: h, channels: 1, samples: .uint8(mask)), to: path)
+        return (path, mask)
+    }
+
     func info(_ path: String) throws -> [String: Any] {
         let r = try CLI.run(["info", path, "--json"])
         let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
@@ -70,10 +79,7 @@ import Testing
     @Test func largeHolesCoarseToFine() throws {
         let (w, h) = (120, 96)
         let input = try image("hole.png", width: w, height: h)
-        var mask = [UInt8](repeating: 0, count: w * h)
-        for y in 24..<72 { for x in 36..<84 { mask[y * w + x] = 255 } }  // a 48-pixel square
-        let maskPath = scratch.file("hole_mask.png")
-        try ImageFile.write(try RasterImage(width: w, height: h, channels: 1, samples: .uint8(mask)), to: maskPath)
+        let (maskPath, mask) = try rectangleMask("hole_mask.png", width: w, height: h, columns: 36..<84, rows: 24..<72)  // a 48-pixel square
         let base = ["inpaint", input, "--mask", maskPath, "--model", Self.parity("inp"), "--steps", "2", "--seed", "1", "-q"]
         let out = scratch.file("hole-out.png")
         let r = try CLI.run(base + ["-o", out, "--hole-limit", "24", "--coarse-guidance", "0.5"])
@@ -102,10 +108,7 @@ import Testing
     @Test func candidatesKeepTheConsensusSeed() throws {
         let (w, h) = (64, 48)
         let input = try image("candidates.png", width: w, height: h)
-        var mask = [UInt8](repeating: 0, count: w * h)
-        for y in 12..<36 { for x in 16..<44 { mask[y * w + x] = 255 } }
-        let maskPath = scratch.file("candidates_mask.png")
-        try ImageFile.write(try RasterImage(width: w, height: h, channels: 1, samples: .uint8(mask)), to: maskPath)
+        let (maskPath, mask) = try rectangleMask("candidates_mask.png", width: w, height: h, columns: 16..<44, rows: 12..<36)
         let base = ["inpaint", input, "--mask", maskPath, "--model", Self.parity("inp"), "--steps", "4", "-q"]
         let out = scratch.file("candidates-out.png")
         let r = try CLI.run(base + ["--seed", "20", "-o", out, "--candidates", "3", "--preview-steps", "2"])
@@ -149,10 +152,7 @@ import Testing
     @Test func ownModelsPreviewEightSeedsByDefault() throws {
         let (w, h) = (32, 32)
         let input = try image("own.png", width: w, height: h)
-        var mask = [UInt8](repeating: 0, count: w * h)
-        for y in 8..<24 { for x in 8..<24 { mask[y * w + x] = 255 } }
-        let maskPath = scratch.file("own_mask.png")
-        try ImageFile.write(try RasterImage(width: w, height: h, channels: 1, samples: .uint8(mask)), to: maskPath)
+        let maskPath = try rectangleMask("own_mask.png", width: w, height: h, columns: 8..<24, rows: 8..<24).path
         let model = CLI.sample("Tests/LDMModelsTests/Fixtures/models/conv_inp_folder")
         let base = ["inpaint", input, "--mask", maskPath, "--model", model, "--steps", "2", "--seed", "3"]
         func plan(_ extra: [String], _ name: String) throws -> (plan: String, options: [String: Any], log: String) {
