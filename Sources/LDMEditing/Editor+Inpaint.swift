@@ -21,7 +21,8 @@ extension Editor {
                                                       options: options.largeImageOptions,
                                                       coarseToFine: options.coarseToFine, candidates: options.candidateSetting,
                                                       callbacks: callbacks) { width, height in
-            let plan = try tiles.inpaint(width: width, height: height, sizeMultiple: multiple, factor: factor, wholePixels: image.width * image.height)
+            let plan = try tiles.inpaint(width: width, height: height, sizeMultiple: multiple, factor: factor, wholePixels: image.width * image.height,
+                                         runBytesPerPixel: options.candidateSetting?.heldBytesPerPixel ?? 0)
             peak = max(peak, plan.estimate.total)
             if plan.isReduced { reduced.append(plan.tiling) }
             return plan.tiling

@@ -40,12 +40,13 @@ public struct TilePlanner: Sendable {
     }
 
     /// One inpainting run on a width × height image (the whole image, a crop window or the resized
-    /// image) of an image with `wholePixels` pixels in all.
-    public func inpaint(width: Int, height: Int, sizeMultiple: Int, factor: Int, wholePixels: Int) throws -> Plan {
+    /// image) of an image with `wholePixels` pixels in all; `runBytesPerPixel`: what else the run holds per pixel of its
+    /// own (`Candidates.heldBytesPerPixel`).
+    public func inpaint(width: Int, height: Int, sizeMultiple: Int, factor: Int, wholePixels: Int, runBytesPerPixel: Int = 0) throws -> Plan {
         let whole = width * height == wholePixels
         return try plan(latentHeight: Self.latentSide(height, multiple: sizeMultiple, factor: factor),
                         latentWidth: Self.latentSide(width, multiple: sizeMultiple, factor: factor),
-                        encodes: true, otherBytes: whole ? 0 : Self.wholeImageBytesPerPixel * wholePixels)
+                        encodes: true, otherBytes: (whole ? 0 : Self.wholeImageBytesPerPixel * wholePixels) + runBytesPerPixel * width * height)
     }
 
     func plan(latentHeight: Int, latentWidth: Int, encodes: Bool, otherBytes: Int) throws -> Plan {

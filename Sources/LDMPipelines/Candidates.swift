@@ -45,6 +45,11 @@ public struct Candidates: Sendable, Equatable {
         self.blendsMean = blendsMean
     }
 
+    /// Bytes per pixel of a model run that choosing holds beside one sampling's own: with the blend, the running sum of
+    /// the previews, then the mean made from it, the blend's difference and its output (3 floats each, at most three
+    /// alive with the fill, `chooseSeed` and `blend`); without, nothing (one preview at a time, then only signatures).
+    public var heldBytesPerPixel: Int { blendsMean ? 3 * 3 * MemoryLayout<Float>.size : 0 }
+
     /// The preview steps for a request of `steps` steps.
     public func previewSteps(for steps: Int) -> Int {
         previewSteps ?? max(1, Int((Double(steps) * Self.previewShare).rounded()))

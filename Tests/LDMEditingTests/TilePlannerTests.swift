@@ -56,5 +56,12 @@ import Testing
         let whole = try tiles.inpaint(width: 200, height: 100, sizeMultiple: 4, factor: 2, wholePixels: 200 * 100)
         #expect(window.estimate.other == TilePlanner.wholeImageBytesPerPixel * 1000 * 800 && whole.estimate.other == 0)
         #expect(window.estimate.encoder > 0, "inpainting encodes the masked image")
+        // Blended candidates hold the previews' sum, their mean, the blend's difference and output: 3 floats each per pixel.
+        let blended = Candidates(count: 8, blendsMean: true)
+        #expect(blended.heldBytesPerPixel == 36 && Candidates(count: 8).heldBytesPerPixel == 0)
+        let withCandidates = try tiles.inpaint(width: 200, height: 100, sizeMultiple: 4, factor: 2, wholePixels: 1000 * 800,
+                                               runBytesPerPixel: blended.heldBytesPerPixel)
+        #expect(withCandidates.estimate.other == window.estimate.other + 36 * 200 * 100)
+        #expect(withCandidates.estimate.total == window.estimate.total + 36 * 200 * 100)
     }
 }
