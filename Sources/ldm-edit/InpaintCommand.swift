@@ -22,7 +22,11 @@ extension LDMEdit {
                 take --prompt, --negative-prompt and --guidance, as diffusers' StableDiffusionInpaintPipeline; \
                 without --sampler they sample with their own scheduler (PNDM for SD 1.x).
 
+                Without --model the bundled model fills (8 candidates blended by default; --candidates 1 for one \
+                sample, several times faster).
+
                 Examples:
+                  ldm-edit inpaint Samples/astronaut.png --mask Masks/astronaut_mask.png -o out.png
                   ldm-edit inpaint Samples/astronaut.png --mask Masks/astronaut_mask.png --model last.ckpt -o out.png
                   ldm-edit inpaint photo.png --mask m.png --model sd-v1-5-inpainting.ckpt --prompt "a red brick wall"
                 """)
