@@ -38,7 +38,8 @@ def history(state, phase):
 TARGETS = {"y_psnr": 23.81, "centre": 13.97, "strokes": 17.17, "detail": 0.6}
 # Each panel compares checkpoints at one sampling: the default when they were made. The curves began at DDIM 50; the
 # inpainting default since 2026-12-03, DPM-Solver++(2M) Karras 15, has a panel of its own; records at any other
-# sampling are listed, not drawn.
+# sampling are listed, not drawn — except those of a panel's sampling with candidates ("…, candidates 8 blended", the
+# shipped inpainting model's default since 2026-12-06), drawn on it as stars beside the one-sample curve.
 PANELS = [("upscale", "ddim 50"), ("inpaint", "ddim 50"), ("inpaint", "dpmpp-2m-karras 15")]
 MARKERS = "osD^vx<>"
 
@@ -65,6 +66,15 @@ def plot_evals(records, axes):
             for r in rs:
                 print(f"| {run} | {r['step']} | {r['cpu_hours']:.2f} | {r['decoder']} | "
                       + " | ".join(f"{r[k][f]:.2f} | {r[k]['detail']:.2f}" for k, f, _ in series[task]) + " |")
+        starred = [r for r in records if r["task"] == task and r.get("sampler", "").startswith(sampling + ", candidates")]
+        for color, (key, figure, name) in zip(("C0", "C1"), series[task]):
+            for r in starred:
+                ax.plot([r["cpu_hours"]], [r[key][figure]], "*", color=color, markersize=13, markeredgecolor="black",
+                        label=textwrap.fill(f"{name}, step {r['step']}, {r['sampler'].split(', ', 1)[1]}", 60))
+                twin.plot([r["cpu_hours"]], [r[key]["detail"]], "*", color=color, markersize=11, alpha=0.5, markerfacecolor="none")
+        for r in starred:
+            print(f"| {r['run']} ({r['sampler']}) | {r['step']} | {r['cpu_hours']:.2f} | {r['decoder']} | "
+                  + " | ".join(f"{r[k][f]:.2f} | {r[k]['detail']:.2f}" for k, f, _ in series[task]) + " |")
         targets = [TARGETS[key if task == "inpaint" else figure] for key, figure, _ in series[task]]
         for color, target in zip(("C0", "C1"), targets):
             ax.axhline(target, color=color, ls="--", lw=0.8)
@@ -74,7 +84,7 @@ def plot_evals(records, axes):
         twin.set(ylabel="detail (dotted; target ≥ 0.6)")
         ax.set(xlabel="CPU-hours", ylabel=("Y-PSNR" if task == "upscale" else "hole PSNR") + " (dB; dashed: target)",
                title=("SR U-Net" if task == "upscale" else "inpainting U-Net") + f", {sampling}: through ldm-edit, 8 crops")
-    others = [r for r in records if (r["task"], r.get("sampler", "ddim 50")) not in PANELS]
+    others = [r for r in records if (r["task"], r.get("sampler", "ddim 50").split(", candidates")[0]) not in PANELS]
     if others:
         print("| task | run | step | sampling (not drawn) | figures |\n|---|---|---|---|---|")
         for r in others:
