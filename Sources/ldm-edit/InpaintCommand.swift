@@ -62,7 +62,7 @@ extension LDMEdit {
         var resizeLimit: Int = InpaintingRequest.defaultResizeLimit
 
         @Option(name: .customLong("hole-limit"), help: ArgumentHelp(
-            "Fill holes wider than this (the side of their largest square, in pixels) coarse-to-fine: first at the scale that makes them this wide, then at full resolution following that fill's low frequencies. For models trained on small crops (the bundled one: 96). Default: off.",
+            "Fill holes wider than this (the side of their largest square, in pixels) coarse-to-fine: first at the scale that makes them this wide, then at full resolution following that fill's low frequencies. For models trained on crops smaller than the hole (96 suited the bundled model while it trained on 128-pixel crops). Default: off.",
             valueName: "px"))
         var holeLimit: Int?
 
