@@ -64,6 +64,13 @@ public struct InpaintingRequest: Sendable, Equatable {
         holeLimit.map { CoarseToFine(holeLimit: $0, share: coarseGuidance ?? CoarseToFine.defaultShare) }
     }
 
+    /// The candidate count and blend of a request that may leave either out: as given, else the model's `defaults`
+    /// (`Candidates.modelDefault`), else one seed; the blend only with two or more.
+    public static func candidates(_ count: Int?, blend: Bool?, defaults: Candidates?) -> (count: Int, blend: Bool) {
+        let resolved = count ?? defaults?.count ?? 1
+        return (resolved, resolved > 1 && (blend ?? defaults?.blendsMean ?? false))
+    }
+
     /// The pipeline's candidate setting; nil for one seed.
     var candidateSetting: Candidates? {
         candidates > 1 ? Candidates(count: candidates, previewSteps: previewSteps, blendsMean: blendCandidates) : nil

@@ -98,14 +98,14 @@ extension EditServer {
         }
         // Left out, both follow the model (`Candidates.modelDefault`: ldm-edit's own inpainting models 8, blended).
         let defaults = task == .inpaint ? model.description?.defaultCandidates : nil
-        let candidates = submission.candidates ?? defaults?.count ?? 1
-        if submission.blendCandidates == true, candidates < 2 {
+        let chosen = InpaintingRequest.candidates(submission.candidates, blend: submission.blendCandidates, defaults: defaults)
+        if submission.blendCandidates == true, chosen.count < 2 {
             throw APIError.badRequest("blend_candidates needs candidates 2 or more" + (submission.candidates == nil ? " (this model previews one seed by default)" : ""))
         }
         return Job.Order(task: task, model: model, image: image, mask: mask, sampler: sampler, steps: steps, seed: seed,
                          seedGiven: submission.seed != nil, prompt: try promptRequest(submission, model: model),
                          noiseLevel: try noiseLevel(submission, model: model), holeLimit: submission.holeLimit,
-                         candidates: candidates, blendCandidates: candidates > 1 && (submission.blendCandidates ?? defaults?.blendsMean ?? false))
+                         candidates: chosen.count, blendCandidates: chosen.blend)
     }
 
     /// The submission's noise level, checked against the model's range (only noise-augmented upscalers take one).

@@ -125,10 +125,10 @@ extension LDMEdit {
         /// The inpainting part of the request; without --candidates or --[no-]blend-candidates the model's `defaults`
         /// (`Editor.defaultCandidates`; nil: one seed).
         func inpaintingRequest(defaults: Candidates?) throws(RequestError) -> InpaintingRequest {
-            try InpaintingRequest(maskInvert: maskInvert, maskDilate: maskDilate, maskResize: maskResize, strategy: strategy,
+            let chosen = InpaintingRequest.candidates(candidates, blend: blendCandidates, defaults: defaults)
+            return try InpaintingRequest(maskInvert: maskInvert, maskDilate: maskDilate, maskResize: maskResize, strategy: strategy,
                                   cropMargin: cropMargin, resizeLimit: resizeLimit, holeLimit: holeLimit, coarseGuidance: coarseGuidance,
-                                  candidates: candidates ?? defaults?.count ?? 1, previewSteps: previewSteps,
-                                  blendCandidates: blendCandidates ?? defaults?.blendsMean ?? false)
+                                  candidates: chosen.count, previewSteps: previewSteps, blendCandidates: chosen.blend)
         }
 
         /// Why --preview-steps or --blend-candidates cannot apply to `count` candidates (given, or the model's
@@ -148,7 +148,7 @@ extension LDMEdit {
                            halfWeights: modelOptions.halfWeights, guidePath: modelOptions.guideModel)
             }
             let defaults = editor.defaultCandidates
-            if let problem = candidateOptionsProblem(count: candidates ?? defaults?.count ?? 1) {
+            if let problem = candidateOptionsProblem(count: InpaintingRequest.candidates(candidates, blend: nil, defaults: defaults).count) {
                 reporter.error(problem)
                 throw ExitCode(64)
             }
