@@ -71,15 +71,15 @@ echo "== $(date -u +%FT%TZ) training state in $state, pool $pool, device $dev, $
 cd "$here"
 if [ ! -f "$state/ae/autoencoder/config.json" ]; then
   "$py" train_autoencoder.py --pool "$pool" --state "$state/ae" --steps "$ae_steps" --device "$dev" \
-    --init "$root/Models/ldm-edit-sr.safetensors"
+    --init "$root/Models/ldm-edit-inpaint.safetensors"
 fi
 # The decoder's fine-tune leaves the encoder, hence the latents and the U-Nets trained on them, as they are; the
 # U-Nets export with the fine-tuned first stage, so finishing this phase makes finished U-Net phases export again
 # (a phase at its steps only re-exports).
 if [ ! -f "$state/decoder/autoencoder/config.json" ]; then
   "$py" train_decoder.py --autoencoder "$state/ae/autoencoder" --pool "$pool" --state "$state/decoder" \
-    --steps "$decoder_steps" --device "$dev" --init "$root/Models/ldm-edit-sr.safetensors" \
-    --init "$root/Models/ldm-edit-inpaint.safetensors"
+    --steps "$decoder_steps" --device "$dev" --init "$root/Models/ldm-edit-inpaint.safetensors" \
+    --init "$root/Models/ldm-edit-sr.safetensors"
   rm -f "$state/sr/done" "$state/inpaint/done"
 fi
 for task in sr inpaint; do

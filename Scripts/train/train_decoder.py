@@ -179,8 +179,9 @@ def main():
     out = os.path.join(args.state, "autoencoder")
     if not os.path.exists(os.path.join(args.state, "state.pt")):
         for path in args.init:
-            record = shipped_metadata(path)["provenance"].get("decoder_finetune") if os.path.exists(path) else None
-            if record:
+            provenance = shipped_metadata(path)["provenance"] if os.path.exists(path) else {}
+            record = provenance.get("decoder_finetune")
+            if record and "sampler_decoder" not in provenance:   # not a task's own decoder (swap_decoder.py)
                 adopt_shipped(path, out)
                 ae = ConvAutoencoder.load(out)
                 ae.config["decoder_finetune"] = record

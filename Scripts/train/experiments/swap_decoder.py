@@ -37,7 +37,14 @@ def main():
     old_cfg["decoder_blocks"] = cfg["decoder_blocks"]
     meta["ldm_edit_config"] = json.dumps(config)
     provenance = json.loads(meta["ldm_edit_provenance"])
-    provenance["decoder_finetune"] = cfg.get("decoder_finetune", {"swapped_from": folder})
+    record = cfg.get("decoder_finetune", {"swapped_from": folder})
+    if record.get("script", "").endswith("sr_sample_decoder.py"):
+        # A decoder trained on the sampler's latents (experiments/sr_sample_decoder.py) is the SR model's own, not the
+        # shared first stage's: decoder_finetune keeps describing the shared decoder it started from, and
+        # train_decoder.py's adoption on a fresh machine skips a file that carries one.
+        provenance["sampler_decoder"] = record
+    else:
+        provenance["decoder_finetune"] = record
     meta["ldm_edit_provenance"] = json.dumps(provenance)
     save_file(tensors, out, metadata=meta)
     print(f"wrote {out}: decoder blocks {cfg['decoder_blocks']}")
