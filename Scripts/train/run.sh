@@ -97,6 +97,16 @@ for task in sr inpaint; do
       --steps "$steps" --weighting "$weighting" --latent "$latent" "${lr_args[@]}" --device "$dev" --init "$root/Models/ldm-edit-$task.safetensors" \
       --init "$root/Models/training/ldm-edit-$task.safetensors" \
       --export "$state/export/ldm-edit-$task" --ldm-edit "$ldm_edit"
+    [ "$task" = sr ] && rm -rf "$state/sr-decoder"   # a new SR export: its own decoder learns again (below)
+  fi
+  # The SR model's own decoder (shipped since version 4): the shared one fine-tuned on the latents this U-Net's sampler
+  # returns (experiments/sr_sample_decoder.py; ~35 minutes on 2 cores, CPU only), then swapped into the SR export.
+  if [ "$task" = sr ] && [ -f "$state/export/ldm-edit-sr.safetensors" ] && [ ! -f "$state/sr-decoder/done" ]; then
+    "$py" experiments/sr_sample_decoder.py train --pool "$pool" --model "$state/export/ldm-edit-sr.safetensors" \
+      --ldm-edit "$ldm_edit" --out "$state/sr-decoder" --adv-weight 0.5 --crop 128 --batch 4 --threads "$(nproc)"
+    "$py" experiments/swap_decoder.py "$state/export/ldm-edit-sr.safetensors" "$state/sr-decoder/autoencoder" \
+      "$state/export/ldm-edit-sr.safetensors"
+    date -u +%FT%TZ > "$state/sr-decoder/done"
   fi
 done
 echo "== $(date -u +%FT%TZ) schedule complete; candidates in $state/export (ship with Scripts/train/ship.py)"

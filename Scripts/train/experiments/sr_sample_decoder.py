@@ -14,6 +14,9 @@
     python experiments/swap_decoder.py ../../Models/ldm-edit-sr.safetensors /tmp/srdec-adv/autoencoder \
         STATE/export/ldm-edit-sr.safetensors
 
+`bash Scripts/train/run.sh` runs `train` (the 0.5 arm's settings, --steps 3100, resumable from OUT/state.pt) and the swap
+after the SR U-Net's phase.
+
 Why: every decoder tried so far (train_decoder.py, experiments/decoder_capacity.py, experiments/context_decoder.py)
 learnt from the encoder's latents of the truth, but through the SR model it decodes the sampler's latents, which are
 smoother: decoded alike, 0.44 of detail against the encoded truth's 0.65, their high-frequency energy 0.5–0.74 of
@@ -57,7 +60,7 @@ here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
 sys.path.insert(0, os.path.join(here, ".."))
 sys.path.insert(0, os.path.join(here, "..", "..", "eval"))
-from common import EMA, Photos, eval_crops, seed_everything  # noqa: E402
+from common import EMA, Photos, TrainState, eval_crops, seed_everything  # noqa: E402
 from conv_autoencoder import ConvAutoencoder  # noqa: E402
 from export import load_shipped  # noqa: E402
 from quality import crops, upscale_figures  # noqa: E402
@@ -88,9 +91,19 @@ def train(args):
     generator = torch.Generator().manual_seed(args.seed)
     ema = EMA(ae)
     sampled = round(args.batch * args.sampled_share)
-    t0 = time.monotonic()
-    step = 0
-    while step < args.steps and time.monotonic() - t0 < 60 * args.minutes:
+    # Resumable as run.sh's phases are (common.TrainState, saved every --save-every seconds and on SIGTERM); the
+    # degradation's and the sampler's own generators travel in the state's extra record.
+    os.makedirs(args.out, exist_ok=True)
+    state = TrainState(os.path.join(args.out, "state.pt"), every_s=args.save_every)
+    modules, optimizers = {"ae": ae, "ema": ema.module, "disc": disc}, {"g": opt_g, "d": opt_d}
+    if state.load(modules, optimizers, photos.rng):
+        rng.bit_generator.state = state.extra["degrade_rng"]
+        generator.set_state(state.extra["sampler_rng"])
+        print(f"resumed {state.path} at step {state.step}", flush=True)
+    state.trap_signals()
+    t0, s0 = time.monotonic(), state.step
+    while state.step < args.steps and (not args.minutes or time.monotonic() - t0 < 60 * args.minutes):
+        step = state.step
         hr = photos.batch(args.batch)
         with torch.no_grad():
             z = ae.encode(hr)
@@ -114,10 +127,17 @@ def train(args):
         else:
             adv_loss, lam, d_loss = hinge_gan_update(rec_loss, fake, real, disc, opt_g, opt_d, ae.decoder.conv_out.weight,
                                                      args.adv_weight, adversarial, ema, ae, step - args.disc_warmup)
-        step += 1
+        state.step = step = step + 1
         if step % 25 == 0:
-            print(f"step {step} rec {rec_loss.item():.4f} adv {adv_loss.item():+.3f} λ {lam.item():.3f} "
-                  f"disc {d_loss.item():.3f} {step / (time.monotonic() - t0):.3f} steps/s", flush=True)
+            print(f"sampler decoder step {step}/{args.steps} rec {rec_loss.item():.4f} adv {adv_loss.item():+.3f} "
+                  f"λ {lam.item():.3f} disc {d_loss.item():.3f} {(step - s0) / (time.monotonic() - t0):.3f} steps/s "
+                  f"cpu {state.spent_cpu_hours():.2f} h", flush=True)
+        if state.due() or state.step == args.steps:
+            state.extra.update(degrade_rng=rng.bit_generator.state, sampler_rng=generator.get_state())
+            state.save(modules, optimizers, photos.rng)
+    state.extra.update(degrade_rng=rng.bit_generator.state, sampler_rng=generator.get_state())
+    state.save(modules, optimizers, photos.rng)
+    step = state.step
     out = os.path.join(args.out, "autoencoder")
     result = ema.module
     result.config["decoder_finetune"] = {
@@ -125,7 +145,7 @@ def train(args):
         "steps": step, "adv_weight": args.adv_weight, "sampled_share": args.sampled_share,
         "judge_sampled": args.judge_sampled, "truth_weight": args.truth_weight, "init_decoder": args.init_decoder, "crop": args.crop,
         "batch": args.batch, "lr": args.lr, "seed": args.seed, "sampler_steps": args.sampler_steps,
-        "from": os.path.basename(args.model), "cpu_hours": round(time.process_time() / 3600, 2)}
+        "from": os.path.basename(args.model), "cpu_hours": round(state.spent_cpu_hours(), 2)}
     result.save(out)
     print(f"wrote {out} after {step} steps", flush=True)
 
@@ -186,8 +206,9 @@ def main():
     ap.add_argument("--ldm-edit", required=True)
     ap.add_argument("--out", help="train: the arm's folder")
     ap.add_argument("--decoders", nargs="*", default=[], help="eval: arms' folders")
-    ap.add_argument("--steps", type=int, default=100000)
-    ap.add_argument("--minutes", type=float, default=40)
+    ap.add_argument("--steps", type=int, default=3100, help="the shipped decoder's (version 4)")
+    ap.add_argument("--minutes", type=float, default=0, help="stop after this wall time (0: at --steps)")
+    ap.add_argument("--save-every", type=float, default=300, help="seconds between state saves (OUT/state.pt)")
     ap.add_argument("--disc-warmup", type=int, default=300)
     ap.add_argument("--adv-weight", type=float, default=0.5)
     ap.add_argument("--sampled-share", type=float, default=0.5)
