@@ -4,7 +4,7 @@
 
     /tmp/torch-venv/bin/pip install pillow numpy scikit-image opencv-python-headless
     /tmp/torch-venv/bin/python Scripts/eval/quality.py --pool /tmp/ldm-pool --ldm-edit .build/release/ldm-edit \
-        [--sr-model M] [--inpaint-model M] [--crop 256] [--limit N] [--split eval|train] [--steps S] [--sampler NAME] [--grid docs/images --grid-ext jpg]
+        [--sr-model M] [--inpaint-model M] [--crop 256] [--limit N] [--split eval|train] [--steps S] [--seed N] [--sampler NAME] [--grid docs/images --grid-ext jpg]
 
 Upscale: each eval photo is centre-cropped to --crop (a multiple of 4), downscaled 4x with bicubic
 (PIL), upscaled by `ldm-edit upscale` (the model, or the classical fallback when none) and by bicubic,
@@ -212,6 +212,7 @@ def main():
     ap.add_argument("--eta", type=float, help="DDIM η (default: ldm-edit's default, 0)")
     ap.add_argument("--inpaint-args", default="", help="more `ldm-edit inpaint` options, e.g. \"--hole-limit 96\" (split on spaces)")
     ap.add_argument("--stroke-width", type=int, help="width of the stroke masks in pixels (default: the crop / 16)")
+    ap.add_argument("--seed", type=int, default=0, help="ldm-edit's --seed for every run (the eval's figures are at 0)")
     ap.add_argument("--only", choices=["upscale", "inpaint"])
     ap.add_argument("--grid", help="folder for the picture grids of the first --grid-count images")
     ap.add_argument("--grid-count", type=int, default=4)
@@ -239,7 +240,7 @@ def main():
         lr = np.asarray(Image.fromarray(gt).resize((args.crop // 4, args.crop // 4), Image.BICUBIC))
         if args.only != "inpaint":
             Image.fromarray(lr).save(f"{tmp}/lr.png")
-            cmd = [args.ldm_edit, "upscale", f"{tmp}/lr.png", "-o", f"{tmp}/up.png", "--seed", "0", "--overwrite", "-q"] + steps
+            cmd = [args.ldm_edit, "upscale", f"{tmp}/lr.png", "-o", f"{tmp}/up.png", "--seed", str(args.seed), "--overwrite", "-q"] + steps
             costs["upscale"].append(timed_run(cmd + model_args(args.sr_model, [])))
             ours = np.asarray(Image.open(f"{tmp}/up.png").convert("RGB"))
             bicubic = np.asarray(Image.fromarray(lr).resize((args.crop, args.crop), Image.BICUBIC))
@@ -252,7 +253,7 @@ def main():
         for kind, mask in (("centre", centre_mask(args.crop)), ("strokes", stroke_mask(args.crop, index, args.stroke_width))):
             Image.fromarray(gt).save(f"{tmp}/img.png")
             Image.fromarray(mask).save(f"{tmp}/mask.png")
-            cmd = [args.ldm_edit, "inpaint", f"{tmp}/img.png", "--mask", f"{tmp}/mask.png", "--seed", "0", "-o", f"{tmp}/in.png",
+            cmd = [args.ldm_edit, "inpaint", f"{tmp}/img.png", "--mask", f"{tmp}/mask.png", "--seed", str(args.seed), "-o", f"{tmp}/in.png",
                    "--overwrite", "-q"] + steps + args.inpaint_args.split() + model_args(args.inpaint_model, [])
             costs["inpaint"].append(timed_run(cmd))
             ours = np.asarray(Image.open(f"{tmp}/in.png").convert("RGB"))
