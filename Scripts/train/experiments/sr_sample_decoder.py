@@ -41,9 +41,12 @@ LR-consistency / detail, the truth's reconstruction): shared decoder 25.88 / 35.
 0.582); --adv-weight 2: 25.71 / 35.98 / 0.469; --judge-sampled --truth-weight 2: 25.52 / 36.53 / 0.545, 27.34 dB. The 0.5
 arm ships as the SR model's decoder (version 4: 25.39 / 36.30 / 0.622 through ldm-edit).
 
+The arms above started from version 3, the shared decoder (`git show 039df1d:Models/ldm-edit-sr.safetensors`); pass that
+file as --model to repeat them, as the shipped file now carries the 0.5 arm's decoder.
+
 `eval` samples the eval crops once (PyTorch, the default sampler, seed = crop index, as experiments/autoguidance.py
-does; the latents do not depend on the decoder) and decodes them with the shipped decoder and each --decoders folder,
-each also mixed back toward the shipped decoder to keep the first stage's 28 dB (train_decoder.choose_mix), printing
+does; the latents do not depend on the decoder) and decodes them with --model's decoder and each --decoders folder,
+each also mixed back toward --model's decoder to keep the first stage's 28 dB (train_decoder.choose_mix), printing
 quality.py's SR figures, the first stage's reconstruction (16 eval crops) and the shipped output sharpened by an
 unsharp mask (--unsharp amounts): the line any detail gained has to lie above.
 """
@@ -66,12 +69,9 @@ from export import load_shipped  # noqa: E402
 from quality import crops, upscale_figures  # noqa: E402
 from sr_blur_guidance import unsharp  # noqa: E402
 from sr_trajectory_adversarial import sample  # noqa: E402
-from train_autoencoder import loss_fn  # noqa: E402
-from train_decoder import PatchDiscriminator, choose_mix, evaluate, hinge_gan_update  # noqa: E402
+from train_autoencoder import TARGET_PSNR as MIN_PSNR, loss_fn  # noqa: E402  (issue 16's first-stage target)
+from train_decoder import PatchDiscriminator, choose_mix, evaluate, hinge_gan_update, mix_decoder  # noqa: E402
 from train_diffusion import degrade  # noqa: E402
-
-MIN_PSNR = 28.0   # issue 16's first-stage target, as train_decoder.py keeps it
-
 
 def train(args):
     ae, unet = load_shipped(args.model, "sr-48", args.ldm_edit)
@@ -177,7 +177,6 @@ def evaluate_all(args):
         decoders.append((folder, tuned))
         alpha, psnr, ratio = choose_mix(shipped, tuned, truth, torch.device("cpu"), MIN_PSNR)
         if alpha < 1:
-            from train_decoder import mix_decoder
             decoders.append((f"{folder} mixed α {alpha:.3f}", mix_decoder(shipped, tuned, alpha).eval()))
     print(f"\n{args.limit} eval crops, DPM-Solver++(2M) Karras 8, seed = crop index; first stage on the 16 eval crops")
     print("| decoder | Y-PSNR | LR-consistency | detail | first stage PSNR | first stage detail |\n|---|---:|---:|---:|---:|---:|")
