@@ -73,6 +73,7 @@ from train_autoencoder import TARGET_PSNR as MIN_PSNR, loss_fn  # noqa: E402  (i
 from train_decoder import PatchDiscriminator, choose_mix, evaluate, hinge_gan_update, mix_decoder  # noqa: E402
 from train_diffusion import degrade  # noqa: E402
 
+
 def train(args):
     ae, unet = load_shipped(args.model, "sr-48", args.ldm_edit)
     unet.eval().requires_grad_(False)
@@ -96,6 +97,10 @@ def train(args):
     os.makedirs(args.out, exist_ok=True)
     state = TrainState(os.path.join(args.out, "state.pt"), every_s=args.save_every)
     modules, optimizers = {"ae": ae, "ema": ema.module, "disc": disc}, {"g": opt_g, "d": opt_d}
+
+    def save():
+        state.extra.update(degrade_rng=rng.bit_generator.state, sampler_rng=generator.get_state())
+        state.save(modules, optimizers, photos.rng)
     if state.load(modules, optimizers, photos.rng):
         rng.bit_generator.state = state.extra["degrade_rng"]
         generator.set_state(state.extra["sampler_rng"])
@@ -132,11 +137,9 @@ def train(args):
             print(f"sampler decoder step {step}/{args.steps} rec {rec_loss.item():.4f} adv {adv_loss.item():+.3f} "
                   f"λ {lam.item():.3f} disc {d_loss.item():.3f} {(step - s0) / (time.monotonic() - t0):.3f} steps/s "
                   f"cpu {state.spent_cpu_hours():.2f} h", flush=True)
-        if state.due() or state.step == args.steps:
-            state.extra.update(degrade_rng=rng.bit_generator.state, sampler_rng=generator.get_state())
-            state.save(modules, optimizers, photos.rng)
-    state.extra.update(degrade_rng=rng.bit_generator.state, sampler_rng=generator.get_state())
-    state.save(modules, optimizers, photos.rng)
+        if state.due():
+            save()
+    save()   # at --steps, at --minutes, or resumed already finished
     step = state.step
     out = os.path.join(args.out, "autoencoder")
     result = ema.module
