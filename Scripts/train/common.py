@@ -57,6 +57,15 @@ def shipped_metadata(path):
     return {k: json.loads(meta.get(f"ldm_edit_{k}", "{}")) for k in ("config", "provenance")}
 
 
+ADAPTER_PREFIX = "ae.decoder_adapter."
+
+
+def first_stage_state(tensors):
+    """A shipped file's shared first stage as ConvAutoencoder's state_dict (float32): its `ae.*` tensors but a decoder
+    adapter's (`ae.decoder_adapter.*`, experiments/decoder_adapter.py), which only the SR sampler's decoding adds."""
+    return {k[len("ae."):]: v.float() for k, v in tensors.items() if k.startswith("ae.") and not k.startswith(ADAPTER_PREFIX)}
+
+
 def finetuned_provenance(model, script, task, size, finetune):
     """The provenance of a model fine-tuned from the shipped or kept `model` by the experiment `script` (a path under
     Scripts/train): the starting model's record goes on (steps, CPU-hours, switches, bursts: what

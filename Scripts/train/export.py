@@ -64,12 +64,12 @@ def canonical_index(unet, ae, task, ldm_edit):
 
 def init_unet_from_shipped(unet, path, ldm_edit):
     """Loads the U-Net weights of a shipped canonical file into a diffusers UNet2DModel of the same config."""
-    from common import shipped_metadata
+    from common import first_stage_state, shipped_metadata
     from conv_autoencoder import ConvAutoencoder
     shipped = load_file(path)
     cfg = shipped_metadata(path)["config"]["convAutoencoder"]
     ae = ConvAutoencoder(cfg["widths"], cfg["encoder_blocks"], cfg["decoder_blocks"], cfg["latent_channels"])
-    ae.load_state_dict({k[len("ae."):]: v.float() for k, v in shipped.items() if k.startswith("ae.")})
+    ae.load_state_dict(first_stage_state(shipped))
     task = "sr" if unet.config.in_channels == cfg["latent_channels"] + 3 else "inpaint"
     index = canonical_index(unet, ae, task, ldm_edit)
     flat = torch.cat([p.detach().flatten().cpu() for p in unet.state_dict().values()])

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file
 
-from common import add_run_arguments, decayed_lr, EMA, Photos, TrainState, device, eval_crops, seed_everything, shipped_metadata
+from common import add_run_arguments, decayed_lr, EMA, Photos, TrainState, device, eval_crops, first_stage_state, seed_everything, shipped_metadata
 from conv_autoencoder import ConvAutoencoder
 
 TARGET_PSNR = 28.0   # issue 16: "Autoencoder: reconstruction PSNR ≥ 28 dB on the 256² eval crops"
@@ -66,7 +66,7 @@ def adopt_shipped(path, folder):
     cfg = shipped_metadata(path)["config"]["convAutoencoder"]
     ae = ConvAutoencoder(cfg["widths"], cfg["encoder_blocks"], cfg["decoder_blocks"], cfg["latent_channels"],
                          cfg["scaling_factor"])
-    ae.load_state_dict({k[len("ae."):]: v.float() for k, v in load_file(path).items() if k.startswith("ae.")})
+    ae.load_state_dict(first_stage_state(load_file(path)))
     ae.save(folder)
     print(f"no training state: adopted the shipped autoencoder of {path} as {folder} "
           f"(scaling factor {cfg['scaling_factor']:.4f})", flush=True)

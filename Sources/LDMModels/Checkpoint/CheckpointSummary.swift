@@ -42,6 +42,7 @@ public enum CheckpointSummary {
         case .conv(let c):
             "conv-f\(c.downsamplingFactor) (no normalisation, continuous latents), widths \(c.widths), ResBlocks \(c.encoderBlocks) / \(c.decoderBlocks), "
                 + "\(c.latentChannels) latent channels scaled by \(c.scalingFactor)"
+                + (c.decoderAdapterRank.map { ", a rank-\($0) decoder adapter for the sampler's latents" } ?? "")
         case .kl(let k):
             "KL-f\(k.downsamplingFactor), widths \(k.channelMult.map { $0 * k.channels }), \(k.latentChannels) latent channels (posterior mean) "
                 + "scaled by \(k.scalingFactor), " + (k.midAttention ? "mid attention" : "no mid attention")

@@ -15,25 +15,31 @@ public struct ConvAutoencoderConfig: Sendable, Codable, Equatable {
     /// does with `vae.config.scaling_factor`). 1.0 in conv_autoencoder.py; train_autoencoder.py
     /// `latent_scale` measures 1/std of the training latents and writes it into config.json.
     public var scalingFactor: Double = 1.0
+    /// The rank of the decoder's low-rank adapter, nil for none (Scripts/train/experiments/decoder_adapter.py
+    /// writes `decoder_adapter_rank`): the decoder as stored is the shared first stage's, and the one that decodes
+    /// what the sampler returns adds ΔW = up · down of at most this rank to each convolution (`ConvAutoencoderLayout.Adapter`).
+    public var decoderAdapterRank: Int?
 
     /// conv_autoencoder.py: `conv_in` takes RGB and the decoder's `conv_out` gives RGB.
     public static let imageChannels = 3
 
     enum CodingKeys: String, CodingKey {
         case widths, encoderBlocks = "encoder_blocks", decoderBlocks = "decoder_blocks", latentChannels = "latent_channels",
-             scalingFactor = "scaling_factor"
+             scalingFactor = "scaling_factor", decoderAdapterRank = "decoder_adapter_rank"
     }
 
     public init(widths: [Int] = [32, 64, 64], encoderBlocks: [Int] = [1, 1, 1], decoderBlocks: [Int] = [1, 2, 2],
-                latentChannels: Int = 4, scalingFactor: Double = 1.0) {
+                latentChannels: Int = 4, scalingFactor: Double = 1.0, decoderAdapterRank: Int? = nil) {
         self.widths = widths
         self.encoderBlocks = encoderBlocks
         self.decoderBlocks = decoderBlocks
         self.latentChannels = latentChannels
         self.scalingFactor = scalingFactor
+        self.decoderAdapterRank = decoderAdapterRank
     }
 
-    /// As `ConvAutoencoder.load` reads config.json: every key required but `scaling_factor` (1.0).
+    /// As `ConvAutoencoder.load` reads config.json: every key required but `scaling_factor` (1.0) and
+    /// `decoder_adapter_rank` (none).
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         widths = try c.decode([Int].self, forKey: .widths)
@@ -41,6 +47,7 @@ public struct ConvAutoencoderConfig: Sendable, Codable, Equatable {
         decoderBlocks = try c.decode([Int].self, forKey: .decoderBlocks)
         latentChannels = try c.decode(Int.self, forKey: .latentChannels)
         scalingFactor = try c.decodeIfPresent(Double.self, forKey: .scalingFactor) ?? 1.0
+        decoderAdapterRank = try c.decodeIfPresent(Int.self, forKey: .decoderAdapterRank)
     }
 
     /// Spatial downsampling factor f = 2^(levels − 1).
@@ -66,6 +73,9 @@ public struct ConvAutoencoderConfig: Sendable, Codable, Equatable {
                           expected: "\(ConfigBounds.text(ConfigBounds.endChannels)) channels")
         try check.require(scalingFactor.isFinite && scalingFactor > 0 && Float(scalingFactor).isNormal, name(.scalingFactor), "\(scalingFactor)",
                           expected: "a positive finite number")
+        if let rank = decoderAdapterRank {
+            try check.require((1...1024).contains(rank), name(.decoderAdapterRank), "\(rank)", expected: "a rank of 1 to 1024")
+        }
         return self
     }
 }

@@ -38,6 +38,8 @@ public struct ConvAutoencoderLayout: Sendable, Equatable {
 
     public let encoder: Stage
     public let decoder: Stage
+    /// The decoder's adapter, one per decoder convolution in `state_dict` order; empty without `decoderAdapterRank`.
+    public let decoderAdapter: [Adapter]
 
     public init(_ c: ConvAutoencoderConfig) {
         let root = ModulePath.root(prefix: Self.prefix)
@@ -61,29 +63,63 @@ public struct ConvAutoencoderLayout: Sendable, Equatable {
             },
             convOut: conv(enc.child("conv_out"), last, c.latentChannels))
         // Decoder: from the last level down; level l's blocks, then up.{l−1} (c_l → c_{l−1}) except at level 0.
-        let dec = root.child("decoder")
-        decoder = Stage(
-            convIn: conv(dec.child("conv_in"), c.latentChannels, last),
-            levels: (0..<levels).reversed().map { l in
-                Level(index: l, blocks: blocks(dec, level: l, count: c.decoderBlocks[l]),
-                      resample: l > 0 ? conv(dec.child("up.\(l - 1)"), c.widths[l], c.widths[l - 1]) : nil)
-            },
-            convOut: conv(dec.child("conv_out"), c.widths[0], rgb))
+        func decoderStage(_ dec: ModulePath) -> Stage {
+            Stage(
+                convIn: conv(dec.child("conv_in"), c.latentChannels, last),
+                levels: (0..<levels).reversed().map { l in
+                    Level(index: l, blocks: blocks(dec, level: l, count: c.decoderBlocks[l]),
+                          resample: l > 0 ? conv(dec.child("up.\(l - 1)"), c.widths[l], c.widths[l - 1]) : nil)
+                },
+                convOut: conv(dec.child("conv_out"), c.widths[0], rgb))
+        }
+        let dec = decoderStage(root.child("decoder"))
+        decoder = dec
+        // The adapter mirrors the decoder under `decoder_adapter`, one entry per convolution.
+        if let rank = c.decoderAdapterRank {
+            let mirror = Self.ordered(decoderStage(root.child("decoder_adapter")))
+            decoderAdapter = zip(Self.ordered(dec), mirror).map { Adapter(target: $0, at: $1.path, rank: rank) }
+        } else {
+            decoderAdapter = []
+        }
+    }
+
+    /// A decoder convolution's low-rank change (Scripts/train/experiments/decoder_adapter.py): the convolution
+    /// W [O, C, k, k], b [O] becomes W + up · down (the product over the rank, reshaped to W's shape) and b + bias.
+    /// The rank is the config's, capped at min(O, C·k·k), beyond which a rank adds nothing.
+    /// - up: [O, r], down: [r, C, k, k], bias: [O]
+    public struct Adapter: Sendable, Equatable {
+        public let target: Convolution
+        public let up: ParameterSpec
+        public let down: ParameterSpec
+        public let bias: ParameterSpec
+
+        init(target: Convolution, at path: ModulePath, rank: Int) {
+            let (o, c, k) = (target.output, target.input, target.kernel)
+            let r = min(rank, o, c * k * k)
+            self.target = target
+            up = path.parameter("up", [o, r])
+            down = path.parameter("down", [r, c, k, k])
+            bias = path.parameter("bias", [o])
+        }
+
+        public var rank: Int { up.shape[1] }
+        public var parameters: [ParameterSpec] { [up, down, bias] }
     }
 
     /// Every convolution in `state_dict` order (module registration order: conv_in, blocks by level,
     /// down/up by index, conv_out), encoder first.
-    public var convolutions: [Convolution] {
-        func ordered(_ s: Stage) -> [Convolution] {
-            let levels = s.levels.sorted { $0.index < $1.index }
-            return [s.convIn] + levels.flatMap { $0.blocks.flatMap { [$0.conv1, $0.conv2] } } + levels.compactMap(\.resample) + [s.convOut]
-        }
-        return ordered(encoder) + ordered(decoder)
+    public var convolutions: [Convolution] { Self.ordered(encoder) + Self.ordered(decoder) }
+
+    static func ordered(_ s: Stage) -> [Convolution] {
+        let levels = s.levels.sorted { $0.index < $1.index }
+        return [s.convIn] + levels.flatMap { $0.blocks.flatMap { [$0.conv1, $0.conv2] } } + levels.compactMap(\.resample) + [s.convOut]
     }
 
-    /// The canonical parameter list: weight [O, C, 3, 3] and bias [O] of every convolution.
+    /// The canonical parameter list: weight [O, C, 3, 3] and bias [O] of every convolution, then the decoder
+    /// adapter's up, down and bias per decoder convolution when the config has one.
     public static func parameters(_ c: ConvAutoencoderConfig) -> [ParameterSpec] {
-        ConvAutoencoderLayout(c).convolutions.flatMap(\.parameters)
+        let layout = ConvAutoencoderLayout(c)
+        return layout.convolutions.flatMap(\.parameters) + layout.decoderAdapter.flatMap(\.parameters)
     }
 
     /// How far (in latent pixels) a decoded pixel sees: it depends only on the latents within this
