@@ -101,6 +101,13 @@ for task in sr inpaint; do
   fi
   # The SR model's own decoder (shipped since version 4): the shared one fine-tuned on the latents this U-Net's sampler
   # returns (experiments/sr_sample_decoder.py; ~35 minutes on 2 cores, CPU only), then swapped into the SR export.
+  # On a fresh machine the export is the shipped U-Net re-exported: it takes the shipped file's decoder instead
+  # (experiments/adopt_sampler_decoder.py checks that nothing else differs).
+  if [ "$task" = sr ] && [ -f "$state/export/ldm-edit-sr.safetensors" ] && [ ! -f "$state/sr-decoder/done" ] &&
+     "$py" experiments/adopt_sampler_decoder.py "$root/Models/ldm-edit-sr.safetensors" "$state/export/ldm-edit-sr.safetensors"; then
+    mkdir -p "$state/sr-decoder"
+    echo "adopted $(date -u +%FT%TZ)" > "$state/sr-decoder/done"
+  fi
   if [ "$task" = sr ] && [ -f "$state/export/ldm-edit-sr.safetensors" ] && [ ! -f "$state/sr-decoder/done" ]; then
     "$py" experiments/sr_sample_decoder.py train --pool "$pool" --model "$state/export/ldm-edit-sr.safetensors" \
       --ldm-edit "$ldm_edit" --out "$state/sr-decoder" --adv-weight 0.5 --crop 128 --batch 4 --threads "$(nproc)"
