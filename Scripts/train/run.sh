@@ -99,8 +99,9 @@ for task in sr inpaint; do
       --export "$state/export/ldm-edit-$task" --ldm-edit "$ldm_edit"
     [ "$task" = sr ] && rm -rf "$state/sr-decoder"   # a new SR export: its own decoder learns again (below)
   fi
-  # The SR model's own decoder (shipped since version 4): the shared one fine-tuned on the latents this U-Net's sampler
-  # returns (experiments/sr_sample_decoder.py; ~35 minutes on 2 cores, CPU only), then swapped into the SR export.
+  # The SR model's decoder adapter (shipped since version 5): the shared decoder fine-tuned on the latents this U-Net's
+  # sampler returns (experiments/sr_sample_decoder.py; ~35 minutes on 2 cores, CPU only), its change factored to rank 32
+  # and stored beside the shared decoder, which the file keeps (experiments/decoder_adapter.py).
   # On a fresh machine the export is the shipped U-Net re-exported: it takes the shipped file's decoder instead
   # (experiments/adopt_sampler_decoder.py checks that nothing else differs).
   if [ "$task" = sr ] && [ -f "$state/export/ldm-edit-sr.safetensors" ] && [ ! -f "$state/sr-decoder/done" ] &&
@@ -111,8 +112,10 @@ for task in sr inpaint; do
   if [ "$task" = sr ] && [ -f "$state/export/ldm-edit-sr.safetensors" ] && [ ! -f "$state/sr-decoder/done" ]; then
     "$py" experiments/sr_sample_decoder.py train --pool "$pool" --model "$state/export/ldm-edit-sr.safetensors" \
       --ldm-edit "$ldm_edit" --out "$state/sr-decoder" --adv-weight 0.5 --crop 128 --batch 4 --threads "$(nproc)"
-    "$py" experiments/swap_decoder.py "$state/export/ldm-edit-sr.safetensors" "$state/sr-decoder/autoencoder" \
-      "$state/export/ldm-edit-sr.safetensors"
+    "$py" experiments/decoder_adapter.py factor --base "$state/decoder/autoencoder" --tuned "$state/sr-decoder/autoencoder" \
+      --rank 32 --out "$state/sr-decoder/adapter"
+    "$py" experiments/decoder_adapter.py into-model --base "$state/decoder/autoencoder" --adapter "$state/sr-decoder/adapter" \
+      --model "$state/export/ldm-edit-sr.safetensors" --out "$state/export/ldm-edit-sr.safetensors"
     date -u +%FT%TZ > "$state/sr-decoder/done"
   fi
 done

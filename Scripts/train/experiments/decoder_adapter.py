@@ -86,13 +86,21 @@ def into_model(args):
         assert torch.equal(shared[k], v.half().float()), f"{args.model}: {k} is not --base's (the shared first stage)"
     adapter = load_file(os.path.join(args.adapter, "adapter.safetensors"))
     rank = max(v.shape[1] for k, v in adapter.items() if k.endswith(".up"))
-    tensors.update({ADAPTER_PREFIX + k: v.half().contiguous() for k, v in adapter.items()})
+    # --scale multiplies ΔW and the bias change (up and bias; down as factored): W + scale · up · down.
+    tensors.update({ADAPTER_PREFIX + k: (v * (args.scale if k.endswith((".up", ".bias")) else 1.0)).half().contiguous()
+                    for k, v in adapter.items()})
     config = json.loads(meta["ldm_edit_config"])
     config["convAutoencoder"]["decoder_adapter_rank"] = rank
     meta["ldm_edit_config"] = json.dumps(config)
     provenance = json.loads(meta["ldm_edit_provenance"])
     tuned_cfg = json.load(open(os.path.join(args.adapter, "autoencoder", "config.json")))
-    provenance["sampler_decoder"] = tuned_cfg.get("decoder_finetune", {"adapter_from": args.adapter})
+    record = dict(tuned_cfg.get("decoder_finetune", {}))
+    if args.provenance_from:   # the full fine-tune's own record, from the file that shipped it
+        with safe_open(args.provenance_from, "pt") as f:
+            record = {**json.loads(f.metadata()["ldm_edit_provenance"])["sampler_decoder"], **record}
+    record["adapter"] = {**record.get("adapter", {}), "rank": rank, "scale": args.scale,
+                         "script": "Scripts/train/experiments/decoder_adapter.py"}
+    provenance["sampler_decoder"] = record
     meta["ldm_edit_provenance"] = json.dumps(provenance)
     save_file(tensors, args.out, metadata=meta)
     print(f"wrote {args.out}: the shared decoder with a rank-{rank} adapter ({sum(v.numel() for v in adapter.values())} parameters)")
@@ -104,10 +112,13 @@ def main():
     ap.add_argument("--base", required=True, help="the shared first stage (ConvAutoencoder folder)")
     ap.add_argument("--tuned", help="factor: the fully fine-tuned decoder's folder (same encoder)")
     ap.add_argument("--rank", type=int, default=16)
-    ap.add_argument("--scale", type=float, default=1.0, help="ΔW's multiplier when merging (1: the approximation)")
+    ap.add_argument("--scale", type=float, default=1.0,
+                    help="ΔW's multiplier (factor: when merging; into-model: stored in up and bias); 1: the fine-tune's own")
     ap.add_argument("--out", required=True)
+    ap.add_argument("--label", help="factor: how the provenance names the fine-tune (default: the --tuned path)")
     ap.add_argument("--adapter", help="into-model: a folder `factor` wrote")
     ap.add_argument("--model", help="into-model: the model file with the shared first stage")
+    ap.add_argument("--provenance-from", help="into-model: a model file whose sampler_decoder record describes the fine-tune")
     args = ap.parse_args()
     if args.mode == "into-model":
         into_model(args)
@@ -126,7 +137,7 @@ def main():
     result = ConvAutoencoder.load(args.tuned)
     result.decoder.load_state_dict(merged(base.decoder, adapter, args.scale))
     result.config["decoder_finetune"] = dict(tuned.config.get("decoder_finetune", {}),
-                                             adapter={"rank": args.rank, "scale": args.scale, "from": args.tuned})
+                                             adapter={"rank": args.rank, "scale": args.scale, "from": args.label or args.tuned})
     result.save(os.path.join(args.out, "autoencoder"))
     save_file({f"{path}.{name}": t.contiguous() for path, ts in adapter.items() for name, t in zip(("up", "down", "bias"), ts)},
               os.path.join(args.out, "adapter.safetensors"))
