@@ -11,11 +11,15 @@
     python experiments/sr_sample_decoder.py eval --pool /tmp/ldm-pool --model ../../Models/ldm-edit-sr.safetensors \
         --ldm-edit ../../.build/release/ldm-edit --decoders /tmp/srdec-adv /tmp/srdec-adv2 --unsharp 0.5 1 1.5
     # into a model file, then Scripts/train/ship.py decides (STATE/export/ldm-edit-sr.safetensors is its candidate):
-    python experiments/swap_decoder.py ../../Models/ldm-edit-sr.safetensors /tmp/srdec-adv/autoencoder \
-        STATE/export/ldm-edit-sr.safetensors
+    # since version 5 as a rank-32 adapter beside the shared decoder (experiments/decoder_adapter.py; SHARED is the
+    # shared first stage's folder, e.g. STATE/decoder/autoencoder, and MODEL a file whose decoder is that one);
+    # version 4 had the decoder itself swapped in (experiments/swap_decoder.py)
+    python experiments/decoder_adapter.py factor --base SHARED --tuned /tmp/srdec-adv/autoencoder --rank 32 --out /tmp/adapter
+    python experiments/decoder_adapter.py into-model --base SHARED --adapter /tmp/adapter --model MODEL \
+        --out STATE/export/ldm-edit-sr.safetensors
 
-`bash Scripts/train/run.sh` runs `train` (the 0.5 arm's settings, --steps 3100, resumable from OUT/state.pt) and the swap
-after the SR U-Net's phase.
+`bash Scripts/train/run.sh` runs `train` (the 0.5 arm's settings, --steps 3100, resumable from OUT/state.pt), then
+factors it into the SR export, after the SR U-Net's phase.
 
 Why: every decoder tried so far (train_decoder.py, experiments/decoder_capacity.py, experiments/context_decoder.py)
 learnt from the encoder's latents of the truth, but through the SR model it decodes the sampler's latents, which are
