@@ -22,7 +22,8 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file
 
-from common import add_run_arguments, decayed_lr, EMA, Photos, TrainState, device, eval_crops, first_stage_state, seed_everything, shipped_metadata
+from common import (add_run_arguments, decayed_lr, EMA, Photos, TrainState, device, eval_crops, first_stage_state, seed_everything,
+                    shipped_metadata)
 from conv_autoencoder import ConvAutoencoder
 
 TARGET_PSNR = 28.0   # issue 16: "Autoencoder: reconstruction PSNR ≥ 28 dB on the 256² eval crops"
