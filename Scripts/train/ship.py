@@ -5,7 +5,8 @@
         [--ldm-edit .build/release/ldm-edit] [--limit N] [--dry-run]
 For each task with an exported candidate (STATE/export/ldm-edit-TASK.safetensors), runs
 Scripts/eval/quality.py on the candidate and on Models/ldm-edit-TASK.safetensors (if any) with the
-same images (the whole held-out split, 16 crops, unless --limit), seed and ldm-edit defaults (for inpainting
+same images (the whole held-out split, 16 crops, unless --limit), seeds (SR: each target must hold at seeds 0, 1 and 2,
+its worst seed counting; inpainting: seed 0; `SEEDS`, --seeds) and ldm-edit defaults (for inpainting
 the model's own candidates, `Candidates.modelDefault`: what a user gets), and copies the candidate into Models/ when it beats the shipped
 model: more of issue 16's acceptance targets met (SR: Y-PSNR ≥ bicubic − 1.5 dB, LR-consistency ≥ 32 dB,
 detail 0.6–1.3; inpainting: hole PSNR ≥ Telea − 1 dB and detail 0.6–1.3 for the centre and the stroke
@@ -50,17 +51,29 @@ def first_stage_psnr(model, pool):
         return first_stage_evaluate(ConvAutoencoder.load(folder).eval(), eval_crops(pool), "cpu")
 
 
+# The seeds each task's targets must hold at. SR's detail sits near its bound and moves ±0.03 with the seed (docs/quality.md,
+# "The sampler's decoder as an adapter"), so a candidate is judged on its worst of three; one SR run of the 16 crops takes
+# ~20 s. Inpainting blends 8 candidates per crop (~10 min a run) and is judged at the eval's seed, 0.
+SEEDS = {"sr": [0, 1, 2], "inpaint": [0]}
+
+
 def evaluate(model, task, args):
-    with tempfile.NamedTemporaryFile(suffix=".json") as out:
-        flag = "--sr-model" if task == "sr" else "--inpaint-model"
-        subprocess.run([sys.executable, os.path.join(ROOT, "Scripts/eval/quality.py"), "--pool", args.pool,
-                        "--ldm-edit", args.ldm_edit, flag, model, "--only", "upscale" if task == "sr" else "inpaint",
-                        "--json", out.name] + (["--limit", str(args.limit)] if args.limit else []),
-                       check=True, stdout=subprocess.DEVNULL)
-        s = json.load(open(out.name))
-    s["first_stage_psnr"] = first_stage_psnr(model, args.pool)
-    short = targets(task, s)
-    return (sum(x == 0 for x in short), -sum(short), score(task, s)), s
+    """((targets met at every seed, −the sum of each target's worst relative shortfall, the mean score), the figures of the
+    first seed with the first stage's PSNR and each seed's summary under "seeds")."""
+    runs = []
+    for seed in args.seeds if args.seeds is not None else SEEDS[task]:
+        with tempfile.NamedTemporaryFile(suffix=".json") as out:
+            flag = "--sr-model" if task == "sr" else "--inpaint-model"
+            subprocess.run([sys.executable, os.path.join(ROOT, "Scripts/eval/quality.py"), "--pool", args.pool,
+                            "--ldm-edit", args.ldm_edit, flag, model, "--only", "upscale" if task == "sr" else "inpaint",
+                            "--seed", str(seed), "--json", out.name] + (["--limit", str(args.limit)] if args.limit else []),
+                           check=True, stdout=subprocess.DEVNULL)
+            runs.append((seed, json.load(open(out.name))))
+    psnr = first_stage_psnr(model, args.pool)
+    worst = [max(column) for column in zip(*(targets(task, {**s, "first_stage_psnr": psnr}) for _, s in runs))]
+    s = {**runs[0][1], "first_stage_psnr": psnr,
+         "seeds": {seed: {k: v for k, v in r.items() if k != "images"} for seed, r in runs}}
+    return (sum(x == 0 for x in worst), -sum(worst), sum(score(task, r) for _, r in runs) / len(runs)), s
 
 
 def targets(task, s):
@@ -81,6 +94,7 @@ def main():
     ap.add_argument("--pool", default="/tmp/ldm-pool")
     ap.add_argument("--ldm-edit", default=os.path.join(ROOT, ".build/release/ldm-edit"))
     ap.add_argument("--limit", type=int, help="the first N eval crops only (default: all, the acceptance's split)")
+    ap.add_argument("--seeds", type=int, nargs="+", help="quality.py seeds for both tasks (default: SEEDS, SR 0 1 2, inpainting 0)")
     ap.add_argument("--dry-run", action="store_true")
     args = ap.parse_args()
     for task in ("sr", "inpaint"):
