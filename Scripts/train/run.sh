@@ -111,7 +111,7 @@ for task in sr inpaint; do
   fi
   if [ "$task" = sr ] && [ -f "$state/export/ldm-edit-sr.safetensors" ] && [ ! -f "$state/sr-decoder/done" ]; then
     "$py" experiments/sr_sample_decoder.py train --pool "$pool" --model "$state/export/ldm-edit-sr.safetensors" \
-      --ldm-edit "$ldm_edit" --out "$state/sr-decoder" --adv-weight 0.5 --crop 128 --batch 4 --threads "$(nproc)"
+      --ldm-edit "$ldm_edit" --out "$state/sr-decoder" --adv-weight 0.5 --sampled-share 1 --crop 128 --batch 4 --threads "$(nproc)"
     "$py" experiments/decoder_adapter.py factor --base "$state/decoder/autoencoder" --tuned "$state/sr-decoder/autoencoder" \
       --rank 32 --out "$state/sr-decoder/adapter"
     "$py" experiments/decoder_adapter.py into-model --base "$state/decoder/autoencoder" --adapter "$state/sr-decoder/adapter" \

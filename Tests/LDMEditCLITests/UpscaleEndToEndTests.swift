@@ -38,7 +38,8 @@ import Testing
     /// provenance names it, and its result lands near the original like the resamplers' (28.7 dB at seed 1
     /// when it shipped, 28.0 with the adversarially fine-tuned decoder of 2026-12-02, 28.2 with that decoder
     /// mixed back toward the first (version 3), 27.8 with the decoder trained on the sampler's latents (version 4),
-    /// 27.75 with that decoder as a rank-32 adapter on the shared one (version 5), bicubic 30.3; pure noise
+    /// 27.75 with that decoder as a rank-32 adapter on the shared one (version 5), 27.2 with the adapter learnt on
+    /// sampled latents alone (version 6), bicubic 30.3; pure noise
     /// or a colour shift would be far below 26).
     @Test(.enabled(if: FileManager.default.fileExists(atPath: CLI.sample("Models/ldm-edit-sr.safetensors"))))
     func theBundledModelIsTheDefault() throws {

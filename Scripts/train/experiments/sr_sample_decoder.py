@@ -18,7 +18,7 @@
     python experiments/decoder_adapter.py into-model --base SHARED --adapter /tmp/adapter --model MODEL \
         --out STATE/export/ldm-edit-sr.safetensors
 
-`bash Scripts/train/run.sh` runs `train` (the 0.5 arm's settings, --steps 3100, resumable from OUT/state.pt), then
+`bash Scripts/train/run.sh` runs `train` (the 0.5 arm's settings with --sampled-share 1 since version 6, --steps 3100, resumable from OUT/state.pt), then
 factors it into the SR export, after the SR U-Net's phase.
 
 Why: every decoder tried so far (train_decoder.py, experiments/decoder_capacity.py, experiments/context_decoder.py)
@@ -43,7 +43,9 @@ Results (2026-12-06, docs/quality.md, "A decoder trained on the sampler's latent
 LR-consistency / detail, the truth's reconstruction): shared decoder 25.88 / 35.68 / 0.455, 28.02 dB; --adv-weight 0.5
 (3,100 steps, 40 minutes) 25.52 / 36.36 / 0.586, 26.48 dB — above the unsharp mask's line (A = 0.5: 25.26 / 35.23 /
 0.582); --adv-weight 2: 25.71 / 35.98 / 0.469; --judge-sampled --truth-weight 2: 25.52 / 36.53 / 0.545, 27.34 dB. The 0.5
-arm ships as the SR model's decoder (version 4: 25.39 / 36.30 / 0.622 through ldm-edit).
+arm shipped as the SR model's decoder (version 4: 25.39 / 36.30 / 0.622 through ldm-edit), then as a rank-32 adapter
+(version 5); `--sampled-share 1` (3,051 steps) as version 6's adapter: 25.09 / 35.97 / 0.686 at seed 0, 0.657 / 0.654 at
+seeds 1 / 2 (docs/quality.md, "The sampler's decoder as an adapter").
 
 The arms above started from version 3, the shared decoder (`git show 039df1d:Models/ldm-edit-sr.safetensors`); pass that
 file as --model to repeat them, as the shipped file now carries the 0.5 arm's decoder.
